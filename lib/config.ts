@@ -1,0 +1,129 @@
+// Configuration for every process: flags > OPS_* environment > YAML file > defaults.
+// Defaults live in one object per process, and the type of each default is the type of the key:
+// a value of the wrong type fails start-up with a message naming the key and where it came from.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export type ConfigValue = string | number | boolean | string[];
+export type ConfigTree = { [key: string]: ConfigValue | ConfigTree };
+
+export class ConfigError extends Error {
+  constructor(message: string) { super(message); this.name = 'ConfigError'; }
+}
+
+/** `database.url` → `OPS_DATABASE_URL`, `grpc.heartbeatSeconds` → `OPS_GRPC_HEARTBEAT_SECONDS`. */
+export function envName(key: string): string {
+  return 'OPS_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[.-]/g, '_').toUpperCase();
+}
+
+/** Flattens a tree to dotted keys: `{a: {b: 1}}` → `{'a.b': 1}`. */
+export function flatten(tree: ConfigTree, prefix = ''): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
+  for (const [k, v] of Object.entries(tree)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
+function unflatten<T>(flat: Record<string, ConfigValue>): T {
+  const out: ConfigTree = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as ConfigTree;
+    node[parts[parts.length - 1]] = value;
+  }
+  return out as T;
+}
+
+/** Coerces a value (a string from env or flags, or anything from YAML) to the default's type. */
+function coerce(key: string, value: unknown, like: ConfigValue, source: string): ConfigValue {
+  const fail = (want: string): never => {
+    throw new ConfigError(`config ${key} (from ${source}) must be ${want}, got ${JSON.stringify(value)}`);
+  };
+  if (Array.isArray(like)) {
+    if (Array.isArray(value)) return value.map(String);
+    if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+    return fail('a list of strings');
+  }
+  switch (typeof like) {
+    case 'number': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      return Number.isFinite(n) ? n : fail('a number');
+    }
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      return fail('true or false');
+    default:
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return fail('a string');
+  }
+}
+
+export interface LoadConfigOptions<T> {
+  defaults: T;
+  /** YAML file; a missing file is an error only when `fileRequired`. */
+  file?: string;
+  fileRequired?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, by dotted key; undefined entries are ignored. */
+  flags?: Record<string, unknown>;
+}
+
+export function loadConfig<T extends object>(opts: LoadConfigOptions<T>): T {
+  const defaults = flatten(opts.defaults as unknown as ConfigTree);
+  const merged: Record<string, ConfigValue> = { ...defaults };
+
+  if (opts.file) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      if (opts.fileRequired || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new ConfigError(`reading config file ${opts.file}: ${(err as Error).message}`);
+      }
+    }
+    if (text !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = parseYaml(text);
+      } catch (err) {
+        throw new ConfigError(`parsing config file ${opts.file}: ${(err as Error).message}`);
+      }
+      if (parsed !== null && parsed !== undefined) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${opts.file} must hold a mapping`);
+        for (const [key, value] of Object.entries(flatten(parsed as ConfigTree))) {
+          if (!(key in defaults)) throw new ConfigError(`config file ${opts.file}: unknown option "${key}"`);
+          if (value === null) continue;
+          merged[key] = coerce(key, value, defaults[key], opts.file);
+        }
+      }
+    }
+  }
+
+  const env = opts.env ?? process.env;
+  for (const key of Object.keys(defaults)) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') merged[key] = coerce(key, value, defaults[key], `$${envName(key)}`);
+  }
+
+  for (const [key, value] of Object.entries(opts.flags ?? {})) {
+    if (value === undefined) continue;
+    if (!(key in defaults)) throw new ConfigError(`unknown option "${key}"`);
+    merged[key] = coerce(key, value, defaults[key], 'command line');
+  }
+  return unflatten<T>(merged);
+}
+
+/** Parses durations like `90s`, `15m`, `1h`, `7d` (or plain seconds) into seconds. */
+export function parseDuration(input: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(input.trim());
+  if (!m) throw new ConfigError(`invalid duration "${input}": use a number with s, m, h or d (e.g. 90s, 15m, 1h)`);
+  const mult = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * mult;
+}

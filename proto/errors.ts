@@ -1,0 +1,64 @@
+// The one table of error codes (DESIGN.md §5), used by the manager, agentd, opsctl and the web.
+// A code is stable forever; the HTTP status and default message travel with it.
+
+export const ErrorCode = {
+  OK: 0,
+  INVALID_ARGUMENT: 1001,
+  UNAUTHENTICATED: 1002,
+  FORBIDDEN: 1003,
+  NOT_FOUND: 1004,
+  CONFLICT: 1005,
+  RATE_LIMITED: 1006,
+  NODE_OFFLINE: 2001,
+  NO_MATCHING_NODES: 2002,
+  TASK_NOT_RUNNABLE: 2003,
+  INTERNAL: 5000,
+  UNAVAILABLE: 5003,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
+
+export interface ErrorSpec { httpStatus: number; message: string }
+
+export const ERRORS: Record<ErrorCodeValue, ErrorSpec> = {
+  0: { httpStatus: 200, message: 'ok' },
+  1001: { httpStatus: 400, message: 'invalid argument' },
+  1002: { httpStatus: 401, message: 'unauthenticated' },
+  1003: { httpStatus: 403, message: 'forbidden' },
+  1004: { httpStatus: 404, message: 'not found' },
+  1005: { httpStatus: 409, message: 'conflict' },
+  1006: { httpStatus: 429, message: 'rate limited' },
+  2001: { httpStatus: 409, message: 'node is offline' },
+  2002: { httpStatus: 422, message: 'no node matches the selector' },
+  2003: { httpStatus: 409, message: 'task cannot run' },
+  5000: { httpStatus: 500, message: 'internal error' },
+  5003: { httpStatus: 503, message: 'service unavailable' },
+};
+
+/** An error that carries its code; every HTTP server here renders it as the standard envelope. */
+export class OpsError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly httpStatus: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCodeValue, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'OpsError';
+    this.code = code;
+    this.httpStatus = ERRORS[code].httpStatus;
+    this.details = details;
+  }
+}
+
+/** The response envelope of every REST endpoint: `{code, message, data, timestamp}`. */
+export interface Envelope<T = unknown> {
+  code: number;
+  message: string;
+  data: T;
+  timestamp: string;
+}
+
+export function envelope<T>(data: T, code: ErrorCodeValue = ErrorCode.OK, message?: string): Envelope<T> {
+  return { code, message: message ?? ERRORS[code].message, data, timestamp: new Date().toISOString() };
+}

@@ -1,0 +1,112 @@
+// The node selector every command that acts on nodes takes (DESIGN.md §4 Targeting):
+// names and globs, label requirements (`env=prod,role!=db,zone in (a,b),!canary,gpu`),
+// groups, or all. Kinds combine with AND; names and groups each match any of their entries.
+
+export interface Selector {
+  all?: boolean;
+  names?: string[];
+  labels?: string;
+  groups?: string[];
+}
+
+export type LabelOp = '=' | '!=' | 'in' | 'notin' | 'exists' | '!exists';
+export interface LabelRequirement { key: string; op: LabelOp; values: string[] }
+
+export interface SelectableNode { name: string; labels: Record<string, string>; groups: string[] }
+
+export class SelectorError extends Error {
+  constructor(message: string) { super(message); this.name = 'SelectorError'; }
+}
+
+const KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
+const VALUE = /^[A-Za-z0-9._*-]*$/;
+
+/** Splits on commas that are not inside parentheses. */
+function splitTop(input: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of input) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth < 0) throw new SelectorError(`unbalanced ")" in label selector "${input}"`);
+    if (ch === ',' && depth === 0) { parts.push(current); current = ''; continue; }
+    current += ch;
+  }
+  if (depth !== 0) throw new SelectorError(`unbalanced "(" in label selector "${input}"`);
+  parts.push(current);
+  return parts.map((p) => p.trim());
+}
+
+function checkKey(key: string, whole: string): string {
+  if (!KEY.test(key)) throw new SelectorError(`invalid label key "${key}" in "${whole}"`);
+  return key;
+}
+
+function checkValue(value: string, whole: string): string {
+  if (!VALUE.test(value)) throw new SelectorError(`invalid label value "${value}" in "${whole}"`);
+  return value;
+}
+
+export function parseLabelSelector(input: string): LabelRequirement[] {
+  if (input.trim() === '') throw new SelectorError('empty label selector');
+  return splitTop(input).map((term) => {
+    if (term === '') throw new SelectorError(`empty term in label selector "${input}"`);
+    const set = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(term);
+    if (set) {
+      const values = set[3].split(',').map((v) => checkValue(v.trim(), term)).filter((v) => v !== '');
+      if (values.length === 0) throw new SelectorError(`"${term}" lists no values`);
+      return { key: checkKey(set[1], term), op: set[2] as LabelOp, values };
+    }
+    const cmp = /^([^=!\s]+)\s*(!=|==|=)\s*(.*)$/.exec(term);
+    if (cmp) {
+      return { key: checkKey(cmp[1], term), op: cmp[2] === '!=' ? '!=' : '=', values: [checkValue(cmp[3].trim(), term)] };
+    }
+    if (term.startsWith('!')) return { key: checkKey(term.slice(1).trim(), term), op: '!exists', values: [] };
+    return { key: checkKey(term, term), op: 'exists', values: [] };
+  });
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
+
+function labelMatches(req: LabelRequirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+  const value = labels[req.key];
+  switch (req.op) {
+    case '=': return has && value === req.values[0];
+    case '!=': return !has || value !== req.values[0];
+    case 'in': return has && req.values.includes(value);
+    case 'notin': return !has || !req.values.includes(value);
+    case 'exists': return has;
+    case '!exists': return !has;
+  }
+}
+
+/** Throws SelectorError when the selector is empty or malformed; returns the parsed labels. */
+export function validateSelector(selector: Selector): LabelRequirement[] {
+  const hasNames = (selector.names?.length ?? 0) > 0;
+  const hasGroups = (selector.groups?.length ?? 0) > 0;
+  const hasLabels = selector.labels !== undefined && selector.labels !== '';
+  if (!selector.all && !hasNames && !hasGroups && !hasLabels) {
+    throw new SelectorError('no target: give node names, -l labels, -g groups or --all');
+  }
+  if (selector.all && hasNames) throw new SelectorError('--all cannot be combined with node names');
+  for (const name of selector.names ?? []) {
+    if (!/^[A-Za-z0-9*?][A-Za-z0-9._*?-]*$/.test(name)) throw new SelectorError(`invalid node name or glob "${name}"`);
+  }
+  return hasLabels ? parseLabelSelector(selector.labels!) : [];
+}
+
+/** Returns a predicate for the selector; throws SelectorError when it is invalid. */
+export function compileSelector(selector: Selector): (node: SelectableNode) => boolean {
+  const labels = validateSelector(selector);
+  const names = (selector.names ?? []).map(globToRegExp);
+  const groups = selector.groups ?? [];
+  return (node) =>
+    (names.length === 0 || names.some((re) => re.test(node.name))) &&
+    (groups.length === 0 || groups.some((g) => node.groups.includes(g))) &&
+    labels.every((req) => labelMatches(req, node.labels));
+}
