@@ -139,7 +139,7 @@ export const CreateTaskRequest = Type.Object({
   script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }),
   interpreter: Type.Optional(Interpreter),
   timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600, default: 300 })),
-  env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }))),
+  env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }), { additionalProperties: false })),
 }, { additionalProperties: false });
 export type CreateTaskRequest = Static<typeof CreateTaskRequest>;
 
@@ -187,3 +187,15 @@ export type TaskStreamEvent =
   | { type: 'output'; runId: string; node: string; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'exit'; runId: string; node: string; status: RunStatus; exitCode: number | null; durationMs: number | null; error: string | null }
   | { type: 'done'; taskId: string; status: TaskStatus; counts: TaskSummary['counts'] };
+
+// ---- additions for the manager's routes (query strings and health)
+export const TaskListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+}, { additionalProperties: false });
+export type TaskListQuery = Static<typeof TaskListQuery>;
+
+export const HealthResponse = Type.Object({
+  status: Type.Literal('ok'),
+  version: Type.String(),
+});
+export type HealthResponse = Static<typeof HealthResponse>;

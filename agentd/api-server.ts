@@ -1,0 +1,40 @@
+// The HTTP API subsystem: listens on http.listen. Stopping it first stops accepting connections,
+// then drains the executor (queued runs cancelled, running scripts get a grace period), whose
+// final `exit` events end the in-flight NDJSON streams the server close is waiting for.
+import type { FastifyInstance } from 'fastify';
+import type { Subsystem } from '../lib/run-group.js';
+import type { ListenAddress } from './config.js';
+
+export class ApiServer implements Subsystem {
+  readonly name = 'http api';
+  private boundAddress?: string;
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly listen: ListenAddress,
+    private readonly drain: () => Promise<void>,
+  ) {}
+
+  /** `host:port` actually bound (the port is real even when 0 was asked for). */
+  get address(): string {
+    return this.boundAddress ?? `${this.listen.host}:${this.listen.port}`;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.app.listen({ host: this.listen.host, port: this.listen.port });
+    } catch (err) {
+      throw new Error(`listening on ${this.listen.host}:${this.listen.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const addr = this.app.server.address();
+    if (addr && typeof addr === 'object') {
+      this.boundAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const closing = this.app.close();
+    await this.drain();
+    await closing;
+  }
+}

@@ -1,0 +1,57 @@
+// agentd's configuration: the defaults object (the one place they live; configs/agentd.yaml
+// documents each option) and the checks that make a bad value fail at start-up, not mid-run.
+import { ConfigError, loadConfig } from '../lib/config.js';
+
+export const AGENTD_DEFAULTS = {
+  log: { level: 'info' },
+  pidFile: '',
+  heartbeatSeconds: 30,
+  http: {
+    listen: '127.0.0.1:8442',
+    allow: ['127.0.0.1/32', '::1/128'],
+    tlsCert: '',
+    tlsKey: '',
+  },
+  auth: { keysFile: '' },
+  hostd: { socket: '' },
+  tasks: {
+    maxConcurrent: 10,
+    defaultTimeoutSeconds: 300,
+    outputChunkBytes: 16384,
+  },
+};
+
+export type AgentdConfig = typeof AGENTD_DEFAULTS;
+
+export interface ListenAddress { host: string; port: number }
+
+/** `127.0.0.1:8442`, `[::1]:8442`, `:8442` (all interfaces) → host and port. */
+export function parseListen(value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`http.listen must be HOST:PORT (e.g. 127.0.0.1:8442), got "${value}"`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function loadAgentdConfig(file: string | undefined, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): AgentdConfig {
+  const cfg = loadConfig({ defaults: AGENTD_DEFAULTS, file, fileRequired: file !== undefined, env, flags });
+  validateAgentdConfig(cfg);
+  return cfg;
+}
+
+export function validateAgentdConfig(cfg: AgentdConfig): void {
+  parseListen(cfg.http.listen);
+  const positiveInt = (key: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${key} must be a whole number ≥ 1, got ${v}`);
+  };
+  positiveInt('tasks.maxConcurrent', cfg.tasks.maxConcurrent);
+  positiveInt('tasks.defaultTimeoutSeconds', cfg.tasks.defaultTimeoutSeconds);
+  positiveInt('tasks.outputChunkBytes', cfg.tasks.outputChunkBytes);
+  positiveInt('heartbeatSeconds', cfg.heartbeatSeconds);
+  if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) {
+    throw new ConfigError('http.tlsCert and http.tlsKey must be set together (or neither, for plain HTTP)');
+  }
+  if (!cfg.auth.keysFile) {
+    throw new ConfigError('no keys file: set --keys-file or auth.keysFile (JSON {"keys": {"<keyId>": "<secret hex>"}}, mode 0600)');
+  }
+}

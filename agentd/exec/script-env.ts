@@ -1,0 +1,50 @@
+// What a script starts with: a small, predictable environment (not agentd's own, which may hold
+// things a task has no business seeing) with the request's variables merged over it, and an
+// interpreter resolved against agentd's PATH so a request cannot redirect it by setting PATH.
+import { accessSync, constants } from 'node:fs';
+import { userInfo } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { Interpreter } from '../../proto/rest.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const INTERPRETER_COMMANDS: Record<Interpreter, string> = { sh: 'sh', bash: 'bash', python3: 'python3' };
+
+function currentUser(): { name: string; home: string } {
+  try {
+    const u = userInfo();
+    return { name: u.username, home: u.homedir || '/' };
+  } catch {
+    return { name: String(process.getuid?.() ?? ''), home: '/' };
+  }
+}
+
+export function baseScriptEnv(runId: string, workDir: string): Record<string, string> {
+  const user = currentUser();
+  return {
+    PATH: process.env.PATH || DEFAULT_PATH,
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
+    SHELL: '/bin/sh',
+    LANG: 'C.UTF-8',
+    TMPDIR: workDir,
+    OPS_RUN_ID: runId,
+  };
+}
+
+/** Absolute path of a command found on `searchPath`, or the name itself when not found (spawn then fails). */
+export function resolveCommand(command: string, searchPath = process.env.PATH || DEFAULT_PATH): string {
+  if (isAbsolute(command)) return command;
+  for (const dir of searchPath.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return command;
+}

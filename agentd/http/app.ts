@@ -1,0 +1,77 @@
+// agentd's HTTP API as a Fastify app, built apart from listen() so tests can inject requests.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { AGENT_API, type AgentHealth } from '../../proto/agent-api.js';
+import { ErrorCode, OpsError, envelope } from '../../proto/errors.js';
+import { NonceCache } from '../../proto/signing.js';
+import type { Logger } from '../../lib/log.js';
+import { opsVersion } from '../../lib/version.js';
+import type { ScriptExecutor } from '../exec/executor.js';
+import type { AllowList } from '../ip-allow.js';
+import { authenticateAndParse, checkClientAddress, type AuthOptions } from './auth.js';
+import { installErrorHandler } from './errors.js';
+import { registerExecRoute } from './exec-route.js';
+import { RunIdParamsSchema } from './schemas.js';
+
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+export interface AgentAppOptions {
+  executor: ScriptExecutor;
+  lookupSecret: (keyId: string) => string | Buffer | undefined;
+  allow: AllowList;
+  log: Logger;
+  /** PEM certificate and key: serve HTTPS instead of HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
+  nonces?: NonceCache;
+  /** When agentd started, for uptimeSeconds. */
+  startedAtMs?: number;
+}
+
+export function agentHealth(executor: ScriptExecutor, startedAtMs: number): AgentHealth {
+  return {
+    status: 'ok',
+    version: opsVersion(),
+    pid: process.pid,
+    uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
+    running: executor.running,
+    queued: executor.queued,
+    maxConcurrent: executor.maxConcurrent,
+  };
+}
+
+export function buildAgentApp(opts: AgentAppOptions): FastifyInstance {
+  const startedAtMs = opts.startedAtMs ?? Date.now();
+  const auth: AuthOptions = { allow: opts.allow, lookupSecret: opts.lookupSecret, nonces: opts.nonces ?? new NonceCache() };
+  const app = Fastify({
+    loggerInstance: opts.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Strict bodies: no silent dropping of unknown fields, no "123" → 123 coercion.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  // The signature covers the exact bytes sent, so the body is kept raw until it has been verified.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  installErrorHandler(app, opts.log);
+  app.addHook('onRequest', async (request) => checkClientAddress(request, auth.allow));
+  app.addHook('preValidation', async (request) => authenticateAndParse(request, auth));
+  // The hooks above run for unknown routes too: an unsigned probe learns nothing but 401.
+  app.setNotFoundHandler(async (request) => {
+    throw new OpsError(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url}`);
+  });
+
+  app.get(AGENT_API.health, async () => envelope(agentHealth(opts.executor, startedAtMs)));
+
+  registerExecRoute(app, opts.executor, opts.log);
+
+  app.post('/v1/exec/:runId/cancel', { schema: { params: RunIdParamsSchema } }, async (request) => {
+    const { runId } = request.params as { runId: string };
+    const result = opts.executor.cancel(runId);
+    if (result === 'unknown') throw new OpsError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+    return envelope({ cancelled: result === 'cancelled' });
+  });
+
+  return app;
+}

@@ -1,0 +1,33 @@
+// POST /v1/exec streams a run as NDJSON, one AgentExecEvent a line, as the events happen.
+// A client that disconnects mid-stream cancels the run: hostd owns every run and never
+// reconnects to one, so output nobody can read any more is work nobody wants.
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../../proto/agent-api.js';
+import type { Logger } from '../../lib/log.js';
+import type { ScriptExecutor } from '../exec/executor.js';
+import { ExecRequestSchema } from './schemas.js';
+
+export function registerExecRoute(app: FastifyInstance, executor: ScriptExecutor, log: Logger): void {
+  app.post(AGENT_API.exec, { schema: { body: ExecRequestSchema } }, async (request, reply) => {
+    const req = request.body as AgentExecRequest;
+    const stream = new PassThrough();
+    const sink = (event: AgentExecEvent) => {
+      if (stream.destroyed || stream.writableEnded) return;
+      stream.write(JSON.stringify(event) + '\n');
+      if (event.type === 'exit') stream.end();
+    };
+    // Throws 409 (duplicate run id) or 503 (shutting down) before any byte of the stream is sent.
+    void executor.submit(req, sink);
+    log.debug({ runId: req.runId, keyId: request.signedBy }, 'exec accepted');
+    reply.raw.on('close', () => {
+      if (reply.raw.writableFinished) return;
+      if (executor.cancel(req.runId) === 'cancelled') log.info({ runId: req.runId }, 'client disconnected mid-stream; run cancelled');
+    });
+    return reply
+      .status(200)
+      .header('content-type', 'application/x-ndjson')
+      .header('cache-control', 'no-cache')
+      .send(stream);
+  });
+}

@@ -1,0 +1,109 @@
+// agentd's entry point: parse flags, load config, check the keys file, then run the subsystems
+// (pid file, HTTP API with the executor, hostd link) until SIGTERM/SIGINT or agent.shutdown.
+// Exit codes: 0 clean stop, 1 failure at start or run, 2 usage error.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../lib/config.js';
+import { daemonHelp, parseDaemonArgs, UsageError } from '../lib/daemon-cli.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { RunGroup } from '../lib/run-group.js';
+import { opsVersion } from '../lib/version.js';
+import { ApiServer } from './api-server.js';
+import { AGENTD_SPEC } from './cli-spec.js';
+import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
+import { ScriptExecutor } from './exec/executor.js';
+import { HostdLink } from './hostd-link.js';
+import { buildAgentApp } from './http/app.js';
+import { AllowList } from './ip-allow.js';
+import { KeyStore } from './keys.js';
+import { PidFile } from './pid-file.js';
+
+/** How long running scripts get to finish on SIGTERM/SIGINT or agent.shutdown. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+function readTls(cfg: AgentdConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (!cfg.http.tlsCert) return undefined;
+  try {
+    return { cert: readFileSync(cfg.http.tlsCert), key: readFileSync(cfg.http.tlsKey) };
+  } catch (err) {
+    throw new ConfigError(`reading http.tlsCert/http.tlsKey: ${(err as Error).message}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseDaemonArgs(AGENTD_SPEC, argv);
+  } catch (err) {
+    if (err instanceof UsageError) { process.stderr.write(`agentd: ${err.message}\n`); return 2; }
+    throw err;
+  }
+  if (args.values.help) { process.stdout.write(daemonHelp(AGENTD_SPEC)); return 0; }
+  if (args.values.version) { process.stdout.write(`agentd ${opsVersion()}\n`); return 0; }
+
+  let cfg: AgentdConfig;
+  let log: Logger;
+  let keys: KeyStore;
+  let allow: AllowList;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    cfg = loadAgentdConfig(args.values.config as string | undefined, args.configFlags);
+    log = createLogger({ component: 'agentd', level: cfg.log.level });
+    allow = new AllowList(cfg.http.allow);
+    keys = new KeyStore(cfg.auth.keysFile, log);
+    tls = readTls(cfg);
+  } catch (err) {
+    // ConfigError, KeysFileError, a bad http.allow entry or log level: say what is wrong, exit 1.
+    process.stderr.write(`agentd: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return runAgentd(cfg, log, keys, allow, tls);
+}
+
+async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+  const startedAtMs = Date.now();
+  const executor = new ScriptExecutor({
+    maxConcurrent: cfg.tasks.maxConcurrent,
+    defaultTimeoutMs: cfg.tasks.defaultTimeoutSeconds * 1000,
+    outputChunkBytes: cfg.tasks.outputChunkBytes,
+    log,
+  });
+  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs });
+  const api = new ApiServer(app, parseListen(cfg.http.listen), () => executor.shutdown(SHUTDOWN_GRACE_MS));
+  const group = new RunGroup(log);
+  if (cfg.pidFile) group.add(new PidFile(cfg.pidFile));
+  group.add(api);
+  if (cfg.hostd.socket) {
+    group.add(new HostdLink({
+      socketPath: cfg.hostd.socket,
+      heartbeatSeconds: cfg.heartbeatSeconds,
+      log,
+      status: () => ({
+        version: opsVersion(),
+        pid: process.pid,
+        httpAddress: api.address,
+        running: executor.running,
+        queued: executor.queued,
+        uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
+      }),
+      onShutdown: () => void group.stop(0),
+    }));
+  }
+  group.handleSignals();
+  try {
+    await group.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'agentd failed to start');
+    process.stderr.write(`agentd: ${(err as Error).message}\n`);
+    await flushLog(log);
+    return 1;
+  }
+  log.info({ listen: api.address, tls: Boolean(tls), hostdSocket: cfg.hostd.socket || null, maxConcurrent: cfg.tasks.maxConcurrent, keyCount: keys.size }, 'agentd started');
+  const code = await group.done;
+  log.info({ code }, 'agentd stopped');
+  await flushLog(log);
+  return code;
+}
+
+function flushLog(log: Logger): Promise<void> {
+  return new Promise((resolve) => log.flush(() => resolve()));
+}

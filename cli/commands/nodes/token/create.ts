@@ -1,0 +1,54 @@
+import { Flags } from '@oclif/core';
+import { parseDuration } from '../../../../lib/config.js';
+import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../../proto/rest.js';
+import { DataCommand } from '../../../lib/base-command.js';
+import { UsageError } from '../../../lib/errors.js';
+import { renderFields } from '../../../lib/output.js';
+
+/** The command line that enrolls a host with this token. */
+export function enrollCommand(t: EnrollmentTokenCreated): string {
+  return `hostd --manager ${t.grpcAddress} --ca-hash ${t.caHash} --token ${t.token}`;
+}
+
+export default class NodesTokenCreate extends DataCommand {
+  static override summary = 'Create an enrollment token and print the command that enrolls a host.';
+  static override description = 'Create a one-time (or N-use) enrollment token with an expiry. Run the printed hostd command on the new host: ' +
+    'hostd checks the manager by its CA hash, presents the token once and receives its client certificate.\n\n' +
+    'The token is shown only now; the manager keeps only its hash.';
+  static override examples = [
+    '<%= config.bin %> nodes token create',
+    '<%= config.bin %> nodes token create --uses 10 --ttl 24h',
+    '<%= config.bin %> nodes token create --ttl 15m --json',
+  ];
+  static override flags = {
+    uses: Flags.integer({ description: 'How many hosts may enroll with this token.', default: 1, min: 1, max: 100000 }),
+    ttl: Flags.string({ description: 'How long the token stays valid: 90s, 15m, 1h, 7d (at least 1m).', default: '1h', helpValue: 'DURATION' }),
+  };
+
+  async run(): Promise<EnrollmentTokenCreated> {
+    const { flags } = await this.parse(NodesTokenCreate);
+    let ttlSeconds: number;
+    try {
+      ttlSeconds = parseDuration(flags.ttl);
+    } catch (err) {
+      throw new UsageError(`--ttl: ${(err as Error).message}`);
+    }
+    if (ttlSeconds < 60) throw new UsageError(`--ttl ${flags.ttl} is too short: a token must live at least 1m`);
+    const api = await this.api(flags.server);
+    const body: CreateEnrollmentTokenRequest = { uses: flags.uses, ttlSeconds };
+    const created = await api.post<EnrollmentTokenCreated>('/enrollment-tokens', body);
+    await this.print(created, flags, (ctx) => {
+      if (!ctx.tty) {
+        return renderFields([
+          { label: 'Token', key: 'token', value: created.token },
+          { label: 'Expires', key: 'expires', value: created.expiresAt },
+          { label: 'Uses', key: 'uses', value: created.uses },
+          { label: 'Command', key: 'command', value: enrollCommand(created) },
+        ], ctx);
+      }
+      const uses = created.uses === 1 ? 'one host' : `${created.uses} hosts`;
+      return `Token:   ${created.token}\nExpires: ${created.expiresAt} (enrolls ${uses})\n\nOn the new host, run:\n\n  ${enrollCommand(created)}\n`;
+    });
+    return created;
+  }
+}

@@ -1,0 +1,135 @@
+import { Flags } from '@oclif/core';
+import { readFile } from 'node:fs/promises';
+import { parseDuration } from '../../../lib/config.js';
+import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest.js';
+import { ApiCommand } from '../../lib/base-command.js';
+import { CliError, UsageError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { colourEnabled } from '../../lib/format.js';
+import { followTask } from '../../lib/tasks/follow.js';
+import { TaskPrinter } from '../../lib/tasks/printer.js';
+import { buildSelector } from '../../lib/tasks/selector.js';
+import { summaryLine } from '../../lib/tasks/summary.js';
+
+/** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
+const FOLLOW_GRACE_SECONDS = 30;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export default class TasksRun extends ApiCommand {
+  static override summary = 'Run a shell command or script on nodes and stream its output.';
+  static override description = 'Run a command (everything after --, joined with spaces and run by the interpreter, like ssh does) or a script file on the ' +
+    'selected nodes. Select nodes by name or glob, with -l label selectors (env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
+    'Output lines are printed as they arrive, prefixed by the node name (standard error of a node goes to standard error). ' +
+    'A summary follows on standard error. The exit code is 0 only when every targeted node succeeded; a node that did not answer counts as failed.\n\n' +
+    'With --json, the task events are printed as NDJSON, one event object per line: {"type":"run"|"started"|"output"|"exit"|"done", ...}.';
+  static override strict = false;
+  static override usage = 'tasks run [NODE...] [--all] [-l SELECTOR] [-g GROUP] [FLAGS] (-- COMMAND... | --script FILE)';
+  static override examples = [
+    '<%= config.bin %> tasks run --all -- uptime',
+    '<%= config.bin %> tasks run web-1 web-2 -- systemctl is-active nginx',
+    "<%= config.bin %> tasks run --label 'env=prod,role in (web,api)' --timeout 2m -- df -h /",
+    '<%= config.bin %> tasks run --group db --script ./backup.sh --interpreter bash --env TARGET=s3 --json',
+  ];
+  static override flags = {
+    all: Flags.boolean({ description: 'Target every node.' }),
+    label: Flags.string({ char: 'l', description: 'Label selector, e.g. env=prod,role!=db (repeatable; all must match).', multiple: true, multipleNonGreedy: true, helpValue: 'SELECTOR' }),
+    group: Flags.string({ char: 'g', description: 'Target the nodes of a group (repeatable; any may match).', multiple: true, multipleNonGreedy: true, helpValue: 'GROUP' }),
+    script: Flags.string({ description: 'Run this script file instead of a command after --.', helpValue: 'FILE' }),
+    interpreter: Flags.option({ options: ['sh', 'bash', 'python3'] as const, description: 'Interpreter of the command or script (default sh).' })(),
+    timeout: Flags.string({ description: 'Stop the task on nodes still running after this long: 90s, 5m, 1h (default: the manager\'s, 5m).', helpValue: 'DURATION' }),
+    env: Flags.string({ description: 'Environment variable for the command, K=V (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'K=V' }),
+    json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines.' }),
+  };
+
+  async run(): Promise<TaskDetail> {
+    // Everything after `--` is the command; oclif would mix it with the node names.
+    const dash = this.argv.indexOf('--');
+    const before = dash < 0 ? this.argv : this.argv.slice(0, dash);
+    const commandWords = dash < 0 ? [] : this.argv.slice(dash + 1);
+    const { flags, argv } = await this.parse(TasksRun, before);
+    const names = argv as string[];
+
+    const selector = buildSelector(names, flags);
+    const script = await this.script(flags.script, commandWords, names);
+    const body: CreateTaskRequest = { selector, script };
+    if (flags.interpreter) body.interpreter = flags.interpreter as Interpreter;
+    if (flags.timeout !== undefined) body.timeoutSeconds = this.timeoutSeconds(flags.timeout);
+    if (flags.env?.length) body.env = this.env(flags.env);
+
+    const api = await this.api(flags.server);
+    const started = Date.now();
+    const task = await api.post<TaskDetail>('/tasks', body);
+    const printer = new TaskPrinter({
+      json: flags.json,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      colourStdout: colourEnabled(process.stdout),
+      colourStderr: colourEnabled(process.stderr),
+    }, task.runs);
+
+    const end = await followTask(api, task.id, {
+      deadlineMs: (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000,
+      onEvent: (ev) => printer.handle(ev),
+    });
+    printer.finish();
+    const summary = summaryLine([...printer.runs.values()], Date.now() - started);
+    const show = `opsctl tasks show ${task.id}`;
+    if (end === 'interrupted') {
+      this.note(`${summary} so far`);
+      throw new CliError(`interrupted: task ${task.id} keeps running on the manager; see '${show}'`, ExitCode.INTERRUPTED);
+    }
+    if (end === 'deadline') {
+      this.note(`${summary} so far`);
+      throw new CliError(`timed out: no result from every node within ${task.timeoutSeconds + FOLLOW_GRACE_SECONDS} s; see '${show}'`);
+    }
+    if (end === 'ended') {
+      this.note(`${summary} so far`);
+      throw new CliError(`the manager closed the event stream of task ${task.id} before it finished; see '${show}'`);
+    }
+    this.note(summary);
+    if (!printer.allSucceeded()) this.exit(ExitCode.FAILURE);
+    return task;
+  }
+
+  private async script(file: string | undefined, words: string[], names: string[]): Promise<string> {
+    if (file !== undefined && words.length > 0) throw new UsageError('give either --script FILE or a command after --, not both');
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`reading script ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      }
+      if (text.trim() === '') throw new UsageError(`script ${file} is empty`);
+      return text;
+    }
+    const command = words.join(' ').trim();
+    if (command === '') {
+      const example = names.length > 0 ? `opsctl tasks run ${names.join(' ')} -- uptime` : 'opsctl tasks run --all -- uptime';
+      throw new UsageError(`no command: put it after -- (e.g. '${example}') or use --script FILE`);
+    }
+    return command;
+  }
+
+  private timeoutSeconds(input: string): number {
+    let seconds: number;
+    try {
+      seconds = parseDuration(input);
+    } catch (err) {
+      throw new UsageError(`--timeout: ${(err as Error).message}`);
+    }
+    if (seconds < 1 || seconds > 7 * 86400) throw new UsageError(`--timeout ${input} is out of range: use 1s to 7d`);
+    return seconds;
+  }
+
+  private env(pairs: string[]): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=');
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      if (eq < 0 || !ENV_NAME.test(key)) throw new UsageError(`--env "${pair}": use NAME=value with NAME made of letters, digits and _`);
+      env[key] = pair.slice(eq + 1);
+    }
+    return env;
+  }
+}

@@ -1,0 +1,61 @@
+// How nodes look in a terminal and in tab-separated output.
+import type { NodeDetail, NodeSummary } from '../../../proto/rest.js';
+import { humanBytes } from '../format.js';
+import { dual, renderFields, renderTable, time, type Column, type Field, type RenderContext } from '../output.js';
+
+export const NODE_COLUMNS: Column<NodeSummary>[] = [
+  { header: 'NAME', get: (n) => n.name },
+  { header: 'STATUS', get: (n) => n.status },
+  { header: 'OS', get: (n) => n.os },
+  { header: 'ADDRESS', get: (n) => n.address },
+  { header: 'AGENT', get: (n) => (n.agentVersion ? `${n.agentVersion} (${n.agentStatus})` : n.agentStatus) },
+  { header: 'HOSTD', get: (n) => n.hostdVersion },
+  { header: 'LAST SEEN', get: (n) => time(n.lastSeenAt) },
+];
+
+export function renderNodeList(nodes: NodeSummary[], ctx: RenderContext): string {
+  return renderTable(nodes, NODE_COLUMNS, ctx);
+}
+
+const pairs = (record: Record<string, string>): string => Object.entries(record).map(([k, v]) => `${k}=${v}`).join(',');
+const pct = (n: number): string => `${n.toFixed(1)} %`;
+
+export function renderNode(node: NodeDetail, ctx: RenderContext): string {
+  const f = node.facts;
+  const fields: Field[] = [
+    { label: 'Name', key: 'name', value: node.name },
+    { label: 'Status', key: 'status', value: node.status },
+    { label: 'Address', key: 'address', value: node.address },
+    { label: 'Hostname', key: 'hostname', value: f?.hostname },
+    { label: 'OS', key: 'os', value: f ? `${f.os} (${f.platform})` : node.os },
+    { label: 'Kernel', key: 'kernel', value: f?.kernel },
+    { label: 'Arch', key: 'arch', value: f?.arch },
+    { label: 'CPUs', key: 'cpus', value: f ? dual(`${f.cpus} × ${f.cpuModel}`, f.cpus) : null },
+    { label: 'Memory', key: 'memory_bytes', value: f ? dual(humanBytes(f.memoryBytes), f.memoryBytes) : null },
+    { label: 'IPs', key: 'ips', value: f ? f.ips.join(ctx.tty ? ', ' : ',') : null },
+    { label: 'Labels', key: 'labels', value: pairs(node.labels) },
+    { label: 'Groups', key: 'groups', value: node.groups.join(',') },
+    { label: 'Agent', key: 'agent_version', value: node.agentVersion },
+    { label: 'Agent status', key: 'agent_status', value: node.agentStatus },
+    { label: 'Hostd', key: 'hostd_version', value: node.hostdVersion },
+    { label: 'Last seen', key: 'last_seen', value: time(node.lastSeenAt) },
+    { label: 'Enrolled', key: 'enrolled', value: time(node.enrolledAt) },
+    { label: 'Certificate expires', key: 'certificate_expires', value: time(node.certificateExpiresAt) },
+  ];
+  const m = node.metrics;
+  if (m) {
+    fields.push(
+      { label: 'Metrics at', key: 'metrics_at', value: time(m.at) },
+      { label: 'CPU', key: 'cpu_percent', value: dual(pct(m.cpuPercent), m.cpuPercent) },
+      { label: 'Memory used', key: 'mem_used_bytes', value: dual(`${humanBytes(m.memUsedBytes)} of ${humanBytes(m.memTotalBytes)}`, m.memUsedBytes) },
+      { label: 'Load', key: 'load', value: dual(`${m.load1.toFixed(2)} ${m.load5.toFixed(2)} ${m.load15.toFixed(2)}`, `${m.load1} ${m.load5} ${m.load15}`) },
+      ...m.disks.map((d): Field => ({
+        label: `Disk ${d.mount}`,
+        key: `disk_used_bytes:${d.mount}`,
+        value: dual(`${humanBytes(d.usedBytes)} of ${humanBytes(d.sizeBytes)}`, d.usedBytes),
+      })),
+      { label: 'Network', key: 'net_rx_tx_bytes', value: dual(`rx ${humanBytes(m.netRxBytes)}, tx ${humanBytes(m.netTxBytes)}`, `${m.netRxBytes} ${m.netTxBytes}`) },
+    );
+  }
+  return renderFields(fields, ctx);
+}

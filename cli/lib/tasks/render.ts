@@ -1,0 +1,67 @@
+// How tasks look in a terminal and in tab-separated output.
+import type { TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest.js';
+import { humanDuration } from '../format.js';
+import { cellText, dual, renderFields, renderTable, time, type Column, type RenderContext } from '../output.js';
+
+/** The first line of the script, shortened: enough to recognise a task in a list. */
+export function scriptTitle(script: string, max = 50): string {
+  const first = script.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#!')) ?? '';
+  const line = first.trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+const duration = (ms: number | null) => (ms === null ? null : dual(humanDuration(ms), ms));
+
+export const TASK_COLUMNS: Column<TaskSummary>[] = [
+  { header: 'ID', get: (t) => t.id },
+  { header: 'STATUS', get: (t) => t.status },
+  { header: 'NODES', get: (t) => t.counts.total },
+  { header: 'OK', get: (t) => t.counts.succeeded },
+  { header: 'FAILED', get: (t) => t.counts.failed },
+  { header: 'PENDING', get: (t) => t.counts.pending },
+  { header: 'BY', get: (t) => t.createdBy },
+  { header: 'CREATED', get: (t) => time(t.createdAt) },
+  { header: 'COMMAND', get: (t) => scriptTitle(t.script) },
+];
+
+export function renderTaskList(tasks: TaskSummary[], ctx: RenderContext): string {
+  return renderTable(tasks, TASK_COLUMNS, ctx);
+}
+
+export const RUN_COLUMNS: Column<TaskRun>[] = [
+  { header: 'NODE', get: (r) => r.node },
+  { header: 'STATUS', get: (r) => r.status },
+  { header: 'EXIT', get: (r) => r.exitCode },
+  { header: 'DURATION', get: (r) => duration(r.durationMs) },
+  { header: 'STARTED', get: (r) => time(r.startedAt) },
+  { header: 'ERROR', get: (r) => r.error },
+];
+
+function indent(text: string): string {
+  return text.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n') + '\n';
+}
+
+export function renderTask(task: TaskDetail, ctx: RenderContext): string {
+  const header = renderFields([
+    { label: 'Task', key: 'id', value: task.id },
+    { label: 'Status', key: 'status', value: task.status },
+    { label: 'Command', key: 'script', value: scriptTitle(task.script, 200) },
+    { label: 'Interpreter', key: 'interpreter', value: task.interpreter },
+    { label: 'Timeout', key: 'timeout_seconds', value: dual(`${task.timeoutSeconds} s`, task.timeoutSeconds) },
+    { label: 'Created by', key: 'created_by', value: task.createdBy },
+    { label: 'Created', key: 'created', value: time(task.createdAt) },
+    { label: 'Finished', key: 'finished', value: time(task.finishedAt) },
+    { label: 'Nodes', key: 'counts', value: `${task.counts.total} total, ${task.counts.succeeded} succeeded, ${task.counts.failed} failed, ${task.counts.pending} pending` },
+  ], ctx);
+  if (!ctx.tty) {
+    // Scripts get the header fields, then one `run` row per node; the output is in --json.
+    return header + task.runs.map((r) => ['run', ...RUN_COLUMNS.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
+  }
+  let out = header + '\n' + renderTable(task.runs, RUN_COLUMNS, ctx);
+  for (const run of task.runs) {
+    if (run.output === '') continue;
+    const cut = run.outputTruncated ? ' (truncated: the last part is kept)' : '';
+    out += `\n${run.node} output${cut}:\n${indent(run.output)}`;
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+// hostd's configuration: the defaults object (the one place they live; configs/hostd.yaml
+// documents each option) and the checks that make a bad value fail at start-up, not mid-run.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../lib/config.js';
+import { packageRoot } from '../lib/version.js';
+
+export const HOSTD_DEFAULTS = {
+  log: { level: 'info' },
+  dataDir: './data/hostd',
+  manager: {
+    /** HOST:PORT of the manager's gRPC host link; remembered in node.json after enrollment. */
+    address: '',
+    caFile: '',
+    caHash: '',
+  },
+  enroll: { token: '' },
+  /** Empty name = this machine's host name. */
+  node: { name: '' },
+  agent: {
+    listen: '127.0.0.1:8442',
+    /** Program and arguments that start agentd; empty = this Node running this package's bin/agentd.js. */
+    command: [] as string[],
+    maxConcurrent: 10,
+    stopOnExit: false,
+  },
+  metrics: { intervalSeconds: 60 },
+  heartbeatSeconds: 30,
+  reconnect: { minSeconds: 1, maxSeconds: 60 },
+};
+
+export type HostdConfig = typeof HOSTD_DEFAULTS;
+
+export interface HostPort { host: string; port: number }
+
+/** `host:port`, `[v6]:port` → host and port; `what` names the option in the error. */
+export function parseHostPort(value: string, what: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new ConfigError(`${what} must be HOST:PORT (e.g. 127.0.0.1:8442), got "${value}"`);
+  return { host: m[1] ?? m[2], port };
+}
+
+/** The agentd command line without hostd's own flags. */
+export function agentCommand(cfg: HostdConfig): string[] {
+  return cfg.agent.command.length > 0 ? cfg.agent.command : [process.execPath, join(packageRoot(), 'bin', 'agentd.js')];
+}
+
+export function loadHostdConfig(file: string | undefined, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): HostdConfig {
+  const cfg = loadConfig({ defaults: HOSTD_DEFAULTS, file, fileRequired: file !== undefined, env, flags });
+  if (!cfg.node.name) cfg.node.name = hostname();
+  validateHostdConfig(cfg);
+  return cfg;
+}
+
+export function validateHostdConfig(cfg: HostdConfig): void {
+  parseHostPort(cfg.agent.listen, 'agent.listen');
+  if (cfg.manager.address) parseHostPort(cfg.manager.address, 'manager.address');
+  if (cfg.manager.caHash && !/^[0-9a-fA-F]{64}$/.test(cfg.manager.caHash.replace(/:/g, ''))) {
+    throw new ConfigError(`manager.caHash must be 64 hex digits (the SHA-256 of the CA certificate), got "${cfg.manager.caHash}"`);
+  }
+  if (!cfg.dataDir) throw new ConfigError('dataDir must not be empty');
+  if (!cfg.node.name) throw new ConfigError('node.name must not be empty');
+  const wholeAtLeast = (key: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${key} must be a whole number ≥ ${min}, got ${v}`);
+  };
+  wholeAtLeast('agent.maxConcurrent', cfg.agent.maxConcurrent, 1);
+  wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
+  wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
+  if (!(cfg.reconnect.minSeconds > 0)) throw new ConfigError(`reconnect.minSeconds must be > 0, got ${cfg.reconnect.minSeconds}`);
+  if (!(cfg.reconnect.maxSeconds >= cfg.reconnect.minSeconds)) {
+    throw new ConfigError(`reconnect.maxSeconds (${cfg.reconnect.maxSeconds}) must be ≥ reconnect.minSeconds (${cfg.reconnect.minSeconds})`);
+  }
+}

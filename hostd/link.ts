@@ -1,0 +1,200 @@
+// hostd's end of the host link: one Connect stream with mutual TLS. hello (facts, versions, agent
+// status) first; after the manager's welcome, heartbeats and metrics on its intervals, task events
+// as they come (spooled in memory while the stream is down). Dispatch and cancel come down the
+// same stream. A lost stream is retried with exponential backoff and full jitter.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../lib/log.js';
+import type { Subsystem } from '../lib/run-group.js';
+import { opsVersion } from '../lib/version.js';
+import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
+import { Backoff } from './backoff.js';
+import { createHostLinkClient } from './grpc-client.js';
+import type { NodeIdentity } from './identity.js';
+
+export interface LinkOptions {
+  address: string;
+  identity: NodeIdentity;
+  /** Used until (and unless) the welcome says otherwise. */
+  heartbeatSeconds: number;
+  metricsSeconds: number;
+  reconnectMinSeconds: number;
+  reconnectMaxSeconds: number;
+  agentStatus: () => string;
+  agentVersion: () => string;
+  onDispatch: (d: Dispatch__Output) => void;
+  onCancel: (runId: string) => void;
+  collectFacts: () => Promise<Facts>;
+  collectMetrics: () => Promise<MetricsSample>;
+  log: Logger;
+}
+
+/** A stream that lasted this long resets the backoff. */
+const STABLE_MS = 30_000;
+/** Task events kept while the manager is unreachable; the oldest output goes first beyond this. */
+const MAX_SPOOLED_EVENTS = 10_000;
+
+type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
+
+export class ManagerLink implements Subsystem {
+  readonly name = 'manager link';
+  private client?: HostLinkClient;
+  private call?: Stream;
+  private welcomed = false;
+  private connectedAt = 0;
+  private stopped = false;
+  private readonly backoff: Backoff;
+  private readonly spool: TaskEvent[] = [];
+  private reconnectTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private metricsTimer?: NodeJS.Timeout;
+  private metricsBusy = false;
+
+  constructor(private readonly opts: LinkOptions) {
+    this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
+  }
+
+  /** True once the manager has welcomed the current stream. */
+  get connected(): boolean { return this.welcomed; }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const { identity } = this.opts;
+    this.client = createHostLinkClient(this.opts.address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopTimers();
+    const call = this.call;
+    this.call = undefined;
+    this.welcomed = false;
+    if (call) {
+      // Half-close and give the manager a moment to finish the stream, then cut it.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { call.cancel(); resolve(); }, 2000);
+        call.once('status', () => { clearTimeout(timer); resolve(); });
+        call.end();
+      });
+    }
+    this.client?.close();
+    this.client = undefined;
+    if (this.spool.length > 0) this.opts.log.warn({ events: this.spool.length }, 'stopping with undelivered task events');
+  }
+
+  /** Sends a task event now, or spools it until the stream is back. */
+  sendTaskEvent(event: TaskEvent): void {
+    if (this.welcomed && this.call) {
+      this.call.write({ taskEvent: event });
+      return;
+    }
+    if (this.spool.length >= MAX_SPOOLED_EVENTS) {
+      const i = this.spool.findIndex((e) => e.output);
+      this.spool.splice(i >= 0 ? i : 0, 1);
+    }
+    this.spool.push(event);
+  }
+
+  /** The agent status changed: tell the manager now rather than at the next heartbeat. */
+  agentStatusChanged(): void {
+    if (this.welcomed) this.sendHeartbeat();
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.client) return;
+    const call = this.client.Connect();
+    this.call = call;
+    this.welcomed = false;
+    this.connectedAt = 0;
+    call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
+    call.on('error', () => { /* reported through 'status' */ });
+    call.on('status', (status: grpc.StatusObject) => this.onStreamEnd(call, status));
+    void this.sendHello(call);
+  }
+
+  private async sendHello(call: Stream): Promise<void> {
+    let facts: Facts;
+    try {
+      facts = await this.opts.collectFacts();
+    } catch (err) {
+      this.opts.log.warn({ err }, 'collecting host facts failed; sending what is known');
+      facts = { hostname: this.opts.identity.nodeName, os: '', platform: process.platform, kernel: '', arch: process.arch, cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] };
+    }
+    if (this.call !== call) return;
+    call.write({
+      hello: { facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus() },
+    });
+  }
+
+  private onMessage(call: Stream, msg: ManagerMessage__Output): void {
+    if (this.call !== call) return;
+    switch (msg.kind) {
+      case 'welcome': {
+        const w = msg.welcome!;
+        this.welcomed = true;
+        this.connectedAt = Date.now();
+        const heartbeatSeconds = w.heartbeatSeconds > 0 ? w.heartbeatSeconds : this.opts.heartbeatSeconds;
+        const metricsSeconds = w.metricsSeconds > 0 ? w.metricsSeconds : this.opts.metricsSeconds;
+        this.opts.log.info({ nodeId: w.nodeId, nodeName: w.nodeName, heartbeatSeconds, metricsSeconds, spooled: this.spool.length }, 'connected to the manager');
+        this.stopTimers();
+        this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
+        this.metricsTimer = setInterval(() => void this.sendMetrics(), metricsSeconds * 1000);
+        for (const event of this.spool.splice(0)) call.write({ taskEvent: event });
+        void this.sendMetrics();
+        return;
+      }
+      case 'dispatch':
+        if (msg.dispatch) this.opts.onDispatch(msg.dispatch);
+        return;
+      case 'cancel':
+        if (msg.cancel) this.opts.onCancel(msg.cancel.runId);
+        return;
+      default:
+        this.opts.log.debug('ignoring an empty message from the manager');
+    }
+  }
+
+  private sendHeartbeat(): void {
+    this.call?.write({ heartbeat: { sentAtMs: Date.now(), agentStatus: this.opts.agentStatus(), agentVersion: this.opts.agentVersion() } });
+  }
+
+  private async sendMetrics(): Promise<void> {
+    if (this.metricsBusy) return; // a slow sample (e.g. a hung mount) must not pile up
+    this.metricsBusy = true;
+    try {
+      const sample = await this.opts.collectMetrics();
+      if (this.welcomed) this.call?.write({ metrics: sample });
+    } catch (err) {
+      this.opts.log.warn({ err }, 'collecting metrics failed');
+    } finally {
+      this.metricsBusy = false;
+    }
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.metricsTimer);
+  }
+
+  private onStreamEnd(call: Stream, status: grpc.StatusObject): void {
+    if (this.call !== call) return;
+    this.call = undefined;
+    this.welcomed = false;
+    this.stopTimers();
+    if (this.stopped) return;
+    let delay: number;
+    if (status.code === grpc.status.UNAUTHENTICATED || status.code === grpc.status.PERMISSION_DENIED) {
+      delay = this.backoff.max();
+      this.opts.log.error({ code: status.code, details: status.details, retryInMs: delay },
+        `the manager refused this host's certificate (revoked, deleted or re-enrolled?): ${status.details}`);
+    } else {
+      if (this.connectedAt > 0 && Date.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
+      delay = this.backoff.next();
+      const what = this.connectedAt > 0 ? 'lost the stream to the manager' : 'cannot connect to the manager';
+      this.opts.log.warn({ address: this.opts.address, code: grpc.status[status.code] ?? status.code, details: status.details, retryInMs: delay }, what);
+    }
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+}

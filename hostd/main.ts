@@ -1,0 +1,100 @@
+// hostd's entry point: parse flags, load config, enroll if needed, then run the daemon's
+// subsystems (agent supervisor, task relay, manager link) as one group until a signal or failure.
+import { mkdirSync } from 'node:fs';
+import { ConfigError } from '../lib/config.js';
+import { daemonHelp, parseDaemonArgs, UsageError } from '../lib/daemon-cli.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { RunGroup } from '../lib/run-group.js';
+import { opsVersion } from '../lib/version.js';
+import { HOSTD_SPEC } from './cli-spec.js';
+import { agentCommand, loadHostdConfig, type HostdConfig } from './config.js';
+import { EnrollError, ensureIdentity } from './enroll.js';
+import { collectFacts, collectMetrics } from './facts.js';
+import { ManagerLink } from './link.js';
+import { TaskRelay } from './relay.js';
+import { AgentSupervisor } from './supervisor.js';
+
+/**
+ * grpc-js always puts the target host in the TLS SNI field, so dialling a manager by IP address
+ * makes Node warn (DEP0123) on every start. The connection is verified against the IP SAN anyway;
+ * drop that one warning so an operator's terminal shows only what matters.
+ */
+function silenceSniIpWarning(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
+    if (code === 'DEP0123') return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+function flush(log: Logger): Promise<void> {
+  return new Promise((resolve) => log.flush(() => resolve()));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  silenceSniIpWarning();
+  let cfg: HostdConfig;
+  try {
+    const { values, configFlags } = parseDaemonArgs(HOSTD_SPEC, argv);
+    if (values.help) { process.stdout.write(daemonHelp(HOSTD_SPEC)); return 0; }
+    if (values.version) { process.stdout.write(`hostd ${opsVersion()}\n`); return 0; }
+    cfg = loadHostdConfig(values.config as string | undefined, configFlags);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`hostd: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const log = createLogger({ component: 'hostd', level: cfg.log.level });
+  try {
+    return await run(cfg, log);
+  } catch (err) {
+    const message = err instanceof EnrollError ? err.message : `hostd: ${(err as Error).message}`;
+    log.error({ err }, 'hostd failed');
+    await flush(log);
+    process.stderr.write(`${message}\n`);
+    return 1;
+  }
+}
+
+async function run(cfg: HostdConfig, log: Logger): Promise<number> {
+  try {
+    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new Error(`creating the data directory ${cfg.dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const identity = await ensureIdentity(cfg, log);
+  const address = cfg.manager.address || identity.managerAddress;
+  if (!address) throw new EnrollError('no manager address: pass --manager HOST:PORT');
+
+  const group = new RunGroup(log);
+  const supervisor = new AgentSupervisor({
+    dataDir: cfg.dataDir, listen: cfg.agent.listen, command: agentCommand(cfg), maxConcurrent: cfg.agent.maxConcurrent,
+    logLevel: cfg.log.level, stopOnExit: cfg.agent.stopOnExit, log: log.child({ subsystem: 'supervisor' }),
+  });
+  let link: ManagerLink | undefined;
+  const relay = new TaskRelay({
+    agentAddress: cfg.agent.listen, secret: () => supervisor.hostdKey,
+    emit: (event) => link?.sendTaskEvent(event), log: log.child({ subsystem: 'relay' }),
+  });
+  link = new ManagerLink({
+    address, identity,
+    heartbeatSeconds: cfg.heartbeatSeconds, metricsSeconds: cfg.metrics.intervalSeconds,
+    reconnectMinSeconds: cfg.reconnect.minSeconds, reconnectMaxSeconds: cfg.reconnect.maxSeconds,
+    agentStatus: () => supervisor.status(), agentVersion: () => supervisor.agentVersion,
+    onDispatch: (d) => relay.dispatch(d), onCancel: (runId) => void relay.cancel(runId),
+    collectFacts, collectMetrics, log: log.child({ subsystem: 'link' }),
+  });
+  supervisor.on('status', () => link?.agentStatusChanged());
+  group.add(supervisor).add(relay).add(link);
+  group.handleSignals();
+  log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');
+  await group.start();
+  const code = await group.done;
+  log.info({ code }, 'hostd stopped');
+  await flush(log);
+  return code;
+}

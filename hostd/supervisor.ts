@@ -1,0 +1,200 @@
+// Keeps one agentd running next to hostd. agentd is an independent process (it survives hostd
+// exiting, and a restarted hostd adopts it through the pid file); hostd notices a death by polling
+// the pid and by the agent socket closing, and restarts it on the crash schedule in
+// agent-process.ts. Agent status: healthy (heartbeat within 2 × 30 s), unhealthy (alive, silent),
+// missing (not running).
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { Logger } from '../lib/log.js';
+import type { Subsystem } from '../lib/run-group.js';
+import type { AgentHeartbeatParams } from '../proto/jsonrpc.js';
+import { ensureAgentKeys } from './agent-keys.js';
+import { agentEnvironment, findRunningAgent, isProcessAlive, restartDelayMs, spawnAgent } from './agent-process.js';
+import { AgentSocket } from './agent-socket.js';
+
+export type AgentStatus = 'healthy' | 'unhealthy' | 'missing';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  /** agentd's HTTP address (HOST:PORT). */
+  listen: string;
+  /** Program and arguments that start agentd. */
+  command: string[];
+  maxConcurrent: number;
+  logLevel: string;
+  /** Stop agentd when hostd stops (the dev launcher); in production agentd outlives hostd. */
+  stopOnExit: boolean;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  pollMs?: number;
+  /** Without a heartbeat for this long a live agentd is unhealthy (2 × its 30 s interval). */
+  heartbeatStaleMs?: number;
+  restartDelay?: (crashNumber: number) => number;
+}
+
+/** Running this long (and heartbeating) forgives earlier crashes. */
+const STABLE_MS = 5 * 60_000;
+const STOP_WAIT_MS = 10_000;
+
+/** Events: 'status' (AgentStatus) whenever the agent status changes. */
+export class AgentSupervisor extends EventEmitter implements Subsystem {
+  readonly name = 'agent supervisor';
+  readonly keysFile: string;
+  readonly socketPath: string;
+  readonly pidFile: string;
+  readonly logFile: string;
+  private readonly socket: AgentSocket;
+  private secret = '';
+  private pid?: number;
+  private startedAt = 0;
+  private lastHeartbeatAt = 0;
+  private version = '';
+  private crashes = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
+  private reported: AgentStatus = 'missing';
+  private stopped = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+    this.keysFile = join(opts.dataDir, 'agent-keys.json');
+    this.socketPath = join(opts.dataDir, 'hostd.sock');
+    this.pidFile = join(opts.dataDir, 'agentd.pid');
+    this.logFile = join(opts.dataDir, 'agentd.log');
+    this.socket = new AgentSocket(this.socketPath, opts.log);
+  }
+
+  /** The secret hostd signs agentd requests with (key id "hostd"). */
+  get hostdKey(): string { return this.secret; }
+  get agentVersion(): string { return this.version; }
+  get agentPid(): number | undefined { return this.pid; }
+
+  status(): AgentStatus {
+    if (this.pid === undefined || !isProcessAlive(this.pid)) return 'missing';
+    const staleMs = this.opts.heartbeatStaleMs ?? 60_000;
+    return this.lastHeartbeatAt > 0 && Date.now() - this.lastHeartbeatAt <= staleMs ? 'healthy' : 'unhealthy';
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.secret = ensureAgentKeys(this.keysFile);
+    await this.socket.start();
+    this.socket.on('heartbeat', (p: AgentHeartbeatParams) => this.onHeartbeat(p));
+    this.socket.on('connected', () => void this.probeHealth());
+    this.socket.on('disconnected', () => this.checkAlive('agent socket closed'));
+
+    const running = findRunningAgent(this.pidFile);
+    if (running !== undefined) {
+      this.pid = running;
+      this.startedAt = Date.now();
+      this.opts.log.info({ pid: running }, 'adopted the running agentd');
+    } else {
+      this.launch();
+    }
+    this.pollTimer = setInterval(() => this.checkAlive('poll'), this.opts.pollMs ?? 2000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.pollTimer);
+    if (this.opts.stopOnExit && this.pid !== undefined) await this.stopAgent(this.pid);
+    await this.socket.stop();
+  }
+
+  private launch(): void {
+    if (this.stopped) return;
+    // An agentd may have come up meanwhile (an operator, or a slow previous start): use it.
+    const running = findRunningAgent(this.pidFile);
+    if (running !== undefined && running !== this.pid) {
+      this.pid = running;
+      this.startedAt = Date.now();
+      this.opts.log.info({ pid: running }, 'adopted the running agentd');
+      return;
+    }
+    const args = [
+      '--listen', this.opts.listen, '--keys-file', this.keysFile, '--hostd-socket', this.socketPath,
+      '--pid-file', this.pidFile, '--max-concurrent', String(this.opts.maxConcurrent), '--log-level', this.opts.logLevel,
+    ];
+    try {
+      const pid = spawnAgent({
+        command: this.opts.command, args, logFile: this.logFile, env: agentEnvironment(this.opts.env ?? process.env),
+        onExit: (code, signal) => { if (this.pid === pid) this.onDeath(`exited (${signal ?? `code ${code}`})`); },
+      });
+      this.pid = pid;
+      this.startedAt = Date.now();
+      this.lastHeartbeatAt = 0;
+      this.opts.log.info({ pid, command: this.opts.command, log: this.logFile }, 'started agentd');
+    } catch (err) {
+      this.pid = undefined;
+      this.onDeath(`could not be started: ${(err as Error).message}`);
+    }
+    this.updateStatus();
+  }
+
+  private checkAlive(why: string): void {
+    if (this.stopped) return;
+    if (this.pid !== undefined && !isProcessAlive(this.pid)) this.onDeath(`is gone (${why})`);
+    else this.updateStatus();
+  }
+
+  private onDeath(reason: string): void {
+    if (this.stopped) return;
+    const pid = this.pid;
+    this.pid = undefined;
+    this.lastHeartbeatAt = 0;
+    this.crashes++;
+    const delay = (this.opts.restartDelay ?? restartDelayMs)(this.crashes);
+    const fields = { pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
+    if (this.crashes >= 6) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
+    else this.opts.log.warn(fields, `agentd ${reason}; restarting${delay ? ` in ${delay / 1000} s` : ''}`);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.launch(), delay);
+    this.updateStatus();
+  }
+
+  private onHeartbeat(p: AgentHeartbeatParams): void {
+    this.lastHeartbeatAt = Date.now();
+    this.version = p.version;
+    if (this.pid === undefined && isProcessAlive(p.pid)) {
+      // An agentd we did not start (or lost track of) is reporting in: supervise that one.
+      clearTimeout(this.restartTimer);
+      this.pid = p.pid;
+      this.startedAt = Date.now();
+    }
+    if (this.crashes > 0 && Date.now() - this.startedAt >= STABLE_MS) this.crashes = 0;
+    this.updateStatus();
+  }
+
+  private async probeHealth(): Promise<void> {
+    const report = await this.socket.health();
+    if (report) this.onHeartbeat(report);
+  }
+
+  private updateStatus(): void {
+    const status = this.status();
+    if (status === this.reported) return;
+    this.opts.log.info({ from: this.reported, to: status, pid: this.pid }, 'agent status changed');
+    this.reported = status;
+    this.emit('status', status);
+  }
+
+  private async stopAgent(pid: number): Promise<void> {
+    const gone = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (!isProcessAlive(pid)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return !isProcessAlive(pid);
+    };
+    this.opts.log.info({ pid }, 'stopping agentd (agent.stopOnExit)');
+    if (!(await this.socket.shutdown())) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+    if (await gone(STOP_WAIT_MS)) return;
+    this.opts.log.warn({ pid }, 'agentd did not stop in time; killing it');
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    await gone(2000);
+  }
+}

@@ -1,0 +1,153 @@
+// Brings up a whole opsctl system on this machine as separate OS processes: the manager
+// (`opsctl server`, SQLite under dataDir), a hostd enrolled to it with a fresh one-time token, and
+// the agentd that hostd starts. Used by `npm start` (scripts/dev-up.ts), the end-to-end tests and
+// the benchmarks, so all three exercise the same real path.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/version.js';
+
+export interface LocalStackOptions {
+  dataDir: string;
+  httpPort: number;
+  grpcPort: number;
+  agentPort: number;
+  nodeName?: string;
+  logLevel?: string;
+  /** Extra environment for every process (e.g. faster heartbeats in tests). */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for each step. */
+  timeoutMs?: number;
+}
+
+export interface LocalStack {
+  httpUrl: string;
+  grpcAddress: string;
+  admin: { username: string; password: string };
+  /** A JWT for the admin, for API calls. */
+  token: string;
+  nodeName: string;
+  manager: ChildProcess;
+  hostd: ChildProcess;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+const root = packageRoot();
+
+export function binPath(name: 'opsctl' | 'hostd' | 'agentd'): string {
+  return join(root, 'bin', `${name}.js`);
+}
+
+function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  return child;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, proc?: ChildProcess, logFile?: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) {
+      const tail = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new Error(`${what}: process exited with code ${proc.exitCode}\n${tail}`);
+    }
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export async function api<T>(httpUrl: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: { code: number; message: string; data: T } }> {
+  const res = await fetch(`${httpUrl}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as { code: number; message: string; data: T } };
+}
+
+function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+/** The admin credentials the manager wrote on its first start (`username: ...`, `password: ...`). */
+export function readInitialAdmin(managerDir: string): { username: string; password: string } {
+  const text = readFileSync(join(managerDir, 'initial-admin.txt'), 'utf8');
+  const username = /username:\s*(\S+)/.exec(text)?.[1];
+  const password = /password:\s*(\S+)/.exec(text)?.[1];
+  if (!username || !password) throw new Error(`cannot read admin credentials from ${join(managerDir, 'initial-admin.txt')}`);
+  return { username, password };
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const managerDir = join(opts.dataDir, 'manager');
+  const hostdDir = join(opts.dataDir, 'hostd');
+  const logDir = join(opts.dataDir, 'logs');
+  for (const d of [managerDir, hostdDir, logDir]) mkdirSync(d, { recursive: true });
+  const baseEnv = { ...process.env, OPS_LOG_LEVEL: opts.logLevel ?? 'info', ...opts.env };
+  const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
+  const grpcAddress = `127.0.0.1:${opts.grpcPort}`;
+
+  const managerLog = join(logDir, 'manager.log');
+  const manager = startProcess(binPath('opsctl'), ['server'], {
+    ...baseEnv,
+    OPS_DATA_DIR: managerDir,
+    OPS_HTTP_HOST: '127.0.0.1',
+    OPS_HTTP_PORT: String(opts.httpPort),
+    OPS_GRPC_HOST: '127.0.0.1',
+    OPS_GRPC_PORT: String(opts.grpcPort),
+    OPS_GRPC_ADVERTISE: grpcAddress,
+  }, managerLog);
+  const stopAll: ChildProcess[] = [manager];
+  const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };
+
+  try {
+    await waitFor('the manager to answer', timeoutMs, async () => {
+      const res = await fetch(`${httpUrl}/api/v1/health`);
+      return res.ok ? true : undefined;
+    }, manager, managerLog);
+
+    const admin = readInitialAdmin(managerDir);
+    const login = await api<{ token: string }>(httpUrl, undefined, 'POST', '/auth/login', admin);
+    if (login.status !== 200) throw new Error(`login as ${admin.username} failed: ${login.body.message}`);
+    const token = login.body.data.token;
+    const nodeName = opts.nodeName ?? hostname();
+
+    const hostdArgs = ['--manager', grpcAddress, '--data-dir', hostdDir, '--agent-listen', `127.0.0.1:${opts.agentPort}`, '--name', nodeName];
+    if (!existsSync(join(hostdDir, 'node.crt'))) {
+      const created = await api<{ token: string; caHash: string }>(httpUrl, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
+      if (created.status !== 201 && created.status !== 200) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
+      hostdArgs.push('--ca-hash', created.body.data.caHash, '--token', created.body.data.token);
+    }
+    const hostdLog = join(logDir, 'hostd.log');
+    // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
+    const hostd = startProcess(binPath('hostd'), hostdArgs, { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' }, hostdLog);
+    stopAll.push(hostd);
+
+    await waitFor(`node ${nodeName} to come online`, timeoutMs, async () => {
+      const res = await api<{ name: string; status: string; agentStatus: string }[]>(httpUrl, token, 'GET', '/nodes');
+      const node = res.body.data?.find((n) => n.name === nodeName);
+      return node && node.status === 'online' && node.agentStatus === 'healthy' ? true : undefined;
+    }, hostd, hostdLog);
+
+    return { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,88 @@
+// The manager's configuration: defaults in one object (documented option by option in
+// configs/manager.yaml), merged by lib/config.ts (flags > OPS_* env > YAML > defaults) and checked
+// here so a bad value stops start-up with a message naming the option.
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../lib/config.js';
+
+export const MANAGER_DEFAULTS = {
+  dataDir: './data/manager',
+  http: { host: '127.0.0.1', port: 8440 },
+  grpc: {
+    host: '0.0.0.0',
+    port: 8441,
+    /** host:port hostd dials; '' = `<hostname>:<grpc.port>`. */
+    advertise: '',
+  },
+  database: {
+    /** '' = SQLite file <dataDir>/manager.db; mysql://user:pass@host:port/db for MySQL/MariaDB. */
+    url: '',
+  },
+  auth: {
+    /** '' = generated once and kept in <dataDir>/jwt.secret (mode 0600). */
+    jwtSecret: '',
+    tokenTtl: '12h',
+  },
+  hostlink: {
+    heartbeatSeconds: 30,
+    metricsSeconds: 60,
+    offlineAfterSeconds: 90,
+    certificateDays: 365,
+  },
+  tasks: {
+    outputLimitBytes: 1024 * 1024,
+    defaultTimeoutSeconds: 300,
+  },
+  log: { level: 'info' },
+};
+
+export type ManagerConfig = typeof MANAGER_DEFAULTS;
+
+export interface LoadManagerConfigOptions {
+  configFile?: string;
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadManagerConfig(opts: LoadManagerConfigOptions = {}): ManagerConfig {
+  const config = loadConfig<ManagerConfig>({
+    defaults: MANAGER_DEFAULTS,
+    file: opts.configFile,
+    fileRequired: opts.configFile !== undefined,
+    env: opts.env,
+    flags: opts.flags,
+  });
+  config.dataDir = resolve(config.dataDir);
+  if (config.grpc.advertise === '') config.grpc.advertise = `${hostname()}:${config.grpc.port}`;
+  validateManagerConfig(config);
+  return config;
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new ConfigError(`config ${message}`);
+}
+
+const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
+const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
+
+export function validateManagerConfig(c: ManagerConfig): void {
+  check(c.dataDir !== '', 'dataDir must not be empty');
+  check(isPort(c.http.port), `http.port must be a port number (0-65535), got ${c.http.port}`);
+  check(isPort(c.grpc.port), `grpc.port must be a port number (0-65535), got ${c.grpc.port}`);
+  check(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(c.grpc.advertise), `grpc.advertise must be host:port, got "${c.grpc.advertise}"`);
+  check(c.database.url === '' || /^mysql:\/\//.test(c.database.url) || /^mariadb:\/\//.test(c.database.url),
+    'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
+  try {
+    check(parseDuration(c.auth.tokenTtl) > 0, 'auth.tokenTtl must be longer than 0s');
+  } catch (err) {
+    throw new ConfigError(`config auth.tokenTtl: ${(err as Error).message}`);
+  }
+  check(c.auth.jwtSecret === '' || c.auth.jwtSecret.length >= 32, 'auth.jwtSecret must be at least 32 characters (or empty to generate one)');
+  for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays'] as const) {
+    check(isPositiveInt(c.hostlink[key]), `hostlink.${key} must be a positive integer, got ${c.hostlink[key]}`);
+  }
+  check(c.hostlink.offlineAfterSeconds > c.hostlink.heartbeatSeconds,
+    'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
+  check(isPositiveInt(c.tasks.outputLimitBytes), 'tasks.outputLimitBytes must be a positive integer');
+  check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
+}

@@ -1,0 +1,90 @@
+// Opens the manager's database: SQLite (libsql) under dataDir by default, MySQL/MariaDB when
+// database.url is a mysql:// URL. The same entities and code run on both; each driver has its own
+// migrations (migrations/sqlite, migrations/mysql), applied at start — never schema:update.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MikroORM, Options } from '@mikro-orm/core';
+import type { Logger } from '../../lib/log.js';
+import { ENTITIES } from './entities.js';
+import type { DatabaseKind } from './migrations-list.js';
+
+export type Orm = MikroORM;
+
+export interface DatabaseTarget {
+  kind: DatabaseKind;
+  /** SQLite file path, or the MySQL database name. */
+  dbName: string;
+  /** MySQL only. */
+  clientUrl?: string;
+}
+
+/** Reads database.url: '' → SQLite in dataDir; mysql://user:pass@host:port/db → MySQL/MariaDB. */
+export function databaseTarget(url: string, dataDir: string): DatabaseTarget {
+  if (url === '') return { kind: 'sqlite', dbName: join(dataDir, 'manager.db') };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('database.url is not a valid URL (want mysql://user:pass@host:port/db)');
+  }
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new Error(`database.url: unsupported scheme "${parsed.protocol}" (want mysql://)`);
+  }
+  const dbName = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!dbName) throw new Error('database.url must name a database: mysql://user:pass@host:port/db');
+  parsed.protocol = 'mysql:';
+  return { kind: 'mysql', dbName, clientUrl: parsed.toString() };
+}
+
+export function ormOptions(target: DatabaseTarget, log?: Logger): Options {
+  const common: Options = {
+    entities: ENTITIES,
+    discovery: { warnWhenNoEntities: true },
+    forceUtcTimezone: true,
+    // Services always say which EntityManager they use (a request's fork or their own).
+    allowGlobalContext: false,
+    debug: false,
+    logger: (message) => log?.debug({ orm: true }, message),
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      // MySQL commits DDL implicitly, so wrapping migrations in a transaction only misleads there.
+      transactional: target.kind === 'sqlite',
+      allOrNothing: target.kind === 'sqlite',
+      snapshot: false,
+      silent: true,
+    },
+  };
+  if (target.kind === 'sqlite') return { ...common, dbName: target.dbName };
+  return { ...common, clientUrl: target.clientUrl, dbName: target.dbName, timezone: '+00:00', pool: { min: 1, max: 10 } };
+}
+
+/** Opens the ORM for the target (creating the SQLite directory) without touching the schema. */
+export async function openOrm(target: DatabaseTarget, log?: Logger, migrations?: Options['migrations']): Promise<Orm> {
+  const options = ormOptions(target, log);
+  // Loaded lazily so the migration generator can run while an index points at a removed file.
+  const migrationsList = migrations?.migrationsList ?? (await import('./migrations-list.js')).MIGRATIONS[target.kind];
+  options.migrations = { ...options.migrations, ...migrations, migrationsList };
+  const { Migrator } = await import('@mikro-orm/migrations');
+  try {
+    if (target.kind === 'sqlite') {
+      mkdirSync(dirname(target.dbName), { recursive: true });
+      const { MikroORM } = await import('@mikro-orm/libsql');
+      return await MikroORM.init({ ...options, extensions: [Migrator] } as Parameters<typeof MikroORM.init>[0]);
+    }
+    const { MikroORM } = await import('@mikro-orm/mysql');
+    return await MikroORM.init({ ...options, extensions: [Migrator] } as Parameters<typeof MikroORM.init>[0]);
+  } catch (err) {
+    const where = target.kind === 'sqlite' ? target.dbName : `MySQL database ${target.dbName}`;
+    throw new Error(`opening the database (${where}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function runMigrations(orm: Orm): Promise<string[]> {
+  try {
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } catch (err) {
+    throw new Error(`running database migrations: ${(err as Error).message}`, { cause: err });
+  }
+}

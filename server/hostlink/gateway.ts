@@ -1,0 +1,87 @@
+// The manager's end of the host link: one gRPC port (TLS 1.3) serving Enroll and Connect.
+// The manager's main builds it with a backend (contract.ts), starts it, and reaches connected
+// hosts through `sessions`.
+import * as grpc from '@grpc/grpc-js';
+import type { HostLinkGatewayOptions, HostSessions } from './contract.js';
+import { RequestClientCertCredentials } from './credentials.js';
+import { ManagerPki } from './pki.js';
+import { HostLinkService } from './service.js';
+import { SessionRegistry } from './sessions.js';
+
+/** Keepalive: ping every 30 s, drop a peer that has not answered within 10 s. */
+export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+};
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+function bindAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export class HostLinkGateway {
+  private readonly registry = new SessionRegistry();
+  private server?: grpc.Server;
+  private pki?: ManagerPki;
+  private boundPort = 0;
+
+  constructor(private readonly opts: HostLinkGatewayOptions) {
+    for (const [key, value] of [['heartbeatSeconds', opts.heartbeatSeconds], ['metricsSeconds', opts.metricsSeconds], ['certificateDays', opts.certificateDays]] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`host link: ${key} must be a whole number ≥ 1, got ${value}`);
+    }
+  }
+
+  get sessions(): HostSessions { return this.registry; }
+
+  /** The bound port (the real one when `port` was 0); 0 before start(). */
+  get port(): number { return this.boundPort; }
+
+  /** The CA certificate (PEM) hosts must trust; creates the PKI on first use. */
+  caPem(): string { return this.loadPki().caCertPem; }
+
+  /** sha256 of the CA certificate's DER, lowercase hex: what `hostd --ca-hash` takes. */
+  caHash(): string { return this.loadPki().caHash(); }
+
+  private loadPki(): ManagerPki {
+    this.pki ??= ManagerPki.loadOrCreate({ pkiDir: this.opts.pkiDir, advertiseHost: this.opts.advertiseHost });
+    return this.pki;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) throw new Error('host link gateway already started');
+    const pki = this.loadPki();
+    const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+    new HostLinkService({
+      pki, backend: this.opts.backend, sessions: this.registry, log: this.opts.log,
+      heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
+      certificateDays: this.opts.certificateDays,
+    }).addToServer(server);
+    const address = bindAddress(this.opts.host, this.opts.port);
+    const credentials = new RequestClientCertCredentials(pki.caCertPem, pki.serverChainPem(), pki.serverKeyPem);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (err, port) => {
+        if (err) reject(new Error(`binding the host link gRPC port ${address}: ${err.message}`, { cause: err }));
+        else resolve(port);
+      });
+    });
+    this.server = server;
+    this.opts.log.info({ address: bindAddress(this.opts.host, this.boundPort), caHash: pki.caHash() }, 'host link listening');
+  }
+
+  /** Ends every host stream, then shuts the server down (forcefully after a grace period). */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const session of this.registry.all()) session.close('manager shutting down');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+    });
+    this.boundPort = 0;
+    this.opts.log.info('host link stopped');
+  }
+}

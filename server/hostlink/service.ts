@@ -1,0 +1,211 @@
+// The HostLink gRPC service: Enroll (token + CSR → certificate) and Connect (the host's one
+// stream). Transport and certificates are handled here; every rule about nodes and tasks is the
+// backend's (contract.ts).
+import * as grpc from '@grpc/grpc-js';
+import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage } from '../../proto/hostlink.js';
+import type { EnrollResponse } from '../../proto/gen/opsctl/hostlink/v1/EnrollResponse.js';
+import { loadHostLink } from '../../proto/hostlink.js';
+import type { Logger } from '../../lib/log.js';
+import { checkClientCertificate } from './client-cert.js';
+import { EnrollmentRefused, type HostHello, type HostLinkBackend } from './contract.js';
+import type { ManagerPki } from './pki.js';
+import { LinkSession, type SessionRegistry } from './sessions.js';
+import { InvalidCsrError } from './x509.js';
+
+export interface HostLinkServiceOptions {
+  pki: ManagerPki;
+  backend: HostLinkBackend;
+  sessions: SessionRegistry;
+  heartbeatSeconds: number;
+  metricsSeconds: number;
+  certificateDays: number;
+  log: Logger;
+  /** How long a new stream may take to say hello. */
+  helloTimeoutMs?: number;
+}
+
+const NODE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$/;
+/** Unprocessed messages per stream before the stream is paused (flow control towards the host). */
+const MAX_QUEUED_MESSAGES = 256;
+
+/** `ipv4:10.0.0.5:41234`, `10.0.0.5:41234`, `[::1]:41234` → the address without the port. */
+export function peerAddress(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, '');
+  const v6 = /^\[([^\]]+)\]/.exec(p);
+  if (v6) return v6[1];
+  return p.replace(/:\d+$/, '');
+}
+
+function grpcError(code: grpc.status, details: string): Partial<grpc.StatusObject> {
+  return { code, details };
+}
+
+export class HostLinkService {
+  constructor(private readonly opts: HostLinkServiceOptions) {}
+
+  addToServer(server: grpc.Server): void {
+    const handlers: HostLinkHandlers = {
+      Enroll: (call, callback) => { void this.enroll(call, callback); },
+      Connect: (call) => { void this.connect(call); },
+    };
+    server.addService(loadHostLink().HostLink.service, handlers);
+  }
+
+  private async enroll(
+    call: grpc.ServerUnaryCall<EnrollRequest__Output, EnrollResponse>,
+    callback: grpc.sendUnaryData<EnrollResponse>,
+  ): Promise<void> {
+    const { backend, pki, log } = this.opts;
+    const { token, nodeName, csrPem } = call.request;
+    const address = peerAddress(call.getPeer());
+    if (!token) {
+      callback(grpcError(grpc.status.UNAUTHENTICATED, 'an enrollment token is required'));
+      return;
+    }
+    if (!NODE_NAME.test(nodeName)) {
+      callback(grpcError(grpc.status.INVALID_ARGUMENT,
+        `invalid node name "${nodeName.slice(0, 300)}": use 1-253 letters, digits, dots, dashes or underscores, starting with a letter or digit`));
+      return;
+    }
+    // Check the CSR before the token is consumed, so a broken request does not burn a one-time token.
+    try {
+      pki.signNodeCsr(csrPem, nodeName, 'check', 1);
+    } catch (err) {
+      callback(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
+      return;
+    }
+    try {
+      const { nodeId } = await backend.redeemEnrollmentToken({ token, nodeName, address });
+      const issued = pki.signNodeCsr(csrPem, nodeName, nodeId, this.opts.certificateDays);
+      await backend.recordCertificate(nodeId, { fingerprint: issued.fingerprint, serial: issued.serial, notAfter: issued.notAfter });
+      log.info({ nodeId, nodeName, address, serial: issued.serial }, 'node enrolled');
+      callback(null, { nodeId, certificatePem: issued.certificatePem, caPem: pki.caCertPem });
+    } catch (err) {
+      if (err instanceof EnrollmentRefused || (err as Error)?.name === 'EnrollmentRefused') {
+        log.warn({ nodeName, address, reason: (err as Error).message }, 'enrollment refused');
+        callback(grpcError(grpc.status.PERMISSION_DENIED, (err as Error).message));
+      } else if (err instanceof InvalidCsrError) {
+        callback(grpcError(grpc.status.INVALID_ARGUMENT, err.message));
+      } else {
+        log.error({ err, nodeName, address }, 'enrollment failed');
+        callback(grpcError(grpc.status.INTERNAL, `enrollment failed on the manager: ${(err as Error).message}`));
+      }
+    }
+  }
+
+  private async connect(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): Promise<void> {
+    const { backend, pki, sessions, log } = this.opts;
+    const address = peerAddress(call.getPeer());
+    const refuse = (code: grpc.status, details: string) => {
+      log.warn({ address, reason: details }, 'host stream refused');
+      call.emit('error', grpcError(code, details));
+    };
+
+    const cert = checkClientCertificate(call.getAuthContext().sslPeerCertificate?.raw, pki.caCertificate);
+    if (!cert.ok) return refuse(grpc.status.UNAUTHENTICATED, cert.reason);
+    let identity: { nodeId: string; nodeName: string } | null;
+    try {
+      identity = await backend.authenticate(cert.nodeId, cert.fingerprint);
+    } catch (err) {
+      log.error({ err, nodeId: cert.nodeId }, 'authenticating a host stream failed');
+      return refuse(grpc.status.UNAVAILABLE, 'the manager could not check this certificate; try again later');
+    }
+    if (!identity) {
+      return refuse(grpc.status.UNAUTHENTICATED,
+        `certificate for node ${cert.nodeId} is not accepted (the node was deleted or banned, or it was re-enrolled with a newer certificate)`);
+    }
+
+    const hello = await this.waitForHello(call);
+    if (typeof hello === 'string') return refuse(grpc.status.INVALID_ARGUMENT, hello);
+
+    let ended = false;
+    const session = new LinkSession(identity.nodeId, identity.nodeName, address, {
+      write: (message) => call.write(message),
+      close: (reason) => {
+        log.info({ nodeId: identity!.nodeId, reason }, 'ending host stream');
+        call.end();
+      },
+    });
+    // Messages are handled strictly in order per stream (a task's output before its exit).
+    let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const enqueue = (work: () => Promise<void>) => {
+      queued++;
+      if (queued > MAX_QUEUED_MESSAGES) call.pause();
+      queue = queue.then(work).catch((err) => log.error({ err, nodeId: session.nodeId }, 'handling a host message failed'))
+        .finally(() => { queued--; if (queued <= MAX_QUEUED_MESSAGES / 2 && call.isPaused()) call.resume(); });
+    };
+    const finish = (why: string) => {
+      if (ended) return;
+      ended = true;
+      session.close();
+      sessions.remove(session);
+      log.info({ nodeId: session.nodeId, nodeName: session.nodeName, why }, 'host disconnected');
+      enqueue(() => backend.onDisconnected(session));
+    };
+    call.on('data', (msg: HostMessage__Output) => enqueue(() => this.onMessage(session, msg)));
+    call.on('end', () => { finish('stream ended by host'); call.end(); });
+    call.on('error', (err) => finish(`stream error: ${err.message}`));
+    call.on('cancelled', () => finish('stream cancelled'));
+    call.on('close', () => finish('stream closed'));
+    call.resume();
+
+    sessions.add(session);
+    enqueue(async () => {
+      await backend.onConnected(session, hello);
+      session.send({
+        welcome: {
+          nodeId: session.nodeId, nodeName: session.nodeName,
+          heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
+        },
+      });
+      log.info({ nodeId: session.nodeId, nodeName: session.nodeName, address }, 'host connected');
+    });
+  }
+
+  /** The first message, which must be a hello; a string is the reason it was not. */
+  private waitForHello(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): Promise<HostHello | string> {
+    const timeoutMs = this.opts.helloTimeoutMs ?? 30_000;
+    return new Promise((resolve) => {
+      const done = (result: HostHello | string) => {
+        clearTimeout(timer);
+        call.off('data', onData);
+        for (const event of ['end', 'cancelled', 'close', 'error']) call.off(event, onEnd);
+        call.pause();
+        resolve(result);
+      };
+      const onData = (msg: HostMessage__Output) => {
+        if (msg.kind !== 'hello' || !msg.hello) return done(`the first message on the stream must be hello, got ${msg.kind ?? 'an empty message'}`);
+        const h = msg.hello;
+        done({
+          facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
+          hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
+        });
+      };
+      const onEnd = () => done('the stream ended before hello');
+      const timer = setTimeout(() => done(`no hello within ${timeoutMs / 1000} s`), timeoutMs);
+      call.on('data', onData);
+      for (const event of ['end', 'cancelled', 'close', 'error']) call.on(event, onEnd);
+    });
+  }
+
+  private async onMessage(session: LinkSession, msg: HostMessage__Output): Promise<void> {
+    const { backend, log } = this.opts;
+    switch (msg.kind) {
+      case 'heartbeat':
+        if (msg.heartbeat) await backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion);
+        return;
+      case 'metrics':
+        if (msg.metrics) await backend.onMetrics(session.nodeId, msg.metrics);
+        return;
+      case 'taskEvent':
+        if (msg.taskEvent) await backend.onTaskEvent(session.nodeId, msg.taskEvent);
+        return;
+      case 'hello':
+        log.warn({ nodeId: session.nodeId }, 'ignoring a second hello on the same stream');
+        return;
+      default:
+        log.warn({ nodeId: session.nodeId }, 'ignoring an empty message from a host');
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// X.509 building blocks for the manager's CA, on node-forge (RSA only, which is why every key in
+// the host link is RSA 2048). Keys come from Node's crypto (much faster than forge's generator).
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+const { pki } = forge;
+
+export const NODE_ID_URI_PREFIX = 'urn:opsctl:node:';
+
+export interface KeyPairPem { privateKeyPem: string; publicKeyPem: string }
+
+export function generateRsaKeyPair(): KeyPairPem {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** A positive serial (the top bit clear), 16 random bytes as hex. */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] &= 0x7f;
+  return bytes.toString('hex');
+}
+
+export function derOfPem(certPem: string): Buffer {
+  return Buffer.from(forge.asn1.toDer(pki.certificateToAsn1(pki.certificateFromPem(certPem))).getBytes(), 'binary');
+}
+
+/** sha256 of the certificate's DER, lowercase hex: the fingerprint used everywhere in opsctl. */
+export function fingerprintOfPem(certPem: string): string {
+  return createHash('sha256').update(derOfPem(certPem)).digest('hex');
+}
+
+function daysFromNow(days: number): Date {
+  return new Date(Date.now() + days * 86_400_000);
+}
+
+/** Backdated a little so a host whose clock runs behind still accepts a fresh certificate. */
+function notBefore(): Date {
+  return new Date(Date.now() - 10 * 60_000);
+}
+
+export function createCaCertificate(keys: KeyPairPem, commonName: string, days: number): string {
+  const cert = pki.createCertificate();
+  cert.publicKey = pki.publicKeyFromPem(keys.publicKeyPem);
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = notBefore();
+  cert.validity.notAfter = daysFromNow(days);
+  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'opsctl' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  return pki.certificateToPem(cert);
+}
+
+export interface Issuer { caCertPem: string; caKeyPem: string }
+
+interface LeafInput {
+  issuer: Issuer;
+  publicKey: forge.pki.PublicKey;
+  commonName: string;
+  days: number;
+  altNames: { type: number; value?: string; ip?: string }[];
+  usage: 'serverAuth' | 'clientAuth';
+}
+
+export interface IssuedLeaf { certificatePem: string; serial: string; notAfter: Date; fingerprint: string }
+
+function issueLeaf(input: LeafInput): IssuedLeaf {
+  const caCert = pki.certificateFromPem(input.issuer.caCertPem);
+  const cert = pki.createCertificate();
+  cert.publicKey = input.publicKey;
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = notBefore();
+  cert.validity.notAfter = daysFromNow(input.days);
+  cert.setSubject([{ name: 'commonName', value: input.commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: input.usage === 'serverAuth', clientAuth: input.usage === 'clientAuth' },
+    { name: 'subjectAltName', altNames: input.altNames },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(pki.privateKeyFromPem(input.issuer.caKeyPem), forge.md.sha256.create());
+  const certificatePem = pki.certificateToPem(cert);
+  return { certificatePem, serial: cert.serialNumber, notAfter: cert.validity.notAfter, fingerprint: fingerprintOfPem(certificatePem) };
+}
+
+/** DNS names and IPs → subjectAltName entries (type 2 = DNS, 7 = IP). */
+export function hostAltNames(hosts: string[]): { type: number; value?: string; ip?: string }[] {
+  return [...new Set(hosts.filter(Boolean))].map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h }));
+}
+
+export function issueServerCertificate(issuer: Issuer, publicKeyPem: string, hosts: string[], days: number): IssuedLeaf {
+  return issueLeaf({
+    issuer, publicKey: pki.publicKeyFromPem(publicKeyPem), commonName: 'opsctl manager host link',
+    days, altNames: hostAltNames(hosts), usage: 'serverAuth',
+  });
+}
+
+export class InvalidCsrError extends Error {
+  constructor(message: string) { super(message); this.name = 'InvalidCsrError'; }
+}
+
+/** Parses and checks a PKCS#10 request: well formed, self-signature valid, RSA ≥ 2048 bits. */
+export function parseCsr(csrPem: string): forge.pki.CertificateSigningRequest {
+  if (typeof csrPem !== 'string' || !csrPem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+    throw new InvalidCsrError('malformed CSR: expected a PEM "CERTIFICATE REQUEST"');
+  }
+  if (csrPem.length > 64 * 1024) throw new InvalidCsrError('malformed CSR: larger than 64 KiB');
+  let csr: forge.pki.CertificateSigningRequest;
+  try {
+    csr = pki.certificationRequestFromPem(csrPem);
+  } catch (err) {
+    throw new InvalidCsrError(`malformed CSR: ${(err as Error).message}`);
+  }
+  let signatureOk = false;
+  try {
+    signatureOk = csr.verify();
+  } catch (err) {
+    throw new InvalidCsrError(`malformed CSR: cannot verify its signature: ${(err as Error).message}`);
+  }
+  if (!signatureOk) throw new InvalidCsrError('malformed CSR: its signature does not match its public key');
+  const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
+  if (!key || !key.n || key.n.bitLength() < 2048) throw new InvalidCsrError('malformed CSR: the key must be RSA of at least 2048 bits');
+  return csr;
+}
+
+/** Signs a node's CSR: subject CN = node name, URI SAN urn:opsctl:node:<nodeId>, client auth only. */
+export function issueNodeCertificate(issuer: Issuer, csr: forge.pki.CertificateSigningRequest, nodeName: string, nodeId: string, days: number): IssuedLeaf {
+  return issueLeaf({
+    issuer, publicKey: csr.publicKey!, commonName: nodeName, days,
+    altNames: [{ type: 6, value: NODE_ID_URI_PREFIX + nodeId }], usage: 'clientAuth',
+  });
+}

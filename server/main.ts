@@ -1,0 +1,99 @@
+// Starts the manager: config, database (migrations), first admin, host link gateway, REST API.
+// `opsctl server` calls runManager() and owns the signals; stop() closes everything in order.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../lib/log.js';
+import { buildApp } from './app.js';
+import { loadManagerConfig, type ManagerConfig } from './config.js';
+import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
+import { HostLinkGateway } from './hostlink/gateway.js';
+import { createServices, DeferredHostSessions } from './services.js';
+
+export interface RunManagerOptions {
+  configFile?: string;
+  /** Values by dotted config key (e.g. {'http.port': 0}). */
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to a pino logger on stdout at log.level. */
+  log?: Logger;
+}
+
+export interface RunningManager {
+  stop(): Promise<void>;
+  httpUrl: string;
+  /** host:port hostd dials (grpc.advertise). */
+  grpcAddress: string;
+  /** Set on the very first start only: the generated admin account. */
+  initialAdmin?: { username: string; password: string };
+  config: ManagerConfig;
+}
+
+export async function runManager(opts: RunManagerOptions = {}): Promise<RunningManager> {
+  const config = loadManagerConfig({ configFile: opts.configFile, flags: opts.flags, env: opts.env });
+  const log = opts.log ?? createLogger({ component: 'manager', level: config.log.level });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const target = databaseTarget(config.database.url, config.dataDir);
+  const orm: Orm = await openOrm(target, log);
+  const cleanup: (() => Promise<void>)[] = [async () => { await orm.close(true); }];
+  const unwind = async () => { for (const step of cleanup.reverse()) await step().catch((err) => log.warn({ err }, 'cleanup failed')); };
+  try {
+    const applied = await runMigrations(orm);
+    log.info({ database: target.kind, migrations: applied.length }, applied.length ? 'database migrated' : 'database schema is current');
+
+    const sessions = new DeferredHostSessions();
+    let gateway: HostLinkGateway | undefined;
+    const services = createServices({
+      config, orm, log, sessions,
+      caHash: () => {
+        if (!gateway) throw new Error('host link gateway not started');
+        return gateway.caHash();
+      },
+    });
+    const initialAdmin = await services.users.ensureAdmin(config.dataDir);
+
+    gateway = new HostLinkGateway({
+      host: config.grpc.host,
+      port: config.grpc.port,
+      advertiseHost: config.grpc.advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+      pkiDir: join(config.dataDir, 'pki'),
+      heartbeatSeconds: config.hostlink.heartbeatSeconds,
+      metricsSeconds: config.hostlink.metricsSeconds,
+      certificateDays: config.hostlink.certificateDays,
+      backend: services.hostLink,
+      log: log.child({ component: 'hostlink' }),
+    });
+    sessions.attach(gateway.sessions);
+    await services.start();
+    cleanup.push(() => services.stop());
+    await gateway.start();
+    const gw = gateway;
+    cleanup.push(() => gw.stop());
+
+    const app = await buildApp({ config, orm, log, services });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    cleanup.push(() => app.close());
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+    log.info({ httpUrl, grpc: `${config.grpc.host}:${config.grpc.port}`, advertise: config.grpc.advertise, dataDir: config.dataDir }, 'manager started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      httpUrl,
+      grpcAddress: config.grpc.advertise,
+      initialAdmin,
+      config,
+      // In order: stop accepting HTTP, close the host link, write buffered task output, close the database.
+      stop: () => (stopping ??= (async () => {
+        log.info('manager stopping');
+        await unwind();
+        log.info('manager stopped');
+      })()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+// Enrollment tokens: made by operators, shown once, stored as a sha256 hash, consumed by hosts
+// trading them for a client certificate.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Logger } from '../../../lib/log.js';
+import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../proto/rest.js';
+import { contextEm } from '../../db/context.js';
+import type { Orm } from '../../db/orm.js';
+import { EnrollmentRefused } from '../../hostlink/contract.js';
+import { EnrollmentToken } from './enrollment-token.entity.js';
+
+export const DEFAULT_TOKEN_USES = 1;
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface EnrollmentTokensOptions {
+  /** host:port hostd dials (config grpc.advertise). */
+  grpcAddress: string;
+  /** sha256 of the manager CA certificate, from the host link gateway. */
+  caHash: () => string;
+}
+
+export class EnrollmentTokensService {
+  constructor(private readonly orm: Orm, private readonly log: Logger, private readonly opts: EnrollmentTokensOptions) {}
+
+  async create(input: CreateEnrollmentTokenRequest, createdBy: string): Promise<EnrollmentTokenCreated> {
+    const em = contextEm(this.orm);
+    const token = randomBytes(32).toString('base64url');
+    const uses = input.uses ?? DEFAULT_TOKEN_USES;
+    const expiresAt = new Date(Date.now() + (input.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000);
+    const row = em.create(EnrollmentToken, {
+      id: randomUUID(), tokenHash: hashToken(token), uses, used: 0, expiresAt, createdBy, createdAt: new Date(),
+    });
+    await em.flush();
+    this.log.info({ tokenId: row.id, uses, expiresAt, createdBy }, 'enrollment token created');
+    return { id: row.id, token, uses, expiresAt: expiresAt.toISOString(), grpcAddress: this.opts.grpcAddress, caHash: this.opts.caHash() };
+  }
+
+  /**
+   * Consumes one use of the token inside the caller's transaction, or throws EnrollmentRefused.
+   * The use is taken with a compare-and-set on `used`, so two hosts racing for the last use
+   * cannot both win, on SQLite or MySQL alike.
+   */
+  async consume(em: EntityManager, token: string, now = new Date()): Promise<void> {
+    const row = await em.findOne(EnrollmentToken, { tokenHash: hashToken(token) });
+    if (!row) throw new EnrollmentRefused('unknown enrollment token');
+    if (row.used >= row.uses) throw new EnrollmentRefused('enrollment token already used');
+    if (row.expiresAt.getTime() <= now.getTime()) throw new EnrollmentRefused('enrollment token expired');
+    const taken = await em.nativeUpdate(EnrollmentToken, { id: row.id, used: row.used }, { used: row.used + 1 });
+    if (taken === 0) throw new EnrollmentRefused('enrollment token already used');
+  }
+}

@@ -1,0 +1,46 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { PortableJson } from '../../db/portable-json.js';
+import type { Facts, Metrics, NodeStatus } from '../../../proto/rest.js';
+
+export class Node {
+  id!: string;
+  name!: string;
+  status: NodeStatus = 'offline';
+  labels: Record<string, string> = {};
+  groups: string[] = [];
+  facts: Facts | null = null;
+  metrics: Metrics | null = null;
+  agentVersion = '';
+  agentStatus = 'unknown';
+  hostdVersion = '';
+  address = '';
+  /** sha256 of the current client certificate (DER), lowercase hex; only it may connect. */
+  certFingerprint: string | null = null;
+  certSerial: string | null = null;
+  certExpiresAt: Date | null = null;
+  lastSeenAt: Date | null = null;
+  enrolledAt: Date = new Date();
+}
+
+export const NodeSchema = new EntitySchema<Node>({
+  class: Node,
+  tableName: 'nodes',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    name: { type: 'string', length: 253, unique: true },
+    status: { type: 'string', length: 16, index: true },
+    labels: { type: PortableJson },
+    groups: { type: PortableJson },
+    facts: { type: PortableJson, nullable: true },
+    metrics: { type: PortableJson, nullable: true },
+    agentVersion: { type: 'string', length: 64 },
+    agentStatus: { type: 'string', length: 32 },
+    hostdVersion: { type: 'string', length: 64 },
+    address: { type: 'string', length: 255 },
+    certFingerprint: { type: 'string', length: 64, nullable: true },
+    certSerial: { type: 'string', length: 128, nullable: true },
+    certExpiresAt: { type: 'datetime', length: 3, nullable: true },
+    lastSeenAt: { type: 'datetime', length: 3, nullable: true, index: true },
+    enrolledAt: { type: 'datetime', length: 3 },
+  },
+});

@@ -1,0 +1,145 @@
+// Nodes: the inventory the REST API shows and the state the host link keeps current
+// (connection, facts, versions, heartbeats, metrics, certificates).
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Logger } from '../../../lib/log.js';
+import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import type { MetricsSample__Output } from '../../../proto/hostlink.js';
+import type { Facts, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest.js';
+import type { SelectableNode } from '../../../proto/selector.js';
+import { contextEm, isUniqueViolation } from '../../db/context.js';
+import type { Orm } from '../../db/orm.js';
+import { EnrollmentRefused, type HostHello, type IssuedCertificate } from '../../hostlink/contract.js';
+import { MetricSample } from './metric-sample.entity.js';
+import { Node } from './node.entity.js';
+import { toMetrics, toNodeDetail, toNodeSummary } from './views.js';
+
+export interface TargetNode extends SelectableNode { id: string }
+
+export function statusForAgent(agentStatus: string): NodeStatus {
+  return agentStatus === 'healthy' ? 'online' : 'degraded';
+}
+
+export class NodesService {
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(private readonly orm: Orm, private readonly log: Logger, private readonly offlineAfterSeconds: number) {}
+
+  async list(): Promise<NodeSummary[]> {
+    const nodes = await contextEm(this.orm).find(Node, {}, { orderBy: { name: 'asc' } });
+    return nodes.map(toNodeSummary);
+  }
+
+  async get(name: string): Promise<NodeDetail> {
+    return toNodeDetail(await this.require(contextEm(this.orm), name));
+  }
+
+  /** Deletes the node; its certificate fingerprint goes with it, so the host can no longer connect. */
+  async remove(name: string): Promise<void> {
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name);
+    await em.remove(node).flush();
+    this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
+  }
+
+  /** Every node with what a selector looks at. */
+  async targets(): Promise<TargetNode[]> {
+    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'groups'], orderBy: { name: 'asc' } });
+    return nodes.map((n) => ({ id: n.id, name: n.name, labels: n.labels ?? {}, groups: n.groups ?? [] }));
+  }
+
+  private async require(em: EntityManager, name: string): Promise<Node> {
+    const node = await em.findOne(Node, { name });
+    if (!node) throw new OpsError(ErrorCode.NOT_FOUND, `node "${name}" not found`);
+    return node;
+  }
+
+  // ---- host link side
+
+  /** Creates the node for a redeemed enrollment token, inside the caller's transaction. */
+  async createEnrolled(em: EntityManager, name: string, address: string): Promise<Node> {
+    const taken = `node name ${name} is already enrolled; delete it first (opsctl nodes rm ${name})`;
+    if (await em.count(Node, { name })) throw new EnrollmentRefused(taken);
+    const node = Object.assign(new Node(), { id: randomUUID(), name, address, enrolledAt: new Date() });
+    em.persist(node);
+    try {
+      await em.flush();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new EnrollmentRefused(taken);
+      throw err;
+    }
+    return node;
+  }
+
+  async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
+    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, {
+      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter,
+    });
+    if (updated === 0) throw new Error(`recording the certificate of node ${nodeId}: no such node`);
+  }
+
+  async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
+    const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint'] });
+    if (!node || !node.certFingerprint || node.certFingerprint !== fingerprint.toLowerCase()) return null;
+    return { nodeId: node.id, nodeName: node.name };
+  }
+
+  async markConnected(nodeId: string, hello: HostHello, address: string): Promise<void> {
+    const facts: Facts = {
+      hostname: hello.facts.hostname, os: hello.facts.os, platform: hello.facts.platform, kernel: hello.facts.kernel,
+      arch: hello.facts.arch, cpuModel: hello.facts.cpuModel, cpus: hello.facts.cpus,
+      memoryBytes: hello.facts.memoryBytes, ips: [...(hello.facts.ips ?? [])],
+    };
+    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, {
+      facts, hostdVersion: hello.hostdVersion, agentVersion: hello.agentVersion, agentStatus: hello.agentStatus,
+      address, status: statusForAgent(hello.agentStatus), lastSeenAt: new Date(),
+    });
+  }
+
+  async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> {
+    const changes: Partial<Node> = { agentStatus, status: statusForAgent(agentStatus), lastSeenAt: new Date() };
+    if (agentVersion) changes.agentVersion = agentVersion;
+    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, changes);
+  }
+
+  async recordMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
+    const metrics = toMetrics(sample);
+    const em = this.orm.em.fork();
+    await em.transactional(async (tx) => {
+      await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
+      tx.create(MetricSample, {
+        node: tx.getReference(Node, nodeId), at: new Date(metrics.at), cpuPercent: metrics.cpuPercent,
+        memUsedBytes: metrics.memUsedBytes, memTotalBytes: metrics.memTotalBytes,
+        load1: metrics.load1, load5: metrics.load5, load15: metrics.load15,
+        netRxBytes: metrics.netRxBytes, netTxBytes: metrics.netTxBytes, disks: metrics.disks,
+      });
+    });
+  }
+
+  async markOffline(nodeId: string): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
+  }
+
+  /** Marks offline every node not heard from within offlineAfterSeconds; returns how many. */
+  async sweepOffline(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.offlineAfterSeconds * 1000);
+    const em = this.orm.em.fork();
+    const stale = { status: { $ne: 'offline' as const }, $or: [{ lastSeenAt: { $lt: cutoff } }, { lastSeenAt: null }] };
+    const count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    if (count > 0) this.log.info({ count }, 'nodes marked offline (no heartbeat)');
+    return count;
+  }
+
+  startOfflineSweeper(): void {
+    const everyMs = Math.max(1000, Math.min(this.offlineAfterSeconds * 1000 / 3, 15_000));
+    this.sweeper = setInterval(() => {
+      this.sweepOffline().catch((err) => this.log.warn({ err }, 'marking silent nodes offline failed'));
+    }, everyMs);
+    this.sweeper.unref();
+  }
+
+  stopOfflineSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+}

@@ -1,0 +1,461 @@
+// Tasks: stored before they are dispatched, fanned out to the target nodes over their host
+// streams, followed through the events hosts report, bounded by a timeout, and streamed to
+// clients. Running tasks live in memory (ActiveTask); every change is written to the database
+// before it is published on the task's event bus, so a stream and the REST view never disagree.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../../lib/log.js';
+import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import type { Dispatch, TaskEvent__Output } from '../../../proto/hostlink.js';
+import type { CreateTaskRequest, RunStatus, TaskDetail, TaskStreamEvent, TaskSummary } from '../../../proto/rest.js';
+import { compileSelector, SelectorError } from '../../../proto/selector.js';
+import { contextEm } from '../../db/context.js';
+import type { Orm } from '../../db/orm.js';
+import type { HostSession, HostSessions } from '../../hostlink/contract.js';
+import type { NodesService } from '../nodes/service.js';
+import { ActiveTask, exitEvent, finalTaskStatus, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
+import { OutputTail } from './output-tail.js';
+import { TaskRun } from './task-run.entity.js';
+import { Task } from './task.entity.js';
+import { isTerminal, runEntityView, toTaskDetail, toTaskSummary, type RunView } from './views.js';
+
+export interface TasksServiceOptions {
+  outputLimitBytes: number;
+  defaultTimeoutSeconds: number;
+  /** How long after a task's timeout the manager gives up on runs no host reported on. */
+  timeoutGraceMs?: number;
+  /** How often buffered output of running tasks is written to the database. */
+  outputFlushMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_GRACE_MS = 5000;
+const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+
+type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputTruncated'>>;
+
+export class TasksService {
+  private readonly active = new Map<string, ActiveTask>();
+  private readonly runIndex = new Map<string, ActiveTask>();
+  private flusher?: NodeJS.Timeout;
+  private readonly graceMs: number;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly log: Logger,
+    private readonly nodes: NodesService,
+    private readonly sessions: HostSessions,
+    private readonly opts: TasksServiceOptions,
+  ) {
+    this.graceMs = opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
+  }
+
+  // ---- REST side
+
+  async create(input: CreateTaskRequest, createdBy: string): Promise<TaskDetail> {
+    const createdAt = new Date();
+    let matches;
+    try {
+      matches = compileSelector(input.selector);
+    } catch (err) {
+      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
+      throw err;
+    }
+    const targets = (await this.nodes.targets()).filter(matches);
+    if (targets.length === 0) throw new OpsError(ErrorCode.NO_MATCHING_NODES, `no node matches the selector ${describeSelector(input.selector)}`);
+
+    const em = contextEm(this.orm);
+    const task = em.create(Task, {
+      id: randomUUID(), script: input.script, interpreter: input.interpreter ?? 'sh',
+      timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {},
+      selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
+    });
+    const runs = targets.map((node) => em.create(TaskRun, {
+      id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputTruncated: false,
+    }));
+    // One flush = one transaction: the task and all its runs, before anything is sent.
+    await em.flush();
+
+    const active = this.activate(task, runs);
+    this.log.info({ taskId: task.id, createdBy, nodes: runs.length }, 'task stored; dispatching');
+    const sent = this.dispatchOnline(active);
+    const detail = toTaskDetail(task, [...active.runs.values()].map(stateView));
+    for (const run of detail.runs) if (sent.includes(run.id)) run.status = 'dispatched';
+    return detail;
+  }
+
+  async list(limit = 50): Promise<TaskSummary[]> {
+    const em = contextEm(this.orm);
+    const tasks = await em.find(Task, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit });
+    if (tasks.length === 0) return [];
+    const runs = await em.find(TaskRun, { task: { $in: tasks.map((t) => t.id) } }, { fields: ['id', 'status', 'task'] });
+    const byTask = new Map<string, RunStatus[]>();
+    for (const r of runs) {
+      const list = byTask.get(r.task.id) ?? [];
+      list.push(r.status);
+      byTask.set(r.task.id, list);
+    }
+    return tasks.map((t) => toTaskSummary(t, byTask.get(t.id) ?? []));
+  }
+
+  async get(id: string): Promise<TaskDetail> {
+    const em = contextEm(this.orm);
+    const task = await em.findOne(Task, { id });
+    if (!task) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
+    const runs = await em.find(TaskRun, { task: id }, { orderBy: { nodeName: 'asc' } });
+    const live = this.active.get(id);
+    const views: RunView[] = runs.map((r) => {
+      const view = runEntityView(r);
+      const state = live?.runs.get(r.id);
+      // Output of running tasks is written every few seconds; show what has arrived.
+      return state ? { ...view, output: state.tail.text(), outputTruncated: state.tail.truncated } : view;
+    });
+    return toTaskDetail(task, views);
+  }
+
+  /** Cancels the runs that have not finished; already-finished tasks are refused with 2003. */
+  async cancel(id: string): Promise<TaskDetail> {
+    const live = this.active.get(id);
+    if (!live) {
+      const detail = await this.get(id);
+      throw new OpsError(ErrorCode.TASK_NOT_RUNNABLE, `task ${id} already finished (${detail.status})`);
+    }
+    this.enqueue(live, { kind: 'cancel' });
+    await this.whenIdle(live);
+    return this.get(id);
+  }
+
+  /**
+   * Calls `onEvent` with the task's history, then with live events until `done`; returns a
+   * function that stops following. History and subscription are taken in the same tick from the
+   * in-memory state, so nothing is lost or repeated in between.
+   */
+  async follow(id: string, onEvent: (event: TaskStreamEvent) => void): Promise<() => void> {
+    const live = this.active.get(id);
+    if (live) return this.replayAndSubscribe(live, onEvent);
+    const em = this.orm.em.fork();
+    const task = await em.findOne(Task, { id });
+    if (!task) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
+    const nowLive = this.active.get(id);
+    if (nowLive) return this.replayAndSubscribe(nowLive, onEvent);
+    const runs = await em.find(TaskRun, { task: id }, { orderBy: { nodeName: 'asc' } });
+    for (const run of runs) {
+      const view = runEntityView(run);
+      for (const e of runReplay(view, view.output ? [{ stream: 'stdout', data: view.output }] : [])) onEvent(e);
+    }
+    onEvent({ type: 'done', taskId: id, status: task.status, counts: toTaskSummary(task, runs.map((r) => r.status)).counts });
+    return () => {};
+  }
+
+  private replayAndSubscribe(live: ActiveTask, onEvent: (event: TaskStreamEvent) => void): () => void {
+    for (const e of live.snapshot()) onEvent(e);
+    if (live.status !== 'running') return () => {};
+    live.bus.on('event', onEvent);
+    return () => live.bus.off('event', onEvent);
+  }
+
+  // ---- host link side
+
+  /** A host connected: send it its pending runs of tasks that have not timed out. */
+  dispatchPending(session: HostSession): number {
+    let count = 0;
+    const now = Date.now();
+    for (const task of this.active.values()) {
+      const runId = task.runByNode.get(session.nodeId);
+      if (!runId || task.status !== 'running' || now >= task.deadline) continue;
+      const run = task.runs.get(runId)!;
+      if (run.status !== 'pending' || task.sent.has(runId)) continue;
+      if (session.send({ dispatch: this.dispatchMessage(task, run) })) {
+        task.sent.add(runId);
+        this.enqueue(task, { kind: 'dispatched', runIds: [runId], at: new Date() });
+        count++;
+      }
+    }
+    if (count > 0) this.log.info({ node: session.nodeName, runs: count }, 'pending runs dispatched on connect');
+    return count;
+  }
+
+  async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
+    const task = this.runIndex.get(event.runId);
+    if (!task) {
+      this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
+      return;
+    }
+    this.enqueue(task, { kind: 'host-event', nodeId, event });
+  }
+
+  // ---- lifecycle
+
+  /** Loads running tasks after a restart, re-arms their timeouts and starts the output flusher. */
+  async start(): Promise<void> {
+    const em = this.orm.em.fork();
+    const tasks = await em.find(Task, { status: 'running' });
+    for (const task of tasks) {
+      const runs = await em.find(TaskRun, { task: task.id });
+      this.activate(task, runs);
+    }
+    if (tasks.length) this.log.info({ tasks: tasks.length }, 'resumed running tasks');
+    const every = this.opts.outputFlushMs ?? 2000;
+    this.flusher = setInterval(() => this.flushAll(), every);
+    this.flusher.unref();
+  }
+
+  /** Stops timers and writes buffered output; running tasks resume on the next start. */
+  async stop(): Promise<void> {
+    if (this.flusher) clearInterval(this.flusher);
+    this.flusher = undefined;
+    this.flushAll();
+    for (const task of [...this.active.values()]) {
+      if (task.timer) clearTimeout(task.timer);
+      await this.whenIdle(task);
+    }
+  }
+
+  /** Resolves when the task has no queued work (used by cancel, stop and tests). */
+  async whenIdle(task: ActiveTask | string): Promise<void> {
+    const t = typeof task === 'string' ? this.active.get(task) : task;
+    while (t && (t.draining || t.queue.length > 0)) await t.idle;
+  }
+
+  private flushAll(): void {
+    for (const task of this.active.values()) {
+      if ([...task.runs.values()].some((r) => r.outputDirty)) this.enqueue(task, { kind: 'flush' });
+    }
+  }
+
+  // ---- internals
+
+  private activate(task: Task, runs: TaskRun[]): ActiveTask {
+    const live = new ActiveTask({
+      id: task.id, script: task.script, interpreter: task.interpreter, timeoutSeconds: task.timeoutSeconds,
+      env: task.env ?? {}, createdAt: task.createdAt,
+    });
+    for (const r of runs) {
+      live.addRun({
+        id: r.id, nodeId: r.node?.id ?? null, node: r.nodeName, status: r.status, exitCode: r.exitCode, error: r.error,
+        dispatchedAt: r.dispatchedAt, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs, pid: 0,
+        tail: new OutputTail(this.opts.outputLimitBytes, r.output, r.outputTruncated), outputDirty: false,
+      });
+      if (r.status !== 'pending') live.sent.add(r.id);
+      this.runIndex.set(r.id, live);
+    }
+    this.active.set(task.id, live);
+    const wait = Math.max(0, live.deadline + this.graceMs - Date.now());
+    live.timer = setTimeout(() => this.enqueue(live, { kind: 'timeout' }), wait);
+    live.timer.unref();
+    // A resumed task whose runs all finished before the restart only needs closing.
+    if ([...live.runs.values()].every((r) => isTerminal(r.status))) this.enqueue(live, { kind: 'flush' });
+    return live;
+  }
+
+  private dispatchMessage(task: ActiveTask, run: RunState): Dispatch {
+    return {
+      runId: run.id, taskId: task.info.id, script: task.info.script, interpreter: task.info.interpreter,
+      timeoutMs: Math.max(1, task.deadline - Date.now()), env: task.info.env,
+    };
+  }
+
+  /** Sends every pending run whose node has a stream; returns the run ids sent. */
+  private dispatchOnline(task: ActiveTask): string[] {
+    const sent: string[] = [];
+    for (const run of task.runs.values()) {
+      if (!run.nodeId || run.status !== 'pending' || task.sent.has(run.id) || !this.sessions.get(run.nodeId)) continue;
+      if (this.sessions.dispatch(run.nodeId, this.dispatchMessage(task, run))) {
+        task.sent.add(run.id);
+        sent.push(run.id);
+      }
+    }
+    if (sent.length) this.enqueue(task, { kind: 'dispatched', runIds: sent, at: new Date() });
+    return sent;
+  }
+
+  private enqueue(task: ActiveTask, item: WorkItem): void {
+    task.queue.push(item);
+    if (task.draining) return;
+    task.draining = true;
+    task.idle = (async () => {
+      try {
+        while (task.queue.length > 0) await this.applyBatch(task, task.queue.splice(0));
+      } catch (err) {
+        this.log.error({ err, taskId: task.info.id }, 'processing task events failed');
+      } finally {
+        task.draining = false;
+      }
+    })();
+  }
+
+  /**
+   * Works out what a batch changes on copies of the run states, writes it in one transaction,
+   * then swaps the copies in and publishes the events — in one tick, so a stream that replays
+   * the state never sees an event twice.
+   */
+  private async applyBatch(task: ActiveTask, items: WorkItem[]): Promise<void> {
+    const work = new Map<string, RunState>();
+    const changes = new Map<string, RunChanges>();
+    const events: TaskStreamEvent[] = [];
+    const cancels: { nodeId: string; runId: string }[] = [];
+    let cancelRequested = task.cancelRequested;
+    let flush = false;
+
+    const edit = (runId: string): RunState | undefined => {
+      let copy = work.get(runId);
+      if (!copy) {
+        const current = task.runs.get(runId);
+        if (!current) return undefined;
+        copy = { ...current, tail: current.tail.clone() };
+        work.set(runId, copy);
+      }
+      return copy;
+    };
+    const change = (run: RunState, c: RunChanges) => changes.set(run.id, { ...changes.get(run.id), ...c });
+    const finish = (run: RunState, status: RunStatus, error: string | null, at: Date) => {
+      if (run.status === 'dispatched' || run.status === 'running') if (run.nodeId) cancels.push({ nodeId: run.nodeId, runId: run.id });
+      run.status = status;
+      run.error = error;
+      run.finishedAt = at;
+      run.durationMs = run.startedAt ? Math.max(0, at.getTime() - run.startedAt.getTime()) : null;
+      change(run, { status, error, finishedAt: at, durationMs: run.durationMs });
+      events.push(exitEvent(run));
+    };
+
+    for (const item of items) {
+      switch (item.kind) {
+        case 'dispatched':
+          for (const runId of item.runIds) {
+            const run = edit(runId);
+            if (!run || run.status !== 'pending') continue;
+            run.status = 'dispatched';
+            run.dispatchedAt = item.at;
+            change(run, { status: 'dispatched', dispatchedAt: item.at });
+            events.push({ type: 'run', runId, node: run.node, status: 'dispatched' });
+          }
+          break;
+        case 'host-event':
+          this.applyHostEvent(item.nodeId, item.event, edit, change, events);
+          break;
+        case 'timeout': {
+          const now = new Date();
+          for (const id of task.runs.keys()) {
+            const run = edit(id)!;
+            if (isTerminal(run.status)) continue;
+            const why = run.status === 'pending' ? 'node was offline until the task timed out'
+              : run.status === 'dispatched' ? 'node did not start the task before it timed out'
+              : 'node did not report an exit before the task timed out';
+            finish(run, 'timeout', why, now);
+          }
+          break;
+        }
+        case 'cancel': {
+          cancelRequested = true;
+          const now = new Date();
+          for (const id of task.runs.keys()) {
+            const run = edit(id)!;
+            if (!isTerminal(run.status)) finish(run, 'cancelled', 'cancelled by the operator', now);
+          }
+          break;
+        }
+        case 'flush':
+          flush = true;
+          break;
+      }
+    }
+
+    // Output goes to the database when a run ends and on the periodic flush.
+    const outputWritten = new Set<string>();
+    for (const id of task.runs.keys()) {
+      const current = work.get(id) ?? task.runs.get(id)!;
+      if (!current.outputDirty) continue;
+      if (!(flush || (changes.has(id) && isTerminal(current.status)))) continue;
+      change(current, { output: current.tail.text(), outputTruncated: current.tail.truncated });
+      outputWritten.add(id);
+    }
+
+    const statuses = [...task.runs.keys()].map((id) => (work.get(id) ?? task.runs.get(id)!).status);
+    const finished = task.status === 'running' && statuses.every(isTerminal);
+    const finalStatus = finished ? finalTaskStatus({ cancelRequested } as ActiveTask, statuses) : task.status;
+    const finishedAt = finished ? new Date() : task.finishedAt;
+
+    if (changes.size > 0 || finished) {
+      try {
+        await this.orm.em.fork().transactional(async (tx) => {
+          for (const [id, c] of changes) await tx.nativeUpdate(TaskRun, { id }, c);
+          if (finished) await tx.nativeUpdate(Task, { id: task.info.id }, { status: finalStatus, finishedAt });
+        });
+      } catch (err) {
+        this.log.error({ err, taskId: task.info.id }, 'writing task progress failed');
+        outputWritten.clear();
+      }
+    }
+
+    for (const [id, run] of work) {
+      if (outputWritten.has(id)) run.outputDirty = false;
+      task.runs.set(id, run);
+    }
+    for (const id of outputWritten) if (!work.has(id)) task.runs.get(id)!.outputDirty = false;
+    task.cancelRequested = cancelRequested;
+    if (finished) {
+      task.status = finalStatus;
+      task.finishedAt = finishedAt;
+    }
+    for (const e of events) task.bus.emit('event', e);
+    for (const c of cancels) this.sessions.cancel(c.nodeId, c.runId);
+    if (finished) this.close(task);
+  }
+
+  private applyHostEvent(
+    nodeId: string, event: TaskEvent__Output,
+    edit: (runId: string) => RunState | undefined,
+    change: (run: RunState, c: RunChanges) => void,
+    events: TaskStreamEvent[],
+  ): void {
+    const run = edit(event.runId);
+    if (!run) return;
+    if (run.nodeId !== nodeId) {
+      this.log.warn({ runId: run.id, nodeId }, 'a node reported on a run that is not its own; ignored');
+      return;
+    }
+    // Hosts re-deliver after reconnecting: anything for a finished run is a repeat.
+    if (isTerminal(run.status)) return;
+    const kind = event.kind ?? (event.started ? 'started' : event.output ? 'output' : event.exited ? 'exited' : undefined);
+    if (kind === 'started' && event.started) {
+      if (run.status === 'running') return;
+      run.status = 'running';
+      run.startedAt = new Date(event.started.atMs || Date.now());
+      run.pid = event.started.pid;
+      change(run, { status: 'running', startedAt: run.startedAt });
+      events.push({ type: 'started', runId: run.id, node: run.node, at: run.startedAt.toISOString(), pid: run.pid });
+    } else if (kind === 'output' && event.output) {
+      const stream = event.output.stream === 'stderr' ? 'stderr' : 'stdout';
+      run.tail.append(stream, event.output.data);
+      run.outputDirty = true;
+      events.push({ type: 'output', runId: run.id, node: run.node, stream, data: event.output.data });
+    } else if (kind === 'exited' && event.exited) {
+      const x = event.exited;
+      const status: RunStatus = HOST_STATUSES.includes(x.status as RunStatus) ? (x.status as RunStatus) : x.exitCode === 0 ? 'succeeded' : 'failed';
+      run.status = status;
+      run.exitCode = x.exitCode === -1 ? null : x.exitCode;
+      run.error = x.error || (x.signal ? `killed by ${x.signal}` : null);
+      run.finishedAt = new Date(x.atMs || Date.now());
+      run.durationMs = x.durationMs || (run.startedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0);
+      change(run, { status, exitCode: run.exitCode, error: run.error, finishedAt: run.finishedAt, durationMs: run.durationMs });
+      events.push(exitEvent(run));
+    }
+  }
+
+  private close(task: ActiveTask): void {
+    if (task.timer) clearTimeout(task.timer);
+    task.bus.emit('event', task.doneEvent());
+    task.bus.removeAllListeners();
+    this.active.delete(task.info.id);
+    for (const id of task.runs.keys()) this.runIndex.delete(id);
+    const counts = task.counts();
+    this.log.info({ taskId: task.info.id, status: task.status, ...counts }, 'task finished');
+  }
+}
+
+function describeSelector(s: CreateTaskRequest['selector']): string {
+  const parts: string[] = [];
+  if (s.all) parts.push('--all');
+  if (s.names?.length) parts.push(s.names.join(' '));
+  if (s.labels) parts.push(`-l ${s.labels}`);
+  if (s.groups?.length) parts.push(s.groups.map((g) => `-g ${g}`).join(' '));
+  return `(${parts.join(' ')})`;
+}

@@ -1,0 +1,46 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { RunStatus } from '../../../proto/rest.js';
+import { Node } from '../nodes/node.entity.js';
+import { Task } from './task.entity.js';
+
+/** One node's execution of a task; its id is the run id hosts report events with. */
+export class TaskRun {
+  id!: string;
+  task!: Task;
+  /** Null once the node is deleted; `nodeName` keeps the history readable. */
+  node!: Node | null;
+  nodeName!: string;
+  status: RunStatus = 'pending';
+  exitCode: number | null = null;
+  error: string | null = null;
+  dispatchedAt: Date | null = null;
+  /** The agent's own start time (TaskStarted.at_ms), ms precision. */
+  startedAt: Date | null = null;
+  finishedAt: Date | null = null;
+  durationMs: number | null = null;
+  /** The tail of stdout and stderr, capped at tasks.outputLimitBytes. */
+  output!: string;
+  outputTruncated = false;
+}
+
+export const TaskRunSchema = new EntitySchema<TaskRun>({
+  class: TaskRun,
+  tableName: 'task_runs',
+  uniques: [{ properties: ['task', 'node'] }],
+  indexes: [{ properties: ['node', 'status'] }],
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    task: { kind: 'm:1', entity: () => Task, deleteRule: 'cascade' },
+    node: { kind: 'm:1', entity: () => Node, nullable: true, deleteRule: 'set null' },
+    nodeName: { type: 'string', length: 253 },
+    status: { type: 'string', length: 16 },
+    exitCode: { type: 'integer', nullable: true },
+    error: { type: 'text', nullable: true },
+    dispatchedAt: { type: 'datetime', length: 3, nullable: true },
+    startedAt: { type: 'datetime', length: 3, nullable: true },
+    finishedAt: { type: 'datetime', length: 3, nullable: true },
+    durationMs: { type: 'integer', nullable: true },
+    output: { type: 'text', columnType: 'mediumtext' },
+    outputTruncated: { type: 'boolean' },
+  },
+});

@@ -1,0 +1,35 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { PortableJson } from '../../db/portable-json.js';
+import type { Interpreter, SelectorBody, TaskStatus } from '../../../proto/rest.js';
+
+export class Task {
+  id!: string;
+  script!: string;
+  interpreter!: Interpreter;
+  timeoutSeconds!: number;
+  env: Record<string, string> = {};
+  selector!: SelectorBody;
+  status: TaskStatus = 'running';
+  createdBy!: string;
+  /** When the manager accepted the task (ms precision: dispatch latency is measured from it). */
+  createdAt: Date = new Date();
+  finishedAt: Date | null = null;
+}
+
+export const TaskSchema = new EntitySchema<Task>({
+  class: Task,
+  tableName: 'tasks',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    // mediumtext: scripts may be up to 1 MiB and MySQL's text stops at 64 KiB.
+    script: { type: 'text', columnType: 'mediumtext' },
+    interpreter: { type: 'string', length: 16 },
+    timeoutSeconds: { type: 'integer' },
+    env: { type: PortableJson },
+    selector: { type: PortableJson },
+    status: { type: 'string', length: 16, index: true },
+    createdBy: { type: 'string', length: 128 },
+    createdAt: { type: 'datetime', length: 3, index: true },
+    finishedAt: { type: 'datetime', length: 3, nullable: true },
+  },
+});

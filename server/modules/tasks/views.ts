@@ -1,0 +1,50 @@
+import { TERMINAL_RUN_STATUSES, type RunStatus, type TaskDetail, type TaskRun as TaskRunDto, type TaskSummary } from '../../../proto/rest.js';
+import type { TaskRun } from './task-run.entity.js';
+import type { Task } from './task.entity.js';
+
+export const isTerminal = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.includes(status);
+
+export function countRuns(statuses: RunStatus[]): TaskSummary['counts'] {
+  const counts = { total: statuses.length, succeeded: 0, failed: 0, pending: 0 };
+  for (const s of statuses) {
+    if (s === 'succeeded') counts.succeeded++;
+    else if (isTerminal(s)) counts.failed++;
+    else counts.pending++;
+  }
+  return counts;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export interface RunView {
+  id: string; node: string; status: RunStatus; exitCode: number | null; error: string | null;
+  startedAt: Date | null; finishedAt: Date | null; durationMs: number | null; output: string; outputTruncated: boolean;
+}
+
+export function toRunDto(run: RunView): TaskRunDto {
+  return {
+    id: run.id, node: run.node, status: run.status, exitCode: run.exitCode, error: run.error,
+    startedAt: iso(run.startedAt), finishedAt: iso(run.finishedAt), durationMs: run.durationMs,
+    output: run.output, outputTruncated: run.outputTruncated,
+  };
+}
+
+export function runEntityView(run: TaskRun): RunView {
+  return {
+    id: run.id, node: run.nodeName, status: run.status, exitCode: run.exitCode, error: run.error,
+    startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs,
+    output: run.output, outputTruncated: run.outputTruncated,
+  };
+}
+
+export function toTaskSummary(task: Task, statuses: RunStatus[]): TaskSummary {
+  return {
+    id: task.id, status: task.status, script: task.script, interpreter: task.interpreter,
+    timeoutSeconds: task.timeoutSeconds, createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
+    finishedAt: iso(task.finishedAt), counts: countRuns(statuses),
+  };
+}
+
+export function toTaskDetail(task: Task, runs: RunView[]): TaskDetail {
+  return { ...toTaskSummary(task, runs.map((r) => r.status)), runs: runs.map(toRunDto) };
+}

@@ -1,0 +1,79 @@
+// Shared pieces of the agentd tests: a keys file, a signed request, a quiet logger, an app, and
+// small waits that poll real state (files, processes) instead of sleeping for a guessed time.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { AgentExecEvent } from '../../../proto/agent-api.js';
+import { signRequest } from '../../../proto/signing.js';
+import { createLogger } from '../../../lib/log.js';
+import { ScriptExecutor, type ExecutorOptions } from '../../../agentd/exec/executor.js';
+import { buildAgentApp } from '../../../agentd/http/app.js';
+import { AllowList } from '../../../agentd/ip-allow.js';
+
+export const KEY_ID = 'hostd';
+export const SECRET = randomBytes(32).toString('hex');
+
+export const quietLog = createLogger({ component: 'agentd-test', level: 'silent' });
+
+export function tempDir(prefix = 'agentd-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeKeysFile(dir: string, mode = 0o600, keys: Record<string, string> = { [KEY_ID]: SECRET }): string {
+  const path = join(dir, 'agent-keys.json');
+  writeFileSync(path, JSON.stringify({ keys }), { mode });
+  return path;
+}
+
+export function signedHeaders(method: string, path: string, body?: string, over: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
+  return {
+    ...signRequest({ method, path, body, keyId: KEY_ID, secret: over.secret ?? SECRET, timestamp: over.timestamp, nonce: over.nonce }),
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+export function newExecutor(over: Partial<ExecutorOptions> = {}): ScriptExecutor {
+  return new ScriptExecutor({ maxConcurrent: 10, defaultTimeoutMs: 30_000, outputChunkBytes: 16384, log: quietLog, ...over });
+}
+
+export function newApp(executor: ScriptExecutor, allow = ['127.0.0.1/32', '::1/128']): FastifyInstance {
+  return buildAgentApp({ executor, lookupSecret: (id) => (id === KEY_ID ? SECRET : undefined), allow: new AllowList(allow), log: quietLog });
+}
+
+/** Sends a signed request through app.inject(); `body` is sent exactly as given when a string. */
+export function injectSigned(app: FastifyInstance, method: 'GET' | 'POST', path: string, body?: unknown, remoteAddress = '127.0.0.1') {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return app.inject({ method, url: path, payload, headers: signedHeaders(method, path, payload), remoteAddress });
+}
+
+export function parseNdjson(text: string): AgentExecEvent[] {
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AgentExecEvent);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie nobody reaped (no init in a container) is dead for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const fileExists = (path: string) => () => existsSync(path);

@@ -1,0 +1,208 @@
+// agentd's HTTP API through Fastify's inject(): authentication, allowlist, validation, envelopes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT_API, type AgentHealth } from '../../proto/agent-api.js';
+import { newApp, newExecutor, injectSigned, parseNdjson, signedHeaders, tempDir } from './helpers/fixtures.js';
+
+const dir = tempDir();
+const executor = newExecutor({ maxConcurrent: 4 });
+const app = newApp(executor);
+
+test.after(async () => {
+  await executor.shutdown(0);
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** An exec body whose script leaves a file behind, so a test can prove it never ran. */
+function touchingExec(runId: string) {
+  const marker = join(dir, `${runId}.ran`);
+  return { marker, body: JSON.stringify({ runId, script: `touch ${marker}` }) };
+}
+
+/** Nothing ran: the executor never heard of the run id, and the script's marker file is absent. */
+async function assertNeverRan(runId: string, marker: string) {
+  assert.is(executor.cancel(runId), 'unknown', `executor knows ${runId}`);
+  // A signed run after it finishing proves the executor is idle and working, so a stray run would have shown.
+  const probe = await injectSigned(app, 'POST', AGENT_API.exec, { runId: `${runId}-probe`, script: 'true' });
+  assert.is(probe.statusCode, 200);
+  assert.not.ok(existsSync(marker), `${marker} exists: the unauthenticated script ran`);
+}
+
+function assertEnvelope(res: { statusCode: number; json: () => any }, status: number, code: number, message?: RegExp) {
+  assert.is(res.statusCode, status);
+  const body = res.json();
+  assert.is(body.code, code);
+  assert.type(body.timestamp, 'string');
+  assert.ok('data' in body);
+  if (message) assert.match(body.message, message);
+  return body;
+}
+
+test('GET /v1/health (signed) → AgentHealth in the envelope', async () => {
+  const res = await injectSigned(app, 'GET', AGENT_API.health);
+  const body = assertEnvelope(res, 200, 0);
+  const health = body.data as AgentHealth;
+  assert.is(health.status, 'ok');
+  assert.is(health.pid, process.pid);
+  assert.is(health.maxConcurrent, 4);
+  assert.is(health.running, 0);
+  assert.type(health.version, 'string');
+});
+
+test('signed exec streams NDJSON events ending with exit', async () => {
+  const res = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'inj-1', script: 'echo out; echo err >&2; exit 4' });
+  assert.is(res.statusCode, 200);
+  assert.match(res.headers['content-type'] as string, /application\/x-ndjson/);
+  const events = parseNdjson(res.body);
+  assert.equal(events.map((e) => e.type).filter((t, i, a) => a.indexOf(t) === i), ['started', 'output', 'exit']);
+  const exit = events[events.length - 1] as { status: string; exitCode: number };
+  assert.is(exit.status, 'failed');
+  assert.is(exit.exitCode, 4);
+});
+
+test('unsigned request → 401 1002 and nothing runs', async () => {
+  const { marker, body } = touchingExec('unsigned');
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: { 'content-type': 'application/json' } });
+  assertEnvelope(res, 401, 1002, /not signed/);
+  await assertNeverRan('unsigned', marker);
+});
+
+test('tampered body → 401 1002 and nothing runs', async () => {
+  const { marker, body } = touchingExec('tampered-body');
+  const headers = signedHeaders('POST', AGENT_API.exec, JSON.stringify({ runId: 'tampered-body', script: 'true' }));
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  assertEnvelope(res, 401, 1002, /signature does not match/);
+  await assertNeverRan('tampered-body', marker);
+});
+
+test('tampered path (query added) → 401 1002 and nothing runs', async () => {
+  const { marker, body } = touchingExec('tampered-path');
+  const headers = signedHeaders('POST', AGENT_API.exec, body);
+  const res = await app.inject({ method: 'POST', url: `${AGENT_API.exec}?x=1`, payload: body, headers });
+  assertEnvelope(res, 401, 1002, /signature does not match/);
+  await assertNeverRan('tampered-path', marker);
+});
+
+test('signature made for another method → 401 1002 and nothing runs', async () => {
+  const { marker, body } = touchingExec('wrong-method');
+  const headers = signedHeaders('PUT', AGENT_API.exec, body);
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  assertEnvelope(res, 401, 1002, /signature does not match/);
+  await assertNeverRan('wrong-method', marker);
+});
+
+test('stale timestamp → 401 1002 and nothing runs', async () => {
+  const { marker, body } = touchingExec('stale');
+  const headers = signedHeaders('POST', AGENT_API.exec, body, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  assertEnvelope(res, 401, 1002, /timestamp outside/);
+  await assertNeverRan('stale', marker);
+});
+
+test('wrong secret and unknown key id → 401 1002', async () => {
+  const body = JSON.stringify({ runId: 'wrong-secret', script: 'true' });
+  const bad = signedHeaders('POST', AGENT_API.exec, body, { secret: 'f'.repeat(64) });
+  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: bad }), 401, 1002, /signature/);
+  const unknown = { ...signedHeaders('POST', AGENT_API.exec, body), 'x-ops-key-id': 'someone' };
+  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: unknown }), 401, 1002, /unknown key id/);
+});
+
+test('replayed nonce → 401 1002 and the script runs only once', async () => {
+  const marker = join(dir, 'replay.count');
+  const body = JSON.stringify({ runId: 'replay', script: `echo x >> ${marker}` });
+  const headers = signedHeaders('POST', AGENT_API.exec, body);
+  const first = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  assert.is(first.statusCode, 200);
+  const again = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  assertEnvelope(again, 401, 1002, /replay/);
+  assert.is(readFileSync(marker, 'utf8'), 'x\n');
+});
+
+test('a client address outside http.allow → 403 1003, checked before the signature', async () => {
+  const { marker, body } = touchingExec('forbidden-ip');
+  const headers = signedHeaders('POST', AGENT_API.exec, body);
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers, remoteAddress: '10.1.2.3' });
+  assertEnvelope(res, 403, 1003, /10\.1\.2\.3 is not allowed/);
+  const unsigned = await app.inject({ method: 'GET', url: AGENT_API.health, remoteAddress: '192.168.0.9' });
+  assertEnvelope(unsigned, 403, 1003);
+  await assertNeverRan('forbidden-ip', marker);
+  // The same signed request from an allowed IPv6 loopback (and an IPv4-mapped address) is fine.
+  const v6 = await injectSigned(app, 'GET', AGENT_API.health, undefined, '::1');
+  assert.is(v6.statusCode, 200);
+  const mapped = await injectSigned(app, 'GET', AGENT_API.health, undefined, '::ffff:127.0.0.1');
+  assert.is(mapped.statusCode, 200);
+});
+
+test('malformed bodies → 400 1001 naming the field', async () => {
+  const cases: [unknown, RegExp, string][] = [
+    [{ script: 'true' }, /body\.runId is required/, 'body.runId'],
+    [{ runId: 'm-1' }, /body\.script is required/, 'body.script'],
+    [{ runId: 42, script: 'true' }, /body\.runId must be string/, 'body.runId'],
+    [{ runId: 'm-2', script: 'true', interpreter: 'perl' }, /body\.interpreter/, 'body.interpreter'],
+    [{ runId: 'm-3', script: 'true', timeoutMs: 0 }, /body\.timeoutMs must be >= 1/, 'body.timeoutMs'],
+    [{ runId: 'm-4', script: 'true', timeoutMs: '100' }, /body\.timeoutMs must be integer/, 'body.timeoutMs'],
+    [{ runId: 'm-5', script: 'true', env: { GOOD: 1 } }, /body\.env\.GOOD must be string/, 'body.env.GOOD'],
+    [{ runId: 'm-6', script: 'true', env: { 'BAD-NAME': 'x' } }, /body\.env\.BAD-NAME is not allowed/, 'body.env.BAD-NAME'],
+    [{ runId: 'm-7', script: 'true', shell: 'zsh' }, /body\.shell is not allowed/, 'body.shell'],
+    [{ runId: 'has space', script: 'true' }, /body\.runId must match pattern/, 'body.runId'],
+    [{ runId: 'm-8', script: '' }, /body\.script must NOT have fewer than 1 characters/, 'body.script'],
+    [[1, 2], /body must be object/, 'body'],
+  ];
+  for (const [payload, message, field] of cases) {
+    const res = await injectSigned(app, 'POST', AGENT_API.exec, payload);
+    const body = assertEnvelope(res, 400, 1001, message);
+    assert.equal(body.data, { field }, JSON.stringify(payload));
+  }
+});
+
+test('a body that is not JSON → 400 1001; an empty exec body → 400 1001', async () => {
+  assertEnvelope(await injectSigned(app, 'POST', AGENT_API.exec, '{"runId": '), 400, 1001, /not valid JSON/);
+  const empty = await app.inject({ method: 'POST', url: AGENT_API.exec, headers: signedHeaders('POST', AGENT_API.exec) });
+  assertEnvelope(empty, 400, 1001, /body must be object/);
+});
+
+test('a body that is not application/json → 415 1001', async () => {
+  const body = 'runId=x';
+  const headers = { ...signedHeaders('POST', AGENT_API.exec, body), 'content-type': 'application/x-www-form-urlencoded' };
+  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers }), 415, 1001);
+});
+
+test('a body over 2 MiB → 413 1001 and nothing runs', async () => {
+  const marker = join(dir, 'big.ran');
+  const body = JSON.stringify({ runId: 'big', script: `touch ${marker}\n#${'x'.repeat(2 * 1024 * 1024)}` });
+  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: signedHeaders('POST', AGENT_API.exec, body) });
+  assertEnvelope(res, 413, 1001, /too large/);
+  await assertNeverRan('big', marker);
+});
+
+test('duplicate run id while running → 409 1005; cancel → {cancelled: true}; unknown → 404 1004', async () => {
+  const running = injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', script: 'sleep 300' });
+  // inject resolves only when the stream ends, so wait for the run to be visible instead.
+  while (executor.running === 0) await new Promise((r) => setTimeout(r, 10));
+  const dup = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', script: 'true' });
+  assertEnvelope(dup, 409, 1005, /already queued or running/);
+  const cancel = await injectSigned(app, 'POST', AGENT_API.cancel('dup-http'));
+  assert.equal(assertEnvelope(cancel, 200, 0).data, { cancelled: true });
+  const events = parseNdjson((await running).body);
+  assert.is((events[events.length - 1] as { status: string }).status, 'cancelled');
+  const again = await injectSigned(app, 'POST', AGENT_API.cancel('dup-http'), {});
+  assert.equal(assertEnvelope(again, 200, 0).data, { cancelled: false });
+  assertEnvelope(await injectSigned(app, 'POST', AGENT_API.cancel('nope')), 404, 1004, /no run nope/);
+});
+
+test('cancel needs a signature too; a bad run id in the path → 400 1001', async () => {
+  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.cancel('x') }), 401, 1002);
+  const bad = await injectSigned(app, 'POST', '/v1/exec/has%20space/cancel');
+  assertEnvelope(bad, 400, 1001, /params\.runId/);
+});
+
+test('unknown routes → 401 unsigned, 404 1004 signed; wrong verb on a route → 404', async () => {
+  assertEnvelope(await app.inject({ method: 'GET', url: '/v1/nothing' }), 401, 1002);
+  assertEnvelope(await injectSigned(app, 'GET', '/v1/nothing'), 404, 1004);
+  assertEnvelope(await injectSigned(app, 'GET', AGENT_API.exec), 404, 1004);
+});
+
+test.run();

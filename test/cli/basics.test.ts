@@ -1,0 +1,95 @@
+// opsctl's surface: version, help, and usage errors (exit 2, nothing sent to the manager).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeManager, TOKEN, type FakeManager } from './fake-manager.js';
+import { ConfigHome, ensureBuilt, opsctl, root } from './run-opsctl.js';
+
+const home = new ConfigHome();
+let fake: FakeManager;
+const run = (args: string[]) => opsctl(home, args, { env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: TOKEN } });
+
+test.before(async () => {
+  ensureBuilt();
+  fake = await startFakeManager();
+});
+test.after(async () => {
+  await fake.close();
+  home.remove();
+});
+
+test('--version prints name, version, platform and node version', async () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const r = await run(['--version']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, `opsctl/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+  assert.is(r.stderr, '');
+});
+
+test('--help lists the topics and commands', async () => {
+  const r = await run(['--help']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /TOPICS\n\s+nodes\s+List, inspect and enroll nodes\n\s+tasks\s+Run shell tasks/);
+  for (const cmd of ['login', 'server', 'nodes', 'tasks', 'help']) assert.match(r.stdout, new RegExp(`\\n  ${cmd}\\s`), cmd);
+});
+
+test('help TOPIC COMMAND shows the command with its examples', async () => {
+  const r = await run(['help', 'tasks', 'run']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /USAGE\n\s+\$ opsctl tasks run/);
+  assert.match(r.stdout, /EXAMPLES\n\s+\$ opsctl tasks run --all -- uptime/);
+  const topic = await run(['nodes', 'token', '--help']);
+  assert.is(topic.code, 0, topic.stderr);
+  assert.match(topic.stdout, /nodes token create/);
+});
+
+test('every command has a description and an example using a long flag', () => {
+  const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, { description?: string; summary?: string; examples?: (string | { command: string })[] }>;
+  };
+  const ids = Object.keys(manifest.commands);
+  for (const id of ['login', 'server', 'nodes', 'nodes:show', 'nodes:token:create', 'tasks', 'tasks:run', 'tasks:show']) assert.ok(ids.includes(id), id);
+  for (const [id, cmd] of Object.entries(manifest.commands)) {
+    assert.ok(cmd.summary || cmd.description, `${id} has a description`);
+    if (id === 'help') continue;
+    const examples = (cmd.examples ?? []).map((e) => (typeof e === 'string' ? e : e.command));
+    assert.ok(examples.some((e) => / --[a-z]/.test(e)), `${id} has an example with a long flag`);
+  }
+});
+
+const usage: [string, string[], RegExp][] = [
+  ['no selector', ['tasks', 'run', '--', 'uptime'], /^Error: no target: give node names, -l labels, -g groups or --all\n$/],
+  ['bad -l', ['tasks', 'run', '-l', 'env in (prod', '--', 'uptime'], /^Error: unbalanced "\(" in label selector "env in \(prod"\n$/],
+  ['bad label key', ['tasks', 'run', '-l', '=prod', '--', 'uptime'], /^Error: invalid label key/],
+  ['--all with names', ['tasks', 'run', '--all', 'web-1', '--', 'uptime'], /^Error: --all cannot be combined with node names\n$/],
+  ['bad node glob', ['tasks', 'run', 'web/1', '--', 'uptime'], /^Error: invalid node name or glob "web\/1"\n$/],
+  ['no command', ['tasks', 'run', 'web-1'], /^Error: no command: put it after -- \(e\.g\. 'opsctl tasks run web-1 -- uptime'\) or use --script FILE\n$/],
+  ['script and command', ['tasks', 'run', '--all', '--script', '/etc/hostname', '--', 'uptime'], /^Error: give either --script FILE or a command after --, not both\n$/],
+  ['missing script file', ['tasks', 'run', '--all', '--script', '/nonexistent/x.sh'], /^Error: reading script \/nonexistent\/x\.sh: no such file\n$/],
+  ['bad --env', ['tasks', 'run', '--all', '--env', 'NOEQUALS', '--', 'true'], /^Error: --env "NOEQUALS": use NAME=value/],
+  ['bad --timeout', ['tasks', 'run', '--all', '--timeout', 'soon', '--', 'true'], /^Error: --timeout: invalid duration "soon"/],
+  ['bad --interpreter', ['tasks', 'run', '--all', '--interpreter', 'perl', '--', 'true'], /^Error: Expected --interpreter=perl to be one of: sh, bash, python3 \(see 'opsctl tasks run --help'\)\n$/],
+  ['unknown flag', ['nodes', 'ls', '--colour'], /^Error: Nonexistent flag: --colour \(see 'opsctl nodes --help'\)\n$/],
+  ['bad -o', ['nodes', 'ls', '-o', 'xml'], /^Error: Expected --output=xml to be one of: table, json, yaml/],
+  ['--json with -o', ['nodes', 'ls', '--json', '-o', 'yaml'], /^Error: --output=yaml cannot also be provided when using --json \(see 'opsctl nodes --help'\)\n$/],
+  ['missing argument', ['nodes', 'show'], /^Error: Missing 1 required arg: name Node name \(see 'opsctl nodes show --help'\)\n$/],
+  ['bad --ttl', ['nodes', 'token', 'create', '--ttl', '30s'], /^Error: --ttl 30s is too short: a token must live at least 1m\n$/],
+  ['bad --uses', ['nodes', 'token', 'create', '--uses', '0'], /^Error: --uses: Expected an integer greater than or equal to 1 but received: 0 \(see 'opsctl nodes token create --help'\)\n$/],
+  ['unknown command', ['frobnicate'], /^Error: command frobnicate not found \(see 'opsctl --help'\)\n$/],
+  ['bad --server', ['nodes', 'ls', '--server', 'ftp://x'], /^Error: invalid manager address "ftp:\/\/x" \(from --server\): only http:\/\/ and https:\/\/ are supported\n$/],
+];
+
+for (const [name, args, stderr] of usage) {
+  test(`usage error, exit 2, nothing sent: ${name}`, async () => {
+    const before = fake.requests.length;
+    const r = await run(args);
+    assert.is(r.code, 2, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, stderr);
+    assert.is(r.stderr.split('\n').length, 2, 'one line');
+    assert.is(r.stdout, '');
+    assert.is(fake.requests.length, before, 'no request reached the manager');
+  });
+}
+
+test.run();

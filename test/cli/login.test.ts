@@ -1,0 +1,106 @@
+// opsctl login: the saved config (mode 0600 in a 0700 dir), failures leave it untouched.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse } from 'yaml';
+import { ADMIN, startFakeManager, TOKEN, type FakeManager } from './fake-manager.js';
+import { ConfigHome, ensureBuilt, opsctl } from './run-opsctl.js';
+
+let fake: FakeManager;
+const homes: ConfigHome[] = [];
+function freshHome(): ConfigHome {
+  const h = new ConfigHome();
+  homes.push(h);
+  return h;
+}
+
+test.before(async () => {
+  ensureBuilt();
+  fake = await startFakeManager();
+});
+test.after(async () => {
+  await fake.close();
+  for (const h of homes) h.remove();
+});
+
+test('login stores server, token and user with mode 0600 in a 0700 directory', async () => {
+  const home = freshHome();
+  const r = await opsctl(home, ['login', '--server', `${fake.url}/`, '--username', ADMIN.username, '--password', ADMIN.password]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`^Logged in to ${fake.url} as admin \\(admin\\); token valid until 2030-01-01T00:00:00.000Z, saved in ${home.configFile}\\.\\n$`));
+  assert.is(statSync(home.configFile).mode & 0o777, 0o600);
+  assert.is(statSync(dirname(home.configFile)).mode & 0o777, 0o700);
+  const text = readFileSync(home.configFile, 'utf8');
+  assert.equal(parse(text), { server: fake.url, token: TOKEN, user: 'admin' });
+  assert.not.ok(text.includes(ADMIN.password), 'the password is never stored');
+
+  // The saved login is used by the next command.
+  fake.nodes = [];
+  const ls = await opsctl(home, ['nodes', 'ls']);
+  assert.is(ls.code, 0, ls.stderr);
+  assert.is(fake.requests.at(-1)?.authorization, `Bearer ${TOKEN}`);
+});
+
+test('a wrong password exits 1 with the server message and leaves the config untouched', async () => {
+  const home = freshHome();
+  mkdirSync(dirname(home.configFile), { recursive: true, mode: 0o700 });
+  const before = 'server: http://old.example:8440\ntoken: old-token\nuser: bob\n';
+  writeFileSync(home.configFile, before, { mode: 0o600 });
+  const mtime = statSync(home.configFile).mtimeMs;
+  const r = await opsctl(home, ['login', '--server', fake.url, '--username', ADMIN.username, '--password', 'wrong']);
+  assert.is(r.code, 1);
+  assert.is(r.stderr, 'Error: invalid username or password (code 1002)\n');
+  assert.is(r.stdout, '');
+  assert.is(readFileSync(home.configFile, 'utf8'), before);
+  assert.is(statSync(home.configFile).mtimeMs, mtime);
+});
+
+test('a wrong password with no config file creates none', async () => {
+  const home = freshHome();
+  const r = await opsctl(home, ['login', '--server', fake.url, '--username', 'nobody', '--password', 'x']);
+  assert.is(r.code, 1);
+  let exists = true;
+  try { statSync(home.configFile); } catch { exists = false; }
+  assert.not.ok(exists);
+});
+
+test('--password-stdin reads the password from standard input', async () => {
+  const home = freshHome();
+  const r = await opsctl(home, ['login', '--server', fake.url, '--username', ADMIN.username, '--password-stdin'], { stdin: `${ADMIN.password}\n` });
+  assert.is(r.code, 0, r.stderr);
+  assert.is((parse(readFileSync(home.configFile, 'utf8')) as { token: string }).token, TOKEN);
+});
+
+test('$OPSCTL_SERVER is used when --server is not given', async () => {
+  const home = freshHome();
+  const r = await opsctl(home, ['login', '--username', ADMIN.username, '--password', ADMIN.password], { env: { OPSCTL_SERVER: fake.url } });
+  assert.is(r.code, 0, r.stderr);
+  assert.is((parse(readFileSync(home.configFile, 'utf8')) as { server: string }).server, fake.url);
+});
+
+test('missing username or password without a terminal is a usage error', async () => {
+  const home = freshHome();
+  const noUser = await opsctl(home, ['login', '--server', fake.url, '--password', 'x']);
+  assert.is(noUser.code, 2);
+  assert.is(noUser.stderr, 'Error: missing --username (there is no terminal to ask on)\n');
+  const noPassword = await opsctl(home, ['login', '--server', fake.url, '--username', 'admin']);
+  assert.is(noPassword.code, 2);
+  assert.is(noPassword.stderr, 'Error: missing --password or --password-stdin (there is no terminal to ask on)\n');
+  const emptyStdin = await opsctl(home, ['login', '--server', fake.url, '--username', 'admin', '--password-stdin'], { stdin: '' });
+  assert.is(emptyStdin.code, 2);
+  assert.is(emptyStdin.stderr, 'Error: no password on standard input\n');
+});
+
+test('a malformed config file is reported with its path, exit 1', async () => {
+  const home = freshHome();
+  mkdirSync(dirname(home.configFile), { recursive: true });
+  writeFileSync(home.configFile, 'server: [unclosed\n');
+  const r = await opsctl(home, ['nodes', 'ls']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`^Error: parsing ${home.configFile}: `));
+  assert.is(r.stderr.split('\n').length, 2);
+});
+
+test.run();

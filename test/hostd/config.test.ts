@@ -1,0 +1,107 @@
+// hostd's configuration, its documented YAML, the backoff and the agent keys file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { flatten, type ConfigTree } from '../../lib/config.js';
+import { packageRoot } from '../../lib/version.js';
+import { agentCommand, HOSTD_DEFAULTS, loadHostdConfig } from '../../hostd/config.js';
+import { HOSTD_SPEC } from '../../hostd/cli-spec.js';
+import { parseDaemonArgs } from '../../lib/daemon-cli.js';
+import { Backoff } from '../../hostd/backoff.js';
+import { ensureAgentKeys } from '../../hostd/agent-keys.js';
+import { agentEnvironment, restartDelayMs } from '../../hostd/agent-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ops-hostd-cfg-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const yamlPath = join(packageRoot(), 'configs', 'hostd.yaml');
+
+test('configs/hostd.yaml documents every option with its default value', () => {
+  const documented = flatten(parse(readFileSync(yamlPath, 'utf8')) as ConfigTree);
+  const defaults = flatten(HOSTD_DEFAULTS as unknown as ConfigTree);
+  assert.equal(Object.keys(documented).sort(), Object.keys(defaults).sort());
+  assert.equal(documented, defaults);
+  assert.equal(loadHostdConfig(yamlPath, {}, {}), loadHostdConfig(undefined, {}, {}), 'loading the documented file changes nothing');
+});
+
+test('defaults: host name as node name, bin/agentd.js under this Node', () => {
+  const cfg = loadHostdConfig(undefined, {}, {});
+  assert.is(cfg.node.name, hostname());
+  assert.is(cfg.agent.listen, '127.0.0.1:8442');
+  assert.equal(agentCommand(cfg), [process.execPath, join(packageRoot(), 'bin', 'agentd.js')]);
+});
+
+test('flags > OPS_* env > file', () => {
+  const file = join(dir, 'h.yaml');
+  writeFileSync(file, 'manager:\n  address: file:1\nnode:\n  name: from-file\nagent:\n  stopOnExit: false\n');
+  const { configFlags } = parseDaemonArgs(HOSTD_SPEC, ['--manager', 'flag:3', '--token', 'tok-flag']);
+  const cfg = loadHostdConfig(file, configFlags, { OPS_MANAGER_ADDRESS: 'env:2', OPS_NODE_NAME: 'from-env', OPS_AGENT_STOP_ON_EXIT: 'true', OPS_ENROLL_TOKEN: 'tok-env' });
+  assert.is(cfg.manager.address, 'flag:3');
+  assert.is(cfg.node.name, 'from-env');
+  assert.is(cfg.agent.stopOnExit, true);
+  assert.is(cfg.enroll.token, 'tok-flag');
+  assert.is(loadHostdConfig(undefined, {}, { OPS_ENROLL_TOKEN: 'tok-env' }).enroll.token, 'tok-env');
+});
+
+test('bad values fail at start-up naming the option', () => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ OPS_AGENT_LISTEN: '8442' }, /agent\.listen must be HOST:PORT/],
+    [{ OPS_AGENT_LISTEN: '127.0.0.1:99999' }, /agent\.listen/],
+    [{ OPS_MANAGER_ADDRESS: 'no-port' }, /manager\.address must be HOST:PORT/],
+    [{ OPS_MANAGER_CA_HASH: 'abc' }, /manager\.caHash must be 64 hex/],
+    [{ OPS_AGENT_MAX_CONCURRENT: '0' }, /agent\.maxConcurrent/],
+    [{ OPS_AGENT_MAX_CONCURRENT: 'many' }, /must be a number/],
+    [{ OPS_HEARTBEAT_SECONDS: '0.5' }, /heartbeatSeconds/],
+    [{ OPS_RECONNECT_MIN_SECONDS: '10', OPS_RECONNECT_MAX_SECONDS: '5' }, /reconnect\.maxSeconds/],
+    [{ OPS_RECONNECT_MIN_SECONDS: '0' }, /reconnect\.minSeconds/],
+  ];
+  for (const [env, reason] of bad) assert.throws(() => loadHostdConfig(undefined, {}, env), reason, JSON.stringify(env));
+  const unknown = join(dir, 'unknown.yaml');
+  writeFileSync(unknown, 'agent:\n  lisen: 1\n');
+  assert.throws(() => loadHostdConfig(unknown, {}, {}), /unknown option "agent\.lisen"/);
+  assert.throws(() => loadHostdConfig(join(dir, 'missing.yaml'), {}, {}), /reading config file/);
+});
+
+test('backoff grows exponentially with jitter between min and the cap, and resets', () => {
+  const lows = new Backoff(1000, 60_000, () => 0);
+  assert.equal([1, 2, 3].map(() => lows.next()), [1000, 1000, 1000]);
+  const highs = new Backoff(1000, 60_000, () => 1);
+  assert.equal(Array.from({ length: 8 }, () => highs.next()), [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+  highs.reset();
+  assert.is(highs.next(), 1000);
+  assert.is(highs.max(), 60_000);
+  const mid = new Backoff(1000, 60_000, () => 0.5);
+  mid.next(); mid.next();
+  assert.is(mid.next(), 2500);
+});
+
+test('crash restart schedule: 0, 10 s, 10 s, 30 s, 30 s, then 60 s', () => {
+  assert.equal([1, 2, 3, 4, 5, 6, 7, 50].map(restartDelayMs), [0, 10_000, 10_000, 30_000, 30_000, 60_000, 60_000, 60_000]);
+});
+
+test('agent keys file: created once with mode 0600, reused, other keys kept, bad files reported', () => {
+  const file = join(dir, 'agent-keys.json');
+  const secret = ensureAgentKeys(file);
+  assert.match(secret, /^[0-9a-f]{64}$/);
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  assert.is(ensureAgentKeys(file), secret);
+  writeFileSync(file, JSON.stringify({ keys: { opsctl: 'o'.repeat(40) } }));
+  chmodSync(file, 0o644);
+  const added = ensureAgentKeys(file);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { keys: Record<string, string> };
+  assert.equal(saved.keys, { opsctl: 'o'.repeat(40), hostd: added });
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  writeFileSync(file, '{broken');
+  assert.throws(() => ensureAgentKeys(file), /reading the agent keys file/);
+  writeFileSync(file, '{"keys": []}');
+  assert.throws(() => ensureAgentKeys(file), /must hold/);
+});
+
+test('agentd does not inherit the enrollment token', () => {
+  const env = agentEnvironment({ OPS_ENROLL_TOKEN: 'secret', OPS_HEARTBEAT_SECONDS: '5', PATH: '/bin' });
+  assert.equal(env, { OPS_HEARTBEAT_SECONDS: '5', PATH: '/bin' });
+});
+
+test.run();

@@ -1,0 +1,85 @@
+// An in-memory HostLinkBackend for the host-link tests: the seam the real manager implements with
+// its database. It records every call so tests can wait for what reached the manager.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { MetricsSample__Output, TaskEvent__Output } from '../../proto/hostlink.js';
+import { EnrollmentRefused, type HostHello, type HostLinkBackend, type HostSession, type IssuedCertificate } from '../../server/hostlink/contract.js';
+
+export type BackendRecord =
+  | { type: 'connected'; nodeId: string; hello: HostHello; session: HostSession }
+  | { type: 'heartbeat'; nodeId: string; agentStatus: string; agentVersion: string }
+  | { type: 'metrics'; nodeId: string; sample: MetricsSample__Output }
+  | { type: 'task'; nodeId: string; event: TaskEvent__Output }
+  | { type: 'disconnected'; nodeId: string; session: HostSession };
+
+export class MemoryBackend extends EventEmitter implements HostLinkBackend {
+  readonly tokens = new Map<string, { uses: number; expiresAt: number }>();
+  readonly nodes = new Map<string, { id: string; name: string; fingerprint?: string; revoked?: boolean }>();
+  readonly records: BackendRecord[] = [];
+
+  addToken(token: string, uses = 1, ttlMs = 600_000): string {
+    this.tokens.set(token, { uses, expiresAt: Date.now() + ttlMs });
+    return token;
+  }
+
+  async redeemEnrollmentToken(input: { token: string; nodeName: string; address: string }): Promise<{ nodeId: string }> {
+    const t = this.tokens.get(input.token);
+    if (!t) throw new EnrollmentRefused('unknown enrollment token');
+    if (t.expiresAt < Date.now()) throw new EnrollmentRefused('enrollment token expired');
+    if (t.uses <= 0) throw new EnrollmentRefused('enrollment token already used');
+    if ([...this.nodes.values()].some((n) => n.name === input.nodeName)) {
+      throw new EnrollmentRefused(`node name ${input.nodeName} is already enrolled with another key; an operator must approve or delete it`);
+    }
+    t.uses--;
+    const id = randomUUID();
+    this.nodes.set(id, { id, name: input.nodeName });
+    return { nodeId: id };
+  }
+
+  async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
+    const node = this.nodes.get(nodeId);
+    if (node) node.fingerprint = cert.fingerprint;
+  }
+
+  async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
+    const node = this.nodes.get(nodeId);
+    if (!node || node.revoked || node.fingerprint !== fingerprint) return null;
+    return { nodeId: node.id, nodeName: node.name };
+  }
+
+  private record(r: BackendRecord): void {
+    this.records.push(r);
+    this.emit('record', r);
+  }
+
+  async onConnected(session: HostSession, hello: HostHello): Promise<void> { this.record({ type: 'connected', nodeId: session.nodeId, hello, session }); }
+  async onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> { this.record({ type: 'heartbeat', nodeId, agentStatus, agentVersion }); }
+  async onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> { this.record({ type: 'metrics', nodeId, sample }); }
+  async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> { this.record({ type: 'task', nodeId, event }); }
+  async onDisconnected(session: HostSession): Promise<void> { this.record({ type: 'disconnected', nodeId: session.nodeId, session }); }
+
+  /** Resolves with the first record (already seen or future) that matches. */
+  waitFor<T extends BackendRecord>(what: string, match: (r: BackendRecord) => r is T, timeoutMs?: number): Promise<T>;
+  waitFor(what: string, match: (r: BackendRecord) => boolean, timeoutMs?: number): Promise<BackendRecord>;
+  waitFor(what: string, match: (r: BackendRecord) => boolean, timeoutMs = 20_000): Promise<BackendRecord> {
+    const seen = this.records.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const onRecord = (r: BackendRecord) => {
+        if (!match(r)) return;
+        clearTimeout(timer);
+        this.off('record', onRecord);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.off('record', onRecord);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; records: ${this.records.map((r) => r.type).join(',')}`));
+      }, timeoutMs);
+      this.on('record', onRecord);
+    });
+  }
+
+  taskEvents(runId: string): TaskEvent__Output[] {
+    return this.records.flatMap((r) => (r.type === 'task' && r.event.runId === runId ? [r.event] : []));
+  }
+}

@@ -1,0 +1,142 @@
+// A manager without the gRPC gateway, on a real database: SQLite in a temp dir, or a scratch
+// MariaDB/MySQL database when OPS_TEST_MYSQL_URL is set. Hosts are played by FakeSession objects
+// registered in an in-test HostSessions, driving the real HostLinkBackend.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from '../../lib/log.js';
+import type { Dispatch, ManagerMessage } from '../../proto/hostlink.js';
+import { buildApp } from '../../server/app.js';
+import { loadManagerConfig, type ManagerConfig } from '../../server/config.js';
+import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
+import { databaseTarget, openOrm, runMigrations, type Orm } from '../../server/db/orm.js';
+import type { HostHello, HostSession, HostSessions } from '../../server/hostlink/contract.js';
+import { createServices, type ManagerServices } from '../../server/services.js';
+
+export type DbKind = 'sqlite' | 'mysql';
+export const MYSQL_URL = process.env.OPS_TEST_MYSQL_URL ?? '';
+export const DB_KINDS: DbKind[] = MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite'];
+export const CA_HASH = 'ab'.repeat(32);
+
+export class FakeSession implements HostSession {
+  readonly sent: ManagerMessage[] = [];
+  open = true;
+  constructor(readonly nodeId: string, readonly nodeName: string, readonly address = '127.0.0.1:50000') {}
+  send(message: ManagerMessage): boolean {
+    if (!this.open) return false;
+    this.sent.push(message);
+    return true;
+  }
+  get dispatches(): Dispatch[] { return this.sent.flatMap((m) => (m.dispatch ? [m.dispatch] : [])); }
+  get cancels(): string[] { return this.sent.flatMap((m) => (m.cancel?.runId ? [m.cancel.runId] : [])); }
+}
+
+export class FakeSessions implements HostSessions {
+  readonly byNode = new Map<string, FakeSession>();
+  get(nodeId: string) { return this.byNode.get(nodeId); }
+  dispatch(nodeId: string, dispatch: Dispatch) { return this.byNode.get(nodeId)?.send({ dispatch }) ?? false; }
+  cancel(nodeId: string, runId: string) { return this.byNode.get(nodeId)?.send({ cancel: { runId } }) ?? false; }
+  get size() { return this.byNode.size; }
+}
+
+export interface Harness {
+  kind: DbKind;
+  config: ManagerConfig;
+  orm: Orm;
+  app: FastifyInstance;
+  services: ManagerServices;
+  sessions: FakeSessions;
+  admin: { username: string; password: string };
+  token: string;
+  /** Everything logged, for checks that secrets never reach the log. */
+  logText(): string;
+  /** Enrolls a node (token → backend) and returns its id. */
+  enroll(name: string, labels?: Record<string, string>, groups?: string[]): Promise<string>;
+  /** Connects a fake host stream for the node through the backend. */
+  connect(nodeId: string, name: string, agentStatus?: string): Promise<FakeSession>;
+  api<T = unknown>(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; body: { code: number; message: string; data: T } }>;
+  close(): Promise<void>;
+}
+
+export function hello(name: string, agentStatus = 'healthy'): HostHello {
+  return {
+    facts: { hostname: name, os: 'Debian GNU/Linux 12', platform: 'linux', kernel: '6.1.0', arch: 'x64', cpuModel: 'Test CPU', cpus: 2, memoryBytes: 4e9, ips: ['10.0.0.5'] },
+    hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus,
+  };
+}
+
+export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs?: number; outputFlushMs?: number }; config?: Record<string, unknown> } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ops-server-test-'));
+  let scratch: { url: string; name: string } | undefined;
+  if (kind === 'mysql') scratch = await createScratchDatabase(MYSQL_URL, 'opsctl_test');
+  const config = loadManagerConfig({
+    env: {},
+    flags: { dataDir, 'database.url': scratch?.url ?? '', 'grpc.advertise': '127.0.0.1:8441', 'log.level': 'debug', ...opts.config },
+  });
+  const logStream = new PassThrough();
+  let logged = '';
+  logStream.on('data', (d) => { logged += d; });
+  const log = createLogger({ component: 'manager', level: 'debug', destination: logStream });
+  const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
+  await runMigrations(orm);
+  const sessions = new FakeSessions();
+  const services = createServices({ config, orm, log, sessions, caHash: () => CA_HASH, tasks: opts.tasks });
+  const admin = (await services.users.ensureAdmin(config.dataDir))!;
+  await services.start();
+  const app = await buildApp({ config, orm, log, services });
+
+  const api: Harness['api'] = async (method, url, body, token) => {
+    const res = await app.inject({
+      method: method as 'GET', url: `/api/v1${url}`,
+      headers: token === null ? {} : { authorization: `Bearer ${token ?? harness.token}` },
+      ...(body !== undefined ? { payload: body as object } : {}),
+    });
+    return { status: res.statusCode, body: res.json() };
+  };
+
+  const harness: Harness = {
+    kind, config, orm, app, services, sessions, admin, token: '',
+    logText: () => logged,
+    api,
+    async enroll(name, labels = {}, groups = []) {
+      const created = await api<{ token: string }>('POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
+      const { nodeId } = await services.hostLink.redeemEnrollmentToken({ token: created.body.data.token, nodeName: name, address: '127.0.0.1' });
+      await services.hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: new Date(Date.now() + 86400e3) });
+      if (Object.keys(labels).length || groups.length) {
+        const { Node } = await import('../../server/modules/nodes/node.entity.js');
+        await orm.em.fork().nativeUpdate(Node, { id: nodeId }, { labels, groups });
+      }
+      return nodeId;
+    },
+    async connect(nodeId, name, agentStatus = 'healthy') {
+      const session = new FakeSession(nodeId, name);
+      sessions.byNode.set(nodeId, session);
+      await services.hostLink.onConnected(session, hello(name, agentStatus));
+      return session;
+    },
+    async close() {
+      await app.close();
+      await services.stop();
+      await orm.close(true);
+      if (scratch) await dropDatabase(MYSQL_URL, scratch.name);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  const login = await api<{ token: string }>('POST', '/auth/login', admin, null);
+  if (login.status !== 200) throw new Error(`harness login failed: ${JSON.stringify(login.body)}`);
+  harness.token = login.body.data.token;
+  return harness;
+}
+
+/** Polls until `probe` returns something truthy (no timing assertions: only a generous cap). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

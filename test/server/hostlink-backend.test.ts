@@ -1,0 +1,132 @@
+// The HostLinkBackend the gRPC gateway calls, on a real database: enrollment refusals, certificate
+// authentication, connect / heartbeat / metrics / disconnect and the offline sweep.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EnrollmentRefused } from '../../server/hostlink/contract.js';
+import { EnrollmentToken } from '../../server/modules/enrollment-tokens/enrollment-token.entity.js';
+import { MetricSample } from '../../server/modules/nodes/metric-sample.entity.js';
+import { Node } from '../../server/modules/nodes/node.entity.js';
+import { DB_KINDS, FakeSession, hello, makeHarness, type Harness } from './harness.js';
+
+async function refused(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, EnrollmentRefused);
+    return (err as Error).message;
+  }
+  throw new Error('expected EnrollmentRefused');
+}
+
+async function newToken(h: Harness, uses = 1, ttlSeconds = 600): Promise<{ id: string; token: string }> {
+  const r = await h.api<{ id: string; token: string }>('POST', '/enrollment-tokens', { uses, ttlSeconds });
+  return r.body.data;
+}
+
+for (const kind of DB_KINDS) {
+  const test = suite<{ h: Harness }>(`host link backend on ${kind}`);
+  test.before(async (ctx) => { ctx.h = await makeHarness(kind, { config: { 'hostlink.offlineAfterSeconds': 60, 'hostlink.heartbeatSeconds': 20 } }); });
+  test.after(async (ctx) => { await ctx.h?.close(); });
+
+  test('an unknown token is refused', async ({ h }) => {
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token: 'not-a-real-token', nodeName: 'x1', address: '127.0.0.1' }));
+    assert.is(msg, 'unknown enrollment token');
+  });
+
+  test('a one-use token works once, then "already used"', async ({ h }) => {
+    const { token } = await newToken(h);
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-1', address: '10.0.0.1' });
+    assert.ok(nodeId);
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-2', address: '10.0.0.2' }));
+    assert.is(msg, 'enrollment token already used');
+    assert.is((await h.api('GET', '/nodes/once-2')).status, 404);
+  });
+
+  test('uses=3 enrolls three nodes, the fourth is refused', async ({ h }) => {
+    const { token } = await newToken(h, 3);
+    for (const n of ['multi-1', 'multi-2', 'multi-3']) await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.0.3' });
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'multi-4', address: '10.0.0.3' })), 'enrollment token already used');
+  });
+
+  test('two hosts racing for the last use: exactly one wins', async ({ h }) => {
+    const { token } = await newToken(h, 1);
+    const results = await Promise.allSettled([
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-a', address: '10.0.0.4' }),
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-b', address: '10.0.0.5' }),
+    ]);
+    assert.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.instance(loser.reason, EnrollmentRefused);
+  });
+
+  test('an expired token is refused', async ({ h }) => {
+    const { id, token } = await newToken(h);
+    await h.orm.em.fork().nativeUpdate(EnrollmentToken, { id }, { expiresAt: new Date(Date.now() - 1000) });
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'late-1', address: '10.0.0.6' })), 'enrollment token expired');
+  });
+
+  test('a name already enrolled is refused and the token use is not spent', async ({ h }) => {
+    await h.enroll('taken-1');
+    const { id, token } = await newToken(h);
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7' }));
+    assert.is(msg, 'node name taken-1 is already enrolled; delete it first (opsctl nodes rm taken-1)');
+    const row = await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id });
+    assert.is(row.used, 0);
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-2', address: '10.0.0.7' });
+  });
+
+  test('authenticate: only the recorded certificate of an existing node; deleting the node revokes it', async ({ h }) => {
+    const { token } = await newToken(h);
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8' });
+    assert.is(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), null, 'no certificate recorded yet');
+    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'A'.repeat(64), serial: '0a1b', notAfter: new Date(Date.now() + 365 * 86400e3) });
+    assert.equal(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), { nodeId, nodeName: 'cert-1' });
+    assert.is(await h.services.hostLink.authenticate(nodeId, 'b'.repeat(64)), null);
+    assert.is(await h.services.hostLink.authenticate('00000000-0000-0000-0000-000000000000', 'a'.repeat(64)), null);
+    assert.is((await h.api('DELETE', '/nodes/cert-1')).status, 200);
+    assert.is(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), null);
+  });
+
+  test('connect, heartbeat (degraded when the agent is unhealthy), metrics, disconnect', async ({ h }) => {
+    const id = await h.enroll('life-1');
+    const session = await h.connect(id, 'life-1');
+    let node = (await h.api<{ status: string; address: string; agentStatus: string; lastSeenAt: string }>('GET', '/nodes/life-1')).body.data;
+    assert.is(node.status, 'online');
+    assert.is(node.address, session.address);
+    assert.ok(node.lastSeenAt);
+
+    await h.services.hostLink.onHeartbeat(id, 'unhealthy', '0.1.1');
+    node = (await h.api<{ status: string; address: string; agentStatus: string; lastSeenAt: string }>('GET', '/nodes/life-1')).body.data;
+    assert.is(node.status, 'degraded');
+    assert.is(node.agentStatus, 'unhealthy');
+    await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.1');
+    assert.is((await h.api<{ status: string; agentVersion: string }>('GET', '/nodes/life-1')).body.data.agentVersion, '0.1.1');
+
+    const sample = { atMs: Date.now(), cpuPercent: 12.5, memUsedBytes: 1e9, memTotalBytes: 4e9, load1: 0.5, load5: 0.4, load15: 0.3, disks: [{ mount: '/', sizeBytes: 1e11, usedBytes: 5e10 }], netRxBytes: 123456789012, netTxBytes: 42 };
+    await h.services.hostLink.onMetrics(id, sample);
+    await h.services.hostLink.onMetrics(id, { ...sample, cpuPercent: 50 });
+    const detail = (await h.api<{ metrics: { cpuPercent: number; netRxBytes: number; disks: unknown[] } }>('GET', '/nodes/life-1')).body.data;
+    assert.is(detail.metrics.cpuPercent, 50);
+    assert.is(detail.metrics.netRxBytes, 123456789012);
+    assert.is(detail.metrics.disks.length, 1);
+    assert.is(await h.orm.em.fork().count(MetricSample, { node: id }), 2);
+
+    // A newer stream replaced this one: the old one ending must not mark the node offline.
+    const newer = new FakeSession(id, 'life-1', '127.0.0.1:50001');
+    await h.services.hostLink.onConnected(newer, hello('life-1'));
+    await h.services.hostLink.onDisconnected(session);
+    assert.is((await h.api<{ status: string }>('GET', '/nodes/life-1')).body.data.status, 'online');
+    await h.services.hostLink.onDisconnected(newer);
+    assert.is((await h.api<{ status: string }>('GET', '/nodes/life-1')).body.data.status, 'offline');
+  });
+
+  test('the sweep marks nodes offline when they have been silent longer than offlineAfterSeconds', async ({ h }) => {
+    const id = await h.enroll('quiet-1');
+    await h.connect(id, 'quiet-1');
+    assert.is(await h.services.nodes.sweepOffline(), 0);
+    await h.orm.em.fork().nativeUpdate(Node, { id }, { lastSeenAt: new Date(Date.now() - 61_000) });
+    assert.ok((await h.services.nodes.sweepOffline()) >= 1);
+    assert.is((await h.api<{ status: string }>('GET', '/nodes/quiet-1')).body.data.status, 'offline');
+  });
+  test.run();
+}
