@@ -1,9 +1,14 @@
 // The HTTP API subsystem: listens on http.listen. Stopping it first stops accepting connections,
 // then drains the executor (queued runs cancelled, running scripts get a grace period), whose
-// final `exit` events end the in-flight NDJSON streams the server close is waiting for.
+// final `exit` events end the in-flight NDJSON streams; once those are sent, connections still
+// open (idle keep-alive, or opened without a request) are closed so exit is not held up.
 import type { FastifyInstance } from 'fastify';
 import type { Subsystem } from '../lib/run-group.js';
 import type { ListenAddress } from './config.js';
+import type { StreamTracker } from './http/stream-tracker.js';
+
+/** How long the last NDJSON lines get to leave after the executor drained. */
+const STREAM_FLUSH_MS = 5000;
 
 export class ApiServer implements Subsystem {
   readonly name = 'http api';
@@ -13,6 +18,7 @@ export class ApiServer implements Subsystem {
     private readonly app: FastifyInstance,
     private readonly listen: ListenAddress,
     private readonly drain: () => Promise<void>,
+    private readonly streams: StreamTracker,
   ) {}
 
   /** `host:port` actually bound (the port is real even when 0 was asked for). */
@@ -35,6 +41,8 @@ export class ApiServer implements Subsystem {
   async stop(): Promise<void> {
     const closing = this.app.close();
     await this.drain();
+    await this.streams.idle(STREAM_FLUSH_MS);
+    this.app.server.closeAllConnections();
     await closing;
   }
 }

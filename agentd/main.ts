@@ -13,6 +13,7 @@ import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
 import { ScriptExecutor } from './exec/executor.js';
 import { HostdLink } from './hostd-link.js';
 import { buildAgentApp } from './http/app.js';
+import { StreamTracker } from './http/stream-tracker.js';
 import { AllowList } from './ip-allow.js';
 import { KeyStore } from './keys.js';
 import { PidFile } from './pid-file.js';
@@ -67,8 +68,9 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     outputChunkBytes: cfg.tasks.outputChunkBytes,
     log,
   });
-  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs });
-  const api = new ApiServer(app, parseListen(cfg.http.listen), () => executor.shutdown(SHUTDOWN_GRACE_MS));
+  const streams = new StreamTracker();
+  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams });
+  const api = new ApiServer(app, parseListen(cfg.http.listen), () => executor.shutdown(SHUTDOWN_GRACE_MS), streams);
   const group = new RunGroup(log);
   if (cfg.pidFile) group.add(new PidFile(cfg.pidFile));
   group.add(api);

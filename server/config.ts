@@ -62,6 +62,9 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new ConfigError(`config ${message}`);
 }
 
+/** The output column is MEDIUMTEXT on MySQL. */
+export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024 - 1;
+
 const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
@@ -70,7 +73,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(isPort(c.http.port), `http.port must be a port number (0-65535), got ${c.http.port}`);
   check(isPort(c.grpc.port), `grpc.port must be a port number (0-65535), got ${c.grpc.port}`);
   check(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(c.grpc.advertise), `grpc.advertise must be host:port, got "${c.grpc.advertise}"`);
-  check(c.database.url === '' || /^mysql:\/\//.test(c.database.url) || /^mariadb:\/\//.test(c.database.url),
+  check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
   try {
     check(parseDuration(c.auth.tokenTtl) > 0, 'auth.tokenTtl must be longer than 0s');
@@ -83,6 +86,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   }
   check(c.hostlink.offlineAfterSeconds > c.hostlink.heartbeatSeconds,
     'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
-  check(isPositiveInt(c.tasks.outputLimitBytes), 'tasks.outputLimitBytes must be a positive integer');
+  check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,
+    `tasks.outputLimitBytes must be a positive integer of at most ${MAX_OUTPUT_LIMIT_BYTES} (16 MiB)`);
   check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
 }

@@ -67,6 +67,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     await services.start();
     cleanup.push(() => services.stop());
     await gateway.start();
+    if (config.grpc.advertise.endsWith(':0')) config.grpc.advertise = config.grpc.advertise.replace(/:0$/, `:${gateway.port}`);
     const gw = gateway;
     cleanup.push(() => gw.stop());
 

@@ -39,7 +39,9 @@ export function createServices(opts: CreateServicesOptions): ManagerServices {
   const users = new UsersService(orm, log.child({ module: 'users' }));
   const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds);
   const tokens = new EnrollmentTokensService(orm, log.child({ module: 'enrollment-tokens' }), {
-    grpcAddress: config.grpc.advertise, caHash: opts.caHash,
+    // Read per call: with grpc.port 0 the advertised port is known only once the gateway listens.
+    get grpcAddress() { return config.grpc.advertise; },
+    caHash: opts.caHash,
   });
   const tasks = new TasksService(orm, log.child({ module: 'tasks' }), nodes, opts.sessions, {
     outputLimitBytes: config.tasks.outputLimitBytes,

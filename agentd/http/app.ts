@@ -11,6 +11,7 @@ import { authenticateAndParse, checkClientAddress, type AuthOptions } from './au
 import { installErrorHandler } from './errors.js';
 import { registerExecRoute } from './exec-route.js';
 import { RunIdParamsSchema } from './schemas.js';
+import { StreamTracker } from './stream-tracker.js';
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -24,6 +25,8 @@ export interface AgentAppOptions {
   nonces?: NonceCache;
   /** When agentd started, for uptimeSeconds. */
   startedAtMs?: number;
+  /** Tracks NDJSON responses in flight; pass one to let shutdown wait for them (ApiServer). */
+  streams?: StreamTracker;
 }
 
 export function agentHealth(executor: ScriptExecutor, startedAtMs: number): AgentHealth {
@@ -64,7 +67,7 @@ export function buildAgentApp(opts: AgentAppOptions): FastifyInstance {
 
   app.get(AGENT_API.health, async () => envelope(agentHealth(opts.executor, startedAtMs)));
 
-  registerExecRoute(app, opts.executor, opts.log);
+  registerExecRoute(app, opts.executor, opts.streams ?? new StreamTracker(), opts.log);
 
   app.post('/v1/exec/:runId/cancel', { schema: { params: RunIdParamsSchema } }, async (request) => {
     const { runId } = request.params as { runId: string };

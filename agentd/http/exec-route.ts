@@ -7,8 +7,9 @@ import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../../pro
 import type { Logger } from '../../lib/log.js';
 import type { ScriptExecutor } from '../exec/executor.js';
 import { ExecRequestSchema } from './schemas.js';
+import type { StreamTracker } from './stream-tracker.js';
 
-export function registerExecRoute(app: FastifyInstance, executor: ScriptExecutor, log: Logger): void {
+export function registerExecRoute(app: FastifyInstance, executor: ScriptExecutor, streams: StreamTracker, log: Logger): void {
   app.post(AGENT_API.exec, { schema: { body: ExecRequestSchema } }, async (request, reply) => {
     const req = request.body as AgentExecRequest;
     const stream = new PassThrough();
@@ -20,6 +21,7 @@ export function registerExecRoute(app: FastifyInstance, executor: ScriptExecutor
     // Throws 409 (duplicate run id) or 503 (shutting down) before any byte of the stream is sent.
     void executor.submit(req, sink);
     log.debug({ runId: req.runId, keyId: request.signedBy }, 'exec accepted');
+    streams.track(reply.raw);
     reply.raw.on('close', () => {
       if (reply.raw.writableFinished) return;
       if (executor.cancel(req.runId) === 'cancelled') log.info({ runId: req.runId }, 'client disconnected mid-stream; run cancelled');

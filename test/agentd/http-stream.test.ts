@@ -23,6 +23,7 @@ test.before(async () => {
 });
 test.after(async () => {
   await executor.shutdown(0);
+  app.server.closeAllConnections(); // undici may hold a connection that never sent a request
   await app.close();
   rmSync(dir, { recursive: true, force: true });
 });

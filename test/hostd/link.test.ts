@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { freePorts } from '../helpers/ports.js';
 import { startGateway, type TestGateway } from '../hostlink/helpers.js';
 import type { BackendRecord } from '../hostlink/memory-backend.js';
-import { killAllUnder, startHostd, type HostdRun } from './helpers.js';
+import { killAllUnder, startHostd, waitUntil, type HostdRun } from './helpers.js';
 
 let gw: TestGateway;
 const root = mkdtempSync(join(tmpdir(), 'ops-hostd-link-'));
@@ -105,6 +105,15 @@ test('hostd restarts without a token (identity kept) and reconnects', async () =
   await gw.backend.waitFor('second hello', (r) => r.type === 'connected' && gw.backend.records.filter((x) => x.type === 'connected').length > before);
   const again = gw.backend.records.filter((r) => r.type === 'connected').pop()!;
   assert.is(again.nodeId, nodeId, 'same node, same certificate');
+});
+
+test('a revoked certificate: the reconnect is refused and hostd logs it as such', async () => {
+  const current = runs[runs.length - 1];
+  gw.backend.nodes.get(nodeId)!.revoked = true;
+  (gw.gateway.sessions.get(nodeId) as unknown as { close(reason: string): void }).close('test: node revoked');
+  await waitUntil('the refusal in hostd\'s log', () => /refused this host's certificate \(revoked, deleted or re-enrolled\?\)/.test(current.stdout()));
+  assert.match(current.stdout(), /"retryInMs":60000/);
+  assert.is(gw.gateway.sessions.get(nodeId), undefined);
 });
 
 test('agentd unreachable: the run ends with status error and a message', async () => {

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileSelector, parseLabelSelector, SelectorError, validateSelector } from '../../proto/selector.js';
+import { compileSelector, parseLabelSelector, SelectorError, validateSelector, type SelectableNode } from '../../proto/selector.js';
 
-const nodes = [
+const nodes: SelectableNode[] = [
   { name: 'web-1', labels: { env: 'prod', role: 'web' }, groups: ['frontend'] },
   { name: 'web-2', labels: { env: 'staging', role: 'web' }, groups: ['frontend'] },
   { name: 'db-1', labels: { env: 'prod', role: 'db', canary: 'yes' }, groups: ['backend'] },

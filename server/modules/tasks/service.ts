@@ -76,10 +76,11 @@ export class TasksService {
 
     const active = this.activate(task, runs);
     this.log.info({ taskId: task.id, createdBy, nodes: runs.length }, 'task stored; dispatching');
-    const sent = this.dispatchOnline(active);
-    const detail = toTaskDetail(task, [...active.runs.values()].map(stateView));
-    for (const run of detail.runs) if (sent.includes(run.id)) run.status = 'dispatched';
-    return detail;
+    this.dispatchOnline(active);
+    // Answer once "dispatched" is recorded, so a GET right after agrees with this response.
+    await this.whenIdle(active);
+    const runViews = [...active.runs.values()].sort((a, b) => a.node.localeCompare(b.node)).map(stateView);
+    return toTaskDetail(Object.assign(task, { status: active.status, finishedAt: active.finishedAt }), runViews);
   }
 
   async list(limit = 50): Promise<TaskSummary[]> {

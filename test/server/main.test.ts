@@ -1,0 +1,172 @@
+// runManager as the CLI's `opsctl server` uses it: real HTTP listen, real gRPC gateway, SQLite
+// (and MariaDB when OPS_TEST_MYSQL_URL is set), migrations at start, first admin, clean stop.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ConfigError } from '../../lib/config.js';
+import { createLogger } from '../../lib/log.js';
+import { loadManagerConfig } from '../../server/config.js';
+import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
+import { databaseTarget, openOrm } from '../../server/db/orm.js';
+import { runManager } from '../../server/main.js';
+import { MYSQL_URL } from './harness.js';
+
+const dirs: string[] = [];
+const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'ops-manager-main-')); dirs.push(d); return d; };
+test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+function quietLog() {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => { text += d; });
+  return { log: createLogger({ component: 'manager', level: 'info', destination: out }), text: () => text };
+}
+
+const flagsFor = (dataDir: string, extra: Record<string, unknown> = {}) => ({
+  dataDir, 'http.port': 0, 'grpc.host': '127.0.0.1', 'grpc.port': 0, 'grpc.advertise': '127.0.0.1:1', ...extra,
+});
+
+async function login(httpUrl: string, username: string, password: string): Promise<{ status: number; token?: string }> {
+  const res = await fetch(`${httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const body = (await res.json()) as { data: { token: string } | null };
+  return { status: res.status, token: body.data?.token };
+}
+
+test('first start: migrates SQLite, creates admin (file 0600), JWT secret (0600); restart keeps both', async () => {
+  const dataDir = tempDir();
+  const first = quietLog();
+  const m1 = await runManager({ env: {}, flags: flagsFor(dataDir), log: first.log });
+  let token: string | undefined;
+  try {
+    assert.ok(m1.initialAdmin);
+    assert.is(m1.initialAdmin!.username, 'admin');
+    assert.match(m1.httpUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.is(m1.grpcAddress, '127.0.0.1:1');
+    const derived = await runManager({ env: {}, flags: { ...flagsFor(tempDir()), 'grpc.advertise': '' }, log: quietLog().log });
+    await derived.stop();
+    assert.match(derived.grpcAddress, /:[1-9]\d*$/, 'with grpc.port 0 the advertised port is the bound one');
+    const file = join(dataDir, 'initial-admin.txt');
+    assert.is(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), new RegExp(`password: ${m1.initialAdmin!.password}`));
+    assert.is(statSync(join(dataDir, 'jwt.secret')).mode & 0o777, 0o600);
+    assert.ok(existsSync(join(dataDir, 'manager.db')));
+    const health = await fetch(`${m1.httpUrl}/api/v1/health`);
+    assert.is(health.status, 200);
+    const ok = await login(m1.httpUrl, 'admin', m1.initialAdmin!.password);
+    assert.is(ok.status, 200);
+    token = ok.token;
+    const tok = await fetch(`${m1.httpUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.is(tok.status, 201);
+    const created = (await tok.json()) as { data: { caHash: string; token: string } };
+    assert.match(created.data.caHash, /^[0-9a-f]{64}$/, 'the CA hash comes from the real gateway');
+    assert.not.ok(first.text().includes(m1.initialAdmin!.password), 'the admin password is not logged');
+    assert.not.ok(first.text().includes(created.data.token), 'the enrollment token is not logged');
+    assert.not.ok(first.text().includes(token!), 'the JWT is not logged');
+  } finally {
+    await m1.stop();
+  }
+  const m2 = await runManager({ env: {}, flags: flagsFor(dataDir), log: quietLog().log });
+  try {
+    assert.is(m2.initialAdmin, undefined);
+    const nodes = await fetch(`${m2.httpUrl}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } });
+    assert.is(nodes.status, 200, 'a token from before the restart is still valid');
+  } finally {
+    await m2.stop();
+  }
+  await m2.stop();
+});
+
+test('migrations create every table on SQLite and are recorded', async () => {
+  const dataDir = tempDir();
+  const m = await runManager({ env: {}, flags: flagsFor(dataDir), log: quietLog().log });
+  await m.stop();
+  const orm = await openOrm(databaseTarget('', dataDir));
+  try {
+    const rows = (await orm.em.fork().getConnection().execute("select name from sqlite_master where type = 'table'")) as { name: string }[];
+    const names = rows.map((r) => r.name);
+    for (const t of ['users', 'nodes', 'metric_samples', 'enrollment_tokens', 'tasks', 'task_runs', 'mikro_orm_migrations']) assert.ok(names.includes(t), `missing ${t}`);
+    assert.equal(await orm.getMigrator().getPendingMigrations(), []);
+  } finally {
+    await orm.close(true);
+  }
+});
+
+if (MYSQL_URL) {
+  test('migrations run on MariaDB/MySQL and the manager serves from it', async () => {
+    const scratch = await createScratchDatabase(MYSQL_URL, 'opsctl_test');
+    try {
+      const m = await runManager({ env: {}, flags: flagsFor(tempDir(), { 'database.url': scratch.url }), log: quietLog().log });
+      try {
+        assert.ok(m.initialAdmin);
+        assert.is((await login(m.httpUrl, 'admin', m.initialAdmin!.password)).status, 200);
+      } finally {
+        await m.stop();
+      }
+      const orm = await openOrm(databaseTarget(scratch.url, ''));
+      try {
+        const rows = (await orm.em.fork().getConnection().execute('select table_name as t from information_schema.tables where table_schema = database()')) as { t: string }[];
+        const names = rows.map((r) => r.t);
+        for (const t of ['users', 'nodes', 'metric_samples', 'enrollment_tokens', 'tasks', 'task_runs']) assert.ok(names.includes(t), `missing ${t}`);
+        assert.equal(await orm.getMigrator().getPendingMigrations(), []);
+      } finally {
+        await orm.close(true);
+      }
+    } finally {
+      await dropDatabase(MYSQL_URL, scratch.name);
+    }
+  });
+}
+
+test('config: defaults, env and flags; bad values fail fast naming the option', () => {
+  const c = loadManagerConfig({ env: {} });
+  assert.is(c.http.port, 8440);
+  assert.is(c.grpc.port, 8441);
+  assert.match(c.grpc.advertise, /:8441$/);
+  assert.is(c.tasks.outputLimitBytes, 1024 * 1024);
+  assert.ok(c.dataDir.endsWith('data/manager'));
+  const env = loadManagerConfig({ env: { OPS_HTTP_PORT: '9000', OPS_GRPC_ADVERTISE: 'ops.example:443', OPS_DATABASE_URL: 'mysql://u:p@db:3306/ops' } });
+  assert.is(env.http.port, 9000);
+  assert.is(env.grpc.advertise, 'ops.example:443');
+  assert.is(env.database.url, 'mysql://u:p@db:3306/ops');
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ 'http.port': 70000 }, /http\.port/],
+    [{ 'grpc.advertise': 'no-port' }, /grpc\.advertise/],
+    [{ 'database.url': 'postgres://x/y' }, /database\.url/],
+    [{ 'auth.tokenTtl': 'soon' }, /auth\.tokenTtl/],
+    [{ 'auth.jwtSecret': 'short' }, /auth\.jwtSecret/],
+    [{ 'hostlink.offlineAfterSeconds': 10 }, /offlineAfterSeconds/],
+    [{ 'tasks.outputLimitBytes': 0 }, /tasks\.outputLimitBytes/],
+    [{ 'http.port': 'abc' }, /http\.port/],
+  ];
+  for (const [flags, message] of bad) {
+    assert.throws(() => loadManagerConfig({ env: {}, flags }), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(flags));
+  }
+});
+
+test('configs/manager.yaml documents every option and loads as-is', () => {
+  const file = join(process.cwd(), 'configs', 'manager.yaml');
+  const c = loadManagerConfig({ configFile: file, env: {} });
+  assert.is(c.http.port, 8440);
+  const text = readFileSync(file, 'utf8');
+  for (const key of ['dataDir', 'host', 'port', 'advertise', 'url', 'jwtSecret', 'tokenTtl', 'heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays', 'outputLimitBytes', 'defaultTimeoutSeconds', 'level']) {
+    assert.match(text, new RegExp(`^\\s*#?\\s*${key}:`, 'm'), key);
+  }
+  const unknown = join(tempDir(), 'bad.yaml');
+  writeFileSync(unknown, 'http:\n  prot: 1\n');
+  assert.throws(() => loadManagerConfig({ configFile: unknown, env: {} }), /unknown option "http\.prot"/);
+});
+
+test('a database that cannot be opened fails start-up with the reason', async () => {
+  const dataDir = tempDir();
+  try {
+    await runManager({ env: {}, flags: flagsFor(dataDir, { 'database.url': 'mysql://nobody:x@127.0.0.1:1/ops' }), log: quietLog().log });
+    assert.unreachable('should have failed');
+  } catch (err) {
+    assert.match((err as Error).message, /opening the database|running database migrations|ECONNREFUSED/);
+  }
+});
+
+test.run();
