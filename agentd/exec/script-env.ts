@@ -1,6 +1,8 @@
-// What a script starts with: a small, predictable environment (not agentd's own, which may hold
-// things a task has no business seeing) with the request's variables merged over it, and an
-// interpreter resolved against agentd's PATH so a request cannot redirect it by setting PATH.
+// What a script starts with: a small, predictable environment — PATH (agentd's own, or the usual
+// system dirs), HOME, USER, LOGNAME, SHELL, LANG=C.UTF-8, TMPDIR (the run's private dir) and
+// OPS_RUN_ID — not agentd's whole environment, which may hold things a task has no business
+// seeing. The request's variables are merged over it. The interpreter is resolved against agentd's
+// PATH so a request cannot redirect it by setting PATH.
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';

@@ -139,6 +139,11 @@ for (const kind of DB_KINDS) {
     const defaults = await h.api<{ uses: number }>('POST', '/enrollment-tokens', {});
     assert.is(defaults.status, 201);
     assert.is(defaults.body.data.uses, 1);
+    const noBody = await h.api<{ uses: number }>('POST', '/enrollment-tokens');
+    assert.is(noBody.status, 201);
+    const shortTtl = await h.api('POST', '/enrollment-tokens', { ttlSeconds: 5 });
+    assert.is(shortTtl.status, 400);
+    assert.match(shortTtl.body.message, /body\/ttlSeconds must be >= 60/);
     const { EnrollmentToken } = await import('../../server/modules/enrollment-tokens/enrollment-token.entity.js');
     const row = await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id: r.body.data.id });
     assert.is.not(row.tokenHash, r.body.data.token);

@@ -261,6 +261,19 @@ for (const kind of DB_KINDS) {
     assert.is((await getTask(h, task.id)).runs[0].status, 'dispatched');
   });
 
+  test('deleting a node keeps the history of its runs (by node name)', async ({ h }) => {
+    const id = await h.enroll('gone-1', { gone: 'yes' });
+    const s = await h.connect(id, 'gone-1');
+    await h.services.hostLink.onMetrics(id, { atMs: Date.now(), cpuPercent: 1, memUsedBytes: 1, memTotalBytes: 2, load1: 0, load5: 0, load15: 0, disks: [], netRxBytes: 0, netTxBytes: 0 });
+    const task = await createTask(h, { selector: { names: ['gone-*'] }, script: 'true' });
+    await h.services.hostLink.onTaskEvent(id, exited(s.dispatches.at(-1)!.runId!, 0));
+    await h.services.tasks.whenIdle(task.id);
+    assert.is((await h.api('DELETE', '/nodes/gone-1')).status, 200);
+    const t = await getTask(h, task.id);
+    assert.is(t.runs[0].node, 'gone-1');
+    assert.is(t.runs[0].status, 'succeeded');
+  });
+
   test('list: newest first, with counts, bounded by ?limit', async ({ h }) => {
     const all = await h.api<TaskSummary[]>('GET', '/tasks?limit=100');
     assert.ok(all.body.data.length >= 5);

@@ -6,6 +6,8 @@ import type { EnrollmentTokensService } from './service.js';
 
 export function enrollmentTokenRoutes(app: FastifyInstance, opts: { tokens: EnrollmentTokensService }): void {
   app.post<{ Body: CreateEnrollmentTokenRequest | undefined }>('/enrollment-tokens', {
+    // Every field is optional, so no body at all means "the defaults".
+    preValidation: async (req) => { req.body ??= {}; },
     schema: {
       tags: ['nodes'], summary: 'Create an enrollment token (shown once) for new hosts',
       body: CreateEnrollmentTokenRequest, response: { 201: envelopeOf(EnrollmentTokenCreated) },

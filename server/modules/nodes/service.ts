@@ -85,15 +85,19 @@ export class NodesService {
   }
 
   async markConnected(nodeId: string, hello: HostHello, address: string): Promise<void> {
-    const facts: Facts = {
-      hostname: hello.facts.hostname, os: hello.facts.os, platform: hello.facts.platform, kernel: hello.facts.kernel,
-      arch: hello.facts.arch, cpuModel: hello.facts.cpuModel, cpus: hello.facts.cpus,
-      memoryBytes: hello.facts.memoryBytes, ips: [...(hello.facts.ips ?? [])],
-    };
-    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, {
-      facts, hostdVersion: hello.hostdVersion, agentVersion: hello.agentVersion, agentStatus: hello.agentStatus,
+    const changes: Partial<Node> = {
+      hostdVersion: hello.hostdVersion, agentVersion: hello.agentVersion, agentStatus: hello.agentStatus,
       address, status: statusForAgent(hello.agentStatus), lastSeenAt: new Date(),
-    });
+    };
+    // A hello without facts keeps the ones we have rather than blanking them.
+    const f = hello.facts as HostHello['facts'] | null | undefined;
+    if (f) {
+      changes.facts = {
+        hostname: f.hostname, os: f.os, platform: f.platform, kernel: f.kernel, arch: f.arch,
+        cpuModel: f.cpuModel, cpus: f.cpus, memoryBytes: f.memoryBytes, ips: [...(f.ips ?? [])],
+      } satisfies Facts;
+    }
+    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, changes);
   }
 
   async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> {

@@ -29,12 +29,16 @@ export interface TaskInfo {
   createdAt: Date;
 }
 
-export type WorkItem =
+export type WorkItem = (
   | { kind: 'dispatched'; runIds: string[]; at: Date }
   | { kind: 'host-event'; nodeId: string; event: TaskEvent__Output }
   | { kind: 'timeout' }
   | { kind: 'cancel' }
-  | { kind: 'flush' };
+  | { kind: 'flush' }
+) & {
+  /** Called once the item's batch is written and published (or failed). */
+  applied?: () => void;
+};
 
 export class ActiveTask {
   status: TaskStatus = 'running';
@@ -100,7 +104,7 @@ export function exitEvent(run: Omit<RunView, 'output' | 'outputTruncated'>): Tas
   return { type: 'exit', runId: run.id, node: run.node, status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, error: run.error };
 }
 
-export function finalTaskStatus(task: ActiveTask, statuses: RunStatus[]): TaskStatus {
-  if (task.cancelRequested) return 'cancelled';
+export function finalTaskStatus(cancelRequested: boolean, statuses: RunStatus[]): TaskStatus {
+  if (cancelRequested) return 'cancelled';
   return statuses.every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
 }

@@ -12,7 +12,8 @@ import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { NodesService } from '../nodes/service.js';
-import { ActiveTask, exitEvent, finalTaskStatus, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
+import { ActiveTask, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
+import { commitBatch, planBatch } from './batch-plan.js';
 import { OutputTail } from './output-tail.js';
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
@@ -28,10 +29,6 @@ export interface TasksServiceOptions {
 }
 
 export const DEFAULT_TIMEOUT_GRACE_MS = 5000;
-const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
-
-type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputTruncated'>>;
-
 export class TasksService {
   private readonly active = new Map<string, ActiveTask>();
   private readonly runIndex = new Map<string, ActiveTask>();
@@ -76,9 +73,8 @@ export class TasksService {
 
     const active = this.activate(task, runs);
     this.log.info({ taskId: task.id, createdBy, nodes: runs.length }, 'task stored; dispatching');
-    this.dispatchOnline(active);
     // Answer once "dispatched" is recorded, so a GET right after agrees with this response.
-    await this.whenIdle(active);
+    await new Promise<void>((resolve) => this.dispatchOnline(active, resolve));
     const runViews = [...active.runs.values()].sort((a, b) => a.node.localeCompare(b.node)).map(stateView);
     return toTaskDetail(Object.assign(task, { status: active.status, finishedAt: active.finishedAt }), runViews);
   }
@@ -119,8 +115,7 @@ export class TasksService {
       const detail = await this.get(id);
       throw new OpsError(ErrorCode.TASK_NOT_RUNNABLE, `task ${id} already finished (${detail.status})`);
     }
-    this.enqueue(live, { kind: 'cancel' });
-    await this.whenIdle(live);
+    await new Promise<void>((resolve) => this.enqueue(live, { kind: 'cancel', applied: resolve }));
     return this.get(id);
   }
 
@@ -254,8 +249,8 @@ export class TasksService {
     };
   }
 
-  /** Sends every pending run whose node has a stream; returns the run ids sent. */
-  private dispatchOnline(task: ActiveTask): string[] {
+  /** Sends every pending run whose node has a stream; `applied` runs once that is recorded. */
+  private dispatchOnline(task: ActiveTask, applied?: () => void): string[] {
     const sent: string[] = [];
     for (const run of task.runs.values()) {
       if (!run.nodeId || run.status !== 'pending' || task.sent.has(run.id) || !this.sessions.get(run.nodeId)) continue;
@@ -264,7 +259,8 @@ export class TasksService {
         sent.push(run.id);
       }
     }
-    if (sent.length) this.enqueue(task, { kind: 'dispatched', runIds: sent, at: new Date() });
+    if (sent.length) this.enqueue(task, { kind: 'dispatched', runIds: sent, at: new Date(), applied });
+    else applied?.();
     return sent;
   }
 
@@ -274,9 +270,16 @@ export class TasksService {
     task.draining = true;
     task.idle = (async () => {
       try {
-        while (task.queue.length > 0) await this.applyBatch(task, task.queue.splice(0));
-      } catch (err) {
-        this.log.error({ err, taskId: task.info.id }, 'processing task events failed');
+        while (task.queue.length > 0) {
+          const batch = task.queue.splice(0);
+          try {
+            await this.applyBatch(task, batch);
+          } catch (err) {
+            this.log.error({ err, taskId: task.info.id }, 'processing task events failed');
+          } finally {
+            for (const item of batch) item.applied?.();
+          }
+        }
       } finally {
         task.draining = false;
       }
@@ -284,161 +287,28 @@ export class TasksService {
   }
 
   /**
-   * Works out what a batch changes on copies of the run states, writes it in one transaction,
-   * then swaps the copies in and publishes the events — in one tick, so a stream that replays
-   * the state never sees an event twice.
+   * Plans the batch on copies of the run states, writes it in one transaction, then swaps the
+   * copies in and publishes the events — in one tick, so a stream that replays the state never
+   * sees an event twice.
    */
   private async applyBatch(task: ActiveTask, items: WorkItem[]): Promise<void> {
-    const work = new Map<string, RunState>();
-    const changes = new Map<string, RunChanges>();
-    const events: TaskStreamEvent[] = [];
-    const cancels: { nodeId: string; runId: string }[] = [];
-    let cancelRequested = task.cancelRequested;
-    let flush = false;
-
-    const edit = (runId: string): RunState | undefined => {
-      let copy = work.get(runId);
-      if (!copy) {
-        const current = task.runs.get(runId);
-        if (!current) return undefined;
-        copy = { ...current, tail: current.tail.clone() };
-        work.set(runId, copy);
-      }
-      return copy;
-    };
-    const change = (run: RunState, c: RunChanges) => changes.set(run.id, { ...changes.get(run.id), ...c });
-    const finish = (run: RunState, status: RunStatus, error: string | null, at: Date) => {
-      if (run.status === 'dispatched' || run.status === 'running') if (run.nodeId) cancels.push({ nodeId: run.nodeId, runId: run.id });
-      run.status = status;
-      run.error = error;
-      run.finishedAt = at;
-      run.durationMs = run.startedAt ? Math.max(0, at.getTime() - run.startedAt.getTime()) : null;
-      change(run, { status, error, finishedAt: at, durationMs: run.durationMs });
-      events.push(exitEvent(run));
-    };
-
-    for (const item of items) {
-      switch (item.kind) {
-        case 'dispatched':
-          for (const runId of item.runIds) {
-            const run = edit(runId);
-            if (!run || run.status !== 'pending') continue;
-            run.status = 'dispatched';
-            run.dispatchedAt = item.at;
-            change(run, { status: 'dispatched', dispatchedAt: item.at });
-            events.push({ type: 'run', runId, node: run.node, status: 'dispatched' });
-          }
-          break;
-        case 'host-event':
-          this.applyHostEvent(item.nodeId, item.event, edit, change, events);
-          break;
-        case 'timeout': {
-          const now = new Date();
-          for (const id of task.runs.keys()) {
-            const run = edit(id)!;
-            if (isTerminal(run.status)) continue;
-            const why = run.status === 'pending' ? 'node was offline until the task timed out'
-              : run.status === 'dispatched' ? 'node did not start the task before it timed out'
-              : 'node did not report an exit before the task timed out';
-            finish(run, 'timeout', why, now);
-          }
-          break;
-        }
-        case 'cancel': {
-          cancelRequested = true;
-          const now = new Date();
-          for (const id of task.runs.keys()) {
-            const run = edit(id)!;
-            if (!isTerminal(run.status)) finish(run, 'cancelled', 'cancelled by the operator', now);
-          }
-          break;
-        }
-        case 'flush':
-          flush = true;
-          break;
-      }
-    }
-
-    // Output goes to the database when a run ends and on the periodic flush.
-    const outputWritten = new Set<string>();
-    for (const id of task.runs.keys()) {
-      const current = work.get(id) ?? task.runs.get(id)!;
-      if (!current.outputDirty) continue;
-      if (!(flush || (changes.has(id) && isTerminal(current.status)))) continue;
-      change(current, { output: current.tail.text(), outputTruncated: current.tail.truncated });
-      outputWritten.add(id);
-    }
-
-    const statuses = [...task.runs.keys()].map((id) => (work.get(id) ?? task.runs.get(id)!).status);
-    const finished = task.status === 'running' && statuses.every(isTerminal);
-    const finalStatus = finished ? finalTaskStatus({ cancelRequested } as ActiveTask, statuses) : task.status;
-    const finishedAt = finished ? new Date() : task.finishedAt;
-
-    if (changes.size > 0 || finished) {
+    const plan = planBatch(task, items, (msg, fields) => this.log.warn(fields, msg));
+    if (plan.changes.size > 0 || plan.finished) {
       try {
         await this.orm.em.fork().transactional(async (tx) => {
-          for (const [id, c] of changes) await tx.nativeUpdate(TaskRun, { id }, c);
-          if (finished) await tx.nativeUpdate(Task, { id: task.info.id }, { status: finalStatus, finishedAt });
+          for (const [id, c] of plan.changes) await tx.nativeUpdate(TaskRun, { id }, c);
+          if (plan.finished) await tx.nativeUpdate(Task, { id: task.info.id }, { status: plan.finalStatus, finishedAt: plan.finishedAt });
         });
       } catch (err) {
         this.log.error({ err, taskId: task.info.id }, 'writing task progress failed');
-        outputWritten.clear();
+        // Output stays dirty and is written again on the next flush.
+        plan.outputWritten.clear();
       }
     }
-
-    for (const [id, run] of work) {
-      if (outputWritten.has(id)) run.outputDirty = false;
-      task.runs.set(id, run);
-    }
-    for (const id of outputWritten) if (!work.has(id)) task.runs.get(id)!.outputDirty = false;
-    task.cancelRequested = cancelRequested;
-    if (finished) {
-      task.status = finalStatus;
-      task.finishedAt = finishedAt;
-    }
-    for (const e of events) task.bus.emit('event', e);
-    for (const c of cancels) this.sessions.cancel(c.nodeId, c.runId);
-    if (finished) this.close(task);
-  }
-
-  private applyHostEvent(
-    nodeId: string, event: TaskEvent__Output,
-    edit: (runId: string) => RunState | undefined,
-    change: (run: RunState, c: RunChanges) => void,
-    events: TaskStreamEvent[],
-  ): void {
-    const run = edit(event.runId);
-    if (!run) return;
-    if (run.nodeId !== nodeId) {
-      this.log.warn({ runId: run.id, nodeId }, 'a node reported on a run that is not its own; ignored');
-      return;
-    }
-    // Hosts re-deliver after reconnecting: anything for a finished run is a repeat.
-    if (isTerminal(run.status)) return;
-    const kind = event.kind ?? (event.started ? 'started' : event.output ? 'output' : event.exited ? 'exited' : undefined);
-    if (kind === 'started' && event.started) {
-      if (run.status === 'running') return;
-      run.status = 'running';
-      run.startedAt = new Date(event.started.atMs || Date.now());
-      run.pid = event.started.pid;
-      change(run, { status: 'running', startedAt: run.startedAt });
-      events.push({ type: 'started', runId: run.id, node: run.node, at: run.startedAt.toISOString(), pid: run.pid });
-    } else if (kind === 'output' && event.output) {
-      const stream = event.output.stream === 'stderr' ? 'stderr' : 'stdout';
-      run.tail.append(stream, event.output.data);
-      run.outputDirty = true;
-      events.push({ type: 'output', runId: run.id, node: run.node, stream, data: event.output.data });
-    } else if (kind === 'exited' && event.exited) {
-      const x = event.exited;
-      const status: RunStatus = HOST_STATUSES.includes(x.status as RunStatus) ? (x.status as RunStatus) : x.exitCode === 0 ? 'succeeded' : 'failed';
-      run.status = status;
-      run.exitCode = x.exitCode === -1 ? null : x.exitCode;
-      run.error = x.error || (x.signal ? `killed by ${x.signal}` : null);
-      run.finishedAt = new Date(x.atMs || Date.now());
-      run.durationMs = x.durationMs || (run.startedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0);
-      change(run, { status, exitCode: run.exitCode, error: run.error, finishedAt: run.finishedAt, durationMs: run.durationMs });
-      events.push(exitEvent(run));
-    }
+    commitBatch(task, plan);
+    for (const e of plan.events) task.bus.emit('event', e);
+    for (const c of plan.cancels) this.sessions.cancel(c.nodeId, c.runId);
+    if (plan.finished) this.close(task);
   }
 
   private close(task: ActiveTask): void {
