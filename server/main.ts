@@ -7,7 +7,7 @@ import { buildApp } from './app.js';
 import { loadManagerConfig, type ManagerConfig } from './config.js';
 import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
-import { createServices, DeferredHostSessions } from './services.js';
+import { createServices, DeferredHostSessions, type ManagerServices } from './services.js';
 
 export interface RunManagerOptions {
   configFile?: string;
@@ -26,6 +26,8 @@ export interface RunningManager {
   /** Set on the very first start only: the generated admin account. */
   initialAdmin?: { username: string; password: string };
   config: ManagerConfig;
+  /** The services the REST API and the host link share; tests drive `hostLink` to play hosts. */
+  readonly services: ManagerServices;
 }
 
 export async function runManager(opts: RunManagerOptions = {}): Promise<RunningManager> {
@@ -86,6 +88,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
       grpcAddress: config.grpc.advertise,
       initialAdmin,
       config,
+      services,
       // In order: stop accepting HTTP, close the host link, write buffered task output, close the database.
       stop: () => (stopping ??= (async () => {
         log.info('manager stopping');

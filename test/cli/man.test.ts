@@ -1,5 +1,5 @@
 // The man pages: roff escaping, daemon pages from a DaemonSpec, and man/opsctl.1 kept in step with
-// the commands (regenerate with: node --import tsx scripts/gen-man.ts).
+// the commands (regenerate with: npm run man).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ test('man/opsctl.1 is up to date with the commands and documents every one', () 
     assert.ok(page.includes(`.SS "opsctl ${roff(cmd)}"`), cmd);
   }
   assert.match(page, /^\.SH EXIT STATUS\n\.TP\n\\fB0\\fR\n/m);
-  assert.fixture(readFileSync(join(root, 'man', 'opsctl.1'), 'utf8'), page, 'man/opsctl.1 is stale: run node --import tsx scripts/gen-man.ts');
+  assert.fixture(readFileSync(join(root, 'man', 'opsctl.1'), 'utf8'), page, 'man/opsctl.1 is stale: run npm run man');
 });
 
 test.run();
