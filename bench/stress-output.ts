@@ -9,7 +9,7 @@
 // Bounded: stops launching after --max-seconds (default 150) and hard-exits after that plus 60 s;
 // loopback only; everything lives in a temp dir that is removed at the end (kept with --keep).
 //
-// Usage: npm run build && node dist/bench/stress-output.js [--tasks 300] [--concurrency 8] [--max-seconds 150] [--keep]
+// Usage: npm run build && node dist/bench/stress-output.js [--tasks 300] [--concurrency 8] [--max-seconds 150] [--log-level debug] [--keep]
 //    or: npm run build && node --import tsx bench/stress-output.ts [...]   (the processes always run dist/)
 // Exit code 0 when every run passed, 1 otherwise (the first failures are printed in full).
 import { spawn } from 'node:child_process';
@@ -27,6 +27,7 @@ const { values } = parseArgs({ options: {
   concurrency: { type: 'string', default: '8' },
   'max-seconds': { type: 'string', default: '150' },
   keep: { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'info' },
 } });
 const TASKS = Number(values.tasks);
 const CONCURRENCY = Number(values.concurrency);
@@ -135,7 +136,7 @@ async function viaRest(stack: LocalStack, i: number): Promise<Outcome> {
 async function main(): Promise<number> {
   const [httpPort, grpcPort, agentPort] = await freePorts(3);
   console.error(`stress-output: starting a local stack in ${dataDir}`);
-  const stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: NODE, logLevel: 'info' });
+  const stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: NODE, logLevel: values['log-level'] });
   const outcomes: Outcome[] = [];
   try {
     const login = await opsctl(['login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password]);

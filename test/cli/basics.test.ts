@@ -1,21 +1,21 @@
-// opsctl's surface: version, help, and usage errors (exit 2, nothing sent to the manager).
+// opsctl's surface: version, help, and usage errors (exit 2, nothing sent to the real manager).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeManager, TOKEN, type FakeManager } from './fake-manager.js';
+import { startManager, type TestManager } from './manager.js';
 import { ConfigHome, ensureBuilt, opsctl, root } from './run-opsctl.js';
 
 const home = new ConfigHome();
-let fake: FakeManager;
-const run = (args: string[]) => opsctl(home, args, { env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: TOKEN } });
+let m: TestManager;
+const run = (args: string[]) => opsctl(home, args, { env: { OPSCTL_SERVER: m.url, OPSCTL_TOKEN: m.token } });
 
 test.before(async () => {
   ensureBuilt();
-  fake = await startFakeManager();
+  m = await startManager();
 });
 test.after(async () => {
-  await fake.close();
+  await m?.stop();
   home.remove();
 });
 
@@ -82,14 +82,21 @@ const usage: [string, string[], RegExp][] = [
 
 for (const [name, args, stderr] of usage) {
   test(`usage error, exit 2, nothing sent: ${name}`, async () => {
-    const before = fake.requests.length;
+    const before = m.requestCount();
     const r = await run(args);
     assert.is(r.code, 2, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, stderr);
     assert.is(r.stderr.split('\n').length, 2, 'one line');
     assert.is(r.stdout, '');
-    assert.is(fake.requests.length, before, 'no request reached the manager');
+    assert.is(m.requestCount(), before, 'no request reached the manager');
   });
 }
+
+test('the manager counts the requests opsctl sends (so "nothing sent" above means something)', async () => {
+  const before = m.requestCount();
+  const r = await run(['nodes', 'ls']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(m.requestCount(), before + 1);
+});
 
 test.run();

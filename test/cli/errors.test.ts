@@ -1,20 +1,21 @@
-// How opsctl reports a manager that is down, API errors, odd answers and a missing login.
+// How opsctl reports a manager that is down, the real manager's API errors, odd answers (a proxy
+// page) and a missing login.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import { freePort } from '../helpers/ports.js';
-import { startFakeManager, TOKEN, type FakeManager } from './fake-manager.js';
+import { startManager, type TestManager } from './manager.js';
 import { ConfigHome, ensureBuilt, opsctl } from './run-opsctl.js';
 
 const home = new ConfigHome();
-let fake: FakeManager;
+let m: TestManager;
 
 test.before(async () => {
   ensureBuilt();
-  fake = await startFakeManager();
+  m = await startManager();
 });
 test.after(async () => {
-  await fake.close();
+  await m?.stop();
   home.remove();
 });
 
@@ -31,30 +32,30 @@ test('manager down: one line naming the address, exit 1', async () => {
 
 test('--server overrides $OPSCTL_SERVER', async () => {
   const port = await freePort();
-  fake.nodes = [];
-  const r = await opsctl(home, ['nodes', 'ls', '--server', fake.url], { env: { OPSCTL_SERVER: `http://127.0.0.1:${port}`, OPSCTL_TOKEN: TOKEN } });
+  const r = await opsctl(home, ['nodes', 'ls', '--json', '--server', m.url], { env: { OPSCTL_SERVER: `http://127.0.0.1:${port}`, OPSCTL_TOKEN: m.token } });
   assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '[]\n');
 });
 
 test('an API error shows the server message and code, exit 1', async () => {
-  const r = await opsctl(home, ['nodes', 'show', 'no-such-node'], { env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: TOKEN } });
+  const r = await opsctl(home, ['nodes', 'show', 'no-such-node'], { env: { OPSCTL_SERVER: m.url, OPSCTL_TOKEN: m.token } });
   assert.is(r.code, 1);
-  assert.is(r.stderr, 'Error: node no-such-node not found (code 1004)\n');
+  assert.is(r.stderr, 'Error: node "no-such-node" not found (code 1004)\n');
   assert.is(r.stdout, '');
 });
 
 test('a rejected token says how to sign in again', async () => {
-  const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: 'expired' } });
+  const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: m.url, OPSCTL_TOKEN: 'expired' } });
   assert.is(r.code, 1);
-  assert.is(r.stderr, `Error: missing or invalid access token (code 1002); run 'opsctl login --server ${fake.url}' to sign in again\n`);
+  assert.is(r.stderr, `Error: invalid or expired access token (code 1002); run 'opsctl login --server ${m.url}' to sign in again\n`);
 });
 
 test('no saved login: says to log in, sends nothing', async () => {
-  const before = fake.requests.length;
-  const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: fake.url } });
+  const before = m.requestCount();
+  const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: m.url } });
   assert.is(r.code, 1);
-  assert.is(r.stderr, `Error: not logged in to ${fake.url}: run 'opsctl login --server ${fake.url}'\n`);
-  assert.is(fake.requests.length, before);
+  assert.is(r.stderr, `Error: not logged in to ${m.url}: run 'opsctl login --server ${m.url}'\n`);
+  assert.is(m.requestCount(), before);
 });
 
 test('an answer that is not the envelope (a proxy page) is reported, exit 1', async () => {
@@ -62,7 +63,7 @@ test('an answer that is not the envelope (a proxy page) is reported, exit 1', as
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   try {
-    const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: url, OPSCTL_TOKEN: TOKEN } });
+    const r = await opsctl(home, ['nodes', 'ls'], { env: { OPSCTL_SERVER: url, OPSCTL_TOKEN: m.token } });
     assert.is(r.code, 1);
     assert.is(r.stderr, `Error: unexpected answer from the manager at ${url}: HTTP 502 Bad Gateway\n`);
   } finally {

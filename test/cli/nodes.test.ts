@@ -1,23 +1,27 @@
-// nodes ls / nodes show / nodes token create: terminal table vs tab-separated vs --json vs yaml.
+// nodes ls / nodes show / nodes token create against the real manager: terminal table vs
+// tab-separated vs --json vs yaml, on nodes made real through the manager's host-link backend.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startFakeManager, TOKEN, type FakeManager } from './fake-manager.js';
-import { NODES, WEB_1, nodesSeenRecently } from './fixtures.js';
+import type { NodeDetail, NodeSummary } from '../../proto/rest.js';
+import { seedNodes, withStableIds, type SeededNodes } from './fixtures.js';
 import { assertGolden } from './golden.js';
+import { startManager, type TestManager } from './manager.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
 
 const home = new ConfigHome();
-let fake: FakeManager;
-const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { ...opts, env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: TOKEN, ...opts.env } });
+let m: TestManager;
+let seeded: SeededNodes;
+const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { ...opts, env: { OPSCTL_SERVER: m.url, OPSCTL_TOKEN: m.token, ...opts.env } });
+const TOKEN_LINE = /^token\t(\S+)$/m;
 
 test.before(async () => {
   ensureBuilt();
-  fake = await startFakeManager();
-  fake.nodes = NODES;
-  fake.details = { 'web-1': WEB_1 };
+  // The pinned last-seen times are long past: keep the offline sweep from acting on them.
+  m = await startManager({ 'hostlink.offlineAfterSeconds': 10 * 365 * 86400 });
+  seeded = await seedNodes(m);
 });
 test.after(async () => {
-  await fake.close();
+  await m?.stop();
   home.remove();
 });
 
@@ -33,8 +37,8 @@ test('nodes ls piped: tab-separated rows, RFC 3339 times, no header', async () =
 test('nodes ls --json: the API objects, and -o json is the same', async () => {
   const r = await run(['nodes', 'ls', '--json']);
   assert.is(r.code, 0, r.stderr);
-  assertGolden('nodes-ls.json', r.stdout);
-  assert.equal(JSON.parse(r.stdout), NODES);
+  assertGolden('nodes-ls.json', withStableIds(r.stdout, seeded.ids));
+  assert.equal(JSON.parse(r.stdout), await m.apiData<NodeSummary[]>('/nodes'));
   const o = await run(['nodes', 'ls', '-o', 'json']);
   assert.is(o.stdout, r.stdout);
 });
@@ -42,31 +46,33 @@ test('nodes ls --json: the API objects, and -o json is the same', async () => {
 test('nodes ls -o yaml', async () => {
   const r = await run(['nodes', 'ls', '--output', 'yaml']);
   assert.is(r.code, 0, r.stderr);
-  assertGolden('nodes-ls.yaml', r.stdout);
+  assertGolden('nodes-ls.yaml', withStableIds(r.stdout, seeded.ids));
 });
 
 test('nodes ls on a terminal: aligned table with a header and relative times', async () => {
-  fake.nodesAtRequest = () => nodesSeenRecently();
+  const now = Date.now();
+  await seeded.pinLastSeen(new Date(now - 42_000), new Date(now - (3 * 3600 + 300) * 1000));
   try {
     const r = await run(['nodes', 'ls'], { tty: true });
     assert.is(r.code, 0, r.stdout);
     assertGolden('nodes-ls.tty.txt', r.stdout);
   } finally {
-    fake.nodesAtRequest = undefined;
+    await seeded.pinLastSeen(new Date('2025-01-02T03:04:05.000Z'), new Date('2025-01-02T03:04:50.123Z'));
   }
 });
 
 test('nodes ls with no nodes: empty output piped, a hint on a terminal', async () => {
-  fake.nodes = [];
+  const empty = await startManager();
   try {
-    const piped = await run(['nodes', 'ls']);
-    assert.is(piped.code, 0);
+    const env = { OPSCTL_SERVER: empty.url, OPSCTL_TOKEN: empty.token };
+    const piped = await run(['nodes', 'ls'], { env });
+    assert.is(piped.code, 0, piped.stderr);
     assert.is(piped.stdout, '');
-    assert.is((await run(['nodes', 'ls', '--json'])).stdout, '[]\n');
-    const tty = await run(['nodes', 'ls'], { tty: true });
+    assert.is((await run(['nodes', 'ls', '--json'], { env })).stdout, '[]\n');
+    const tty = await run(['nodes', 'ls'], { tty: true, env });
     assert.match(tty.stdout, /No nodes enrolled yet: create a token with `opsctl nodes token create`\.\nNAME\s+STATUS\s+OS\s+ADDRESS\s+AGENT\s+HOSTD\s+LAST SEEN\n$/);
   } finally {
-    fake.nodes = NODES;
+    await empty.stop();
   }
 });
 
@@ -91,19 +97,47 @@ test('nodes show on a terminal: facts, human sizes, labels, metrics', async () =
 test('nodes show --json is the API object', async () => {
   const r = await run(['nodes', 'show', 'web-1', '--json']);
   assert.is(r.code, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout), WEB_1);
+  const detail = JSON.parse(r.stdout) as NodeDetail;
+  assert.equal(detail, await m.apiData<NodeDetail>('/nodes/web-1'));
+  assert.is(detail.id, seeded.ids['web-1']);
+  assert.is(detail.certificateExpiresAt, '2026-01-02T03:04:05.000Z');
 });
 
-test('nodes token create: sends uses and ttl, prints the token and the hostd command', async () => {
+test('nodes token create: uses and ttl reach the manager; prints the token and the hostd command', async () => {
+  const before = Date.now();
   const r = await run(['nodes', 'token', 'create', '--uses', '3', '--ttl', '2h']);
   assert.is(r.code, 0, r.stderr);
-  assert.equal(fake.requests.at(-1)?.body, { uses: 3, ttlSeconds: 7200 });
-  assertGolden('token-create.tsv', r.stdout);
+  const token = TOKEN_LINE.exec(r.stdout)?.[1] ?? '';
+  assert.match(token, /^[A-Za-z0-9_-]{16,}$/);
+  const expires = Date.parse(/^expires\t(\S+)$/m.exec(r.stdout)?.[1] ?? '');
+  assert.ok(expires >= before + 7200_000 - 1000 && expires <= Date.now() + 7200_000 + 1000, 'expires in two hours');
+  const { caHash } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
+    method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: '{}',
+  }).then(async (res) => ((await res.json()) as { data: { caHash: string } }).data);
+  const normalised = r.stdout.split(token).join('<token>').replace(/^expires\t\S+$/m, 'expires\t<in 2h>')
+    .split(m.manager.grpcAddress).join('<grpc address>').split(caHash).join('<ca hash>');
+  assertGolden('token-create.tsv', normalised);
+
+  // The token really has three uses: three hosts enroll with it, the fourth is refused.
+  const hostLink = m.manager.services.hostLink;
+  for (const n of ['tok-1', 'tok-2', 'tok-3']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.1.1' });
+  let refused = '';
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'tok-4', address: '10.0.1.1' }).catch((err: Error) => { refused = err.message; });
+  assert.is(refused, 'enrollment token already used');
+  for (const n of ['tok-1', 'tok-2', 'tok-3']) await fetch(`${m.url}/api/v1/nodes/${n}`, { method: 'DELETE', headers: { authorization: `Bearer ${m.token}` } });
+
   const tty = await run(['nodes', 'token', 'create'], { tty: true });
-  assert.match(tty.stdout, /\n  hostd --manager manager\.example:8441 --ca-hash (ab){32} --token tok_abcDEF123-_\n$/);
-  assert.equal(fake.requests.at(-1)?.body, { uses: 1, ttlSeconds: 3600 }, 'defaults: one use, one hour');
+  const ttyToken = /--token (\S+)\n$/.exec(tty.stdout)?.[1] ?? '';
+  assert.match(tty.stdout, new RegExp(`\\n  hostd --manager ${m.manager.grpcAddress.replace(/\./g, '\\.')} --ca-hash ${caHash} --token ${ttyToken}\\n$`));
   const json = await run(['nodes', 'token', 'create', '--json']);
-  assert.equal(Object.keys(JSON.parse(json.stdout)).sort(), ['caHash', 'expiresAt', 'grpcAddress', 'id', 'token', 'uses']);
+  const created = JSON.parse(json.stdout) as { uses: number; expiresAt: string };
+  assert.equal(Object.keys(created).sort(), ['caHash', 'expiresAt', 'grpcAddress', 'id', 'token', 'uses']);
+  const ttl = Date.parse(created.expiresAt) - Date.now();
+  assert.is(created.uses, 1, 'default: one use');
+  assert.ok(ttl > 3590_000 && ttl <= 3600_000, `default: one hour (${ttl} ms)`);
+  // Two one-use tokens from the terminal run: the first enrolls, the second try is refused.
+  await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-1', address: '10.0.1.2' });
+  assert.is(await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-2', address: '10.0.1.2' }).then(() => '', (err: Error) => err.message), 'enrollment token already used');
 });
 
 test.run();

@@ -1,199 +1,251 @@
-// tasks run (streaming from SSE, exit codes, NDJSON), tasks show and tasks list.
+// tasks run (streaming from SSE, exit codes, NDJSON), tasks show and tasks list, on the real path:
+// the local stack (manager, hostd and agentd as processes) with node web-1, plus a second hostd
+// enrolled as web-2. Each node has its own `node-name` command on its PATH (the PATH agentd gives
+// scripts), so one script can behave differently per node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskDetail, TaskStreamEvent } from '../../proto/rest.js';
-import { startFakeManager, TOKEN, type FakeManager, type SseWriter } from './fake-manager.js';
-import { NODES } from './fixtures.js';
+import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest.js';
+import { api, binPath, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { databaseTarget, openOrm, type Orm } from '../../server/db/orm.js';
+import { Node } from '../../server/modules/nodes/node.entity.js';
+import { Task } from '../../server/modules/tasks/task.entity.js';
+import { freePorts } from '../helpers/ports.js';
 import { assertGolden } from './golden.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
 
 const home = new ConfigHome();
 const scratch = mkdtempSync(join(tmpdir(), 'opsctl-cli-tasks-'));
-let fake: FakeManager;
-const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { ...opts, env: { OPSCTL_SERVER: fake.url, OPSCTL_TOKEN: TOKEN, ...opts.env } });
+const OUTPUT_LIMIT_BYTES = 256;
+let stack: LocalStack | undefined;
+let web2: ChildProcess | undefined;
+let db: Orm | undefined;
+const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { timeoutMs: 30_000, ...opts, env: { OPSCTL_SERVER: stack!.httpUrl, OPSCTL_TOKEN: stack!.token, ...opts.env } });
+
+/** A PATH whose first directory holds `node-name`, printing `name`. */
+function pathFor(name: string): string {
+  const bin = join(scratch, name, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'node-name'), `#!/bin/sh\necho ${name}\n`);
+  chmodSync(join(bin, 'node-name'), 0o755);
+  return `${bin}:${process.env.PATH}`;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  child.kill('SIGTERM');
+  await exited;
+  clearTimeout(timer);
+}
+
+const apiData = async <T>(method: string, path: string, body?: unknown): Promise<T> => (await api<T>(stack!.httpUrl, stack!.token, method, path, body)).body.data;
+const taskCount = async () => (await apiData<TaskSummary[]>('GET', '/tasks?limit=100')).length;
+const latestTask = async () => apiData<TaskDetail>('GET', `/tasks/${(await apiData<TaskSummary[]>('GET', '/tasks?limit=1'))[0].id}`);
+const linesOf = (text: string, node: string) => text.split('\n').filter((l) => l.startsWith(`${node}: `));
 
 test.before(async () => {
   ensureBuilt();
-  fake = await startFakeManager();
-  fake.nodes = NODES;
+  const [httpPort, grpcPort, agentPort, agentPort2] = await freePorts(4);
+  const env = { PATH: pathFor('web-1'), OPS_TASKS_OUTPUT_LIMIT_BYTES: String(OUTPUT_LIMIT_BYTES) };
+  stack = await startLocalStack({ dataDir: join(scratch, 'stack'), httpPort, grpcPort, agentPort, nodeName: 'web-1', logLevel: 'warn', env });
+
+  const created = await apiData<{ token: string; caHash: string }>('POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
+  const dataDir = join(scratch, 'web-2', 'hostd');
+  mkdirSync(dataDir, { recursive: true });
+  web2 = spawn(process.execPath, [binPath('hostd'), '--manager', stack.grpcAddress, '--data-dir', dataDir, '--agent-listen', `127.0.0.1:${agentPort2}`,
+    '--name', 'web-2', '--ca-hash', created.caHash, '--token', created.token], {
+    env: { ...process.env, OPS_LOG_LEVEL: 'warn', OPS_AGENT_STOP_ON_EXIT: 'true', PATH: pathFor('web-2') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await until('web-2 to come online', async () => {
+    const nodes = await apiData<{ name: string; status: string; agentStatus: string }[]>('GET', '/nodes');
+    return nodes.some((n) => n.name === 'web-2' && n.status === 'online' && n.agentStatus === 'healthy');
+  });
+
+  // Labels and groups have no API yet: set them in the manager's database.
+  db = await openOrm(databaseTarget('', join(scratch, 'stack', 'manager')));
+  const em = db.em.fork();
+  await em.nativeUpdate(Node, { name: 'web-1' }, { labels: { env: 'prod', role: 'web' }, groups: ['web'] });
+  await em.nativeUpdate(Node, { name: 'web-2' }, { labels: { env: 'staging', role: 'web' }, groups: ['web'] });
 });
+
 test.after(async () => {
-  await fake.close();
+  await db?.close(true);
+  await stopProcess(web2);
+  await stack?.stop();
   home.remove();
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Events of a run that printed `output` and exited with `exitCode`. */
-function runEvents(task: TaskDetail, node: string, output: string, exitCode: number): TaskStreamEvent[] {
-  const r = task.runs.find((x) => x.node === node)!;
-  const status = exitCode === 0 ? 'succeeded' : 'failed';
-  return [
-    { type: 'started', runId: r.id, node, at: '2025-01-02T03:04:05.100Z', pid: 100 },
-    { type: 'output', runId: r.id, node, stream: 'stdout', data: output },
-    { type: 'exit', runId: r.id, node, status, exitCode, durationMs: 12, error: null },
-  ];
-}
-
-function done(task: TaskDetail, ok: boolean): TaskStreamEvent {
-  return { type: 'done', taskId: task.id, status: ok ? 'succeeded' : 'failed', counts: { total: task.runs.length, succeeded: 0, failed: 0, pending: 0 } };
-}
-
-function runStatuses(task: TaskDetail, out: SseWriter): void {
-  for (const r of task.runs) out.send({ type: 'run', runId: r.id, node: r.node, status: 'dispatched' });
-}
-
 test('tasks run streams prefixed lines as they arrive and exits 0 when every node succeeded', async () => {
-  let releaseRest!: () => void;
-  const firstLineShown = new Promise<void>((resolve) => { releaseRest = resolve; });
-  fake.stream = async (task, out) => {
-    runStatuses(task, out);
-    const [w1, w2] = ['web-1', 'web-2'].map((n) => task.runs.find((r) => r.node === n)!);
-    out.send({ type: 'started', runId: w1.id, node: 'web-1', at: '2025-01-02T03:04:05.100Z', pid: 1 });
-    out.send({ type: 'output', runId: w1.id, node: 'web-1', stream: 'stdout', data: 'Linux web-1 6.8\n' });
-    // Nothing more is sent until opsctl has printed that line: a CLI that buffered would hang here.
-    await firstLineShown;
-    out.send({ type: 'output', runId: w2.id, node: 'web-2', stream: 'stdout', data: 'Linux we' });
-    out.send({ type: 'output', runId: w2.id, node: 'web-2', stream: 'stderr', data: 'warning: low disk\n' });
-    out.send({ type: 'output', runId: w2.id, node: 'web-2', stream: 'stdout', data: 'b-2 6.8\nno newline at the end' });
-    out.send({ type: 'exit', runId: w1.id, node: 'web-1', status: 'succeeded', exitCode: 0, durationMs: 5, error: null });
-    out.send({ type: 'exit', runId: w2.id, node: 'web-2', status: 'succeeded', exitCode: 0, durationMs: 7, error: null });
-    out.send(done(task, true));
-    out.end();
-  };
-  const r = await run(['tasks', 'run', 'web-1', 'web-2', '--', 'uname', '-a'], {
-    onStdout: (text) => { if (text.includes('web-1: Linux web-1 6.8\n')) releaseRest(); },
+  const release = join(scratch, 'release');
+  // Each script waits until opsctl has shown both first lines: a CLI that buffered would hang here.
+  const script = `echo "first from $(node-name)"; while [ ! -e "$RELEASE" ]; do sleep 0.05; done; echo 'warning: low disk' >&2; printf 'second from %s\\nno newline at the end' "$(node-name)"`;
+  const r = await run(['tasks', 'run', 'web-1', 'web-2', '--env', `RELEASE=${release}`, '--', script], {
+    onStdout: (text) => { if (text.includes('web-1: first from web-1\n') && text.includes('web-2: first from web-2\n') && !existsSync(release)) writeFileSync(release, ''); },
   });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'web-1: Linux web-1 6.8\nweb-2: Linux web-2 6.8\nweb-2: no newline at the end\n');
-  assert.match(r.stderr, /^web-2: warning: low disk\n2 nodes: 2 succeeded in \d+\.\d s\n$/);
-  const post = fake.requests.find((q) => q.method === 'POST' && q.url === '/api/v1/tasks' && (q.body as { script: string }).script === 'uname -a');
-  assert.equal(post?.body, { selector: { names: ['web-1', 'web-2'] }, script: 'uname -a' });
+  for (const node of ['web-1', 'web-2']) assert.equal(linesOf(r.stdout, node), [`${node}: first from ${node}`, `${node}: second from ${node}`, `${node}: no newline at the end`]);
+  assert.is(r.stdout.split('\n').length, 7, 'six lines, each ending in a newline');
+  assert.ok(r.stdout.endsWith('\n'));
+  const err = r.stderr.split('\n');
+  assert.equal(err.slice(0, 2).sort(), ['web-1: warning: low disk', 'web-2: warning: low disk']);
+  assert.match(err.slice(2).join('\n'), /^2 nodes: 2 succeeded in \d+\.\d s\n$/);
+  const task = await latestTask();
+  assert.is(task.script, script);
+  assert.equal(task.runs.map((x) => [x.node, x.status, x.exitCode]), [['web-1', 'succeeded', 0], ['web-2', 'succeeded', 0]]);
 });
 
-test('tasks run exits 1 when a node failed, with the summary naming it (CRLF framing, comments)', async () => {
-  fake.stream = (task, out) => {
-    out.raw(': connected\r\n\r\n');
-    for (const ev of [...runEvents(task, 'db-1', 'boom\n', 1), ...runEvents(task, 'web-1', 'ok\n', 0), ...runEvents(task, 'web-2', 'ok\n', 0), done(task, false)]) {
-      out.raw(`event: ${ev.type}\r\ndata: ${JSON.stringify(ev)}\r\n\r\n`);
-    }
-    out.end();
-  };
-  const r = await run(['tasks', 'run', '--all', '--', 'systemctl is-active nginx']);
+test('tasks run exits 1 when a node failed, with the summary naming it', async () => {
+  const r = await run(['tasks', 'run', '--all', '--', 'echo "ok from $(node-name)"; [ "$(node-name)" != web-2 ] || exit 3']);
   assert.is(r.code, 1, r.stderr);
-  assert.is(r.stdout, 'db-1: boom\nweb-1: ok\nweb-2: ok\n');
-  assert.match(r.stderr, /^3 nodes: 2 succeeded, 1 failed \(exit 1 on db-1\) in \d+\.\d s\n$/);
+  assert.equal(r.stdout.split('\n').sort(), ['', 'web-1: ok from web-1', 'web-2: ok from web-2']);
+  assert.match(r.stderr, /^2 nodes: 1 succeeded, 1 failed \(exit 3 on web-2\) in \d+\.\d s\n$/);
 });
 
 test('tasks run --json prints each event as one NDJSON line, in order', async () => {
-  const sent: TaskStreamEvent[] = [];
-  fake.stream = (task, out) => {
-    runStatuses(task, out);
-    for (const ev of [...runEvents(task, 'web-1', 'a\nb\n', 3), done(task, false)]) { sent.push(ev); out.send(ev); }
-    out.end();
-  };
-  const r = await run(['tasks', 'run', 'web-1', '--json', '--', 'echo before; exit 3']);
+  const r = await run(['tasks', 'run', 'web-1', '--json', '--', 'echo a; echo b; exit 3']);
   assert.is(r.code, 1, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  const task = fake.tasks.at(-1)!;
-  const expected = [{ type: 'run', runId: task.runs[0].id, node: 'web-1', status: 'dispatched' }, ...sent];
-  assert.equal(lines.map((l) => JSON.parse(l)), expected);
-  assert.equal(lines, expected.map((e) => JSON.stringify(e)), 'one compact JSON object per line');
-  assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in /);
+  const events = lines.map((l) => JSON.parse(l) as TaskStreamEvent);
+  assert.equal(lines, events.map((e) => JSON.stringify(e)), 'one compact JSON object per line');
+  const task = await latestTask();
+  const runId = task.runs[0].id;
+  const types = events.map((e) => e.type);
+  assert.is(types.at(-1), 'done');
+  assert.is(types.at(-2), 'exit');
+  assert.ok(types.indexOf('started') < types.indexOf('output'), types.join(','));
+  assert.ok(types.slice(0, -1).every((t) => ['run', 'started', 'output', 'exit'].includes(t)), types.join(','));
+  for (const e of events.slice(0, -1)) {
+    assert.is((e as { runId: string }).runId, runId);
+    assert.is((e as { node: string }).node, 'web-1');
+  }
+  const output = events.flatMap((e) => (e.type === 'output' ? [e] : []));
+  assert.is(output.map((e) => e.data).join(''), 'a\nb\n');
+  assert.ok(output.every((e) => e.stream === 'stdout'));
+  const exit = events.at(-2) as Extract<TaskStreamEvent, { type: 'exit' }>;
+  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null });
+  assert.equal(events.at(-1), { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0 } });
+  assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/);
 });
 
-test('a selector matching nothing: the server message, exit 1, no stream opened', async () => {
-  const before = fake.requests.length;
+test('a selector matching nothing: the server message, exit 1, no task created', async () => {
+  const before = await taskCount();
   const r = await run(['tasks', 'run', '-l', 'env=nowhere', '--', 'true']);
   assert.is(r.code, 1);
-  assert.is(r.stderr, 'Error: no node matches the selector (code 2002)\n');
+  assert.is(r.stderr, 'Error: no node matches the selector (-l env=nowhere) (code 2002)\n');
   assert.is(r.stdout, '');
-  const seen = fake.requests.slice(before);
-  assert.is(seen.length, 1);
-  assert.equal(seen[0].body, { selector: { labels: 'env=nowhere' }, script: 'true' });
+  assert.is(await taskCount(), before);
 });
 
-test('timed-out and unanswered nodes are failures, named in the summary', async () => {
-  fake.stream = (task, out) => {
-    runStatuses(task, out);
-    const [d, w1] = task.runs;
-    out.send({ type: 'exit', runId: d.id, node: d.node, status: 'timeout', exitCode: null, durationMs: 1000, error: 'timed out after 1 s' });
-    out.send({ type: 'exit', runId: w1.id, node: w1.node, status: 'error', exitCode: null, durationMs: null, error: 'agent unreachable' });
-    // web-2 never reports: the stream says done anyway; opsctl must not call that a success.
-    out.send(done(task, false));
-    out.end();
-  };
-  const r = await run(['tasks', 'run', '--all', '--timeout', '1s', '--', 'sleep 30']);
-  assert.is(r.code, 1);
-  assert.match(r.stderr, /^3 nodes: 0 succeeded, 1 timed out \(db-1\), 1 could not run \(web-1: agent unreachable\), 1 did not finish \(web-2\) in /);
-  assert.is((fake.requests.find((q) => (q.body as { script?: string })?.script === 'sleep 30')?.body as { timeoutSeconds: number }).timeoutSeconds, 1);
-});
-
-test('a stream that ends before `done` is an error, exit 1', async () => {
-  fake.stream = (task, out) => {
-    runStatuses(task, out);
-    out.send(runEvents(task, 'web-1', 'partial\n', 0)[1]);
-    out.end();
-  };
-  const r = await run(['tasks', 'run', 'web-1', '--', 'true']);
-  assert.is(r.code, 1);
-  assert.is(r.stdout, 'web-1: partial\n');
-  const id = fake.tasks.at(-1)!.id;
-  assert.match(r.stderr, new RegExp(`^1 node: 0 succeeded, 1 did not finish \\(web-1\\) in .* so far\\nError: the manager closed the event stream of task ${id} before it finished; see 'opsctl tasks show ${id}'\\n$`));
+test('a node that runs past --timeout is a failure, named in the summary', async () => {
+  const r = await run(['tasks', 'run', 'web-1', '--timeout', '1s', '--', 'echo started; sleep 30']);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stdout, 'web-1: started\n');
+  assert.match(r.stderr, /^1 node: 0 succeeded, 1 timed out \(web-1\) in \d+\.\d s\n$/);
+  const task = await latestTask();
+  assert.is(task.timeoutSeconds, 1);
+  assert.is(task.runs[0].status, 'timeout');
 });
 
 test('--script, --interpreter, --env, -l and -g reach the manager as one request', async () => {
   const file = join(scratch, 'deploy.sh');
-  writeFileSync(file, '#!/bin/bash\necho "$TARGET"\n');
-  fake.stream = (task, out) => { for (const r of task.runs) out.send({ type: 'exit', runId: r.id, node: r.node, status: 'succeeded', exitCode: 0, durationMs: 1, error: null }); out.send(done(task, true)); out.end(); };
+  const script = '#!/bin/bash\necho "$TARGET $DRY on $(node-name)"\n[ -n "$BASH_VERSION" ] && echo "run by bash"\n';
+  writeFileSync(file, script);
+  // web-* and -g web match both nodes; only web-1 has env=prod.
   const r = await run(['tasks', 'run', 'web-*', '-l', 'env=prod', '-l', 'role in (web,api)', '-g', 'web', '--script', file, '--interpreter', 'bash', '--env', 'TARGET=s3://b/x=y', '--env', 'DRY=1']);
-  const post = fake.requests.filter((q) => q.method === 'POST' && q.url === '/api/v1/tasks').at(-1);
-  assert.equal(post?.body, {
-    selector: { names: ['web-*'], labels: 'env=prod,role in (web,api)', groups: ['web'] },
-    script: '#!/bin/bash\necho "$TARGET"\n',
-    interpreter: 'bash',
-    env: { TARGET: 's3://b/x=y', DRY: '1' },
-  });
-  // The fake matches names literally, so the glob matches nothing there: the 422 path again.
-  assert.is(r.code, 1);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'web-1: s3://b/x=y 1 on web-1\nweb-1: run by bash\n');
+  assert.match(r.stderr, /^1 node: 1 succeeded in \d+\.\d s\n$/);
+  const task = await latestTask();
+  assert.is(task.script, script);
+  assert.is(task.interpreter, 'bash');
+  assert.equal(task.runs.map((x) => x.node), ['web-1']);
+  const none = await run(['tasks', 'run', 'web-*', '-l', 'env=prod', '-g', 'db', '--', 'true']);
+  assert.is(none.code, 1);
+  assert.is(none.stderr, 'Error: no node matches the selector (web-* -l env=prod -g db) (code 2002)\n');
 });
 
 test('on a terminal the node prefix is coloured; NO_COLOR turns it off', async () => {
-  fake.stream = (task, out) => { runStatuses(task, out); for (const ev of [...runEvents(task, 'web-1', 'hi\n', 0), done(task, true)]) out.send(ev); out.end(); };
   const coloured = await run(['tasks', 'run', 'web-1', '--', 'echo hi'], { tty: true, env: { NO_COLOR: '' } });
   assert.is(coloured.code, 0, coloured.stdout);
   assert.match(coloured.stdout, /^\x1b\[\d+mweb-1:\x1b\[0m hi\n/);
   const plain = await run(['tasks', 'run', 'web-1', '--', 'echo hi'], { tty: true });
+  assert.is(plain.code, 0, plain.stdout);
   assert.match(plain.stdout, /^web-1: hi\n/);
 });
 
+/** Task and run ids, times and durations out, so the golden files hold what is deterministic. */
+function normalise(text: string): string {
+  return text
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>')
+    .replace(/^(run\t[^\t]*\t[^\t]*\t[^\t]*\t)\d+\t/gm, '$1<ms>\t');
+}
+
 test('tasks show and tasks list: tab-separated piped, per-node output on a terminal, JSON', async () => {
-  const task: TaskDetail = {
-    id: 'task-show-1', status: 'failed', script: 'uname -a\nexit 1\n', interpreter: 'sh', timeoutSeconds: 300, createdBy: 'admin',
-    createdAt: '2025-01-02T03:04:05.000Z', finishedAt: '2025-01-02T03:04:06.500Z',
-    counts: { total: 2, succeeded: 1, failed: 1, pending: 0 },
-    runs: [
-      { id: 'r1', node: 'db-1', status: 'failed', exitCode: 1, error: null, startedAt: '2025-01-02T03:04:05.100Z', finishedAt: '2025-01-02T03:04:06.500Z', durationMs: 1400, output: 'Linux db-1\n', outputTruncated: false },
-      { id: 'r2', node: 'web-1', status: 'succeeded', exitCode: 0, error: null, startedAt: '2025-01-02T03:04:05.100Z', finishedAt: '2025-01-02T03:04:05.200Z', durationMs: 100, output: 'Linux web-1\n', outputTruncated: true },
-    ],
-  };
-  fake.tasks = [task];
-  const show = await run(['tasks', 'show', 'task-show-1']);
+  // web-1 prints more than the manager keeps (OUTPUT_LIMIT_BYTES), so its stored output is a tail.
+  const file = join(scratch, 'show.sh');
+  writeFileSync(file, 'if [ "$(node-name)" = web-1 ]; then printf "x%.0s" $(seq 1 300); echo; fi\necho "Linux $(node-name)"\n[ "$(node-name)" = web-1 ] || exit 1\n');
+  const ran = await run(['tasks', 'run', '--all', '--script', file]);
+  assert.is(ran.code, 1, ran.stderr);
+  const { id } = await latestTask();
+
+  const show = await run(['tasks', 'show', id]);
   assert.is(show.code, 0, show.stderr);
-  assertGolden('tasks-show.tsv', show.stdout);
-  const tty = await run(['tasks', 'show', 'task-show-1'], { tty: true });
-  assert.match(tty.stdout, /^NODE\s+STATUS\s+EXIT\s+DURATION\s+STARTED\s+ERROR\ndb-1\s+failed\s+1\s+1\.4 s\s+\d+d ago\s+-\nweb-1\s+succeeded\s+0\s+0\.1 s\s+\d+d ago\s+-\n/m);
-  assert.match(tty.stdout, /\ndb-1 output:\n    Linux db-1\n\nweb-1 output \(truncated: the last part is kept\):\n    Linux web-1\n$/);
-  assert.equal(JSON.parse((await run(['tasks', 'show', 'task-show-1', '--json'])).stdout), task);
+  assert.is(show.stdout.split('\n')[0], `id\t${id}`);
+  assertGolden('tasks-show.tsv', normalise(show.stdout));
+  const tty = await run(['tasks', 'show', id], { tty: true });
+  assert.is(tty.code, 0, tty.stdout);
+  assert.match(tty.stdout, /^NODE\s+STATUS\s+EXIT\s+DURATION\s+STARTED\s+ERROR\nweb-1\s+succeeded\s+0\s+\d+\.\d s\s+\d+s ago\s+-\nweb-2\s+failed\s+1\s+\d+\.\d s\s+\d+s ago\s+-\n/m);
+  const tail = `${'x'.repeat(OUTPUT_LIMIT_BYTES - 'Linux web-1\n'.length - 1)}\nLinux web-1\n`;
+  assert.match(tty.stdout, `\nweb-1 output (truncated: the last part is kept):\n    ${tail.trimEnd().replace('\n', '\n    ')}\n\nweb-2 output:\n    Linux web-2\n`);
+  assert.ok(tty.stdout.endsWith('    Linux web-2\n'), tty.stdout);
+  const json = JSON.parse((await run(['tasks', 'show', id, '--json'])).stdout) as TaskDetail;
+  assert.equal(json, await apiData<TaskDetail>('GET', `/tasks/${id}`));
+  assert.equal(json.runs.map((x) => [x.node, x.status, x.exitCode, x.output, x.outputTruncated]), [['web-1', 'succeeded', 0, tail, true], ['web-2', 'failed', 1, 'Linux web-2\n', false]]);
+
   const list = await run(['tasks']);
   assert.is(list.code, 0, list.stderr);
-  assertGolden('tasks-ls.tsv', list.stdout);
-  assert.is(fake.requests.at(-1)?.url, '/api/v1/tasks?limit=20');
+  assertGolden('tasks-ls.tsv', normalise(list.stdout));
+  assert.is(list.stdout.split('\n')[0].split('\t')[0], id, 'newest first');
+
+  // opsctl asks for the newest 20 (the manager's own default is 50).
+  for (let i = list.stdout.split('\n').length - 1; i <= 20; i++) await apiData('POST', '/tasks', { selector: { names: ['web-1'] }, script: 'true' });
+  assert.ok((await taskCount()) > 20);
+  assert.is((await run(['tasks'])).stdout.trimEnd().split('\n').length, 20);
+
   const missing = await run(['tasks', 'show', 'nope']);
   assert.is(missing.code, 1);
-  assert.is(missing.stderr, 'Error: task nope not found (code 1004)\n');
+  assert.is(missing.stderr, 'Error: task "nope" not found (code 1004)\n');
+});
+
+// Last: it stops the manager.
+test('the manager going away before `done` is an error, exit 1', async () => {
+  const latestTaskFromDisk = async () => (await db!.em.fork().find(Task, {}, { orderBy: { createdAt: 'desc' }, limit: 1 }))[0];
+  let stopped = false;
+  const r = await run(['tasks', 'run', 'web-1', '--', 'echo partial; sleep 30'], {
+    onStdout: (text) => { if (!stopped && text.includes('web-1: partial\n')) { stopped = true; stack!.manager.kill('SIGTERM'); } },
+  });
+  assert.ok(stopped);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stdout, 'web-1: partial\n');
+  // A manager that stops drops the connection (it does not end the stream cleanly): no summary.
+  const { id } = await latestTaskFromDisk();
+  assert.is(r.stderr, `Error: lost the event stream of task ${id} from ${stack!.httpUrl} (connection closed); see 'opsctl tasks show ${id}'\n`);
 });
 
 test.run();
