@@ -87,7 +87,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     if (running !== undefined) {
       this.pid = running;
       this.startedAt = Date.now();
-      this.opts.log.info({ pid: running }, 'adopted the running agentd');
+      this.opts.log.info({ agentPid: running }, 'adopted the running agentd');
     } else {
       this.launch();
     }
@@ -109,7 +109,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     if (running !== undefined && running !== this.pid) {
       this.pid = running;
       this.startedAt = Date.now();
-      this.opts.log.info({ pid: running }, 'adopted the running agentd');
+      this.opts.log.info({ agentPid: running }, 'adopted the running agentd');
       return;
     }
     const args = [
@@ -124,7 +124,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       this.pid = pid;
       this.startedAt = Date.now();
       this.lastHeartbeatAt = 0;
-      this.opts.log.info({ pid, command: this.opts.command, log: this.logFile }, 'started agentd');
+      this.opts.log.info({ agentPid: pid, command: this.opts.command, log: this.logFile }, 'started agentd');
     } catch (err) {
       this.pid = undefined;
       this.onDeath(`could not be started: ${(err as Error).message}`);
@@ -145,7 +145,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.lastHeartbeatAt = 0;
     this.crashes++;
     const delay = (this.opts.restartDelay ?? restartDelayMs)(this.crashes);
-    const fields = { pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
+    const fields = { agentPid: pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
     if (this.crashes >= 6) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
     else this.opts.log.warn(fields, `agentd ${reason}; restarting${delay ? ` in ${delay / 1000} s` : ''}`);
     clearTimeout(this.restartTimer);
@@ -174,7 +174,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private updateStatus(): void {
     const status = this.status();
     if (status === this.reported) return;
-    this.opts.log.info({ from: this.reported, to: status, pid: this.pid }, 'agent status changed');
+    this.opts.log.info({ from: this.reported, to: status, agentPid: this.pid }, 'agent status changed');
     this.reported = status;
     this.emit('status', status);
   }
@@ -188,12 +188,12 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       }
       return !isProcessAlive(pid);
     };
-    this.opts.log.info({ pid }, 'stopping agentd (agent.stopOnExit)');
+    this.opts.log.info({ agentPid: pid }, 'stopping agentd (agent.stopOnExit)');
     if (!(await this.socket.shutdown())) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
     }
     if (await gone(STOP_WAIT_MS)) return;
-    this.opts.log.warn({ pid }, 'agentd did not stop in time; killing it');
+    this.opts.log.warn({ agentPid: pid }, 'agentd did not stop in time; killing it');
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     await gone(2000);
   }

@@ -42,7 +42,9 @@ export function binPath(name: 'opsctl' | 'hostd' | 'agentd'): string {
 
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', fd, fd] });
+  // Its own process group: a Ctrl-C in the launcher's terminal reaches only the launcher, which
+  // then stops the children in order (a second signal would make a daemon exit at once).
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   return child;
 }

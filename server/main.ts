@@ -63,7 +63,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
       metricsSeconds: config.hostlink.metricsSeconds,
       certificateDays: config.hostlink.certificateDays,
       backend: services.hostLink,
-      log: log.child({ component: 'hostlink' }),
+      log: log.child({ subsystem: 'hostlink' }),
     });
     sessions.attach(gateway.sessions);
     await services.start();

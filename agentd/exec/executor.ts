@@ -172,7 +172,7 @@ export class ScriptExecutor {
     run.pid = child.pid;
     run.startedAt = performance.now();
     this.emit(run, { type: 'started', runId, pid: child.pid, atMs: Date.now() });
-    this.opts.log.info({ runId, pid: child.pid, interpreter }, 'run started');
+    this.opts.log.info({ runId, scriptPid: child.pid, interpreter }, 'run started');
 
     for (const stream of ['stdout', 'stderr'] as const) {
       const chunker = new OutputChunker(this.opts.outputChunkBytes, (data) =>
@@ -198,7 +198,7 @@ export class ScriptExecutor {
     if (run.stopReason || run.state !== 'running' || run.pid === undefined) return;
     run.stopReason = reason;
     const pgid = run.pid;
-    this.opts.log.info({ runId: run.req.runId, pid: pgid, reason }, 'stopping script process group');
+    this.opts.log.info({ runId: run.req.runId, scriptPgid: pgid, reason }, 'stopping script process group');
     try {
       signalGroup(pgid, 'SIGTERM');
     } catch (err) {
@@ -217,7 +217,7 @@ export class ScriptExecutor {
     try {
       if (groupExists(pgid)) signalGroup(pgid, 'SIGKILL');
     } catch (err) {
-      this.opts.log.warn({ err, pid: pgid }, 'SIGKILL failed');
+      this.opts.log.warn({ err, scriptPgid: pgid }, 'SIGKILL failed');
     }
   }
 

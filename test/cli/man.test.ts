@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonPage, opsctlPage, roff } from '../../scripts/gen-man.js';
 import { ensureBuilt, root } from './run-opsctl.js';
+import { HOSTD_SPEC } from '../../hostd/cli-spec.js';
+import { AGENTD_SPEC } from '../../agentd/cli-spec.js';
 
 test.before(() => ensureBuilt());
 
@@ -40,6 +42,13 @@ test('man/opsctl.1 is up to date with the commands and documents every one', () 
   }
   assert.match(page, /^\.SH EXIT STATUS\n\.TP\n\\fB0\\fR\n/m);
   assert.fixture(readFileSync(join(root, 'man', 'opsctl.1'), 'utf8'), page, 'man/opsctl.1 is stale: run npm run man');
+});
+
+test('man/hostd.8 and man/agentd.8 are up to date with the daemons\' flags', () => {
+  for (const spec of [HOSTD_SPEC, AGENTD_SPEC]) {
+    const file = join(root, 'man', `${spec.name}.8`);
+    assert.fixture(readFileSync(file, 'utf8'), daemonPage(spec), `man/${spec.name}.8 is stale: run npm run man`);
+  }
 });
 
 test.run();
