@@ -9,8 +9,8 @@ export const HOSTD_SPEC: DaemonSpec = {
   description: [
     'hostd keeps one gRPC stream (TLS 1.3, mutual TLS) open to the manager, dialling out so it',
     'works behind NAT; it sends facts, heartbeats and metrics, relays tasks to agentd and streams',
-    'their output back. On first start it enrolls with a one-time token (--token) and keeps the',
-    'key and certificate it got in --data-dir; later starts need no token.',
+    'their output back. On first start it enrolls with a one-time token ($OPS_ENROLL_TOKEN, or',
+    '--token) and keeps the key and certificate it got in --data-dir; later starts need no token.',
     'It starts agentd as an independent process that survives hostd restarts (a restarted hostd',
     'adopts it) and restarts agentd when it crashes.',
     'Configuration: flags > OPS_* environment > YAML file (--config) > defaults.',
@@ -19,7 +19,7 @@ export const HOSTD_SPEC: DaemonSpec = {
     common('config'),
     common('log-level'),
     { name: 'manager', configKey: 'manager.address', type: 'string', valueName: 'HOST:PORT', description: "the manager's host-link (gRPC) address" },
-    { name: 'token', configKey: 'enroll.token', type: 'string', valueName: 'TOKEN', description: 'one-time enrollment token (first start only; also $OPS_ENROLL_TOKEN)' },
+    { name: 'token', configKey: 'enroll.token', type: 'string', valueName: 'TOKEN', description: 'one-time enrollment token, first start only (prefer $OPS_ENROLL_TOKEN: arguments show in ps)' },
     { name: 'ca-file', configKey: 'manager.caFile', type: 'string', valueName: 'FILE', description: "the manager's CA certificate (PEM) to trust when enrolling" },
     { name: 'ca-hash', configKey: 'manager.caHash', type: 'string', valueName: 'SHA256HEX', description: "trust the manager's CA whose certificate has this SHA-256 (hex of the DER)" },
     { name: 'name', configKey: 'node.name', type: 'string', valueName: 'NAME', description: 'node name to enroll as (default: this host name)' },
@@ -29,7 +29,7 @@ export const HOSTD_SPEC: DaemonSpec = {
     common('version'),
   ],
   examples: [
-    'hostd --manager manager.example.com:8441 --ca-hash 3f1c…e9 --token 8J2k…',
+    'OPS_ENROLL_TOKEN=8J2k… hostd --manager manager.example.com:8441 --ca-hash 3f1c…e9',
     'hostd --config /etc/opsctl/hostd.yaml',
     'OPS_ENROLL_TOKEN=8J2k… hostd --manager 10.0.0.2:8441 --ca-file /etc/opsctl/manager-ca.pem --data-dir /var/lib/opsctl/hostd',
   ],

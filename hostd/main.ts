@@ -35,11 +35,18 @@ function flush(log: Logger): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   silenceSniIpWarning();
   let cfg: HostdConfig;
+  let log: Logger;
   try {
     const { values, configFlags } = parseDaemonArgs(HOSTD_SPEC, argv);
     if (values.help) { process.stdout.write(daemonHelp(HOSTD_SPEC)); return 0; }
     if (values.version) { process.stdout.write(`hostd ${opsVersion()}\n`); return 0; }
     cfg = loadHostdConfig(values.config as string | undefined, configFlags);
+    try {
+      log = createLogger({ component: 'hostd', level: cfg.log.level });
+    } catch (err) {
+      // A bad log.level is a configuration error like any other: one line, not a stack trace.
+      throw new ConfigError((err as Error).message);
+    }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`hostd: ${err.message}\n`);
@@ -48,7 +55,6 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const log = createLogger({ component: 'hostd', level: cfg.log.level });
   try {
     return await run(cfg, log);
   } catch (err) {

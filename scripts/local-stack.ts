@@ -131,14 +131,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const nodeName = opts.nodeName ?? hostname();
 
     const hostdArgs = ['--manager', grpcAddress, '--data-dir', hostdDir, '--agent-listen', `127.0.0.1:${opts.agentPort}`, '--name', nodeName];
+    // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
+    const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' };
     if (!existsSync(join(hostdDir, 'node.crt'))) {
       const created = await api<{ token: string; caHash: string }>(httpUrl, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
       if (created.status !== 201 && created.status !== 200) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
-      hostdArgs.push('--ca-hash', created.body.data.caHash, '--token', created.body.data.token);
+      hostdArgs.push('--ca-hash', created.body.data.caHash);
+      // In the environment, not argv: hostd's command line is readable by every user (ps).
+      hostdEnv.OPS_ENROLL_TOKEN = created.body.data.token;
     }
     const hostdLog = join(logDir, 'hostd.log');
-    // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
-    const hostd = startProcess(binPath('hostd'), hostdArgs, { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' }, hostdLog);
+    const hostd = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
     stopAll.push(hostd);
 
     await waitFor(`node ${nodeName} to come online`, timeoutMs, async () => {

@@ -12,6 +12,7 @@ import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
 import { installAuth } from './http/auth.js';
 import { installErrorHandlers } from './http/errors.js';
+import { endEventStreamsOnClose } from './http/sse.js';
 import { enrollmentTokenRoutes } from './modules/enrollment-tokens/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { nodeRoutes } from './modules/nodes/routes.js';
@@ -46,8 +47,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // One debug line per request (onResponse below) instead of Fastify's two at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // Open event streams must not hold up shutdown.
-    forceCloseConnections: true,
+    // No forceCloseConnections: close() lets requests in flight finish; event streams are ended
+    // by endEventStreamsOnClose instead of cutting every connection.
     ajv: {
       customOptions: {
         // Unknown fields are refused (not silently dropped); defaults come from config in the services.
@@ -60,6 +61,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   }) as unknown as FastifyInstance;
 
   installErrorHandlers(app);
+  endEventStreamsOnClose(app);
   app.addHook('onRequest', (_req, _reply, done) => RequestContext.create(orm.em, done));
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

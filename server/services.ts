@@ -37,7 +37,7 @@ export interface CreateServicesOptions {
 export function createServices(opts: CreateServicesOptions): ManagerServices {
   const { config, orm, log } = opts;
   const users = new UsersService(orm, log.child({ module: 'users' }));
-  const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds);
+  const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, opts.sessions);
   const tokens = new EnrollmentTokensService(orm, log.child({ module: 'enrollment-tokens' }), {
     // Read per call: with grpc.port 0 the advertised port is known only once the gateway listens.
     get grpcAddress() { return config.grpc.advertise; },
@@ -73,5 +73,6 @@ export class DeferredHostSessions implements HostSessions {
   get(nodeId: string) { return this.target?.get(nodeId); }
   dispatch(nodeId: string, dispatch: Parameters<HostSessions['dispatch']>[1]) { return this.target?.dispatch(nodeId, dispatch) ?? false; }
   cancel(nodeId: string, runId: string) { return this.target?.cancel(nodeId, runId) ?? false; }
+  disconnect(nodeId: string, reason: string) { return this.target?.disconnect(nodeId, reason) ?? false; }
   get size() { return this.target?.size ?? 0; }
 }

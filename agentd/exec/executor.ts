@@ -98,7 +98,8 @@ export class ScriptExecutor {
   cancel(runId: string): 'cancelled' | 'finished' | 'unknown' {
     const run = this.runs.get(runId);
     if (!run) return this.recentlyFinished.has(runId) ? 'finished' : 'unknown';
-    if (run.stopReason || run.state === 'done') return 'finished';
+    // run.exit: the script has exited and only its output is still draining; its result stands.
+    if (run.stopReason || run.state === 'done' || run.exit) return 'finished';
     if (run.state === 'queued') {
       this.queue.splice(this.queue.indexOf(run), 1);
       run.stopReason = 'cancelled';
@@ -195,7 +196,9 @@ export class ScriptExecutor {
   }
 
   private stopGroup(run: Run, reason: StopReason): void {
-    if (run.stopReason || run.state !== 'running' || run.pid === undefined) return;
+    // Once the script has exited, a timeout must not relabel it: a background process it left
+    // holding the pipes only delays the end of its output (by at most stdioGraceMs).
+    if (run.stopReason || run.exit || run.state !== 'running' || run.pid === undefined) return;
     run.stopReason = reason;
     const pgid = run.pid;
     this.opts.log.info({ runId: run.req.runId, scriptPgid: pgid, reason }, 'stopping script process group');

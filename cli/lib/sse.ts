@@ -1,6 +1,7 @@
 // A reader for Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html):
 // `event:` and `data:` fields, multi-line data joined with "\n", comments ignored, dispatched on a
-// blank line. Small enough that a library would cost more start-up than it saves.
+// blank line; a block without any `data:` line (only `event:` or `id:`) dispatches nothing, as the
+// spec says. Small enough that a library would cost more start-up than it saves.
 
 export interface SseMessage {
   event: string;
@@ -14,7 +15,6 @@ export async function* readSse(body: AsyncIterable<Uint8Array> | ReadableStream<
   let event = '';
   let data: string[] = [];
   let id: string | undefined;
-  let sawField = false;
 
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
@@ -25,8 +25,8 @@ export async function* readSse(body: AsyncIterable<Uint8Array> | ReadableStream<
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
       if (line === '') {
-        if (sawField) yield { event: event || 'message', data: data.join('\n'), id };
-        event = ''; data = []; id = undefined; sawField = false;
+        if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id };
+        event = ''; data = []; id = undefined;
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -34,7 +34,6 @@ export async function* readSse(body: AsyncIterable<Uint8Array> | ReadableStream<
       const field = colon < 0 ? line : line.slice(0, colon);
       let value = colon < 0 ? '' : line.slice(colon + 1);
       if (value.startsWith(' ')) value = value.slice(1);
-      sawField = true;
       if (field === 'event') event = value;
       else if (field === 'data') data.push(value);
       else if (field === 'id') id = value;

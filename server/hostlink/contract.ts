@@ -51,6 +51,8 @@ export interface HostSessions {
   get(nodeId: string): HostSession | undefined;
   dispatch(nodeId: string, dispatch: Dispatch): boolean;
   cancel(nodeId: string, runId: string): boolean;
+  /** Ends the node's stream from the manager's side (its certificate was revoked); false when none is open. */
+  disconnect(nodeId: string, reason: string): boolean;
   /** Number of open streams. */
   readonly size: number;
 }

@@ -70,5 +70,13 @@ export class SessionRegistry implements HostSessions {
     return this.byNode.get(nodeId)?.send({ cancel: { runId } }) ?? false;
   }
 
+  disconnect(nodeId: string, reason: string): boolean {
+    const session = this.byNode.get(nodeId);
+    if (!session) return false;
+    // The stream's end event removes it from here and tells the backend.
+    session.close(reason);
+    return true;
+  }
+
   all(): LinkSession[] { return [...this.byNode.values()]; }
 }

@@ -20,7 +20,8 @@ declare module 'fastify' {
 }
 
 export async function installAuth(app: FastifyInstance, secret: string): Promise<void> {
-  await app.register(fastifyJwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
+  // Every token this manager signs expires; one without `exp` (or `sub`) was not made by login.
+  await app.register(fastifyJwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] } });
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (req.routeOptions.config?.public) return;
     if (!req.headers.authorization) throw new OpsError(ErrorCode.UNAUTHENTICATED, 'missing access token: send Authorization: Bearer <token> (opsctl login)');

@@ -1,9 +1,22 @@
 // Server-Sent Events over a hijacked Fastify reply: `event: <type>` and `data: <json>` per event.
 // The subscription is made before the response starts, so a missing resource still gets the
 // normal JSON error envelope instead of an empty stream.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const KEEP_ALIVE_MS = 15_000;
+
+/** The open streams of each HTTP server, ended when its app closes. */
+const openStreams = new WeakMap<object, Set<() => void>>();
+
+/**
+ * Ends every open event stream as the app starts closing, so a shutdown waits for requests in
+ * flight (and lets them finish) without being held up by streams that never end by themselves.
+ */
+export function endEventStreamsOnClose(app: FastifyInstance): void {
+  const open = new Set<() => void>();
+  openStreams.set(app.server, open);
+  app.addHook('preClose', async () => { for (const end of [...open]) end(); });
+}
 
 export async function streamEvents<E extends { type: string }>(
   req: FastifyRequest,
@@ -26,9 +39,11 @@ export async function streamEvents<E extends { type: string }>(
   let ended = false;
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   keepAlive.unref();
+  const open = openStreams.get(req.server.server);
   const end = () => {
     if (ended) return;
     ended = true;
+    open?.delete(end);
     clearInterval(keepAlive);
     unsubscribe();
     res.end();
@@ -39,6 +54,7 @@ export async function streamEvents<E extends { type: string }>(
     if (isLast(event)) end();
   };
   res.on('close', end);
+  open?.add(end);
   req.log.debug({ url: req.url }, 'event stream opened');
   for (const event of early.splice(0)) write(event);
 }

@@ -104,6 +104,17 @@ test('timeout kills the whole process group (a child sleep dies too) → timeout
   await waitUntil('the child sleep to die', () => !isAlive(childPid));
 });
 
+test('a script that exits at once while a background child holds its output is not a timeout', async () => {
+  const ex = newExecutor({ stdioGraceMs: 1500 });
+  const { events, done } = collect(ex, { runId: 'bg-1', timeoutMs: 500, script: 'sleep 3 & echo hi; exit 0' });
+  await waitUntil('the script to exit', () => events.some((e) => e.type === 'output'));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(ex.cancel('bg-1'), 'finished', 'nothing left to cancel: the script already exited');
+  await done;
+  const exit = exitOf(events);
+  assert.equal({ status: exit.status, exitCode: exit.exitCode, error: exit.error }, { status: 'succeeded', exitCode: 0, error: null });
+});
+
 test('a script that ignores SIGTERM is SIGKILLed after the grace period', async () => {
   const { events, done } = collect(newExecutor({ killGraceMs: 300 }), {
     runId: 'stubborn-1', timeoutMs: 500, script: "trap '' TERM; echo ready; while :; do sleep 0.1; done",

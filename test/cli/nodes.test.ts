@@ -127,8 +127,8 @@ test('nodes token create: uses and ttl reach the manager; prints the token and t
   for (const n of ['tok-1', 'tok-2', 'tok-3']) await fetch(`${m.url}/api/v1/nodes/${n}`, { method: 'DELETE', headers: { authorization: `Bearer ${m.token}` } });
 
   const tty = await run(['nodes', 'token', 'create'], { tty: true });
-  const ttyToken = /--token (\S+)\n$/.exec(tty.stdout)?.[1] ?? '';
-  assert.match(tty.stdout, new RegExp(`\\n  hostd --manager ${m.manager.grpcAddress.replace(/\./g, '\\.')} --ca-hash ${caHash} --token ${ttyToken}\\n$`));
+  const ttyToken = /OPS_ENROLL_TOKEN=(\S+) /.exec(tty.stdout)?.[1] ?? '';
+  assert.match(tty.stdout, new RegExp(`\\n  OPS_ENROLL_TOKEN=${ttyToken} hostd --manager ${m.manager.grpcAddress.replace(/\./g, '\\.')} --ca-hash ${caHash}\\n$`));
   const json = await run(['nodes', 'token', 'create', '--json']);
   const created = JSON.parse(json.stdout) as { uses: number; expiresAt: string };
   assert.equal(Object.keys(created).sort(), ['caHash', 'expiresAt', 'grpcAddress', 'id', 'token', 'uses']);

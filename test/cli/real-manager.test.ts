@@ -93,7 +93,7 @@ test('nodes ls with no hosts: empty rows piped, [] as JSON', async () => {
 test('nodes token create prints the hostd command with the manager CA hash', async () => {
   const r = await opsctl(home, ['nodes', 'token', 'create', '--uses', '2', '--ttl', '10m']);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^command\thostd --manager 127\.0\.0\.1:\d+ --ca-hash [0-9a-f]{64} --token \S+$/m);
+  assert.match(r.stdout, /^command\tOPS_ENROLL_TOKEN=\S+ hostd --manager 127\.0\.0\.1:\d+ --ca-hash [0-9a-f]{64}$/m);
   const json = JSON.parse((await opsctl(home, ['nodes', 'token', 'create', '--json'])).stdout) as { uses: number; caHash: string };
   assert.is(json.uses, 1);
   assert.match(json.caHash, /^[0-9a-f]{64}$/);

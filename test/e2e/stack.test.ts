@@ -43,6 +43,12 @@ test.after(async () => {
   rmSync(configHome, { recursive: true, force: true });
 });
 
+test('hostd got its enrollment token from the environment, not the command line (ps shows argv)', () => {
+  const argv = readFileSync(`/proc/${stack.hostd.pid}/cmdline`, 'utf8').split('\0');
+  assert.ok(argv.includes('--ca-hash'), argv.join(' '));
+  assert.not.ok(argv.includes('--token'), argv.join(' '));
+});
+
 test('opsctl login stores server and token with mode 0600', async () => {
   const r = await opsctl('login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password);
   assert.is(r.code, 0, r.stderr);
@@ -134,7 +140,7 @@ test('enrollment tokens: the printed hostd command; used and wrong tokens are re
   assert.is(created.code, 0, created.stderr);
   const tok = JSON.parse(created.stdout) as { token: string; caHash: string; grpcAddress: string };
   const human = await opsctl('nodes', 'token', 'create');
-  assert.match(human.stdout, /hostd --manager \S+ --ca-hash [0-9a-f]{64} --token \S+/);
+  assert.match(human.stdout, /OPS_ENROLL_TOKEN=\S+ hostd --manager \S+ --ca-hash [0-9a-f]{64}\n/);
 
   const dir = mkdtempSync(join(tmpdir(), 'ops-e2e-host2-'));
   const [agentPort] = await freePorts(1);

@@ -36,6 +36,9 @@ test('--help and --version exit 0; an unknown flag is a usage error (2)', async 
   const badValue = await runHostd(['--agent-listen', 'nowhere']);
   assert.is(badValue.code, 2);
   assert.match(badValue.stderr, /agent\.listen must be HOST:PORT/);
+  const badLevel = await runHostd(['--log-level', 'loud']);
+  assert.is(badLevel.code, 2);
+  assert.is(badLevel.stderr, 'hostd: invalid log level "loud": use one of fatal, error, warn, info, debug, trace, silent\n');
 });
 
 test('not enrolled and no token: exit 1 with "not enrolled: pass --token"', async () => {

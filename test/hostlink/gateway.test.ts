@@ -199,6 +199,19 @@ test('a second stream for the same node replaces the first, which is ended', asy
   await second.status;
 });
 
+test('sessions.disconnect ends the node\'s stream and the backend hears of it', async () => {
+  const id = await enrolledIdentity('revoked-live-01');
+  const s = openStream(track(client(gw.address, { caPem: id.caPem, keyPem: id.keyPem, certPem: id.certPem })));
+  s.call.write({ hello: { facts: FACTS, hostdVersion: '1', agentVersion: '1', agentStatus: 'healthy' } });
+  await s.next('welcome', (m) => m.kind === 'welcome');
+  const session = gw.gateway.sessions.get(id.nodeId);
+  assert.ok(gw.gateway.sessions.disconnect(id.nodeId, 'node deleted'));
+  await s.status;
+  await gw.backend.waitFor('disconnected', (r) => r.type === 'disconnected' && r.session === session);
+  assert.not.ok(gw.gateway.sessions.get(id.nodeId));
+  assert.not.ok(gw.gateway.sessions.disconnect(id.nodeId, 'again'), 'nothing left to end');
+});
+
 test('stop() ends open streams and shuts the port', async () => {
   const local = await startGateway();
   const { keyPem, csrPem } = createKeyAndCsr('stop-01');

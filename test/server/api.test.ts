@@ -47,6 +47,23 @@ for (const kind of DB_KINDS) {
     assert.is(tampered.body.code, 1002);
   });
 
+  test('an expired token, one without exp and an alg=none token → 401 1002', async ({ h }) => {
+    // Signed with the manager's own key, so only the claims can be what is refused.
+    const sign = (claims: object) => h.app.jwt.sign(claims as { sub: string; username: string; role: string });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: 'x', username: 'admin', role: 'admin' };
+    const expired = await h.api('GET', '/nodes', undefined, sign({ ...claims, iat: now - 120, exp: now - 60 }));
+    assert.is(expired.status, 401);
+    assert.is(expired.body.code, 1002);
+    const forever = await h.api('GET', '/nodes', undefined, sign(claims));
+    assert.is(forever.status, 401);
+    assert.is(forever.body.code, 1002);
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const none = await h.api('GET', '/nodes', undefined, `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, exp: now + 600 })}.`);
+    assert.is(none.status, 401);
+    assert.is(none.body.code, 1002);
+  });
+
   test('malformed bodies → 400 1001 naming the field', async ({ h }) => {
     const empty = await h.api('POST', '/tasks', { selector: { all: true }, script: '' });
     assert.is(empty.status, 400);
@@ -171,6 +188,12 @@ for (const kind of DB_KINDS) {
     const del = await h.api('DELETE', '/nodes/nodes-a');
     assert.is(del.status, 200);
     assert.is((await h.api('GET', '/nodes/nodes-a')).status, 404);
+    // Revocation takes effect at once: the deleted node's open stream is ended, not left running.
+    const session = h.sessions.byNode.get(b)!;
+    assert.is((await h.api('DELETE', '/nodes/nodes-b')).status, 200);
+    assert.not.ok(session.open);
+    assert.match(session.closedBecause ?? '', /deleted/);
+    assert.not.ok(h.sessions.get(b));
   });
 
   test('the OpenAPI document is generated from the route schemas', async ({ h }) => {

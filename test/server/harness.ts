@@ -23,6 +23,8 @@ export const CA_HASH = 'ab'.repeat(32);
 export class FakeSession implements HostSession {
   readonly sent: ManagerMessage[] = [];
   open = true;
+  /** Why the manager ended this stream, once it did. */
+  closedBecause?: string;
   constructor(readonly nodeId: string, readonly nodeName: string, readonly address = '127.0.0.1:50000') {}
   send(message: ManagerMessage): boolean {
     if (!this.open) return false;
@@ -38,6 +40,14 @@ export class FakeSessions implements HostSessions {
   get(nodeId: string) { return this.byNode.get(nodeId); }
   dispatch(nodeId: string, dispatch: Dispatch) { return this.byNode.get(nodeId)?.send({ dispatch }) ?? false; }
   cancel(nodeId: string, runId: string) { return this.byNode.get(nodeId)?.send({ cancel: { runId } }) ?? false; }
+  disconnect(nodeId: string, reason: string) {
+    const session = this.byNode.get(nodeId);
+    if (!session) return false;
+    session.open = false;
+    session.closedBecause = reason;
+    this.byNode.delete(nodeId);
+    return true;
+  }
   get size() { return this.byNode.size; }
 }
 

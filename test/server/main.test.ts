@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ConfigError } from '../../lib/config.js';
@@ -157,6 +158,41 @@ test('configs/manager.yaml documents every option and loads as-is', () => {
   const unknown = join(tempDir(), 'bad.yaml');
   writeFileSync(unknown, 'http:\n  prot: 1\n');
   assert.throws(() => loadManagerConfig({ configFile: unknown, env: {} }), /unknown option "http\.prot"/);
+});
+
+test('stop() lets a request in flight finish and ends open event streams', async () => {
+  const dataDir = tempDir();
+  const m = await runManager({ env: {}, flags: flagsFor(dataDir), log: quietLog().log });
+  const { token } = await login(m.httpUrl, m.initialAdmin!.username, m.initialAdmin!.password);
+  // A task with no live host stays running, so its event stream stays open until the manager stops.
+  const nodeId = (await m.services.hostLink.redeemEnrollmentToken({
+    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1',
+  })).nodeId;
+  assert.ok(nodeId);
+  const task = await m.services.tasks.create({ selector: { all: true }, script: 'true' }, 'test');
+  const events = await fetch(`${m.httpUrl}/api/v1/tasks/${task.id}/events`, { headers: { authorization: `Bearer ${token}` } });
+  assert.is(events.status, 200);
+  const streamEnded = events.text();
+
+  // A login whose body is still arriving when stop() begins.
+  const body = JSON.stringify({ username: m.initialAdmin!.username, password: m.initialAdmin!.password });
+  const url = new URL(`${m.httpUrl}/api/v1/auth/login`);
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.write(body.slice(0, 10));
+    setTimeout(() => { stopped = m.stop(); setTimeout(() => req.end(body.slice(10)), 100); }, 100);
+  });
+  let stopped: Promise<void> | undefined;
+  const res = await answer;
+  assert.is(res.status, 200, res.body);
+  assert.is(JSON.parse(res.body).code, 0);
+  await streamEnded;
+  await stopped;
 });
 
 test('a database that cannot be opened fails start-up with the reason', async () => {

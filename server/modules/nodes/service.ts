@@ -9,7 +9,7 @@ import type { Facts, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/
 import type { SelectableNode } from '../../../proto/selector.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
-import { EnrollmentRefused, type HostHello, type IssuedCertificate } from '../../hostlink/contract.js';
+import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import { MetricSample } from './metric-sample.entity.js';
 import { Node } from './node.entity.js';
 import { toMetrics, toNodeDetail, toNodeSummary } from './views.js';
@@ -23,7 +23,12 @@ export function statusForAgent(agentStatus: string): NodeStatus {
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
 
-  constructor(private readonly orm: Orm, private readonly log: Logger, private readonly offlineAfterSeconds: number) {}
+  constructor(
+    private readonly orm: Orm,
+    private readonly log: Logger,
+    private readonly offlineAfterSeconds: number,
+    private readonly sessions: HostSessions,
+  ) {}
 
   async list(): Promise<NodeSummary[]> {
     const nodes = await contextEm(this.orm).find(Node, {}, { orderBy: { name: 'asc' } });
@@ -34,11 +39,15 @@ export class NodesService {
     return toNodeDetail(await this.require(contextEm(this.orm), name));
   }
 
-  /** Deletes the node; its certificate fingerprint goes with it, so the host can no longer connect. */
+  /**
+   * Deletes the node; its certificate fingerprint goes with it, so the host can no longer connect,
+   * and a stream it has open now is ended rather than left to live on.
+   */
   async remove(name: string): Promise<void> {
     const em = contextEm(this.orm);
     const node = await this.require(em, name);
     await em.remove(node).flush();
+    this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
     this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
   }
 

@@ -5,9 +5,12 @@ import { DataCommand } from '../../../lib/base-command.js';
 import { UsageError } from '../../../lib/errors.js';
 import { renderFields } from '../../../lib/output.js';
 
-/** The command line that enrolls a host with this token. */
+/**
+ * The command line that enrolls a host with this token. The token goes in the environment, not in
+ * --token: hostd keeps running, and its arguments are readable by every local user (ps).
+ */
 export function enrollCommand(t: EnrollmentTokenCreated): string {
-  return `hostd --manager ${t.grpcAddress} --ca-hash ${t.caHash} --token ${t.token}`;
+  return `OPS_ENROLL_TOKEN=${t.token} hostd --manager ${t.grpcAddress} --ca-hash ${t.caHash}`;
 }
 
 export default class NodesTokenCreate extends DataCommand {
