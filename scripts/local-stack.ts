@@ -100,7 +100,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const managerDir = join(opts.dataDir, 'manager');
   const hostdDir = join(opts.dataDir, 'hostd');
   const logDir = join(opts.dataDir, 'logs');
-  for (const d of [managerDir, hostdDir, logDir]) mkdirSync(d, { recursive: true });
+  // 0700: the manager and hostd keep keys and secrets in these (hostd only tightens a dir it creates).
+  for (const d of [managerDir, hostdDir, logDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const baseEnv = { ...process.env, OPS_LOG_LEVEL: opts.logLevel ?? 'info', ...opts.env };
   const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
   const grpcAddress = `127.0.0.1:${opts.grpcPort}`;
