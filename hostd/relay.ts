@@ -3,7 +3,7 @@
 // TaskEvents. If agentd cannot be reached the run still ends, with an `exited` event of status
 // `error` saying why, so the manager never waits for a run that will not come.
 import { StringDecoder } from 'node:string_decoder';
-import { Agent, request } from 'undici';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
@@ -24,6 +24,13 @@ export interface RelayOptions {
 }
 
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+async function readText(res: IncomingMessage): Promise<string> {
+  let text = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) text += chunk as string;
+  return text;
+}
 
 export function agentBaseUrl(listen: string): string {
   const { host, port } = parseHostPort(listen, 'agent.listen');
@@ -47,7 +54,9 @@ export function toTaskEvent(e: AgentExecEvent): TaskEvent | undefined {
 export class TaskRelay implements Subsystem {
   readonly name = 'task relay';
   private readonly baseUrl: string;
-  private dispatcher = new Agent({ headersTimeout: 60_000, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  // node:http rather than undici: agentd is one loopback peer, and undici alone costs hostd about
+  // 8 MB of private memory (DESIGN.md §6 gives hostd 15 MB in all).
+  private readonly agent = new Agent({ keepAlive: true });
   private readonly runs = new Map<string, AbortController>();
 
   constructor(private readonly opts: RelayOptions) {
@@ -61,7 +70,7 @@ export class TaskRelay implements Subsystem {
   async stop(): Promise<void> {
     if (this.runs.size > 0) this.opts.log.warn({ runs: [...this.runs.keys()] }, 'hostd stopping: abandoning the streams of running tasks');
     for (const controller of this.runs.values()) controller.abort();
-    await this.dispatcher.destroy().catch(() => undefined);
+    this.agent.destroy();
   }
 
   /** Starts relaying one run; a second dispatch of a run already in flight is ignored. */
@@ -79,20 +88,26 @@ export class TaskRelay implements Subsystem {
     const path = AGENT_API.cancel(runId);
     const body = '{}';
     try {
-      const res = await request(this.baseUrl + path, {
-        method: 'POST', body, dispatcher: this.dispatcher,
-        headers: { 'content-type': 'application/json', ...this.sign('POST', path, body) },
-      });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) this.opts.log.warn({ runId, status: res.statusCode, body: text.slice(0, 500) }, 'agentd did not cancel the run');
+      const res = await this.post(path, body);
+      const text = await readText(res);
+      if ((res.statusCode ?? 0) >= 300) this.opts.log.warn({ runId, status: res.statusCode, body: text.slice(0, 500) }, 'agentd did not cancel the run');
       else this.opts.log.info({ runId }, 'cancel passed to agentd');
     } catch (err) {
       this.opts.log.warn({ runId, err: (err as Error).message }, 'cancel could not reach agentd');
     }
   }
 
-  private sign(method: string, path: string, body: string): Record<string, string> {
-    return signRequest({ method, path, body, keyId: HOSTD_KEY_ID, secret: this.opts.secret() });
+  /** A signed JSON POST to agentd; resolves with the response as soon as its headers arrive. */
+  private post(path: string, body: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    const headers = {
+      'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)),
+      ...signRequest({ method: 'POST', path, body, keyId: HOSTD_KEY_ID, secret: this.opts.secret() }),
+    };
+    return new Promise((resolve, reject) => {
+      const req = request(this.baseUrl + path, { method: 'POST', agent: this.agent, headers, signal }, resolve);
+      req.once('error', reject);
+      req.end(body);
+    });
   }
 
   private async exec(d: Dispatch__Output, signal: AbortSignal): Promise<void> {
@@ -110,12 +125,9 @@ export class TaskRelay implements Subsystem {
     const body = JSON.stringify(execRequest);
     let exited = false;
     try {
-      const res = await request(this.baseUrl + AGENT_API.exec, {
-        method: 'POST', body, signal, dispatcher: this.dispatcher,
-        headers: { 'content-type': 'application/json', ...this.sign('POST', AGENT_API.exec, body) },
-      });
+      const res = await this.post(AGENT_API.exec, body, signal);
       if (res.statusCode !== 200) {
-        const text = await res.body.text().catch(() => '');
+        const text = await readText(res).catch(() => '');
         let message = text.slice(0, 1000);
         try { message = (JSON.parse(text) as { message?: string }).message ?? message; } catch { /* not JSON */ }
         return fail(`agentd refused the run (HTTP ${res.statusCode}): ${message}`);
@@ -136,7 +148,7 @@ export class TaskRelay implements Subsystem {
         if (taskEvent.exited) exited = true;
         emit(taskEvent);
       };
-      for await (const chunk of res.body) {
+      for await (const chunk of res) {
         buffer += decoder.write(chunk as Buffer);
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
