@@ -12,14 +12,13 @@
 // Usage: npm run build && node dist/bench/stress-output.js [--tasks 300] [--concurrency 8] [--max-seconds 150] [--log-level debug] [--keep]
 //    or: npm run build && node --import tsx bench/stress-output.ts [...]   (the processes always run dist/)
 // Exit code 0 when every run passed, 1 otherwise (the first failures are printed in full).
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../proto/rest.js';
-import { api, binPath, startLocalStack, type LocalStack } from '../scripts/local-stack.js';
+import { api, runBin, startLocalStack, type BinRun, type LocalStack } from '../scripts/local-stack.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 const { values } = parseArgs({ options: {
@@ -46,19 +45,8 @@ const UNAME = execFileSync('uname', ['-a'], { encoding: 'utf8' });
 
 interface Outcome { i: number; via: 'cli' | 'rest'; ok: boolean; problems: string[]; detail?: unknown }
 
-function opsctl(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [binPath('opsctl'), ...args], {
-      env: { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: '', OPSCTL_TOKEN: '', NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+function opsctl(args: string[], timeoutMs = 60_000): Promise<BinRun> {
+  return runBin('opsctl', args, { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: '', OPSCTL_TOKEN: '', NO_COLOR: '1', FORCE_COLOR: '0' }, timeoutMs);
 }
 
 /** The command of run i and what it prints. Every script is unique so the CLI's task can be found by it. */

@@ -40,6 +40,21 @@ export function binPath(name: 'opsctl' | 'hostd' | 'agentd'): string {
   return join(root, 'bin', `${name}.js`);
 }
 
+export interface BinRun { code: number | null; stdout: string; stderr: string }
+
+/** Runs one of the package's commands to completion, collecting its output; killed after timeoutMs. */
+export function runBin(name: 'opsctl' | 'hostd' | 'agentd', args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<BinRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [binPath(name), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const fd = openSync(logFile, 'a');
   // Its own process group: a Ctrl-C in the launcher's terminal reaches only the launcher, which

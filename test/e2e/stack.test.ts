@@ -2,32 +2,18 @@
 // the real opsctl binary. Needs `npm run build` first (npm test does it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, binPath, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { api, runBin, startLocalStack, type BinRun, type LocalStack } from '../../scripts/local-stack.js';
 import { freePorts } from '../helpers/ports.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-e2e-'));
 const configHome = mkdtempSync(join(tmpdir(), 'ops-e2e-cfg-'));
 let stack: LocalStack;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(bin: 'opsctl' | 'hostd', args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [binPath(bin), ...args], {
-      env: { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: '', OPSCTL_TOKEN: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+function run(bin: 'opsctl' | 'hostd', args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<BinRun> {
+  return runBin(bin, args, { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: '', OPSCTL_TOKEN: '', ...env }, timeoutMs);
 }
 
 const opsctl = (...args: string[]) => run('opsctl', args);

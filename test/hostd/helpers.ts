@@ -36,19 +36,8 @@ export async function runHostd(args: string[], env: NodeJS.ProcessEnv = {}, time
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../helpers/process.js';
+export { isAlive };
 
 export function readPid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;

@@ -1,7 +1,7 @@
 // Shared pieces of the agentd tests: a keys file, a signed request, a quiet logger, an app, and
 // small waits that poll real state (files, processes) instead of sleeping for a guessed time.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -52,20 +52,7 @@ export function parseNdjson(text: string): AgentExecEvent[] {
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AgentExecEvent);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie nobody reaped (no init in a container) is dead for our purposes.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../../helpers/process.js';
 
 export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
