@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../proto/rest.js';
+import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../proto/rest/tasks.js';
 import { api, runBin, startLocalStack, type BinRun, type LocalStack } from '../scripts/local-stack.js';
 import { freePorts } from '../test/helpers/ports.js';
 

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
 import type { Dispatch__Output, TaskEvent } from '../proto/hostlink.js';
-import type { Interpreter } from '../proto/rest.js';
+import type { Interpreter } from '../proto/rest/tasks.js';
 import { signRequest } from '../proto/signing.js';
 import { HOSTD_KEY_ID } from './agent-keys.js';
 import { parseHostPort } from './config.js';

@@ -1,7 +1,7 @@
 // agentd's HTTP API, called by hostd (and by opsctl in serverless mode) with signed requests
 // (proto/signing.ts). Bodies are JSON; POST /v1/exec answers with NDJSON, one AgentExecEvent a line,
 // streamed as the process produces output, ending with an `exit` event.
-import type { Interpreter } from './rest.js';
+import type { Interpreter } from './rest/tasks.js';
 
 export const AGENT_API = {
   health: '/v1/health',

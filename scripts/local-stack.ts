@@ -3,7 +3,7 @@
 // the agentd that hostd starts. Used by `npm start` (scripts/dev-up.ts), the end-to-end tests and
 // the benchmarks, so all three exercise the same real path.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/version.js';
@@ -56,7 +56,8 @@ export function runBin(name: 'opsctl' | 'hostd' | 'agentd', args: string[], env:
 }
 
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
+  const fd = openSync(logFile, 'a', 0o600);
+  fchmodSync(fd, 0o600);
   // Its own process group: a Ctrl-C in the launcher's terminal reaches only the launcher, which
   // then stops the children in order (a second signal would make a daemon exit at once).
   const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', fd, fd], detached: true });
@@ -116,7 +117,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const hostdDir = join(opts.dataDir, 'hostd');
   const logDir = join(opts.dataDir, 'logs');
   // 0700: the manager and hostd keep keys and secrets in these (hostd only tightens a dir it creates).
-  for (const d of [managerDir, hostdDir, logDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [managerDir, hostdDir, logDir]) { mkdirSync(d, { recursive: true, mode: 0o700 }); chmodSync(d, 0o700); }
   const baseEnv = { ...process.env, OPS_LOG_LEVEL: opts.logLevel ?? 'info', ...opts.env };
   const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
   const grpcAddress = `127.0.0.1:${opts.grpcPort}`;

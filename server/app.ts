@@ -1,4 +1,6 @@
-// The manager's HTTP app, built apart from listen() so tests drive it with app.inject().
+// The manager's HTTP app, built apart from listen() so tests drive it with app.inject(). It
+// assembles the feature modules (server/modules/*/index.ts) under /api/v1, behind one access check
+// (http/access.ts) and one audit hook (http/request-audit.ts).
 import fastifySwagger from '@fastify/swagger';
 import { RequestContext } from '@mikro-orm/core';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -7,17 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import { opsVersion } from '../lib/version.js';
-import { API_PREFIX } from '../proto/rest.js';
+import { API_PREFIX } from '../proto/rest/common.js';
 import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
-import { installAuth } from './http/auth.js';
+import { installAccess } from './http/access.js';
 import { installErrorHandlers } from './http/errors.js';
+import { HARDENED_SERVER_OPTIONS, installJsonParser, installNulGuard, installValidation } from './http/hardening.js';
+import { installRequestAudit } from './http/request-audit.js';
 import { endEventStreamsOnClose } from './http/sse.js';
-import { enrollmentTokenRoutes } from './modules/enrollment-tokens/routes.js';
-import { healthRoutes } from './modules/health/routes.js';
-import { nodeRoutes } from './modules/nodes/routes.js';
-import { taskRoutes } from './modules/tasks/routes.js';
-import { userRoutes } from './modules/users/routes.js';
+import { loadModules } from './module-loader.js';
 import type { ManagerServices } from './services.js';
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -49,17 +49,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     bodyLimit: BODY_LIMIT_BYTES,
     // No forceCloseConnections: close() lets requests in flight finish; event streams are ended
     // by endEventStreamsOnClose instead of cutting every connection.
-    ajv: {
-      customOptions: {
-        // Unknown fields are refused (not silently dropped); defaults come from config in the services.
-        removeAdditional: false,
-        useDefaults: false,
-        coerceTypes: 'array',
-        allErrors: false,
-      },
-    },
+    ...HARDENED_SERVER_OPTIONS,
   }) as unknown as FastifyInstance;
 
+  // Input checks first: strict validation (no type coercion in bodies), a JSON parser that refuses
+  // invalid UTF-8 and NUL, and the envelope for every error, the router's own included.
+  installValidation(app);
+  installJsonParser(app);
+  installNulGuard(app);
   installErrorHandlers(app);
   endEventStreamsOnClose(app);
   app.addHook('onRequest', (_req, _reply, done) => RequestContext.create(orm.em, done));
@@ -70,19 +67,17 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'opsctl manager API', version: opsVersion(), description: 'Every response is {code, message, data, timestamp}.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      info: { title: 'opsctl manager API', version: opsVersion(), description: 'Every response is {code, message, data, timestamp} (POST /oauth/token answers as RFC 6749 says).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or opst_ API token' } } },
       security: [{ bearer: [] }],
     },
   });
-  await installAuth(app, jwtSecret(config));
+  await installAccess(app, jwtSecret(config), services.auth);
+  installRequestAudit(app, orm, services.audit);
 
+  const modules = await loadModules();
   await app.register(async (api) => {
-    healthRoutes(api);
-    userRoutes(api, { users: services.users, tokenTtl: config.auth.tokenTtl });
-    nodeRoutes(api, { nodes: services.nodes });
-    enrollmentTokenRoutes(api, { tokens: services.tokens });
-    taskRoutes(api, { tasks: services.tasks });
+    for (const m of modules) await m.routes?.(api, { config, services });
     api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   }, { prefix: API_PREFIX });
 

@@ -22,6 +22,16 @@ export const MANAGER_DEFAULTS = {
     /** '' = generated once and kept in <dataDir>/jwt.secret (mode 0600). */
     jwtSecret: '',
     tokenTtl: '12h',
+    /** Lifetime of the tokens POST /oauth/token gives OAuth2 clients. */
+    clientTokenTtl: '1h',
+    /** How long a checked token is trusted before its session, user or role is read again (at most 5). */
+    cacheSeconds: 5,
+    /** Failed logins allowed per window, per user name and per source address. */
+    loginLimit: { window: '5m', perUser: 10, perAddress: 50 },
+  },
+  secrets: {
+    /** Base64 of 32 bytes encrypting secret task environment values; '' = generated once in <dataDir>/secrets.key. */
+    key: '',
   },
   hostlink: {
     heartbeatSeconds: 30,
@@ -75,11 +85,20 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(c.grpc.advertise), `grpc.advertise must be host:port, got "${c.grpc.advertise}"`);
   check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
-  try {
-    check(parseDuration(c.auth.tokenTtl) > 0, 'auth.tokenTtl must be longer than 0s');
-  } catch (err) {
-    throw new ConfigError(`config auth.tokenTtl: ${(err as Error).message}`);
+  for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {
+    const value = key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key];
+    try {
+      check(parseDuration(value) > 0, `auth.${key} must be longer than 0s`);
+    } catch (err) {
+      const message = (err as Error).message;
+      throw new ConfigError(message.startsWith('config ') ? message : `config auth.${key}: ${message}`);
+    }
   }
+  check(Number.isInteger(c.auth.cacheSeconds) && c.auth.cacheSeconds >= 0 && c.auth.cacheSeconds <= 5,
+    `auth.cacheSeconds must be an integer from 0 to 5 (revocations must apply within seconds), got ${c.auth.cacheSeconds}`);
+  check(isPositiveInt(c.auth.loginLimit.perUser), 'auth.loginLimit.perUser must be a positive integer');
+  check(isPositiveInt(c.auth.loginLimit.perAddress), 'auth.loginLimit.perAddress must be a positive integer');
+  check(c.secrets.key === '' || Buffer.from(c.secrets.key, 'base64').length === 32, 'secrets.key must be base64 of 32 bytes (openssl rand -base64 32), or empty to generate one');
   check(c.auth.jwtSecret === '' || c.auth.jwtSecret.length >= 32, 'auth.jwtSecret must be at least 32 characters (or empty to generate one)');
   for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays'] as const) {
     check(isPositiveInt(c.hostlink[key]), `hostlink.${key} must be a positive integer, got ${c.hostlink[key]}`);

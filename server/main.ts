@@ -1,9 +1,9 @@
 // Starts the manager: config, database (migrations), first admin, host link gateway, REST API.
 // `opsctl server` calls runManager() and owns the signals; stop() closes everything in order.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/log.js';
 import { buildApp } from './app.js';
+import { PRIVATE_UMASK, secureDataDir } from './data-dir.js';
 import { loadManagerConfig, type ManagerConfig } from './config.js';
 import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
@@ -33,7 +33,10 @@ export interface RunningManager {
 export async function runManager(opts: RunManagerOptions = {}): Promise<RunningManager> {
   const config = loadManagerConfig({ configFile: opts.configFile, flags: opts.flags, env: opts.env });
   const log = opts.log ?? createLogger({ component: 'manager', level: config.log.level });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Everything the manager writes (database, WAL, keys, secrets) is the operator's alone, even in
+  // a data directory that was created with looser modes.
+  process.umask(PRIVATE_UMASK);
+  secureDataDir(config.dataDir);
 
   const target = databaseTarget(config.database.url, config.dataDir);
   const orm: Orm = await openOrm(target, log);
@@ -45,7 +48,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
 
     const sessions = new DeferredHostSessions();
     let gateway: HostLinkGateway | undefined;
-    const services = createServices({
+    const services = await createServices({
       config, orm, log, sessions,
       caHash: () => {
         if (!gateway) throw new Error('host link gateway not started');

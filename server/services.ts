@@ -1,27 +1,13 @@
-// Wires the manager's services together once; the REST app and the host link gateway both use
-// the same instances.
+// The manager's services, built once from the feature modules (ManagerServices, in module.ts); the
+// REST app and the host link gateway use the same instances.
 import type { Logger } from '../lib/log.js';
 import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
-import type { HostLinkBackend, HostSessions } from './hostlink/contract.js';
-import { EnrollmentTokensService } from './modules/enrollment-tokens/service.js';
-import { NodeHostLinkBackend } from './modules/nodes/host-link-backend.js';
-import { NodesService } from './modules/nodes/service.js';
-import { TasksService, type TasksServiceOptions } from './modules/tasks/service.js';
-import { UsersService } from './modules/users/service.js';
+import type { HostSessions } from './hostlink/contract.js';
+import type { ManagerServices, ModuleContext } from './module.js';
+import { loadModules } from './module-loader.js';
 
-export interface ManagerServices {
-  users: UsersService;
-  nodes: NodesService;
-  tokens: EnrollmentTokensService;
-  tasks: TasksService;
-  /** What the host link gateway calls. */
-  hostLink: HostLinkBackend;
-  /** Resumes running tasks and starts the background timers. */
-  start(): Promise<void>;
-  /** Stops timers and writes buffered task output. */
-  stop(): Promise<void>;
-}
+export type { ManagerServices };
 
 export interface CreateServicesOptions {
   config: ManagerConfig;
@@ -30,36 +16,18 @@ export interface CreateServicesOptions {
   sessions: HostSessions;
   /** sha256 of the manager CA (the gateway's caHash()). */
   caHash: () => string;
-  /** Overrides for tests (e.g. a short timeout grace). */
-  tasks?: Partial<TasksServiceOptions>;
+  /** Per-module option overrides for tests, e.g. {tasks: {timeoutGraceMs: 100}}. */
+  overrides?: ModuleContext['overrides'];
 }
 
-export function createServices(opts: CreateServicesOptions): ManagerServices {
-  const { config, orm, log } = opts;
-  const users = new UsersService(orm, log.child({ module: 'users' }));
-  const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, opts.sessions);
-  const tokens = new EnrollmentTokensService(orm, log.child({ module: 'enrollment-tokens' }), {
-    // Read per call: with grpc.port 0 the advertised port is known only once the gateway listens.
-    get grpcAddress() { return config.grpc.advertise; },
-    caHash: opts.caHash,
-  });
-  const tasks = new TasksService(orm, log.child({ module: 'tasks' }), nodes, opts.sessions, {
-    outputLimitBytes: config.tasks.outputLimitBytes,
-    defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
-    ...opts.tasks,
-  });
-  const hostLink = new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), nodes, tokens, tasks);
-  return {
-    users, nodes, tokens, tasks, hostLink,
-    async start() {
-      await tasks.start();
-      nodes.startOfflineSweeper();
-    },
-    async stop() {
-      nodes.stopOfflineSweeper();
-      await tasks.stop();
-    },
-  };
+export async function createServices(opts: CreateServicesOptions): Promise<ManagerServices> {
+  const modules = await loadModules();
+  const services = {} as ManagerServices;
+  const ctx: ModuleContext = { ...opts, services, overrides: opts.overrides ?? {} };
+  for (const m of modules) Object.assign(services, m.services?.(ctx) ?? {});
+  services.start = async () => { for (const m of modules) await m.start?.(services); };
+  services.stop = async () => { for (const m of [...modules].reverse()) await m.stop?.(services); };
+  return services;
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentExecEvent, AgentExecRequest } from '../../proto/agent-api.js';
 import { ErrorCode, OpsError } from '../../proto/errors.js';
-import type { Interpreter } from '../../proto/rest.js';
+import type { Interpreter } from '../../proto/rest/tasks.js';
 import type { Logger } from '../../lib/log.js';
 import { OutputChunker } from './output-chunker.js';
 import { groupExists, signalGroup } from './process-group.js';

@@ -14,7 +14,7 @@ export const ExecRequestSchema = {
   properties: {
     runId: { type: 'string', pattern: RUN_ID_PATTERN },
     script: { type: 'string', minLength: 1, maxLength: 1024 * 1024 },
-    // Same set as proto/rest.ts Interpreter; INTERPRETER_COMMANDS is typed Record<Interpreter, string>.
+    // Same set as proto/rest/tasks.ts Interpreter; INTERPRETER_COMMANDS is typed Record<Interpreter, string>.
     interpreter: { type: 'string', enum: Object.keys(INTERPRETER_COMMANDS) },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600 * 1000 },
     env: {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { LoginRequest, LoginResponse } from '../../proto/rest.js';
+import type { LoginRequest, LoginResponse } from '../../proto/rest/auth.js';
 import { ApiClient } from '../lib/api-client.js';
 import { BaseCommand } from '../lib/base-command.js';
 import { DEFAULT_SERVER, normaliseServer, readCliConfig, writeCliConfig } from '../lib/config-file.js';

@@ -9,6 +9,7 @@ interface ManagerModule {
     httpUrl: string;
     grpcAddress: string;
     initialAdmin?: { username: string; password: string };
+    config: { dataDir: string };
   }>;
 }
 
@@ -18,7 +19,7 @@ export default class Server extends BaseCommand {
   static override summary = 'Run the manager in the foreground.';
   static override description = 'Run the manager (REST API for opsctl and the web UI, gRPC link for hostd) until SIGINT or SIGTERM, then shut down gracefully.\n\n' +
     'Configuration: flags > OPS_* environment variables > the YAML file given with --config > defaults; every option is documented in configs/manager.yaml. ' +
-    'Logs are JSON on standard output; the addresses and, on the first start, the generated admin password are printed on standard error.';
+    'Logs are JSON on standard output; the addresses are printed on standard error, and on the first start the generated admin password too when standard error is a terminal (it is always in <dataDir>/initial-admin.txt, mode 0600, and never in a log).';
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --config /etc/opsctl/manager.yaml --log-level debug',
@@ -45,8 +46,12 @@ export default class Server extends BaseCommand {
     }
     this.note(`opsctl manager listening: REST ${manager.httpUrl}, hosts (gRPC) ${manager.grpcAddress}`);
     if (manager.initialAdmin) {
-      this.note(`Created the first user. Sign in with:\n  opsctl login --server ${manager.httpUrl} --username ${manager.initialAdmin.username}\n` +
-        `  password: ${manager.initialAdmin.password}\n(shown once; change it after signing in)`);
+      const { username, password } = manager.initialAdmin;
+      const file = `${manager.config.dataDir}/initial-admin.txt`;
+      // Only a person at a terminal sees the password; redirected standard error is a log file.
+      const shown = process.stderr.isTTY ? `  password: ${password}\n(shown once here; also in ${file}, mode 0600; change it with opsctl passwd)` :
+        `  password: in ${file} (mode 0600; not printed because standard error is not a terminal)`;
+      this.note(`Created the first user. Sign in with:\n  opsctl login --server ${manager.httpUrl} --username ${username}\n${shown}`);
     }
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);

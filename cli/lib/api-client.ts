@@ -4,7 +4,7 @@
 // package would cost ~90 ms of start-up on every command.
 import { ApiError, CliError, UnreachableError } from './errors.js';
 
-// Same value as API_PREFIX in proto/rest.ts, which cannot be imported at run time: it loads TypeBox.
+// Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
 const API_PREFIX = '/api/v1';
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -107,6 +107,9 @@ export class ApiClient {
 
   get<T>(path: string, opts?: RequestOptions): Promise<T> { return this.request<T>('GET', path, undefined, opts); }
   post<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('POST', path, body, opts); }
+  put<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('PUT', path, body, opts); }
+  /** DELETE usually has no body; pass one only where the route takes it. */
+  delete<T = null>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('DELETE', path, body, opts); }
 
   /** Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop. */
   async openEventStream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {

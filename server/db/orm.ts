@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import type { Logger } from '../../lib/log.js';
-import { ENTITIES } from './entities.js';
+import { managerEntities } from './entities.js';
 import type { DatabaseKind } from './migrations-list.js';
 
 export type Orm = MikroORM;
@@ -36,9 +36,9 @@ export function databaseTarget(url: string, dataDir: string): DatabaseTarget {
   return { kind: 'mysql', dbName, clientUrl: parsed.toString() };
 }
 
-export function ormOptions(target: DatabaseTarget, log?: Logger): Options {
+export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<Options> {
   const common: Options = {
-    entities: ENTITIES,
+    entities: await managerEntities(),
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
     // Services always say which EntityManager they use (a request's fork or their own).
@@ -60,7 +60,7 @@ export function ormOptions(target: DatabaseTarget, log?: Logger): Options {
 
 /** Opens the ORM for the target (creating the SQLite directory) without touching the schema. */
 export async function openOrm(target: DatabaseTarget, log?: Logger, migrations?: Options['migrations']): Promise<Orm> {
-  const options = ormOptions(target, log);
+  const options = await ormOptions(target, log);
   // Loaded lazily so the migration generator can run while an index points at a removed file.
   const migrationsList = migrations?.migrationsList ?? (await import('./migrations-list.js')).MIGRATIONS[target.kind];
   options.migrations = { ...options.migrations, ...migrations, migrationsList };

@@ -78,11 +78,12 @@ export class ManagerPki {
         throw new Error(`reading the host-link CA in ${dir} (ca.key and ca.crt must both exist): ${(err as Error).message}`, { cause: err });
       }
     } else {
+      // Certificates too are 0600: everything in the data directory is the manager's alone.
       const keys = generateRsaKeyPair();
       caKeyPem = keys.privateKeyPem;
       caCertPem = createCaCertificate(keys, `opsctl host-link CA (${hostname()})`, CA_DAYS);
       writeFileAtomic(caKeyPath, caKeyPem, 0o600);
-      writeFileAtomic(caCertPath, caCertPem, 0o644);
+      writeFileAtomic(caCertPath, caCertPem, 0o600);
     }
 
     const issuer: Issuer = { caCertPem, caKeyPem };
@@ -99,7 +100,7 @@ export class ManagerPki {
     if (!serverCertPem || !serverCertStillGood(serverCertPem, caCertPem, hosts)) {
       const publicKeyPem = createPublicKey(serverKeyPem).export({ type: 'spki', format: 'pem' }).toString();
       serverCertPem = issueServerCertificate(issuer, publicKeyPem, hosts, SERVER_CERT_DAYS).certificatePem;
-      writeFileAtomic(serverCertPath, serverCertPem, 0o644);
+      writeFileAtomic(serverCertPath, serverCertPem, 0o600);
     }
     return new ManagerPki(caCertPem, caKeyPem, serverKeyPem, serverCertPem);
   }

@@ -30,8 +30,9 @@ test('--version prints name, version, platform and node version', async () => {
 test('--help lists the topics and commands', async () => {
   const r = await run(['--help']);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /TOPICS\n\s+nodes\s+List, inspect and enroll nodes\n\s+tasks\s+Run shell tasks/);
-  for (const cmd of ['login', 'server', 'nodes', 'tasks', 'help']) assert.match(r.stdout, new RegExp(`\\n  ${cmd}\\s`), cmd);
+  assert.match(r.stdout, /TOPICS\n\s+audit\s+Read and verify the audit log\n\s+clients\s+OAuth2 clients/);
+  for (const topic of ['nodes', 'roles', 'tasks', 'tokens', 'users']) assert.match(r.stdout, new RegExp(`\\n  ${topic}\\s+[A-Z]`), topic);
+  for (const cmd of ['login', 'logout', 'passwd', 'whoami', 'server', 'nodes', 'tasks', 'help']) assert.match(r.stdout, new RegExp(`\\n  ${cmd}\\s`), cmd);
 });
 
 test('help TOPIC COMMAND shows the command with its examples', async () => {
@@ -49,7 +50,9 @@ test('every command has a description and an example using a long flag', () => {
     commands: Record<string, { description?: string; summary?: string; examples?: (string | { command: string })[] }>;
   };
   const ids = Object.keys(manifest.commands);
-  for (const id of ['login', 'server', 'nodes', 'nodes:show', 'nodes:token:create', 'tasks', 'tasks:run', 'tasks:show']) assert.ok(ids.includes(id), id);
+  for (const id of ['login', 'logout', 'whoami', 'passwd', 'server', 'nodes', 'nodes:show', 'nodes:token:create', 'tasks', 'tasks:run', 'tasks:show',
+    'users', 'users:show', 'users:create', 'users:rm', 'users:set-role', 'roles', 'roles:show', 'roles:create', 'roles:rm',
+    'tokens', 'tokens:create', 'tokens:revoke', 'clients', 'clients:create', 'clients:rm', 'audit', 'audit:verify']) assert.ok(ids.includes(id), id);
   for (const [id, cmd] of Object.entries(manifest.commands)) {
     assert.ok(cmd.summary || cmd.description, `${id} has a description`);
     if (id === 'help') continue;
@@ -68,6 +71,13 @@ const usage: [string, string[], RegExp][] = [
   ['script and command', ['tasks', 'run', '--all', '--script', '/etc/hostname', '--', 'uptime'], /^Error: give either --script FILE or a command after --, not both\n$/],
   ['missing script file', ['tasks', 'run', '--all', '--script', '/nonexistent/x.sh'], /^Error: reading script \/nonexistent\/x\.sh: no such file\n$/],
   ['bad --env', ['tasks', 'run', '--all', '--env', 'NOEQUALS', '--', 'true'], /^Error: --env "NOEQUALS": use NAME=value/],
+  ['--secret-env not set', ['tasks', 'run', '--all', '--secret-env', 'OPSCTL_TEST_UNSET', '--', 'true'], /^Error: --secret-env OPSCTL_TEST_UNSET: \$OPSCTL_TEST_UNSET is not set in opsctl's environment/],
+  ['bad --secret-env name', ['tasks', 'run', '--all', '--secret-env', '1X=secret', '--', 'true'], /^Error: --secret-env "1X": use NAME=value or NAME, with NAME made of letters/],
+  ['--env and --secret-env alike', ['tasks', 'run', '--all', '--env', 'K=1', '--secret-env', 'K=2', '--', 'true'], /^Error: K: given with both --env and --secret-env; use one\n$/],
+  ['bad --permission', ['roles', 'create', 'r', '--permission', 'nodes:fly'], /^Error: unknown permission "nodes:fly": use nodes:read, /],
+  ['users rm without --yes', ['users', 'rm', 'alice'], /^Error: users rm needs --yes when there is no terminal to confirm on\n$/],
+  ['bad tokens --ttl', ['tokens', 'create', '--name', 'x', '--role', 'viewer', '--ttl', '5s'], /^Error: --ttl 5s is out of range: use 1m to 3660d\n$/],
+  ['bad audit --since', ['audit', 'ls', '--since', 'last week'], /^Error: --since: "last week" is neither a duration \(90s, 15m, 1h, 7d\) nor an RFC 3339 time\n$/],
   ['bad --timeout', ['tasks', 'run', '--all', '--timeout', 'soon', '--', 'true'], /^Error: --timeout: invalid duration "soon"/],
   ['bad --interpreter', ['tasks', 'run', '--all', '--interpreter', 'perl', '--', 'true'], /^Error: Expected --interpreter=perl to be one of: sh, bash, python3 \(see 'opsctl tasks run --help'\)\n$/],
   ['unknown flag', ['nodes', 'ls', '--colour'], /^Error: Nonexistent flag: --colour \(see 'opsctl nodes --help'\)\n$/],

@@ -2,7 +2,7 @@
 // tab-separated vs --json vs yaml, on nodes made real through the manager's host-link backend.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NodeDetail, NodeSummary } from '../../proto/rest.js';
+import type { NodeDetail, NodeSummary } from '../../proto/rest/nodes.js';
 import { seedNodes, withStableIds, type SeededNodes } from './fixtures.js';
 import { assertGolden } from './golden.js';
 import { startManager, type TestManager } from './manager.js';

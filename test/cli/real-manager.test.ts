@@ -43,7 +43,11 @@ test.before(async () => {
   manager.stderr!.on('data', (d: Buffer) => (managerErr += d));
   const [, httpUrl] = await waitFor(/^opsctl manager listening: REST (\S+), hosts \(gRPC\) \S+$/m, 'listening');
   url = httpUrl.replace(/,$/, '');
-  const [, username, password] = await waitFor(/--username (\S+)\n\s+password: (\S+)/, 'printing the first admin');
+  // Standard error is a pipe here, not a terminal: the password is not printed, only where it is.
+  const [, username, file] = await waitFor(/--username (\S+)\n\s+password: in (\S+) \(mode 0600; not printed because standard error is not a terminal\)\n/, 'printing the first admin');
+  assert.is(file, join(dataDir, 'initial-admin.txt'));
+  const password = /^password: (\S+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+  assert.not.ok(managerErr.includes(password), 'the password is not on standard error');
   admin = { username, password };
 });
 
@@ -56,7 +60,7 @@ test.after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('opsctl server printed its address and the first admin on stderr', () => {
+test('opsctl server printed its address and the first admin on stderr (the password in a file)', () => {
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.is(admin.username, 'admin');
   assert.ok(admin.password.length >= 12);

@@ -5,10 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest.js';
+import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/tasks.js';
 import { api, binPath, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { databaseTarget, openOrm, type Orm } from '../../server/db/orm.js';
 import { Node } from '../../server/modules/nodes/node.entity.js';
@@ -231,6 +232,28 @@ test('tasks show and tasks list: tab-separated piped, per-node output on a termi
   const missing = await run(['tasks', 'show', 'nope']);
   assert.is(missing.code, 1);
   assert.is(missing.stderr, 'Error: task "nope" not found (code 1004)\n');
+});
+
+test('--secret-env K=V and K (from opsctl\'s environment) reach the script; every view shows ***', async () => {
+  // The script names no secret: it prints their digests, so the values appear nowhere but in the environment.
+  const script = 'for v in "$API_KEY" "$DB_PASSWORD"; do printf %s "$v" | sha256sum | cut -c1-16; done; echo "plain $PLAIN"';
+  const r = await run(['tasks', 'run', 'web-1', '--env', 'PLAIN=p', '--secret-env', 'API_KEY=k-123', '--secret-env', 'DB_PASSWORD', '--', script],
+    { env: { DB_PASSWORD: 'from env' } });
+  assert.is(r.code, 0, r.stderr);
+  const digest = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 16);
+  assert.is(r.stdout, `web-1: ${digest('k-123')}\nweb-1: ${digest('from env')}\nweb-1: plain p\n`);
+  const task = await latestTask();
+  assert.equal(task.env, { PLAIN: 'p', API_KEY: '***', DB_PASSWORD: '***' });
+  const shown = await run(['tasks', 'show', task.id, '--json']);
+  assert.not.ok(shown.stdout.includes('k-123') || shown.stdout.includes('from env'), 'no secret in tasks show');
+  const audit = await run(['audit', 'ls', '--action', 'tasks.create', '--target', task.id, '--json']);
+  assert.is(audit.code, 0, audit.stderr);
+  const [row] = JSON.parse(audit.stdout) as { params: { env?: unknown; secretEnv?: unknown } }[];
+  assert.equal([row.params.env, row.params.secretEnv], [{ PLAIN: 'p' }, { API_KEY: '***', DB_PASSWORD: '***' }]);
+  assert.not.ok(audit.stdout.includes('k-123') || audit.stdout.includes('from env'), 'no secret in the audit log');
+  const unset = await run(['tasks', 'run', 'web-1', '--secret-env', 'NOT_SET_ANYWHERE', '--', 'true']);
+  assert.is(unset.code, 2);
+  assert.is(unset.stderr, 'Error: --secret-env NOT_SET_ANYWHERE: $NOT_SET_ANYWHERE is not set in opsctl\'s environment (export it, or give NOT_SET_ANYWHERE=value)\n');
 });
 
 // Last: it stops the manager.

@@ -49,9 +49,9 @@ for (const kind of DB_KINDS) {
 
   test('an expired token, one without exp and an alg=none token → 401 1002', async ({ h }) => {
     // Signed with the manager's own key, so only the claims can be what is refused.
-    const sign = (claims: object) => h.app.jwt.sign(claims as { sub: string; username: string; role: string });
+    const sign = (claims: object) => h.app.jwt.sign(claims as { sub: string; typ: 'user' });
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: 'x', username: 'admin', role: 'admin' };
+    const claims = { sub: 'x', typ: 'user', sid: 'x' };
     const expired = await h.api('GET', '/nodes', undefined, sign({ ...claims, iat: now - 120, exp: now - 60 }));
     assert.is(expired.status, 401);
     assert.is(expired.body.code, 1002);

@@ -67,8 +67,15 @@ export interface Harness {
   /** Connects a fake host stream for the node through the backend. */
   connect(nodeId: string, name: string, agentStatus?: string): Promise<FakeSession>;
   api<T = unknown>(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; body: { code: number; message: string; data: T } }>;
+  /** Creates a user (as the admin) and signs in as them; returns their access token. */
+  user(username: string, role: string, scopeGroups?: string[]): Promise<string>;
+  /** POST /auth/login from a given source address. */
+  login(username: string, password: string, remoteAddress?: string): Promise<{ status: number; headers: Record<string, unknown>; body: { code: number; message: string; data: { token: string } } }>;
   close(): Promise<void>;
 }
+
+/** The password the harness gives every user it creates. */
+export const TEST_PASSWORD = 'correct horse battery staple';
 
 export function hello(name: string, agentStatus = 'healthy'): HostHello {
   return {
@@ -92,7 +99,7 @@ export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = createServices({ config, orm, log, sessions, caHash: () => CA_HASH, tasks: opts.tasks });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, overrides: { tasks: opts.tasks } });
   const admin = (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
@@ -125,6 +132,17 @@ export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs
       sessions.byNode.set(nodeId, session);
       await services.hostLink.onConnected(session, hello(name, agentStatus));
       return session;
+    },
+    async user(username, role, scopeGroups) {
+      const created = await api('POST', '/users', { username, role, password: TEST_PASSWORD, ...(scopeGroups ? { scopeGroups } : {}) });
+      if (created.status !== 201) throw new Error(`creating user ${username}: ${JSON.stringify(created.body)}`);
+      const login = await harness.login(username, TEST_PASSWORD);
+      if (login.status !== 200) throw new Error(`login as ${username}: ${JSON.stringify(login.body)}`);
+      return login.body.data.token;
+    },
+    async login(username, password, remoteAddress = '127.0.0.1') {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress });
+      return { status: res.statusCode, headers: res.headers, body: res.json() };
     },
     async close() {
       await app.close();

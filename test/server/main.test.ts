@@ -2,7 +2,7 @@
 // (and MariaDB when OPS_TEST_MYSQL_URL is set), migrations at start, first admin, clean stop.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { loadManagerConfig } from '../../server/config.js';
 import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
 import { databaseTarget, openOrm } from '../../server/db/orm.js';
 import { runManager } from '../../server/main.js';
+import { systemPrincipal } from '../../server/access/principal.js';
 import { MYSQL_URL } from './harness.js';
 
 const dirs: string[] = [];
@@ -35,6 +36,36 @@ async function login(httpUrl: string, username: string, password: string): Promi
   const body = (await res.json()) as { data: { token: string } | null };
   return { status: res.status, token: body.data?.token };
 }
+
+test('data directory: files 0600 and folders 0700, even when it existed with looser modes; no password in the log', async () => {
+  const dataDir = tempDir();
+  chmodSync(dataDir, 0o755);
+  mkdirSync(join(dataDir, 'pki'), { mode: 0o755 });
+  writeFileSync(join(dataDir, 'notes.txt'), 'left by an operator', { mode: 0o644 });
+  chmodSync(join(dataDir, 'notes.txt'), 0o644);
+  const log = quietLog();
+  const m = await runManager({ env: {}, flags: flagsFor(dataDir), log: log.log });
+  try {
+    // A write, so the WAL and the secrets key exist too.
+    const { token } = await login(m.httpUrl, 'admin', m.initialAdmin!.password);
+    const res = await fetch(`${m.httpUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.is(res.status, 201);
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = join(dir, e.name);
+      return e.isDirectory() ? [p, ...walk(p)] : [p];
+    });
+    const entries = [dataDir, ...walk(dataDir)];
+    assert.ok(entries.some((p) => p.endsWith('manager.db-wal')), 'the WAL exists');
+    assert.ok(entries.some((p) => p.endsWith('secrets.key')), 'the secrets key exists');
+    for (const p of entries) {
+      const st = statSync(p);
+      assert.is(st.mode & 0o777, st.isDirectory() ? 0o700 : 0o600, p);
+    }
+    assert.not.ok(log.text().includes(m.initialAdmin!.password));
+  } finally {
+    await m.stop();
+  }
+});
 
 test('first start: migrates SQLite, creates admin (file 0600), JWT secret (0600); restart keeps both', async () => {
   const dataDir = tempDir();
@@ -169,7 +200,7 @@ test('stop() lets a request in flight finish and ends open event streams', async
     token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1',
   })).nodeId;
   assert.ok(nodeId);
-  const task = await m.services.tasks.create({ selector: { all: true }, script: 'true' }, 'test');
+  const task = await m.services.tasks.create(systemPrincipal('test'), { selector: { all: true }, script: 'true' });
   const events = await fetch(`${m.httpUrl}/api/v1/tasks/${task.id}/events`, { headers: { authorization: `Bearer ${token}` } });
   assert.is(events.status, 200);
   const streamEnded = events.text();

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'undici';
 import type { TaskEvent__Output } from '../../proto/hostlink.js';
-import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest.js';
+import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/tasks.js';
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { DB_KINDS, makeHarness, until, type FakeSession, type Harness } from './harness.js';
 
@@ -292,7 +292,7 @@ for (const kind of DB_KINDS) {
     const task = await createTask(h, { selector: { labels: 'resume=yes' }, script: 'true' });
     const sessions = new FakeSessions();
     const log = (await import('../../lib/log.js')).createLogger({ component: 'manager', level: 'silent' });
-    const restarted = createServices({ config: h.config, orm: h.orm, log, sessions, caHash: () => '' });
+    const restarted = await createServices({ config: h.config, orm: h.orm, log, sessions, caHash: () => '' });
     await restarted.start();
     try {
       const { FakeSession } = await import('./harness.js');

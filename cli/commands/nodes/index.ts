@@ -1,4 +1,4 @@
-import type { NodeSummary } from '../../../proto/rest.js';
+import type { NodeSummary } from '../../../proto/rest/nodes.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { renderNodeList } from '../../lib/nodes/render.js';
 

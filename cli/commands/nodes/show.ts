@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import type { NodeDetail } from '../../../proto/rest.js';
+import type { NodeDetail } from '../../../proto/rest/nodes.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { renderNode } from '../../lib/nodes/render.js';
 

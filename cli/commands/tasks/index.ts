@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { TaskSummary } from '../../../proto/rest.js';
+import type { TaskSummary } from '../../../proto/rest/tasks.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { renderTaskList } from '../../lib/tasks/render.js';
 

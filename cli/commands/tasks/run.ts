@@ -1,19 +1,19 @@
 import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
-import { parseDuration } from '../../../lib/config.js';
-import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest.js';
+import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest/tasks.js';
 import { ApiCommand } from '../../lib/base-command.js';
 import { CliError, UsageError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
+import { durationSeconds } from '../../lib/flags.js';
 import { colourEnabled } from '../../lib/format.js';
 import { followTask } from '../../lib/tasks/follow.js';
+import { taskEnv } from '../../lib/tasks/env.js';
 import { TaskPrinter } from '../../lib/tasks/printer.js';
 import { buildSelector } from '../../lib/tasks/selector.js';
 import { summaryLine } from '../../lib/tasks/summary.js';
 
 /** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
 const FOLLOW_GRACE_SECONDS = 30;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export default class TasksRun extends ApiCommand {
   static override summary = 'Run a shell command or script on nodes and stream its output.';
@@ -29,6 +29,7 @@ export default class TasksRun extends ApiCommand {
     '<%= config.bin %> tasks run web-1 web-2 -- systemctl is-active nginx',
     "<%= config.bin %> tasks run --label 'env=prod,role in (web,api)' --timeout 2m -- df -h /",
     '<%= config.bin %> tasks run --group db --script ./backup.sh --interpreter bash --env TARGET=s3 --json',
+    'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',
   ];
   static override flags = {
     all: Flags.boolean({ description: 'Target every node.' }),
@@ -38,6 +39,11 @@ export default class TasksRun extends ApiCommand {
     interpreter: Flags.option({ options: ['sh', 'bash', 'python3'] as const, description: 'Interpreter of the command or script (default sh).' })(),
     timeout: Flags.string({ description: 'Stop the task on nodes still running after this long: 90s, 5m, 1h (default: the manager\'s, 5m).', helpValue: 'DURATION' }),
     env: Flags.string({ description: 'Environment variable for the command, K=V (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'K=V' }),
+    'secret-env': Flags.string({
+      description: 'Secret environment variable, K=V or K to take the value of $K from opsctl\'s own environment (repeatable). ' +
+        'Stored encrypted and shown as *** in every view, log and audit row. Prefer K: a value on the command line is visible in the process list.',
+      multiple: true, multipleNonGreedy: true, helpValue: 'K[=V]',
+    }),
     json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines.' }),
   };
 
@@ -53,8 +59,8 @@ export default class TasksRun extends ApiCommand {
     const script = await this.script(flags.script, commandWords, names);
     const body: CreateTaskRequest = { selector, script };
     if (flags.interpreter) body.interpreter = flags.interpreter as Interpreter;
-    if (flags.timeout !== undefined) body.timeoutSeconds = this.timeoutSeconds(flags.timeout);
-    if (flags.env?.length) body.env = this.env(flags.env);
+    if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
+    Object.assign(body, taskEnv(flags.env, flags['secret-env']));
 
     const api = await this.api(flags.server);
     const started = Date.now();
@@ -109,27 +115,5 @@ export default class TasksRun extends ApiCommand {
       throw new UsageError(`no command: put it after -- (e.g. '${example}') or use --script FILE`);
     }
     return command;
-  }
-
-  private timeoutSeconds(input: string): number {
-    let seconds: number;
-    try {
-      seconds = parseDuration(input);
-    } catch (err) {
-      throw new UsageError(`--timeout: ${(err as Error).message}`);
-    }
-    if (seconds < 1 || seconds > 7 * 86400) throw new UsageError(`--timeout ${input} is out of range: use 1s to 7d`);
-    return seconds;
-  }
-
-  private env(pairs: string[]): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const pair of pairs) {
-      const eq = pair.indexOf('=');
-      const key = eq < 0 ? pair : pair.slice(0, eq);
-      if (eq < 0 || !ENV_NAME.test(key)) throw new UsageError(`--env "${pair}": use NAME=value with NAME made of letters, digits and _`);
-      env[key] = pair.slice(eq + 1);
-    }
-    return env;
   }
 }

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import type { TaskDetail } from '../../../proto/rest.js';
+import type { TaskDetail } from '../../../proto/rest/tasks.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { renderTask } from '../../lib/tasks/render.js';
 

@@ -1,5 +1,5 @@
 // How nodes look in a terminal and in tab-separated output.
-import type { NodeDetail, NodeSummary } from '../../../proto/rest.js';
+import type { NodeDetail, NodeSummary } from '../../../proto/rest/nodes.js';
 import { humanBytes } from '../format.js';
 import { dual, renderFields, renderTable, time, type Column, type Field, type RenderContext } from '../output.js';
 

@@ -1,6 +1,6 @@
 // Follows GET /api/v1/tasks/:id/events until `done`, a deadline, or Ctrl-C. The manager replays
 // what already happened before following live, so subscribing after the task started loses nothing.
-import type { TaskStreamEvent } from '../../../proto/rest.js';
+import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { networkReason, type ApiClient } from '../api-client.js';
 import { CliError } from '../errors.js';
 import { readSse } from '../sse.js';

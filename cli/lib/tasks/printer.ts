@@ -1,7 +1,7 @@
 // Turns a task's event stream into what `opsctl tasks run` shows: each output line as it arrives,
 // prefixed by its node (`web-1: ...`), or the events themselves as NDJSON; and keeps each run's
 // state for the summary line and the exit code.
-import type { RunStatus, TaskRun, TaskStreamEvent } from '../../../proto/rest.js';
+import type { RunStatus, TaskRun, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { colourFor, paint } from '../format.js';
 
 export interface RunState {

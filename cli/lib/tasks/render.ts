@@ -1,5 +1,5 @@
 // How tasks look in a terminal and in tab-separated output.
-import type { TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest.js';
+import type { TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest/tasks.js';
 import { humanDuration } from '../format.js';
 import { cellText, dual, renderFields, renderTable, time, type Column, type RenderContext } from '../output.js';
 

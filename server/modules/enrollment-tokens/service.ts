@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
-import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../proto/rest.js';
+import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../proto/rest/enrollment-tokens.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { opsVersion } from '../../../lib/version.js';
-import { HealthResponse } from '../../../proto/rest.js';
+import { HealthResponse } from '../../../proto/rest/health.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 
 export function healthRoutes(app: FastifyInstance): void {

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { PortableJson } from '../../db/portable-json.js';
-import type { Facts, Metrics, NodeStatus } from '../../../proto/rest.js';
+import type { Facts, Metrics, NodeStatus } from '../../../proto/rest/nodes.js';
 
 export class Node {
   id!: string;

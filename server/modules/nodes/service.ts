@@ -5,9 +5,11 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
-import type { Facts, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest.js';
+import type { Facts, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
 import type { SelectableNode } from '../../../proto/selector.js';
+import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
+import { commitNow } from '../../db/request-transaction.js';
 import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import { MetricSample } from './metric-sample.entity.js';
@@ -30,23 +32,26 @@ export class NodesService {
     private readonly sessions: HostSessions,
   ) {}
 
-  async list(): Promise<NodeSummary[]> {
+  /** The nodes in the caller's scope (groups are a node's `groups`). */
+  async list(by: Principal): Promise<NodeSummary[]> {
     const nodes = await contextEm(this.orm).find(Node, {}, { orderBy: { name: 'asc' } });
-    return nodes.map(toNodeSummary);
+    return nodes.filter((n) => inScope(by, { groups: n.groups ?? [] })).map(toNodeSummary);
   }
 
-  async get(name: string): Promise<NodeDetail> {
-    return toNodeDetail(await this.require(contextEm(this.orm), name));
+  async get(by: Principal, name: string): Promise<NodeDetail> {
+    return toNodeDetail(await this.require(contextEm(this.orm), name, by));
   }
 
   /**
    * Deletes the node; its certificate fingerprint goes with it, so the host can no longer connect,
    * and a stream it has open now is ended rather than left to live on.
    */
-  async remove(name: string): Promise<void> {
+  async remove(by: Principal, name: string): Promise<void> {
     const em = contextEm(this.orm);
-    const node = await this.require(em, name);
+    const node = await this.require(em, name, by);
     await em.remove(node).flush();
+    // Committed before the stream ends: ending it marks the node offline on another connection.
+    await commitNow();
     this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
     this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
   }
@@ -57,9 +62,10 @@ export class NodesService {
     return nodes.map((n) => ({ id: n.id, name: n.name, labels: n.labels ?? {}, groups: n.groups ?? [] }));
   }
 
-  private async require(em: EntityManager, name: string): Promise<Node> {
+  /** The node, or 404 — also for a node outside the caller's scope, whose existence is not told. */
+  private async require(em: EntityManager, name: string, by: Principal): Promise<Node> {
     const node = await em.findOne(Node, { name });
-    if (!node) throw new OpsError(ErrorCode.NOT_FOUND, `node "${name}" not found`);
+    if (!node || !inScope(by, { groups: node.groups ?? [] })) throw new OpsError(ErrorCode.NOT_FOUND, `node "${name}" not found`);
     return node;
   }
 

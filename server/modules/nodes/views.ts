@@ -1,5 +1,5 @@
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
-import type { Metrics, NodeDetail, NodeSummary } from '../../../proto/rest.js';
+import type { Metrics, NodeDetail, NodeSummary } from '../../../proto/rest/nodes.js';
 import type { Node } from './node.entity.js';
 
 export function toNodeSummary(node: Node): NodeSummary {

@@ -3,7 +3,7 @@
 // that SSE streams follow. Only the task service mutates it, one batch at a time.
 import { EventEmitter } from 'node:events';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { Interpreter, RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest.js';
+import type { Interpreter, RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { OutputTail } from './output-tail.js';
 import { countRuns, isTerminal, type RunView } from './views.js';
 

@@ -2,7 +2,7 @@
 // which stream events to publish, which hosts to tell to cancel, whether the task is now done.
 // The task service writes the plan in one transaction, then commits it to memory with commitBatch.
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest.js';
+import type { RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { exitEvent, finalTaskStatus, type ActiveTask, type RunState, type WorkItem } from './active-task.js';
 import type { TaskRun } from './task-run.entity.js';
 import { isTerminal } from './views.js';

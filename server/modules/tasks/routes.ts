@@ -1,35 +1,44 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CreateTaskRequest, TaskDetail, TaskIdParams, TaskListQuery, TaskSummary } from '../../../proto/rest.js';
-import { actor } from '../../http/auth.js';
+import { CreateTaskRequest, TaskDetail, TaskIdParams, TaskListQuery, TaskSummary } from '../../../proto/rest/tasks.js';
+import { principalOf } from '../../http/access.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { streamEvents } from '../../http/sse.js';
 import type { TasksService } from './service.js';
 
 type IdParams = { id: string };
 
-export function taskRoutes(app: FastifyInstance, opts: { tasks: TasksService }): void {
-  const { tasks } = opts;
+export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
   app.post<{ Body: CreateTaskRequest }>('/tasks', {
+    config: { permission: 'tasks:run', audit: 'tasks.create' },
     schema: {
       tags: ['tasks'], summary: 'Run a script on the nodes a selector matches (stored first, then dispatched)',
+      description: 'Refused with 1003 when the selector matches nodes outside the caller\'s scope. secretEnv values are stored encrypted and shown as ***.',
       body: CreateTaskRequest, response: { 201: envelopeOf(TaskDetail) },
     },
-  }, async (req, reply) => reply.status(201).send(ok(await tasks.create(req.body, actor(req)))));
+  }, async (req, reply) => {
+    const task = await tasks.create(principalOf(req), req.body);
+    reply.code(201);
+    return ok(task);
+  });
 
   app.get<{ Querystring: { limit?: number } }>('/tasks', {
+    config: { permission: 'tasks:read' },
     schema: { tags: ['tasks'], summary: 'Recent tasks, newest first', querystring: TaskListQuery, response: { 200: envelopeOf(Type.Array(TaskSummary)) } },
-  }, async (req) => ok(await tasks.list(req.query.limit ?? 50)));
+  }, async (req) => ok(await tasks.list(principalOf(req), req.query.limit ?? 50)));
 
   app.get<{ Params: IdParams }>('/tasks/:id', {
+    config: { permission: 'tasks:read' },
     schema: { tags: ['tasks'], summary: 'One task with every run, its status, exit code and output tail', params: TaskIdParams, response: { 200: envelopeOf(TaskDetail) } },
-  }, async (req) => ok(await tasks.get(req.params.id)));
+  }, async (req) => ok(await tasks.get(principalOf(req), req.params.id)));
 
   app.post<{ Params: IdParams }>('/tasks/:id/cancel', {
+    config: { permission: 'tasks:cancel', audit: 'tasks.cancel' },
     schema: { tags: ['tasks'], summary: 'Cancel the runs that have not finished', params: TaskIdParams, response: { 200: envelopeOf(TaskDetail) } },
-  }, async (req) => ok(await tasks.cancel(req.params.id)));
+  }, async (req) => ok(await tasks.cancel(principalOf(req), req.params.id)));
 
   app.get<{ Params: IdParams }>('/tasks/:id/events', {
+    config: { permission: 'tasks:read' },
     schema: {
       tags: ['tasks'], params: TaskIdParams,
       summary: 'Server-Sent Events: replays the task so far, follows it live, ends after `done`',
@@ -37,6 +46,6 @@ export function taskRoutes(app: FastifyInstance, opts: { tasks: TasksService }):
       produces: ['text/event-stream'],
     },
   }, async (req, reply) => {
-    await streamEvents(req, reply, (onEvent) => tasks.follow(req.params.id, onEvent), (e) => e.type === 'done');
+    await streamEvents(req, reply, (onEvent) => tasks.follow(principalOf(req), req.params.id, onEvent), (e) => e.type === 'done');
   });
 }

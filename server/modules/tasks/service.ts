@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { Dispatch, TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { CreateTaskRequest, RunStatus, TaskDetail, TaskStreamEvent, TaskSummary } from '../../../proto/rest.js';
+import type { CreateTaskRequest, RunStatus, TaskDetail, TaskStreamEvent, TaskSummary } from '../../../proto/rest/tasks.js';
 import { compileSelector, SelectorError } from '../../../proto/selector.js';
+import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
+import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
+import type { SecretBox } from '../../secret-box.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { NodesService } from '../nodes/service.js';
 import { ActiveTask, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
@@ -40,6 +43,7 @@ export class TasksService {
     private readonly log: Logger,
     private readonly nodes: NodesService,
     private readonly sessions: HostSessions,
+    private readonly secrets: SecretBox,
     private readonly opts: TasksServiceOptions,
   ) {
     this.graceMs = opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
@@ -47,7 +51,7 @@ export class TasksService {
 
   // ---- REST side
 
-  async create(input: CreateTaskRequest, createdBy: string): Promise<TaskDetail> {
+  async create(by: Principal, input: CreateTaskRequest): Promise<TaskDetail> {
     const createdAt = new Date();
     let matches;
     try {
@@ -57,19 +61,28 @@ export class TasksService {
       throw err;
     }
     const targets = (await this.nodes.targets()).filter(matches);
+    // Refused whole, never silently narrowed: the caller learns how many, not which.
+    const outside = targets.filter((n) => !inScope(by, n)).length;
+    if (outside > 0) {
+      throw new OpsError(ErrorCode.FORBIDDEN, `the selector matches ${outside} node${outside === 1 ? '' : 's'} outside your scope (groups ${by.scopeGroups.join(', ')})`, { outOfScope: outside });
+    }
     if (targets.length === 0) throw new OpsError(ErrorCode.NO_MATCHING_NODES, `no node matches the selector ${describeSelector(input.selector)}`);
+    const createdBy = by.kind === 'token' ? `${by.owner}/${by.name}` : by.name;
+    const secretEnv = Object.fromEntries(Object.entries(input.secretEnv ?? {}).map(([k, v]) => [k, this.secrets.seal(v)]));
 
     const em = contextEm(this.orm);
     const task = em.create(Task, {
       id: randomUUID(), script: input.script, interpreter: input.interpreter ?? 'sh',
-      timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {},
+      timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
     });
     const runs = targets.map((node) => em.create(TaskRun, {
       id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputTruncated: false,
     }));
-    // One flush = one transaction: the task and all its runs, before anything is sent.
+    // One flush = one transaction: the task and all its runs (and the audit row), before anything is sent.
     await em.flush();
+    setAuditTarget(task.id);
+    await commitNow();
 
     const active = this.activate(task, runs);
     this.log.info({ taskId: task.id, createdBy, nodes: runs.length }, 'task stored; dispatching');
@@ -79,25 +92,33 @@ export class TasksService {
     return toTaskDetail(Object.assign(task, { status: active.status, finishedAt: active.finishedAt }), runViews);
   }
 
-  async list(limit = 50): Promise<TaskSummary[]> {
+  /** Newest first; a caller limited to groups sees the tasks whose every node is in its scope. */
+  async list(by: Principal, limit = 50): Promise<TaskSummary[]> {
     const em = contextEm(this.orm);
-    const tasks = await em.find(Task, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit });
-    if (tasks.length === 0) return [];
-    const runs = await em.find(TaskRun, { task: { $in: tasks.map((t) => t.id) } }, { fields: ['id', 'status', 'task'] });
-    const byTask = new Map<string, RunStatus[]>();
-    for (const r of runs) {
-      const list = byTask.get(r.task.id) ?? [];
-      list.push(r.status);
-      byTask.set(r.task.id, list);
+    const visible = await this.scopeCheck(by);
+    const out: TaskSummary[] = [];
+    // Scoped callers may skip many tasks; read in pages until the page is full or history ends.
+    for (let offset = 0; out.length < limit; offset += limit) {
+      const tasks = await em.find(Task, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit, offset });
+      if (tasks.length === 0) break;
+      const runs = await em.find(TaskRun, { task: { $in: tasks.map((t) => t.id) } }, { fields: ['id', 'status', 'task', 'node'] });
+      const byTask = new Map<string, Pick<TaskRun, 'status' | 'node'>[]>();
+      for (const r of runs) byTask.set(r.task.id, [...(byTask.get(r.task.id) ?? []), r]);
+      for (const t of tasks) {
+        const taskRuns = byTask.get(t.id) ?? [];
+        if (visible(taskRuns) && out.length < limit) out.push(toTaskSummary(t, taskRuns.map((r) => r.status)));
+      }
+      if (tasks.length < limit || !isScoped(by)) break;
     }
-    return tasks.map((t) => toTaskSummary(t, byTask.get(t.id) ?? []));
+    return out;
   }
 
-  async get(id: string): Promise<TaskDetail> {
+  async get(by: Principal, id: string): Promise<TaskDetail> {
     const em = contextEm(this.orm);
     const task = await em.findOne(Task, { id });
     if (!task) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
     const runs = await em.find(TaskRun, { task: id }, { orderBy: { nodeName: 'asc' } });
+    if (!(await this.scopeCheck(by))(runs)) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
     const live = this.active.get(id);
     const views: RunView[] = runs.map((r) => {
       const view = runEntityView(r);
@@ -109,14 +130,27 @@ export class TasksService {
   }
 
   /** Cancels the runs that have not finished; already-finished tasks are refused with 2003. */
-  async cancel(id: string): Promise<TaskDetail> {
+  async cancel(by: Principal, id: string): Promise<TaskDetail> {
+    // Also the scope check: a task out of scope is "not found".
+    const detail = await this.get(by, id);
     const live = this.active.get(id);
-    if (!live) {
-      const detail = await this.get(id);
-      throw new OpsError(ErrorCode.TASK_NOT_RUNNABLE, `task ${id} already finished (${detail.status})`);
-    }
+    if (!live) throw new OpsError(ErrorCode.TASK_NOT_RUNNABLE, `task ${id} already finished (${detail.status})`);
+    // The cancel is written by the task's own queue, on another connection.
+    await commitNow();
     await new Promise<void>((resolve) => this.enqueue(live, { kind: 'cancel', applied: resolve }));
-    return this.get(id);
+    // The queue wrote through its own EntityManager: read the task afresh, not from this one's map.
+    contextEm(this.orm).clear();
+    return this.get(by, id);
+  }
+
+  /**
+   * Which runs' tasks the caller may see: all, unscoped; otherwise those whose every node still
+   * exists and is in the caller's scope.
+   */
+  private async scopeCheck(by: Principal): Promise<(runs: Pick<TaskRun, 'node'>[]) => boolean> {
+    if (!isScoped(by)) return () => true;
+    const inside = new Set((await this.nodes.targets()).filter((n) => inScope(by, n)).map((n) => n.id));
+    return (runs) => runs.length > 0 && runs.every((r) => r.node && inside.has(r.node.id));
   }
 
   /**
@@ -124,7 +158,8 @@ export class TasksService {
    * function that stops following. History and subscription are taken in the same tick from the
    * in-memory state, so nothing is lost or repeated in between.
    */
-  async follow(id: string, onEvent: (event: TaskStreamEvent) => void): Promise<() => void> {
+  async follow(by: Principal, id: string, onEvent: (event: TaskStreamEvent) => void): Promise<() => void> {
+    if (isScoped(by)) await this.get(by, id);
     const live = this.active.get(id);
     if (live) return this.replayAndSubscribe(live, onEvent);
     const em = this.orm.em.fork();
@@ -222,7 +257,7 @@ export class TasksService {
   private activate(task: Task, runs: TaskRun[]): ActiveTask {
     const live = new ActiveTask({
       id: task.id, script: task.script, interpreter: task.interpreter, timeoutSeconds: task.timeoutSeconds,
-      env: task.env ?? {}, createdAt: task.createdAt,
+      env: { ...(task.env ?? {}), ...this.openSecrets(task) }, createdAt: task.createdAt,
     });
     for (const r of runs) {
       live.addRun({
@@ -240,6 +275,11 @@ export class TasksService {
     // A resumed task whose runs all finished before the restart only needs closing.
     if ([...live.runs.values()].every((r) => isTerminal(r.status))) this.enqueue(live, { kind: 'flush' });
     return live;
+  }
+
+  /** Secret values reach the host in the dispatch and nowhere else. */
+  private openSecrets(task: Task): Record<string, string> {
+    return Object.fromEntries(Object.entries(task.secretEnv ?? {}).map(([k, sealed]) => [k, this.secrets.open(sealed)]));
   }
 
   private dispatchMessage(task: ActiveTask, run: RunState): Dispatch {

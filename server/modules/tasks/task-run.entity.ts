@@ -1,5 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
-import type { RunStatus } from '../../../proto/rest.js';
+import type { RunStatus } from '../../../proto/rest/tasks.js';
 import { Node } from '../nodes/node.entity.js';
 import { Task } from './task.entity.js';
 

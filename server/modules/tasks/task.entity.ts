@@ -1,6 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { PortableJson } from '../../db/portable-json.js';
-import type { Interpreter, SelectorBody, TaskStatus } from '../../../proto/rest.js';
+import type { SelectorBody } from '../../../proto/rest/common.js';
+import type { Interpreter, TaskStatus } from '../../../proto/rest/tasks.js';
 
 export class Task {
   id!: string;
@@ -8,6 +9,8 @@ export class Task {
   interpreter!: Interpreter;
   timeoutSeconds!: number;
   env: Record<string, string> = {};
+  /** Name → value sealed by the SecretBox; names are shown, values never. */
+  secretEnv: Record<string, string> = {};
   selector!: SelectorBody;
   status: TaskStatus = 'running';
   createdBy!: string;
@@ -26,6 +29,7 @@ export const TaskSchema = new EntitySchema<Task>({
     interpreter: { type: 'string', length: 16 },
     timeoutSeconds: { type: 'integer' },
     env: { type: PortableJson },
+    secretEnv: { type: PortableJson },
     selector: { type: PortableJson },
     status: { type: 'string', length: 16, index: true },
     createdBy: { type: 'string', length: 128 },

@@ -1,4 +1,4 @@
-import { TERMINAL_RUN_STATUSES, type RunStatus, type TaskDetail, type TaskRun as TaskRunDto, type TaskSummary } from '../../../proto/rest.js';
+import { SECRET_MASK, TERMINAL_RUN_STATUSES, type RunStatus, type TaskDetail, type TaskRun as TaskRunDto, type TaskSummary } from '../../../proto/rest/tasks.js';
 import type { TaskRun } from './task-run.entity.js';
 import type { Task } from './task.entity.js';
 
@@ -40,11 +40,18 @@ export function runEntityView(run: TaskRun): RunView {
 export function toTaskSummary(task: Task, statuses: RunStatus[]): TaskSummary {
   return {
     id: task.id, status: task.status, script: task.script, interpreter: task.interpreter,
-    timeoutSeconds: task.timeoutSeconds, createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
+    timeoutSeconds: task.timeoutSeconds, env: maskedEnv(task), createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
     finishedAt: iso(task.finishedAt), counts: countRuns(statuses),
   };
 }
 
 export function toTaskDetail(task: Task, runs: RunView[]): TaskDetail {
   return { ...toTaskSummary(task, runs.map((r) => r.status)), runs: runs.map(toRunDto) };
+}
+
+/** The task's environment as every view shows it: secret values masked. */
+export function maskedEnv(task: Pick<Task, 'env' | 'secretEnv'>): Record<string, string> {
+  const env = { ...(task.env ?? {}) };
+  for (const key of Object.keys(task.secretEnv ?? {})) env[key] = SECRET_MASK;
+  return env;
 }

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { PortableJson } from '../../db/portable-json.js';
 
 export class User {
   id!: string;
@@ -6,7 +7,10 @@ export class User {
   /** `scrypt$N$r$p$salt$hash` (see password.ts). */
   passwordHash!: string;
   role!: string;
+  /** Groups the user is limited to; empty = every node. */
+  scopeGroups: string[] = [];
   createdAt: Date = new Date();
+  updatedAt: Date = new Date();
 }
 
 export const UserSchema = new EntitySchema<User>({
@@ -16,7 +20,9 @@ export const UserSchema = new EntitySchema<User>({
     id: { type: 'string', primary: true, length: 36 },
     username: { type: 'string', length: 128, unique: true },
     passwordHash: { type: 'string', length: 255 },
-    role: { type: 'string', length: 32 },
+    role: { type: 'string', length: 64, index: true },
+    scopeGroups: { type: PortableJson },
     createdAt: { type: 'datetime', length: 3 },
+    updatedAt: { type: 'datetime', length: 3 },
   },
 });

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { parseDuration } from '../../../../lib/config.js';
-import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../../proto/rest.js';
+import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../../proto/rest/enrollment-tokens.js';
 import { DataCommand } from '../../../lib/base-command.js';
 import { UsageError } from '../../../lib/errors.js';
 import { renderFields } from '../../../lib/output.js';

@@ -5,9 +5,12 @@ import type { Logger } from '../../../lib/log.js';
 import type { MetricsSample__Output, TaskEvent__Output } from '../../../proto/hostlink.js';
 import type { Orm } from '../../db/orm.js';
 import type { HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
+import { EnrollmentRefused } from '../../hostlink/contract.js';
+import { ErrorCode } from '../../../proto/errors.js';
+import type { AuditService } from '../audit/service.js';
 import type { EnrollmentTokensService } from '../enrollment-tokens/service.js';
+import type { NodesService } from '../nodes/service.js';
 import type { TasksService } from '../tasks/service.js';
-import type { NodesService } from './service.js';
 
 export class NodeHostLinkBackend implements HostLinkBackend {
   /** nodeId → its newest stream; an older stream ending must not mark the node offline. */
@@ -19,13 +22,29 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly nodes: NodesService,
     private readonly tokens: EnrollmentTokensService,
     private readonly tasks: TasksService,
+    private readonly audit: AuditService,
   ) {}
 
+  /** Enrolls the host; the audit row (nodes.enroll, by the host) is written in the same transaction. */
   async redeemEnrollmentToken(input: { token: string; nodeName: string; address: string }): Promise<{ nodeId: string }> {
-    const node = await this.orm.em.fork().transactional(async (tx) => {
-      await this.tokens.consume(tx, input.token);
-      return this.nodes.createEnrolled(tx, input.nodeName, input.address);
+    const record = (result: 'ok' | 'error', code: number, actorId = '') => ({
+      actorKind: 'host' as const, actor: input.nodeName, actorId, action: 'nodes.enroll', target: input.nodeName,
+      params: { address: input.address }, result, code, source: input.address,
     });
+    let node;
+    try {
+      node = await this.orm.em.fork().transactional(async (tx) => {
+        await this.tokens.consume(tx, input.token);
+        const created = await this.nodes.createEnrolled(tx, input.nodeName, input.address);
+        await this.audit.append(tx, record('ok', 0, created.id));
+        return created;
+      });
+    } catch (err) {
+      const code = err instanceof EnrollmentRefused ? ErrorCode.UNAUTHENTICATED : ErrorCode.INTERNAL;
+      await this.orm.em.fork().transactional((tx) => this.audit.append(tx, record('error', code)))
+        .catch((e) => this.log.error({ err: e }, 'writing the audit row of a refused enrollment failed'));
+      throw err;
+    }
     this.log.info({ node: input.nodeName, nodeId: node.id, address: input.address }, 'node enrolled');
     return { nodeId: node.id };
   }

@@ -1,0 +1,33 @@
+// Flags and flag parsing shared by several topics, so each reads and fails the same way everywhere.
+import { Flags } from '@oclif/core';
+import { parseDuration } from '../../lib/config.js';
+import { UsageError } from './errors.js';
+
+/** `--yes`: skip the confirmation of a command that cannot be undone. */
+export const yesFlag = () => Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (required without a terminal).' });
+
+/** `--scope-group G` (repeatable, or comma-separated): limit an account to the nodes of these groups. */
+export const scopeGroupFlag = (description: string) =>
+  Flags.string({ description, multiple: true, multipleNonGreedy: true, helpValue: 'GROUP' });
+
+/** The groups of --scope-group, commas split and duplicates dropped; undefined when not given. */
+export function scopeGroups(values: string[] | undefined): string[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  const groups = values.flatMap((v) => v.split(',')).map((g) => g.trim());
+  if (groups.some((g) => g === '')) throw new UsageError('--scope-group: empty group name');
+  return [...new Set(groups)];
+}
+
+const durationText = (s: number) => (s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+
+/** A duration flag (90s, 15m, 1h, 7d) in seconds, within [min, max]; a UsageError names the flag. */
+export function durationSeconds(flag: string, input: string, min: number, max: number): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(input);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+  if (seconds < min || seconds > max) throw new UsageError(`${flag} ${input} is out of range: use ${durationText(min)} to ${durationText(max)}`);
+  return seconds;
+}

@@ -1,0 +1,49 @@
+// The one table of permissions (`resource:verb`) and the built-in roles made of them, used by the
+// manager (every route declares one), opsctl (`roles create --permission`) and the web. README's
+// table is kept in step by a test. A permission's name is stable forever; add rows, never reuse.
+
+export const PERMISSIONS = {
+  'nodes:read': 'List and show nodes, their facts and metrics.',
+  'nodes:delete': 'Delete a node (revokes its certificate).',
+  'nodes:enroll': 'Create enrollment tokens for new hosts.',
+  'tasks:read': 'List and show tasks, follow their output.',
+  'tasks:run': 'Run tasks on the nodes in scope.',
+  'tasks:cancel': 'Cancel running tasks on the nodes in scope.',
+  'users:read': 'List and show users.',
+  'users:write': 'Create, delete and change users, reset their passwords.',
+  'roles:read': 'List and show roles.',
+  'roles:write': 'Create and delete custom roles.',
+  'tokens:read': 'List API tokens (one\'s own; with users:write, everyone\'s).',
+  'tokens:write': 'Create and revoke API tokens (one\'s own; with users:write, everyone\'s).',
+  'clients:read': 'List OAuth2 clients.',
+  'clients:write': 'Create and delete OAuth2 clients.',
+  'audit:read': 'Read and verify the audit log.',
+} as const;
+
+export type Permission = keyof typeof PERMISSIONS;
+export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
+
+export function isPermission(value: string): value is Permission {
+  return Object.hasOwn(PERMISSIONS, value);
+}
+
+const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read'));
+
+/** Built-in roles: cannot be changed or deleted; custom roles may not take these names. */
+export const BUILTIN_ROLES = {
+  viewer: { description: 'Reads everything, changes nothing.', permissions: READ },
+  operator: {
+    description: 'Viewer, plus runs and cancels tasks and manages its own API tokens.',
+    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'tokens:write'] as Permission[],
+  },
+  admin: { description: 'Everything.', permissions: ALL_PERMISSIONS },
+} satisfies Record<string, { description: string; permissions: Permission[] }>;
+
+export type BuiltinRoleName = keyof typeof BUILTIN_ROLES;
+
+export function isBuiltinRole(name: string): name is BuiltinRoleName {
+  return Object.hasOwn(BUILTIN_ROLES, name);
+}
+
+/** Role names: lower case, digits, `-` and `_`, starting with a letter. */
+export const ROLE_NAME_PATTERN = '^[a-z][a-z0-9_-]{0,63}$';

@@ -1,0 +1,65 @@
+// REST bodies of /nodes (TypeBox): the manager validates, serialises and documents (OpenAPI) with
+// them; opsctl and the web import only the types, which cost nothing at run time.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const NodeStatus = Type.Union([
+  Type.Literal('online'), Type.Literal('offline'), Type.Literal('degraded'),
+]);
+export type NodeStatus = Static<typeof NodeStatus>;
+
+export const FactsSchema = Type.Object({
+  hostname: Type.String(),
+  os: Type.String(),
+  platform: Type.String(),
+  kernel: Type.String(),
+  arch: Type.String(),
+  cpuModel: Type.String(),
+  cpus: Type.Integer(),
+  memoryBytes: Type.Number(),
+  ips: Type.Array(Type.String()),
+});
+export type Facts = Static<typeof FactsSchema>;
+
+export const MetricsSchema = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  cpuPercent: Type.Number(),
+  memUsedBytes: Type.Number(),
+  memTotalBytes: Type.Number(),
+  load1: Type.Number(),
+  load5: Type.Number(),
+  load15: Type.Number(),
+  disks: Type.Array(Type.Object({ mount: Type.String(), sizeBytes: Type.Number(), usedBytes: Type.Number() })),
+  netRxBytes: Type.Number(),
+  netTxBytes: Type.Number(),
+});
+export type Metrics = Static<typeof MetricsSchema>;
+
+export const NodeSummary = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: NodeStatus,
+  os: Type.String(),
+  address: Type.String(),
+  agentVersion: Type.String(),
+  agentStatus: Type.String(),
+  hostdVersion: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  groups: Type.Array(Type.String()),
+  lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  enrolledAt: Type.String({ format: 'date-time' }),
+});
+export type NodeSummary = Static<typeof NodeSummary>;
+
+export const NodeDetail = Type.Intersect([
+  NodeSummary,
+  Type.Object({
+    facts: Type.Union([FactsSchema, Type.Null()]),
+    metrics: Type.Union([MetricsSchema, Type.Null()]),
+    certificateExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  }),
+]);
+export type NodeDetail = Static<typeof NodeDetail>;
+
+export const NodeNameParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+});

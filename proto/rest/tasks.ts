@@ -1,0 +1,88 @@
+// REST bodies of /tasks (TypeBox): the manager validates, serialises and documents (OpenAPI) with
+// them; opsctl and the web import only the types, which cost nothing at run time.
+import { Type, type Static } from '@sinclair/typebox';
+import { SelectorSchema } from './common.js';
+
+export const Interpreter = Type.Union([Type.Literal('sh'), Type.Literal('bash'), Type.Literal('python3')]);
+export type Interpreter = Static<typeof Interpreter>;
+
+export const RunStatus = Type.Union([
+  Type.Literal('pending'), Type.Literal('dispatched'), Type.Literal('running'),
+  Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('timeout'),
+  Type.Literal('cancelled'), Type.Literal('error'),
+]);
+export type RunStatus = Static<typeof RunStatus>;
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+
+export const TaskStatus = Type.Union([
+  Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'),
+]);
+export type TaskStatus = Static<typeof TaskStatus>;
+
+const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }), { additionalProperties: false });
+
+/** How a secret value is shown in every view, log and audit row. */
+export const SECRET_MASK = '***';
+
+export const CreateTaskRequest = Type.Object({
+  selector: SelectorSchema,
+  script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }),
+  interpreter: Type.Optional(Interpreter),
+  timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600, default: 300 })),
+  env: Type.Optional(EnvSchema),
+  /** Reach the script like env, but are stored encrypted and shown as *** everywhere. */
+  secretEnv: Type.Optional(EnvSchema),
+}, { additionalProperties: false });
+export type CreateTaskRequest = Static<typeof CreateTaskRequest>;
+
+export const TaskRunSchema = Type.Object({
+  id: Type.String(),
+  node: Type.String(),
+  status: RunStatus,
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  durationMs: Type.Union([Type.Integer(), Type.Null()]),
+  output: Type.String(),
+  outputTruncated: Type.Boolean(),
+});
+export type TaskRun = Static<typeof TaskRunSchema>;
+
+export const TaskSummary = Type.Object({
+  id: Type.String(),
+  status: TaskStatus,
+  script: Type.String(),
+  interpreter: Interpreter,
+  timeoutSeconds: Type.Integer(),
+  /** Environment of the script; secret values are shown as ***. */
+  env: Type.Record(Type.String(), Type.String()),
+  createdBy: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  counts: Type.Object({
+    total: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), pending: Type.Integer(),
+  }),
+});
+export type TaskSummary = Static<typeof TaskSummary>;
+
+export const TaskDetail = Type.Intersect([TaskSummary, Type.Object({ runs: Type.Array(TaskRunSchema) })]);
+export type TaskDetail = Static<typeof TaskDetail>;
+
+export const TaskIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/**
+ * Events of GET /api/v1/tasks/:id/events (SSE; the `event:` field is `type`). The stream replays
+ * what already happened, then follows live, and ends after `done`.
+ */
+export type TaskStreamEvent =
+  | { type: 'run'; runId: string; node: string; status: RunStatus }
+  | { type: 'started'; runId: string; node: string; at: string; pid: number }
+  | { type: 'output'; runId: string; node: string; stream: 'stdout' | 'stderr'; data: string }
+  | { type: 'exit'; runId: string; node: string; status: RunStatus; exitCode: number | null; durationMs: number | null; error: string | null }
+  | { type: 'done'; taskId: string; status: TaskStatus; counts: TaskSummary['counts'] };
+
+export const TaskListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+}, { additionalProperties: false });
+export type TaskListQuery = Static<typeof TaskListQuery>;

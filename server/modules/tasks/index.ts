@@ -1,0 +1,26 @@
+import { defineModule } from '../../module.js';
+import { SecretBox } from '../../secret-box.js';
+import { taskRoutes } from './routes.js';
+import { TasksService, type TasksServiceOptions } from './service.js';
+import { TaskRunSchema } from './task-run.entity.js';
+import { TaskSchema } from './task.entity.js';
+
+declare module '../../module.js' {
+  interface ManagerServices { tasks: TasksService }
+}
+
+export default defineModule({
+  name: 'tasks',
+  after: ['nodes'],
+  entities: [TaskSchema, TaskRunSchema],
+  services: ({ orm, log, config, sessions, services, overrides }) => ({
+    tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), {
+      outputLimitBytes: config.tasks.outputLimitBytes,
+      defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
+      ...(overrides.tasks as Partial<TasksServiceOptions> | undefined),
+    }),
+  }),
+  routes: (api, { services }) => taskRoutes(api, services.tasks),
+  start: (services) => services.tasks.start(),
+  stop: (services) => services.tasks.stop(),
+});
