@@ -30,15 +30,30 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who a public route acts for (login: the user name tried). */
     auditActor?: { kind: ActorKind; name: string; id?: string };
+    /** Set once the audited handler runs: it records its own outcome. */
+    auditHandled?: boolean;
   }
 }
 
 export function installRequestAudit(app: FastifyInstance, orm: Orm, sink: AuditSink): void {
+  const appendAlone = (req: FastifyRequest, record: AuditRecord) => orm.em.fork().transactional((own) => sink.append(own, record))
+    .catch((e) => req.log.error({ err: e, action: record.action }, 'writing the audit row of a failed request failed'));
+
+  // A signed-in caller refused a change (403) is recorded too: who tried what matters most then.
+  // Requests refused before that (no or bad token, malformed body) changed nothing and name no one.
+  app.addHook('onError', async (req, _reply, err) => {
+    const action = req.routeOptions.config?.audit;
+    const thrown: unknown = err;
+    if (!action || req.auditHandled || !req.principal || !(thrown instanceof OpsError && thrown.code === ErrorCode.FORBIDDEN)) return;
+    await appendAlone(req, { ...actorOf(req), action, target: targetOf(req), params: auditParams(req), result: 'error', code: thrown.code, source: req.ip });
+  });
+
   app.addHook('onRoute', (route) => {
     const action = route.config?.audit;
     if (!action) return;
     const inner = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
     route.handler = async function audited(this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      req.auditHandled = true;
       const em = RequestContext.getEntityManager() as EntityManager | undefined;
       if (!em) throw new Error(`audited route ${route.url} ran outside a request context`);
       let tx: RequestTransaction | undefined;
@@ -55,10 +70,7 @@ export function installRequestAudit(app: FastifyInstance, orm: Orm, sink: AuditS
         const wasOpen = tx.open;
         await tx.rollback().catch((e) => req.log.warn({ err: e }, 'rolling back a failed request'));
         // Committed already (commitNow) means the change and its ok row stand.
-        if (wasOpen) {
-          await orm.em.fork().transactional((own) => sink.append(own, record('error', codeOf(err))))
-            .catch((e) => req.log.error({ err: e, action }, 'writing the audit row of a failed request failed'));
-        }
+        if (wasOpen) await appendAlone(req, record('error', codeOf(err)));
         throw err;
       }
     } as RouteHandlerMethod;

@@ -42,6 +42,20 @@ for (const kind of DB_KINDS) {
     assert.is((await latest(h)).target, 'admin');
   });
 
+  test('a signed-in caller refused a change is recorded (1003); a request without a token is not', async ({ h }) => {
+    const viewer = (await h.login('audited', TEST_PASSWORD)).body.data.token;
+    const before = (await latest(h)).id;
+    assert.is((await h.api('POST', '/enrollment-tokens', {}, viewer)).status, 403);
+    const row = await latest(h);
+    assert.is(row.action, 'enrollment-tokens.create');
+    assert.is(row.actor, 'audited');
+    assert.is(row.result, 'error');
+    assert.is(row.code, 1003);
+    assert.is((await h.api('POST', '/enrollment-tokens', {}, null)).status, 401);
+    assert.is((await latest(h)).id, row.id);
+    assert.ok(row.id > before);
+  });
+
   test('logins are recorded, failed ones too, with the name tried and no password', async ({ h }) => {
     await h.login('audited', 'wrong password', '10.7.0.1');
     const failed = await latest(h, '&action=auth.login');
