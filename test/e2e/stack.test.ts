@@ -2,7 +2,7 @@
 // the real opsctl binary. Needs `npm run build` first (npm test does it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, runBin, startLocalStack, type BinRun, type LocalStack } from '../../scripts/local-stack.js';
@@ -135,6 +135,17 @@ test('enrollment tokens: the printed hostd command; used and wrong tokens are re
   assert.is.not(wrong.code, 0);
   assert.match(wrong.stderr, /unknown enrollment token/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('the logs (debug level) are private and never carry the admin password', () => {
+  assert.is(statSync(stack.logDir).mode & 0o777, 0o700);
+  const files = readdirSync(stack.logDir);
+  assert.ok(files.includes('manager.log'));
+  for (const f of files) {
+    const path = join(stack.logDir, f);
+    assert.is(statSync(path).mode & 0o777, 0o600, path);
+    assert.not.ok(readFileSync(path, 'utf8').includes(stack.admin.password), `${f} holds the admin password`);
+  }
 });
 
 test('opsctl against a manager that is down: one line naming the address, exit 1', async () => {
