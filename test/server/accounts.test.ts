@@ -145,6 +145,19 @@ for (const kind of DB_KINDS) {
     assert.is((await h.login('pat', 'a new long password')).status, 401);
   });
 
+  test('a login drops the user\'s expired sessions', async ({ h }) => {
+    await h.user('sam', 'viewer');
+    await h.login('sam', TEST_PASSWORD);
+    const { Session } = await import('../../server/modules/users/session.entity.js');
+    const { User } = await import('../../server/modules/users/user.entity.js');
+    const em = h.orm.em.fork();
+    const sam = await em.findOneOrFail(User, { username: 'sam' });
+    assert.is(await em.count(Session, { user: sam.id }), 2);
+    await em.nativeUpdate(Session, { user: sam.id }, { expiresAt: new Date(Date.now() - 1000) });
+    assert.is((await h.login('sam', TEST_PASSWORD)).status, 200);
+    assert.is(await em.count(Session, { user: sam.id }), 1);
+  });
+
   test('deleting a user ends their sessions and API tokens', async ({ h }) => {
     const session = await h.user('dora', 'operator');
     const token = await h.api<ApiTokenCreated>('POST', '/tokens', { name: 'ci', role: 'viewer' }, session);

@@ -43,8 +43,10 @@ export class UsersService {
     return user;
   }
 
+  /** A new login session; the user's expired ones are dropped, so the table does not grow forever. */
   async startSession(user: User, ttlSeconds: number, source: string): Promise<Session> {
     const em = contextEm(this.orm);
+    await em.nativeDelete(Session, { user: user.id, expiresAt: { $lt: new Date() } });
     const session = em.create(Session, {
       id: randomUUID(), user, createdAt: new Date(), expiresAt: new Date(Date.now() + ttlSeconds * 1000), revokedAt: null, source: source.slice(0, 64),
     });
