@@ -27,6 +27,8 @@ export class ApiServer implements Subsystem {
   }
 
   async start(): Promise<void> {
+    // Apart from listen(), so a failing onReady step (the nonce file) is not reported as a listen error.
+    await this.app.ready();
     try {
       await this.app.listen({ host: this.listen.host, port: this.listen.port });
     } catch (err) {

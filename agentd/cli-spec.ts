@@ -1,5 +1,8 @@
 // agentd's command line, declared once as data: parsing, --help and the man page come from it.
-import { COMMON_FLAGS, type DaemonSpec } from '../lib/daemon-cli.js';
+// The flags themselves live in proto/agentd-flags.ts, because hostd builds agentd's command line
+// from the same declaration.
+import type { DaemonSpec } from '../lib/daemon-cli.js';
+import { AGENTD_FLAGS } from '../proto/agentd-flags.js';
 
 export const AGENTD_SPEC: DaemonSpec = {
   name: 'agentd',
@@ -11,18 +14,7 @@ export const AGENTD_SPEC: DaemonSpec = {
     'running (reconnecting every 2 s) while hostd is away.',
     'Configuration: flags > OPS_* environment > YAML file (--config) > defaults.',
   ].join('\n'),
-  flags: [
-    COMMON_FLAGS.find((f) => f.name === 'config')!,
-    COMMON_FLAGS.find((f) => f.name === 'log-level')!,
-    { name: 'listen', configKey: 'http.listen', type: 'string', valueName: 'HOST:PORT', description: 'address of the HTTP API (default 127.0.0.1:8442)' },
-    { name: 'keys-file', configKey: 'auth.keysFile', type: 'string', valueName: 'FILE', description: 'JSON file of request-signing keys, mode 0600 (required)' },
-    { name: 'hostd-socket', configKey: 'hostd.socket', type: 'string', valueName: 'PATH', description: "hostd's JSON-RPC Unix socket; empty runs standalone" },
-    { name: 'pid-file', configKey: 'pidFile', type: 'string', valueName: 'FILE', description: 'write the process id here; removed at exit' },
-    { name: 'max-concurrent', configKey: 'tasks.maxConcurrent', type: 'string', valueName: 'N', description: 'scripts run at once; the rest wait in order (default 10)' },
-    { name: 'allow', configKey: 'http.allow', type: 'string', valueName: 'CIDRS', description: 'comma list of client networks allowed (default 127.0.0.1/32,::1/128)' },
-    COMMON_FLAGS.find((f) => f.name === 'help')!,
-    COMMON_FLAGS.find((f) => f.name === 'version')!,
-  ],
+  flags: [...AGENTD_FLAGS],
   examples: [
     'agentd --keys-file /etc/opsctl/agentd-keys.json',
     'agentd --config /etc/opsctl/agentd.yaml --hostd-socket /run/opsctl/hostd.sock --pid-file /run/opsctl/agentd.pid',

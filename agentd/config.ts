@@ -1,6 +1,7 @@
 // agentd's configuration: the defaults object (the one place they live; configs/agentd.yaml
 // documents each option) and the checks that make a bad value fail at start-up, not mid-run.
 import { ConfigError, loadConfig } from '../lib/config.js';
+import { parseHostPort, type HostPort } from '../lib/host-port.js';
 
 export const AGENTD_DEFAULTS = {
   log: { level: 'info' },
@@ -23,14 +24,11 @@ export const AGENTD_DEFAULTS = {
 
 export type AgentdConfig = typeof AGENTD_DEFAULTS;
 
-export interface ListenAddress { host: string; port: number }
+export type ListenAddress = HostPort;
 
-/** `127.0.0.1:8442`, `[::1]:8442`, `:8442` (all interfaces) → host and port. */
+/** `127.0.0.1:8442`, `[::1]:8442`, `:8442` (all interfaces), port 0 (any free one) → host and port. */
 export function parseListen(value: string): ListenAddress {
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`http.listen must be HOST:PORT (e.g. 127.0.0.1:8442), got "${value}"`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+  return parseHostPort(value, 'http.listen', { anyPort: true, emptyHost: '0.0.0.0' });
 }
 
 export function loadAgentdConfig(file: string | undefined, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): AgentdConfig {

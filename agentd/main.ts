@@ -7,6 +7,7 @@ import { daemonHelp, parseDaemonArgs, UsageError } from '../lib/daemon-cli.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { RunGroup } from '../lib/run-group.js';
 import { opsVersion } from '../lib/version.js';
+import { PidFile } from '../proto/pid-file.js';
 import { ApiServer } from './api-server.js';
 import { AGENTD_SPEC } from './cli-spec.js';
 import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
@@ -16,7 +17,7 @@ import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
 import { AllowList } from './ip-allow.js';
 import { KeyStore } from './keys.js';
-import { PidFile } from './pid-file.js';
+import { openNonceStore, openRunLedger } from './state.js';
 
 /** How long running scripts get to finish on SIGTERM/SIGINT or agent.shutdown. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -67,9 +68,10 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     defaultTimeoutMs: cfg.tasks.defaultTimeoutSeconds * 1000,
     outputChunkBytes: cfg.tasks.outputChunkBytes,
     log,
+    ledger: openRunLedger(cfg.auth.keysFile, log),
   });
   const streams = new StreamTracker();
-  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams });
+  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg.auth.keysFile) });
   const api = new ApiServer(app, parseListen(cfg.http.listen), () => executor.shutdown(SHUTDOWN_GRACE_MS), streams);
   const group = new RunGroup(log);
   if (cfg.pidFile) group.add(new PidFile(cfg.pidFile));

@@ -2,47 +2,34 @@
 // dies with hostd: it is started detached in its own session, and after a hostd restart the
 // running one is adopted through its pid file.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { isProcessAlive, readCmdline } from '../lib/process.js';
+import { livePidInFile, readPidFile } from '../proto/pid-file.js';
 
-/** Alive = exists and is not a zombie (an adopted agentd's parent may never reap it). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): trust kill(0)
-  }
-}
-
-export function readCmdline(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return undefined;
-  }
-}
-
-export function readPidFile(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+function isAgentdCommand(cmdline: string[]): boolean {
+  return cmdline.some((arg) => arg.includes('agentd'));
 }
 
 /** The pid in the pid file, when it names a live process that is an agentd. */
 export function findRunningAgent(pidFile: string): number | undefined {
+  const pid = livePidInFile(pidFile);
+  return pid !== undefined && isAgentdCommand(readCmdline(pid) ?? []) ? pid : undefined;
+}
+
+/**
+ * Removes a pid file that names a live process which is certainly not an agentd: hostd itself, or
+ * whatever got the pid after a reboot. agentd refuses to start while its pid file names any live
+ * process, so such a file would keep every restart failing. Returns the pid it named, if removed.
+ */
+export function removeStalePidFile(pidFile: string): number | undefined {
   const pid = readPidFile(pidFile);
-  if (pid === undefined || pid === process.pid || !isProcessAlive(pid)) return undefined;
-  const cmdline = readCmdline(pid);
-  return cmdline?.some((arg) => arg.includes('agentd')) ? pid : undefined;
+  if (pid === undefined || !isProcessAlive(pid)) return undefined; // agentd replaces a dead one itself
+  if (pid !== process.pid) {
+    const cmdline = readCmdline(pid);
+    if (cmdline === undefined || isAgentdCommand(cmdline)) return undefined; // unknown, or an agentd
+  }
+  rmSync(pidFile, { force: true });
+  return pid;
 }
 
 export interface SpawnAgentOptions {

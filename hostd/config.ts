@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
+import { parseHostPort } from '../lib/host-port.js';
 import { packageRoot } from '../lib/version.js';
 
 export const HOSTD_DEFAULTS = {
@@ -30,16 +31,6 @@ export const HOSTD_DEFAULTS = {
 };
 
 export type HostdConfig = typeof HOSTD_DEFAULTS;
-
-export interface HostPort { host: string; port: number }
-
-/** `host:port`, `[v6]:port` → host and port; `what` names the option in the error. */
-export function parseHostPort(value: string, what: string): HostPort {
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new ConfigError(`${what} must be HOST:PORT (e.g. 127.0.0.1:8442), got "${value}"`);
-  return { host: m[1] ?? m[2], port };
-}
 
 /** The agentd command line without hostd's own flags. */
 export function agentCommand(cfg: HostdConfig): string[] {

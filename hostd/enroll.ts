@@ -3,9 +3,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import type { EnrollResponse__Output } from '../proto/hostlink.js';
+import { parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
-import { parseHostPort, type HostdConfig } from './config.js';
+import type { EnrollResponse__Output } from '../proto/hostlink.js';
+import type { HostdConfig } from './config.js';
 import { createHostLinkClient } from './grpc-client.js';
 import { readIdentity, saveIdentity, type NodeIdentity } from './identity.js';
 import { caHashOfPem, fetchCaByHash, readCaFile, TrustError } from './trust.js';

@@ -3,8 +3,9 @@
 //   node.crt         the client certificate the manager's CA signed
 //   ca.crt           the manager's CA, the only root trusted for the host link
 //   node.json        node id, name and the manager address it enrolled with
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../lib/atomic-write.js';
 
 export interface NodeIdentity {
   nodeId: string;
@@ -48,20 +49,13 @@ export function readIdentity(dataDir: string): NodeIdentity | undefined {
   }
 }
 
-function writeAtomic(path: string, data: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
-
 /** Writes the identity; node.json last, so a crash half-way leaves an identity readIdentity rejects. */
 export function saveIdentity(dataDir: string, id: NodeIdentity): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const paths = identityPaths(dataDir);
-  writeAtomic(paths['node.key'], id.keyPem, 0o600);
-  writeAtomic(paths['node.crt'], id.certPem, 0o644);
-  writeAtomic(paths['ca.crt'], id.caPem, 0o644);
+  writeFileAtomicSync(paths['node.key'], id.keyPem, 0o600);
+  writeFileAtomicSync(paths['node.crt'], id.certPem, 0o644);
+  writeFileAtomicSync(paths['ca.crt'], id.caPem, 0o644);
   const meta = { nodeId: id.nodeId, nodeName: id.nodeName, managerAddress: id.managerAddress, enrolledAt: id.enrolledAt };
-  writeAtomic(paths['node.json'], JSON.stringify(meta, null, 2) + '\n', 0o644);
+  writeFileAtomicSync(paths['node.json'], JSON.stringify(meta, null, 2) + '\n', 0o644);
 }

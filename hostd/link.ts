@@ -141,6 +141,10 @@ export class ManagerLink implements Subsystem {
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
         this.metricsTimer = setInterval(() => void this.sendMetrics(), metricsSeconds * 1000);
         for (const event of this.spool.splice(0)) call.write({ taskEvent: event });
+        // The hello's agent status may be stale by now (agentd turning healthy while the hello was
+        // on its way is missed by agentStatusChanged, which waits for the welcome): say it again
+        // rather than leave the node degraded until the first heartbeat, 30 s on.
+        this.sendHeartbeat();
         void this.sendMetrics();
         return;
       }

@@ -4,14 +4,14 @@
 // `error` saying why, so the manager never waits for a run that will not come.
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { formatHostPort, parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
+import { HOSTD_KEY_ID } from '../proto/agent-keys-file.js';
 import type { Dispatch__Output, TaskEvent } from '../proto/hostlink.js';
 import type { Interpreter } from '../proto/rest/tasks.js';
 import { signRequest } from '../proto/signing.js';
-import { HOSTD_KEY_ID } from './agent-keys.js';
-import { parseHostPort } from './config.js';
 
 export interface RelayOptions {
   /** agentd's HTTP address, HOST:PORT (a wildcard host is reached on loopback). */
@@ -35,7 +35,7 @@ async function readText(res: IncomingMessage): Promise<string> {
 export function agentBaseUrl(listen: string): string {
   const { host, port } = parseHostPort(listen, 'agent.listen');
   const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${target.includes(':') ? `[${target}]` : target}:${port}`;
+  return `http://${formatHostPort({ host: target, port })}`;
 }
 
 /** An agentd exec event as a TaskEvent for the manager; undefined for events it does not need. */

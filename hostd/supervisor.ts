@@ -6,10 +6,12 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
+import { isProcessAlive } from '../lib/process.js';
 import type { Subsystem } from '../lib/run-group.js';
+import { ensureHostdKey } from '../proto/agent-keys-file.js';
+import { agentdArgs } from '../proto/agentd-flags.js';
 import type { AgentHeartbeatParams } from '../proto/jsonrpc.js';
-import { ensureAgentKeys } from './agent-keys.js';
-import { agentEnvironment, findRunningAgent, isProcessAlive, restartDelayMs, spawnAgent } from './agent-process.js';
+import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs, spawnAgent } from './agent-process.js';
 import { AgentSocket } from './agent-socket.js';
 
 export type AgentStatus = 'healthy' | 'unhealthy' | 'missing';
@@ -77,7 +79,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.secret = ensureAgentKeys(this.keysFile);
+    this.secret = ensureHostdKey(this.keysFile);
     await this.socket.start();
     this.socket.on('heartbeat', (p: AgentHeartbeatParams) => this.onHeartbeat(p));
     this.socket.on('connected', () => void this.probeHealth());
@@ -112,10 +114,12 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       this.opts.log.info({ agentPid: running }, 'adopted the running agentd');
       return;
     }
-    const args = [
-      '--listen', this.opts.listen, '--keys-file', this.keysFile, '--hostd-socket', this.socketPath,
-      '--pid-file', this.pidFile, '--max-concurrent', String(this.opts.maxConcurrent), '--log-level', this.opts.logLevel,
-    ];
+    const stale = removeStalePidFile(this.pidFile);
+    if (stale !== undefined) this.opts.log.warn({ stalePid: stale, pidFile: this.pidFile }, 'removed a pid file naming a process that is not an agentd');
+    const args = agentdArgs({
+      listen: this.opts.listen, keysFile: this.keysFile, hostdSocket: this.socketPath,
+      pidFile: this.pidFile, maxConcurrent: this.opts.maxConcurrent, logLevel: this.opts.logLevel,
+    });
     try {
       const pid = spawnAgent({
         command: this.opts.command, args, logFile: this.logFile, env: agentEnvironment(this.opts.env ?? process.env),

@@ -6,7 +6,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
-import type { HostPort } from './config.js';
+import { formatHostPort, type HostPort } from '../lib/host-port.js';
 
 export class TrustError extends Error {
   constructor(message: string) { super(message); this.name = 'TrustError'; }
@@ -49,7 +49,7 @@ export function fetchPeerChain(target: HostPort, timeoutMs = 10_000): Promise<Bu
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new TrustError(`reading the manager's certificate chain from ${target.host}:${target.port}: ${err.message}`));
+      reject(new TrustError(`reading the manager's certificate chain from ${formatHostPort(target)}: ${err.message}`));
     });
   });
 }
@@ -60,7 +60,7 @@ export async function fetchCaByHash(target: HostPort, hash: string): Promise<str
   const chain = await fetchPeerChain(target);
   const match = chain.find((der) => sha256Hex(der) === want);
   if (!match) {
-    throw new TrustError(`the manager at ${target.host}:${target.port} presented no CA certificate with SHA-256 ${want}; refusing to trust it (check --ca-hash)`);
+    throw new TrustError(`the manager at ${formatHostPort(target)} presented no CA certificate with SHA-256 ${want}; refusing to trust it (check --ca-hash)`);
   }
   const ca = new X509Certificate(match);
   if (!ca.ca) throw new TrustError(`the certificate with SHA-256 ${want} is not a CA certificate; refusing to trust it`);

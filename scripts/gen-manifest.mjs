@@ -3,7 +3,7 @@
 // the command modules, and loads only the one it runs. Run after `npm run build` (it reads dist/).
 // Usage: node scripts/gen-manifest.mjs
 import { Plugin } from '@oclif/core';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,11 +24,6 @@ if (count === 0) {
   process.exit(1);
 }
 // Written under a temporary name and renamed, so a concurrently starting opsctl never reads half a file.
-const tmp = `${target}.${process.pid}.tmp`;
-try {
-  writeFileSync(tmp, JSON.stringify(plugin.manifest, null, 2) + '\n');
-  renameSync(tmp, target);
-} finally {
-  rmSync(tmp, { force: true });
-}
+const { writeFileAtomicSync } = await import('../dist/lib/atomic-write.js');
+writeFileAtomicSync(target, JSON.stringify(plugin.manifest, null, 2) + '\n', 0o644);
 console.error(`wrote ${count} commands to ${target}`);

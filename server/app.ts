@@ -4,9 +4,10 @@
 import fastifySwagger from '@fastify/swagger';
 import { RequestContext } from '@mikro-orm/core';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { createFileOnceSync } from '../lib/atomic-write.js';
 import type { Logger } from '../lib/log.js';
 import { opsVersion } from '../lib/version.js';
 import { API_PREFIX } from '../proto/rest/common.js';
@@ -34,10 +35,8 @@ export interface BuildAppOptions {
 export function jwtSecret(config: ManagerConfig): string {
   if (config.auth.jwtSecret) return config.auth.jwtSecret;
   const file = join(config.dataDir, JWT_SECRET_FILE);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return secret;
+  if (!existsSync(file)) createFileOnceSync(file, `${randomBytes(48).toString('base64url')}\n`, 0o600);
+  return readFileSync(file, 'utf8').trim();
 }
 
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../lib/config.js';
+import { parseHostPort } from '../lib/host-port.js';
 
 export const MANAGER_DEFAULTS = {
   dataDir: './data/manager',
@@ -82,7 +83,12 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.dataDir !== '', 'dataDir must not be empty');
   check(isPort(c.http.port), `http.port must be a port number (0-65535), got ${c.http.port}`);
   check(isPort(c.grpc.port), `grpc.port must be a port number (0-65535), got ${c.grpc.port}`);
-  check(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(c.grpc.advertise), `grpc.advertise must be host:port, got "${c.grpc.advertise}"`);
+  try {
+    // Port 0 is allowed: with grpc.port 0 the bound port replaces it once the gateway listens.
+    parseHostPort(c.grpc.advertise, 'grpc.advertise', { anyPort: true });
+  } catch (err) {
+    throw new ConfigError(`config ${(err as Error).message}`);
+  }
   check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
   for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {

@@ -2,8 +2,9 @@
 // config (secrets.key) or generated once in <dataDir>/secrets.key (mode 0600). Sealed values are
 // `v1.<iv>.<tag>.<ciphertext>` in base64url, so the format can change without guessing.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileOnceSync } from '../lib/atomic-write.js';
 
 export const SECRETS_KEY_FILE = 'secrets.key';
 
@@ -14,7 +15,7 @@ export class SecretBox {
   static load(configKey: string, dataDir: string): SecretBox {
     if (configKey) return new SecretBox(Buffer.from(configKey, 'base64'));
     const file = join(dataDir, SECRETS_KEY_FILE);
-    if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    if (!existsSync(file)) createFileOnceSync(file, `${randomBytes(32).toString('base64')}\n`, 0o600);
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} must hold base64 of 32 bytes`);
     return new SecretBox(key);

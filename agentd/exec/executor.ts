@@ -14,6 +14,7 @@ import type { Interpreter } from '../../proto/rest/tasks.js';
 import type { Logger } from '../../lib/log.js';
 import { OutputChunker } from './output-chunker.js';
 import { groupExists, signalGroup } from './process-group.js';
+import type { LostRun, RunLedger } from './run-ledger.js';
 import { baseScriptEnv, INTERPRETER_COMMANDS, resolveCommand } from './script-env.js';
 
 export type ExitEvent = Extract<AgentExecEvent, { type: 'exit' }>;
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   interpreters?: Partial<Record<Interpreter, string>>;
   /** Parent of the per-run temp directories; defaults to the OS temp dir. */
   workRoot?: string;
+  /** Records running runs on disk, so the next agentd can end them if this one is killed. */
+  ledger?: RunLedger;
 }
 
 type StopReason = 'timeout' | 'cancelled';
@@ -74,6 +77,13 @@ export class ScriptExecutor {
   get running(): number { return this.runningCount; }
   get queued(): number { return this.queue.length; }
   get maxConcurrent(): number { return this.opts.maxConcurrent; }
+  /** Runs a previous agentd left running and this one ended (see endPreviousLives). */
+  get lostRuns(): readonly LostRun[] { return this.opts.ledger?.lost ?? []; }
+
+  /** Ends the runs of a previous agentd that was killed without stopping them (once; no-op without a ledger). */
+  endPreviousLives(): void {
+    this.opts.ledger?.endPreviousLives(this.killGraceMs);
+  }
 
   /** Starts or queues a run; events go to `sink`, ending with exactly one `exit`. Resolves when it is over. */
   submit(req: AgentExecRequest, sink: EventSink): Promise<void> {
@@ -172,6 +182,7 @@ export class ScriptExecutor {
     if (child.pid === undefined) return; // spawn failed; 'error' follows
     run.pid = child.pid;
     run.startedAt = performance.now();
+    this.opts.ledger?.record(runId, child.pid, run.workDir);
     this.emit(run, { type: 'started', runId, pid: child.pid, atMs: Date.now() });
     this.opts.log.info({ runId, scriptPid: child.pid, interpreter }, 'run started');
 
@@ -234,6 +245,7 @@ export class ScriptExecutor {
     this.emit(run, event);
     this.opts.log.info({ runId: run.req.runId, status: event.status, exitCode: event.exitCode, durationMs: event.durationMs }, 'run finished');
     if (run.workDir) rmSync(run.workDir, { recursive: true, force: true });
+    if (run.pid !== undefined) this.opts.ledger?.forget(run.req.runId);
     // The group may already be gone (normal exit): then nothing is left to SIGKILL.
     if (run.pid !== undefined && this.pendingKills.has(run.pid) && !groupExists(run.pid)) {
       clearTimeout(this.pendingKills.get(run.pid));

@@ -6,10 +6,12 @@ import { NonceCache } from '../../proto/signing.js';
 import type { Logger } from '../../lib/log.js';
 import { opsVersion } from '../../lib/version.js';
 import type { ScriptExecutor } from '../exec/executor.js';
+import type { LostRun } from '../exec/run-ledger.js';
 import type { AllowList } from '../ip-allow.js';
 import { authenticateAndParse, checkClientAddress, type AuthOptions } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { registerExecRoute } from './exec-route.js';
+import { PersistentNonceCache } from './nonce-store.js';
 import { RunIdParamsSchema } from './schemas.js';
 import { StreamTracker } from './stream-tracker.js';
 
@@ -22,6 +24,7 @@ export interface AgentAppOptions {
   log: Logger;
   /** PEM certificate and key: serve HTTPS instead of HTTP. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Pass a PersistentNonceCache so a request stays spent across restarts (agentd/state.ts). */
   nonces?: NonceCache;
   /** When agentd started, for uptimeSeconds. */
   startedAtMs?: number;
@@ -29,7 +32,12 @@ export interface AgentAppOptions {
   streams?: StreamTracker;
 }
 
-export function agentHealth(executor: ScriptExecutor, startedAtMs: number): AgentHealth {
+/**
+ * `lostRuns`: runs a previous agentd left running when it was killed, ended by this one. The
+ * JSON-RPC link has no run-event message to report them to hostd, so they are logged (warn, with
+ * their run ids) and listed here.
+ */
+export function agentHealth(executor: ScriptExecutor, startedAtMs: number): AgentHealth & { lostRuns: readonly LostRun[] } {
   return {
     status: 'ok',
     version: opsVersion(),
@@ -38,6 +46,7 @@ export function agentHealth(executor: ScriptExecutor, startedAtMs: number): Agen
     running: executor.running,
     queued: executor.queued,
     maxConcurrent: executor.maxConcurrent,
+    lostRuns: executor.lostRuns,
   };
 }
 
@@ -58,6 +67,12 @@ export function buildAgentApp(opts: AgentAppOptions): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   installErrorHandler(app, opts.log);
+  // Before the first request: a nonce file agentd cannot use stops it at start, not at every request;
+  // and scripts a killed predecessor left running are ended before new ones start.
+  app.addHook('onReady', async () => {
+    if (auth.nonces instanceof PersistentNonceCache) auth.nonces.open();
+    opts.executor.endPreviousLives();
+  });
   app.addHook('onRequest', async (request) => checkClientAddress(request, auth.allow));
   app.addHook('preValidation', async (request) => authenticateAndParse(request, auth));
   // The hooks above run for unknown routes too: an unsigned probe learns nothing but 401.

@@ -1,9 +1,10 @@
 // opsctl's own settings: ~/.config/opsctl/config.yaml (or $XDG_CONFIG_HOME/opsctl/config.yaml)
 // holding `server`, `token` and `user`. It holds a bearer token, so the directory is 0700 and the
 // file 0600, written to a temporary name and renamed so a crash never leaves half a file.
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { CliError, UsageError } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8440';
@@ -80,10 +81,7 @@ export async function writeCliConfig(config: CliConfig, env: NodeJS.ProcessEnv =
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
+    await writeFileAtomic(file, text, 0o600);
   } catch (err) {
     throw new CliError(`writing ${file}: ${(err as Error).message}`);
   }

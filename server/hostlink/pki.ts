@@ -4,10 +4,12 @@
 //                                    it nears expiry or the CA changed
 // Node certificates are signed from CSRs; the private keys of hosts never reach the manager.
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../lib/atomic-write.js';
+import { hostOnly } from '../../lib/host-port.js';
 import {
   createCaCertificate, generateRsaKeyPair, issueNodeCertificate, issueServerCertificate, parseCsr,
   type IssuedLeaf, type Issuer,
@@ -22,23 +24,6 @@ export interface PkiOptions {
   pkiDir: string;
   /** Extra name or address of the gRPC port; `host:port` and `[v6]:port` forms are accepted. */
   advertiseHost: string;
-}
-
-/** `manager.example.com:8441` → `manager.example.com`, `[::1]:8441` → `::1`, `10.0.0.1` → `10.0.0.1`. */
-export function hostOnly(address: string): string {
-  const a = address.trim();
-  if (!a) return '';
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(a);
-  if (bracketed) return bracketed[1];
-  if (isIP(a) === 6) return a;
-  return a.replace(/:\d+$/, '');
-}
-
-function writeFileAtomic(path: string, data: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }
 
 export class ManagerPki {
@@ -82,8 +67,8 @@ export class ManagerPki {
       const keys = generateRsaKeyPair();
       caKeyPem = keys.privateKeyPem;
       caCertPem = createCaCertificate(keys, `opsctl host-link CA (${hostname()})`, CA_DAYS);
-      writeFileAtomic(caKeyPath, caKeyPem, 0o600);
-      writeFileAtomic(caCertPath, caCertPem, 0o600);
+      writeFileAtomicSync(caKeyPath, caKeyPem, 0o600);
+      writeFileAtomicSync(caCertPath, caCertPem, 0o600);
     }
 
     const issuer: Issuer = { caCertPem, caKeyPem };
@@ -94,13 +79,13 @@ export class ManagerPki {
     let serverCertPem = existsSync(serverCertPath) ? readFileSync(serverCertPath, 'utf8') : '';
     if (!serverKeyPem) {
       serverKeyPem = generateRsaKeyPair().privateKeyPem;
-      writeFileAtomic(serverKeyPath, serverKeyPem, 0o600);
+      writeFileAtomicSync(serverKeyPath, serverKeyPem, 0o600);
       serverCertPem = '';
     }
     if (!serverCertPem || !serverCertStillGood(serverCertPem, caCertPem, hosts)) {
       const publicKeyPem = createPublicKey(serverKeyPem).export({ type: 'spki', format: 'pem' }).toString();
       serverCertPem = issueServerCertificate(issuer, publicKeyPem, hosts, SERVER_CERT_DAYS).certificatePem;
-      writeFileAtomic(serverCertPath, serverCertPem, 0o600);
+      writeFileAtomicSync(serverCertPath, serverCertPem, 0o600);
     }
     return new ManagerPki(caCertPem, caKeyPem, serverKeyPem, serverCertPem);
   }

@@ -1,8 +1,8 @@
 // agentd's start-up pieces: config file in step with the defaults, listen parsing, allowlist,
-// keys file checks and reload, pid file.
+// keys reload. The keys file and pid file formats (proto/) are tested in test/unit/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { flatten, type ConfigTree } from '../../lib/config.js';
@@ -10,8 +10,8 @@ import { packageRoot } from '../../lib/version.js';
 import { AGENTD_DEFAULTS, loadAgentdConfig, parseListen } from '../../agentd/config.js';
 import { AGENTD_SPEC } from '../../agentd/cli-spec.js';
 import { AllowList } from '../../agentd/ip-allow.js';
-import { KeyStore, KeysFileError, readKeysFile } from '../../agentd/keys.js';
-import { PidFile } from '../../agentd/pid-file.js';
+import { KeyStore } from '../../agentd/keys.js';
+import { ensureHostdKey } from '../../proto/agent-keys-file.js';
 import { tempDir, writeKeysFile } from './helpers/fixtures.js';
 
 const dir = tempDir();
@@ -45,10 +45,11 @@ test('config: flags > env > YAML > defaults, and bad values fail with the key na
   assert.throws(() => loadAgentdConfig(join(dir, 'missing.yaml'), {}, {}), /reading config file/);
 });
 
-test('parseListen accepts host:port, [v6]:port and :port; refuses the rest', () => {
+test('parseListen accepts host:port, [v6]:port, :port and port 0; refuses the rest', () => {
   assert.equal(parseListen('127.0.0.1:8442'), { host: '127.0.0.1', port: 8442 });
   assert.equal(parseListen('[::1]:9000'), { host: '::1', port: 9000 });
   assert.equal(parseListen(':8442'), { host: '0.0.0.0', port: 8442 });
+  assert.equal(parseListen('127.0.0.1:0'), { host: '127.0.0.1', port: 0 }, 'any free port');
   for (const bad of ['8442', 'host', '127.0.0.1:99999', '::1:8442', '127.0.0.1:']) assert.throws(() => parseListen(bad), /HOST:PORT/, bad);
 });
 
@@ -68,32 +69,6 @@ test('allowlist: CIDRs, single hosts, IPv4-mapped IPv6; bad entries refused', ()
   for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::1/129', '10.0.0.0/x']) assert.throws(() => new AllowList([bad]), /http\.allow/, bad);
 });
 
-test('keys file: mode 0644 and 0640 refused, malformed content refused with the reason', () => {
-  const path = writeKeysFile(dir, 0o600);
-  assert.is(readKeysFile(path).keys.size, 1);
-  for (const mode of [0o644, 0o640, 0o604]) {
-    chmodSync(path, mode);
-    assert.throws(() => readKeysFile(path), (e: Error) => e instanceof KeysFileError && /must not be readable by group or others/.test(e.message));
-  }
-  chmodSync(path, 0o400);
-  assert.is(readKeysFile(path).keys.size, 1, '0400 is stricter and fine');
-  const cases: [string, RegExp][] = [
-    ['[]', /must hold \{"keys"/],
-    ['{"keys": []}', /must hold \{"keys"/],
-    ['{"keys": {}}', /holds no keys/],
-    ['{"keys": {"hostd": "short"}}', /at least 32 characters/],
-    ['{"keys": {"hostd": 12}}', /at least 32 characters/],
-    ['nope', /parsing keys file/],
-  ];
-  for (const [text, message] of cases) {
-    const p = join(dir, 'k.json');
-    writeFileSync(p, text, { mode: 0o600 });
-    assert.throws(() => readKeysFile(p), message, text);
-  }
-  assert.throws(() => readKeysFile(join(dir, 'absent.json')), /reading keys file/);
-  assert.throws(() => readKeysFile(dir), /not a regular file/);
-});
-
 test('keys file: a rewritten file is picked up; a broken rewrite keeps the old keys', () => {
   const path = join(dir, 'reload.json');
   writeFileSync(path, JSON.stringify({ keys: { hostd: 'a'.repeat(64) } }), { mode: 0o600 });
@@ -110,24 +85,14 @@ test('keys file: a rewritten file is picked up; a broken rewrite keeps the old k
   assert.is(store.lookup('nobody'), undefined);
 });
 
-test('pid file: written, refused when another live process owns it, removed only if still ours', async () => {
-  const path = join(dir, 'x.pid');
-  const mine = new PidFile(path);
-  await mine.start();
-  assert.is(readFileSync(path, 'utf8'), `${process.pid}\n`);
-  // Our parent is alive and not us: a second agentd with another pid must refuse.
-  const rival = new PidFile(path, process.ppid + 1_000_000);
-  await rival.start().then(() => assert.unreachable('started'), (e: Error) => assert.match(e.message, /still running/));
-  await mine.stop();
-  assert.not.ok(existsSync(path));
-  writeFileSync(path, '999999999\n'); // a pid that cannot be alive
-  await mine.start();
-  writeFileSync(path, '12345\n'); // a successor took over
-  await mine.stop();
-  assert.ok(existsSync(path), 'someone else\'s pid file is left alone');
-  writeFileSync(path, 'not a pid');
-  await mine.start();
-  await mine.stop();
+test('keys file: hostd adding its key (a new file renamed over the old) is picked up', () => {
+  const path = join(dir, 'by-hostd.json');
+  writeFileSync(path, JSON.stringify({ keys: { opsctl: 'c'.repeat(40) } }), { mode: 0o600 });
+  const store = new KeyStore(path);
+  assert.is(store.lookup('hostd'), undefined);
+  const secret = ensureHostdKey(path);
+  assert.is(store.lookup('hostd'), secret);
+  assert.is(store.lookup('opsctl'), 'c'.repeat(40));
 });
 
 test.run();

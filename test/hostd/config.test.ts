@@ -1,7 +1,9 @@
-// hostd's configuration, its documented YAML, the backoff and the agent keys file.
+// hostd's configuration, its documented YAML, the backoff, and how it finds the agentd to adopt.
+// The agent keys file and pid file formats (proto/) are tested in test/unit/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -11,8 +13,7 @@ import { agentCommand, HOSTD_DEFAULTS, loadHostdConfig } from '../../hostd/confi
 import { HOSTD_SPEC } from '../../hostd/cli-spec.js';
 import { parseDaemonArgs } from '../../lib/daemon-cli.js';
 import { Backoff } from '../../hostd/backoff.js';
-import { ensureAgentKeys } from '../../hostd/agent-keys.js';
-import { agentEnvironment, restartDelayMs } from '../../hostd/agent-process.js';
+import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs } from '../../hostd/agent-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-hostd-cfg-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,22 +82,41 @@ test('crash restart schedule: 0, 10 s, 10 s, 30 s, 30 s, then 60 s', () => {
   assert.equal([1, 2, 3, 4, 5, 6, 7, 50].map(restartDelayMs), [0, 10_000, 10_000, 30_000, 30_000, 60_000, 60_000, 60_000]);
 });
 
-test('agent keys file: created once with mode 0600, reused, other keys kept, bad files reported', () => {
-  const file = join(dir, 'agent-keys.json');
-  const secret = ensureAgentKeys(file);
-  assert.match(secret, /^[0-9a-f]{64}$/);
-  assert.is(statSync(file).mode & 0o777, 0o600);
-  assert.is(ensureAgentKeys(file), secret);
-  writeFileSync(file, JSON.stringify({ keys: { opsctl: 'o'.repeat(40) } }));
-  chmodSync(file, 0o644);
-  const added = ensureAgentKeys(file);
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { keys: Record<string, string> };
-  assert.equal(saved.keys, { opsctl: 'o'.repeat(40), hostd: added });
-  assert.is(statSync(file).mode & 0o777, 0o600);
-  writeFileSync(file, '{broken');
-  assert.throws(() => ensureAgentKeys(file), /reading the agent keys file/);
-  writeFileSync(file, '{"keys": []}');
-  assert.throws(() => ensureAgentKeys(file), /must hold/);
+test('the pid file: a live agentd is adopted; a file naming hostd or another program is removed', async () => {
+  const pidFile = join(dir, 'agentd.pid');
+  const started: ChildProcess[] = [];
+  const run = (args: string[]) => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', ...args], { stdio: 'ignore' });
+    started.push(child);
+    return child.pid!;
+  };
+  try {
+    const agent = run(['--', 'agentd', '--pid-file', pidFile]);
+    const other = run(['--', 'something-else']);
+    // /proc/<pid>/cmdline holds the new argv once exec is done.
+    const execed = () => readFileSync(`/proc/${agent}/cmdline`, 'utf8').includes('agentd') && readFileSync(`/proc/${other}/cmdline`, 'utf8').includes('something-else');
+    for (const deadline = Date.now() + 5000; !execed() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+
+    writeFileSync(pidFile, `${agent}\n`);
+    assert.is(findRunningAgent(pidFile), agent);
+    assert.is(removeStalePidFile(pidFile), undefined, 'an agentd\'s pid file is kept');
+    assert.ok(existsSync(pidFile));
+
+    writeFileSync(pidFile, `${other}\n`);
+    assert.is(findRunningAgent(pidFile), undefined);
+    assert.is(removeStalePidFile(pidFile), other, 'agentd would refuse to start over it');
+    assert.not.ok(existsSync(pidFile));
+
+    writeFileSync(pidFile, `${process.pid}\n`);
+    assert.is(findRunningAgent(pidFile), undefined, 'hostd is not its own agent');
+    assert.is(removeStalePidFile(pidFile), process.pid);
+
+    writeFileSync(pidFile, '999999999\n');
+    assert.is(removeStalePidFile(pidFile), undefined, 'a dead pid is left for agentd to replace');
+    assert.ok(existsSync(pidFile));
+  } finally {
+    for (const child of started) child.kill('SIGKILL');
+  }
 });
 
 test('agentd does not inherit the enrollment token', () => {

@@ -1,6 +1,6 @@
 // Running the real hostd (bin/hostd.js, built) in tests, and cleaning up after it and its agentd.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/version.js';
 
@@ -39,11 +39,8 @@ export async function runHostd(args: string[], env: NodeJS.ProcessEnv = {}, time
 import { isAlive } from '../helpers/process.js';
 export { isAlive };
 
-export function readPid(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
+/** agentd's pid file, read the way hostd reads it. */
+export { readPidFile as readPid } from '../../proto/pid-file.js';
 
 /** Live processes whose command line contains `needle` (e.g. a test's data directory). */
 export function processesMatching(needle: string): number[] {

@@ -1,7 +1,7 @@
 // Accounts: users, their passwords and login sessions. Every change is checked against what the
 // caller holds (no one hands on more than they have) and ends the sessions it should.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../../lib/atomic-write.js';
 import { join } from 'node:path';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
@@ -173,7 +173,7 @@ export class UsersService {
     em.create(User, { id: randomUUID(), username: 'admin', passwordHash: await hashPassword(password), role: 'admin', scopeGroups: [], createdAt: now, updatedAt: now });
     await em.flush();
     const file = join(dataDir, INITIAL_ADMIN_FILE);
-    writeFileSync(file, `username: admin\npassword: ${password}\n`, { mode: 0o600 });
+    writeFileAtomicSync(file, `username: admin\npassword: ${password}\n`, 0o600);
     this.log.info({ file }, 'created the first user "admin"; its password is in the file');
     return { username: 'admin', password };
   }
