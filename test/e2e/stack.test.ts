@@ -83,6 +83,16 @@ test('tasks run streams prefixed output and exits 0 when every node succeeded', 
   assert.match(r.stderr, /1 succeeded/);
 });
 
+test('stderr stays stderr, also for a task that ends before opsctl follows it (replayed from the database)', async () => {
+  for (let i = 0; i < 5; i++) {
+    const r = await opsctl('tasks', 'run', '--all', '--', 'echo out; echo err >&2');
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'e2e-node: out\n');
+    assert.match(r.stderr, /^e2e-node: err$/m);
+    assert.not.match(r.stdout, /err/);
+  }
+});
+
 test('tasks run exits 1 when a node fails, and tasks show has its exit code and output', async () => {
   const r = await opsctl('tasks', 'run', 'e2e-node', '--json', '--', 'echo before; exit 3');
   assert.is(r.code, 1, r.stderr);

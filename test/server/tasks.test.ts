@@ -131,11 +131,11 @@ for (const kind of DB_KINDS) {
     assert.is(r2.exitCode, 3);
     assert.is(r2.output, 'oops\n');
 
-    // A finished task's stream replays from the database and ends at once.
+    // A finished task's stream replays from the database, stderr still labelled stderr, and ends at once.
     const again = await openStream(h, url, task.id);
     await again.ended;
     assert.equal(shape(again.events), [
-      'run flow-1 succeeded', 'started flow-1', 'output flow-1 stdout "hi\\nwarn\\n"', 'exit flow-1 succeeded 0',
+      'run flow-1 succeeded', 'started flow-1', 'output flow-1 stdout "hi\\n"', 'output flow-1 stderr "warn\\n"', 'exit flow-1 succeeded 0',
       'run flow-2 failed', 'started flow-2', 'output flow-2 stdout "oops\\n"', 'exit flow-2 failed 3',
       'done failed 1/1/0',
     ]);

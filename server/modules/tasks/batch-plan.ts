@@ -7,7 +7,7 @@ import { exitEvent, finalTaskStatus, type ActiveTask, type RunState, type WorkIt
 import type { TaskRun } from './task-run.entity.js';
 import { isTerminal } from './views.js';
 
-export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputTruncated'>>;
+export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated'>>;
 type Warn = (message: string, fields: Record<string, unknown>) => void;
 
 const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
@@ -104,7 +104,7 @@ export function planBatch(task: ActiveTask, items: WorkItem[], warn: Warn): Batc
     const current = work.get(id) ?? task.runs.get(id)!;
     if (!current.outputDirty) continue;
     if (!(flush || (changes.has(id) && isTerminal(current.status)))) continue;
-    change(current, { output: current.tail.text(), outputTruncated: current.tail.truncated });
+    change(current, { output: current.tail.text(), outputStreams: current.tail.spans(), outputTruncated: current.tail.truncated });
     outputWritten.add(id);
   }
 

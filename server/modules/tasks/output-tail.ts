@@ -1,5 +1,6 @@
 // The visible output of one run: stdout and stderr chunks in arrival order, capped at a byte
-// limit by dropping from the front so the tail (where errors usually are) stays.
+// limit by dropping from the front so the tail (where errors usually are) stays. Stored as the
+// text plus its stream spans, so a replay from the database still tells stderr from stdout.
 
 export interface OutputChunk { readonly stream: 'stdout' | 'stderr'; readonly data: string; readonly bytes: number }
 
@@ -8,11 +9,27 @@ export class OutputTail {
   private size: number;
   truncated: boolean;
 
-  constructor(readonly limitBytes: number, initial = '', truncated = false) {
+  /** `spans` (see spans()) label the initial text; without them it is all stdout (older rows). */
+  constructor(readonly limitBytes: number, initial = '', truncated = false, spans: readonly number[] = []) {
     this.chunks = [];
     this.size = 0;
     this.truncated = truncated;
-    if (initial) this.append('stdout', initial);
+    for (const chunk of splitBySpans(initial, spans)) this.append(chunk.stream, chunk.data);
+  }
+
+  /**
+   * The stream of every stretch of text(), in order: a positive n is n characters of stdout, a
+   * negative one of stderr ([5, -12, 3]). Neighbouring chunks of one stream are merged.
+   */
+  spans(): number[] {
+    const out: number[] = [];
+    for (const c of this.chunks) {
+      const n = c.stream === 'stderr' ? -c.data.length : c.data.length;
+      const last = out.length - 1;
+      if (last >= 0 && Math.sign(out[last]) === Math.sign(n)) out[last] += n;
+      else if (n !== 0) out.push(n);
+    }
+    return out;
   }
 
   get bytes(): number { return this.size; }
@@ -62,4 +79,18 @@ export class OutputTail {
       excess = 0;
     }
   }
+}
+
+/** The text cut into stream-labelled chunks by its spans; text the spans do not cover is stdout. */
+export function splitBySpans(text: string, spans: readonly number[]): { stream: 'stdout' | 'stderr'; data: string }[] {
+  const chunks: { stream: 'stdout' | 'stderr'; data: string }[] = [];
+  let at = 0;
+  for (const span of spans) {
+    if (at >= text.length) break;
+    const length = Math.abs(span);
+    chunks.push({ stream: span < 0 ? 'stderr' : 'stdout', data: text.slice(at, at + length) });
+    at += length;
+  }
+  if (at < text.length) chunks.push({ stream: 'stdout', data: text.slice(at) });
+  return chunks.filter((c) => c.data !== '');
 }

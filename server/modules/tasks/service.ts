@@ -17,7 +17,7 @@ import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { NodesService } from '../nodes/service.js';
 import { ActiveTask, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
 import { commitBatch, planBatch } from './batch-plan.js';
-import { OutputTail } from './output-tail.js';
+import { OutputTail, splitBySpans } from './output-tail.js';
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
 import { isTerminal, runEntityView, toTaskDetail, toTaskSummary, type RunView } from './views.js';
@@ -77,7 +77,7 @@ export class TasksService {
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
     });
     const runs = targets.map((node) => em.create(TaskRun, {
-      id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputTruncated: false,
+      id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
     }));
     // One flush = one transaction: the task and all its runs (and the audit row), before anything is sent.
     await em.flush();
@@ -170,7 +170,7 @@ export class TasksService {
     const runs = await em.find(TaskRun, { task: id }, { orderBy: { nodeName: 'asc' } });
     for (const run of runs) {
       const view = runEntityView(run);
-      for (const e of runReplay(view, view.output ? [{ stream: 'stdout', data: view.output }] : [])) onEvent(e);
+      for (const e of runReplay(view, splitBySpans(run.output, run.outputStreams ?? []))) onEvent(e);
     }
     onEvent({ type: 'done', taskId: id, status: task.status, counts: toTaskSummary(task, runs.map((r) => r.status)).counts });
     return () => {};
@@ -263,7 +263,7 @@ export class TasksService {
       live.addRun({
         id: r.id, nodeId: r.node?.id ?? null, node: r.nodeName, status: r.status, exitCode: r.exitCode, error: r.error,
         dispatchedAt: r.dispatchedAt, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs, pid: 0,
-        tail: new OutputTail(this.opts.outputLimitBytes, r.output, r.outputTruncated), outputDirty: false,
+        tail: new OutputTail(this.opts.outputLimitBytes, r.output, r.outputTruncated, r.outputStreams ?? []), outputDirty: false,
       });
       if (r.status !== 'pending') live.sent.add(r.id);
       this.runIndex.set(r.id, live);

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { PortableJson } from '../../db/portable-json.js';
 import type { RunStatus } from '../../../proto/rest/tasks.js';
 import { Node } from '../nodes/node.entity.js';
 import { Task } from './task.entity.js';
@@ -20,6 +21,8 @@ export class TaskRun {
   durationMs: number | null = null;
   /** The tail of stdout and stderr, capped at tasks.outputLimitBytes. */
   output!: string;
+  /** Which stretches of `output` are stderr (OutputTail.spans()). */
+  outputStreams: number[] = [];
   outputTruncated = false;
 }
 
@@ -41,6 +44,7 @@ export const TaskRunSchema = new EntitySchema<TaskRun>({
     finishedAt: { type: 'datetime', length: 3, nullable: true },
     durationMs: { type: 'integer', nullable: true },
     output: { type: 'text', columnType: 'mediumtext' },
+    outputStreams: { type: PortableJson },
     outputTruncated: { type: 'boolean' },
   },
 });
