@@ -6,6 +6,8 @@ import { parseHostPort, type HostPort } from '../lib/host-port.js';
 export const AGENTD_DEFAULTS = {
   log: { level: 'info' },
   pidFile: '',
+  /** Where the accepted-request nonces and the running runs are kept; '' = the keys file's folder. */
+  stateDir: '',
   heartbeatSeconds: 30,
   http: {
     listen: '127.0.0.1:8442',

@@ -68,10 +68,10 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     defaultTimeoutMs: cfg.tasks.defaultTimeoutSeconds * 1000,
     outputChunkBytes: cfg.tasks.outputChunkBytes,
     log,
-    ledger: openRunLedger(cfg.auth.keysFile, log),
+    ledger: openRunLedger(cfg, log),
   });
   const streams = new StreamTracker();
-  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg.auth.keysFile) });
+  const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg) });
   const api = new ApiServer(app, parseListen(cfg.http.listen), () => executor.shutdown(SHUTDOWN_GRACE_MS), streams);
   const group = new RunGroup(log);
   if (cfg.pidFile) group.add(new PidFile(cfg.pidFile));

@@ -1,23 +1,33 @@
 // Where agentd keeps what must outlive the process: the nonces of requests it accepted (replay
 // protection across restarts) and the runs it has running (so a successor can end them if agentd
-// is killed). agentd has no data-dir option of its own, so this is the folder of its keys file:
-// the one path it is always given, private to it, and under hostd that is hostd's data dir, beside
-// agentd.pid and agentd.log. (Not /run: a reboot empties it, and a reboot can be quicker than the
-// 300 s a captured request stays valid.)
+// is killed). That is `stateDir`, or by default the folder of its keys file: the one path it is
+// always given, private to it, and under hostd that is hostd's data dir, beside agentd.pid and
+// agentd.log. (Not /run: a reboot empties it, and a reboot can be quicker than the 300 s a
+// captured request stays valid.)
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import { RunLedger } from './exec/run-ledger.js';
 import { PersistentNonceCache } from './http/nonce-store.js';
 
-export function agentdStateDir(keysFile: string): string {
-  return dirname(resolve(keysFile));
+export interface StateLocation { stateDir: string; auth: { keysFile: string } }
+
+export function agentdStateDir(cfg: StateLocation): string {
+  return resolve(cfg.stateDir || dirname(resolve(cfg.auth.keysFile)));
+}
+
+/** The state folder, created private (0700) when stateDir names one that does not exist yet. */
+function ensureStateDir(cfg: StateLocation): string {
+  const dir = agentdStateDir(cfg);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /** Opened (and checked) when the HTTP API starts, so a folder agentd cannot write stops it there. */
-export function openNonceStore(keysFile: string): PersistentNonceCache {
-  return new PersistentNonceCache(join(agentdStateDir(keysFile), 'agentd-nonces.jsonl'));
+export function openNonceStore(cfg: StateLocation): PersistentNonceCache {
+  return new PersistentNonceCache(join(ensureStateDir(cfg), 'agentd-nonces.jsonl'));
 }
 
-export function openRunLedger(keysFile: string, log: Logger): RunLedger {
-  return new RunLedger(join(agentdStateDir(keysFile), 'agentd-runs'), log);
+export function openRunLedger(cfg: StateLocation, log: Logger): RunLedger {
+  return new RunLedger(join(ensureStateDir(cfg), 'agentd-runs'), log);
 }

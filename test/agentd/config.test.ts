@@ -95,4 +95,21 @@ test('keys file: hostd adding its key (a new file renamed over the old) is picke
   assert.is(store.lookup('opsctl'), 'c'.repeat(40));
 });
 
+test('state folder: stateDir when set (created 0700), else the keys file\'s folder', async () => {
+  const { agentdStateDir, openNonceStore } = await import('../../agentd/state.js');
+  assert.is(agentdStateDir({ stateDir: '', auth: { keysFile: '/etc/opsctl/agent-keys.json' } }), '/etc/opsctl');
+  assert.is(agentdStateDir({ stateDir: '/var/lib/agentd', auth: { keysFile: '/etc/opsctl/agent-keys.json' } }), '/var/lib/agentd');
+  const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const root = mkdtempSync(join(tmpdir(), 'ops-agentd-state-'));
+  try {
+    const dir = join(root, 'state', 'nested');
+    openNonceStore({ stateDir: dir, auth: { keysFile: join(root, 'keys.json') } });
+    assert.is(statSync(dir).mode & 0o777, 0o700);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test.run();
