@@ -6,10 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentExecEvent, AgentExecRequest } from '../../proto/agent-api.js';
 import { ErrorCode, OpsError } from '../../proto/errors.js';
+import { INTERPRETERS } from '../../proto/interpreters.js';
 import type { Interpreter } from '../../proto/rest/tasks.js';
 import type { Logger } from '../../lib/log.js';
 import { OutputChunker } from './output-chunker.js';
@@ -155,9 +156,15 @@ export class ScriptExecutor {
     const interpreter = run.req.interpreter ?? 'sh';
     const command = resolveCommand(this.opts.interpreters?.[interpreter] ?? INTERPRETER_COMMANDS[interpreter]);
     let child: ChildProcess;
+    if (!isAbsolute(command)) {
+      // Not on agentd's PATH: say so plainly rather than "spawn pwsh ENOENT".
+      run.spawnError = new Error(`${interpreter} not installed on this host (no ${command} on PATH)`);
+      queueMicrotask(() => this.finish(run));
+      return;
+    }
     try {
       run.workDir = mkdtempSync(join(this.opts.workRoot ?? tmpdir(), 'agentd-run-'));
-      const scriptPath = join(run.workDir, interpreter === 'python3' ? 'script.py' : 'script.sh');
+      const scriptPath = join(run.workDir, `script${INTERPRETERS[interpreter].extension}`);
       writeFileSync(scriptPath, run.req.script, { mode: 0o700 });
       child = spawn(command, [scriptPath], {
         cwd: run.workDir,

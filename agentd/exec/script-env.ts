@@ -6,11 +6,14 @@
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { INTERPRETERS } from '../../proto/interpreters.js';
 import type { Interpreter } from '../../proto/rest/tasks.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export const INTERPRETER_COMMANDS: Record<Interpreter, string> = { sh: 'sh', bash: 'bash', python3: 'python3' };
+export const INTERPRETER_COMMANDS = Object.fromEntries(
+  Object.entries(INTERPRETERS).map(([name, spec]) => [name, spec.command]),
+) as Record<Interpreter, string>;
 
 function currentUser(): { name: string; home: string } {
   try {

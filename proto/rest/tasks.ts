@@ -1,10 +1,11 @@
 // REST bodies of /tasks (TypeBox): the manager validates, serialises and documents (OpenAPI) with
 // them; opsctl and the web import only the types, which cost nothing at run time.
 import { Type, type Static } from '@sinclair/typebox';
+import { INTERPRETER_NAMES, type InterpreterName } from '../interpreters.js';
 import { SelectorSchema } from './common.js';
 
-export const Interpreter = Type.Union([Type.Literal('sh'), Type.Literal('bash'), Type.Literal('python3')]);
-export type Interpreter = Static<typeof Interpreter>;
+export const Interpreter = Type.Union(INTERPRETER_NAMES.map((name) => Type.Literal(name)));
+export type Interpreter = InterpreterName;
 
 export const RunStatus = Type.Union([
   Type.Literal('pending'), Type.Literal('dispatched'), Type.Literal('running'),

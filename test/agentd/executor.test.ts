@@ -50,6 +50,19 @@ test('bash and python3 interpreters run the script', async () => {
   assert.is(textOf(p.events, 'stdout'), 'py 3\n', JSON.stringify(p.events));
 });
 
+test('python is python3; a host without the interpreter fails the run plainly: "<name> not installed"', async () => {
+  const ex = newExecutor({ interpreters: { pwsh: 'opsctl-test-no-such-interpreter' } });
+  const py = collect(ex, { runId: 'python-1', interpreter: 'python', script: 'print("py")' });
+  await py.done;
+  assert.is(textOf(py.events, 'stdout'), 'py\n');
+  const missing = collect(ex, { runId: 'pwsh-1', interpreter: 'pwsh', script: 'Write-Output hi' });
+  await missing.done;
+  assert.equal(missing.events.map((e) => e.type), ['exit']);
+  assert.is(exitOf(missing.events).status, 'error');
+  assert.is(exitOf(missing.events).error, 'pwsh not installed on this host (no opsctl-test-no-such-interpreter on PATH)');
+  assert.is(ex.running, 0);
+});
+
 test('environment: request variables over a minimal env; agentd\'s own env does not leak', async () => {
   process.env.AGENTD_TEST_SECRET = 'do-not-leak';
   const { events, done } = collect(newExecutor(), {

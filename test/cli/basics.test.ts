@@ -79,7 +79,7 @@ const usage: [string, string[], RegExp][] = [
   ['bad tokens --ttl', ['tokens', 'create', '--name', 'x', '--role', 'viewer', '--ttl', '5s'], /^Error: --ttl 5s is out of range: use 1m to 3660d\n$/],
   ['bad audit --since', ['audit', 'ls', '--since', 'last week'], /^Error: --since: "last week" is neither a duration \(90s, 15m, 1h, 7d\) nor an RFC 3339 time\n$/],
   ['bad --timeout', ['tasks', 'run', '--all', '--timeout', 'soon', '--', 'true'], /^Error: --timeout: invalid duration "soon"/],
-  ['bad --interpreter', ['tasks', 'run', '--all', '--interpreter', 'perl', '--', 'true'], /^Error: Expected --interpreter=perl to be one of: sh, bash, python3 \(see 'opsctl tasks run --help'\)\n$/],
+  ['bad --interpreter', ['tasks', 'run', '--all', '--interpreter', 'perl', '--', 'true'], /^Error: Expected --interpreter=perl to be one of: sh, bash, python, python3, pwsh \(see 'opsctl tasks run --help'\)\n$/],
   ['unknown flag', ['nodes', 'ls', '--colour'], /^Error: Nonexistent flag: --colour \(see 'opsctl nodes --help'\)\n$/],
   ['bad -o', ['nodes', 'ls', '-o', 'xml'], /^Error: Expected --output=xml to be one of: table, json, yaml/],
   ['--json with -o', ['nodes', 'ls', '--json', '-o', 'yaml'], /^Error: --output=yaml cannot also be provided when using --json \(see 'opsctl nodes --help'\)\n$/],

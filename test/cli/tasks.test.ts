@@ -257,6 +257,22 @@ test('--secret-env K=V and K (from opsctl\'s environment) reach the script; ever
 });
 
 // Last: it stops the manager.
+test('--script takes its interpreter from the #! line; an unknown one is a usage error and stores nothing', async () => {
+  const file = join(scratch, 'probe.py');
+  writeFileSync(file, '#!/usr/bin/env python3\nimport sys\nprint("python", sys.version_info[0])\n');
+  const r = await run(['tasks', 'run', 'web-1', '--script', file]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'web-1: python 3\n');
+  assert.is((await latestTask()).interpreter, 'python');
+  const perl = join(scratch, 'probe.pl');
+  writeFileSync(perl, '#!/usr/bin/perl\nprint "hi";\n');
+  const before = await taskCount();
+  const refused = await run(['tasks', 'run', 'web-1', '--script', perl]);
+  assert.is(refused.code, 2);
+  assert.match(refused.stderr, /cannot tell the interpreter from "#!\/usr\/bin\/perl": use --interpreter/);
+  assert.is(await taskCount(), before);
+});
+
 test('the manager going away before `done` is an error, exit 1', async () => {
   const latestTaskFromDisk = async () => (await db!.em.fork().find(Task, {}, { orderBy: { createdAt: 'desc' }, limit: 1 }))[0];
   let stopped = false;

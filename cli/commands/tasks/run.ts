@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { INTERPRETER_NAMES, interpreterFromShebang, type InterpreterName } from '../../../proto/interpreters.js';
 import { readFile } from 'node:fs/promises';
 import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest/tasks.js';
 import { ApiCommand } from '../../lib/base-command.js';
@@ -36,7 +37,10 @@ export default class TasksRun extends ApiCommand {
     label: Flags.string({ char: 'l', description: 'Label selector, e.g. env=prod,role!=db (repeatable; all must match).', multiple: true, multipleNonGreedy: true, helpValue: 'SELECTOR' }),
     group: Flags.string({ char: 'g', description: 'Target the nodes of a group (repeatable; any may match).', multiple: true, multipleNonGreedy: true, helpValue: 'GROUP' }),
     script: Flags.string({ description: 'Run this script file instead of a command after --.', helpValue: 'FILE' }),
-    interpreter: Flags.option({ options: ['sh', 'bash', 'python3'] as const, description: 'Interpreter of the command or script (default sh).' })(),
+    interpreter: Flags.option({
+      options: INTERPRETER_NAMES,
+      description: 'Interpreter of the command or script (default: the script\'s #! line, else sh). A node without it fails that run with "<name> not installed".',
+    })(),
     timeout: Flags.string({ description: 'Stop the task on nodes still running after this long: 90s, 5m, 1h (default: the manager\'s, 5m).', helpValue: 'DURATION' }),
     env: Flags.string({ description: 'Environment variable for the command, K=V (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'K=V' }),
     'secret-env': Flags.string({
@@ -58,7 +62,8 @@ export default class TasksRun extends ApiCommand {
     const selector = buildSelector(names, flags);
     const script = await this.script(flags.script, commandWords, names);
     const body: CreateTaskRequest = { selector, script };
-    if (flags.interpreter) body.interpreter = flags.interpreter as Interpreter;
+    const interpreter = flags.interpreter ?? (flags.script !== undefined ? this.shebangInterpreter(script) : undefined);
+    if (interpreter) body.interpreter = interpreter as Interpreter;
     if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
     Object.assign(body, taskEnv(flags.env, flags['secret-env']));
 
@@ -95,6 +100,13 @@ export default class TasksRun extends ApiCommand {
     this.note(summary);
     if (!printer.allSucceeded()) this.exit(ExitCode.FAILURE);
     return task;
+  }
+
+  /** The interpreter a script file's #! line names; an unrecognised one is a usage error. */
+  private shebangInterpreter(script: string): InterpreterName | undefined {
+    const found = interpreterFromShebang(script);
+    if (found instanceof Error) throw new UsageError(found.message);
+    return found;
   }
 
   private async script(file: string | undefined, words: string[], names: string[]): Promise<string> {
