@@ -11,7 +11,7 @@ import { PidFile } from '../proto/pid-file.js';
 import { ApiServer } from './api-server.js';
 import { AGENTD_SPEC } from './cli-spec.js';
 import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
-import { ScriptExecutor } from './exec/executor.js';
+import { AgentExecutor } from './exec/executor.js';
 import { HostdLink } from './hostd-link.js';
 import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
   const startedAtMs = Date.now();
-  const executor = new ScriptExecutor({
+  const executor = new AgentExecutor({
     maxConcurrent: cfg.tasks.maxConcurrent,
     defaultTimeoutMs: cfg.tasks.defaultTimeoutSeconds * 1000,
     outputChunkBytes: cfg.tasks.outputChunkBytes,
@@ -88,6 +88,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
         running: executor.running,
         queued: executor.queued,
         uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
+        capabilities: executor.capabilities(),
       }),
       onShutdown: () => void group.stop(0),
     }));

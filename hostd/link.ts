@@ -6,6 +6,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { opsVersion } from '../lib/version.js';
+import type { AgentCapabilities } from '../proto/agent-api.js';
+import type { AgentCapabilities as ProtoCapabilities } from '../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
+import type { FileAck } from '../proto/gen/opsctl/hostlink/v1/FileAck.js';
+import type { FileChunk__Output } from '../proto/gen/opsctl/hostlink/v1/FileChunk.js';
 import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
 import { Backoff } from './backoff.js';
 import { createHostLinkClient } from './grpc-client.js';
@@ -21,8 +25,14 @@ export interface LinkOptions {
   reconnectMaxSeconds: number;
   agentStatus: () => string;
   agentVersion: () => string;
+  /** What agentd can run, as it last reported; sent in the hello and again whenever it changes. */
+  agentCapabilities?: () => AgentCapabilities | undefined;
   onDispatch: (d: Dispatch__Output) => void;
   onCancel: (runId: string) => void;
+  /** A piece of an upload's content. */
+  onFileChunk?: (chunk: FileChunk__Output) => void;
+  /** The stream ended: uploads in flight cannot be finished. */
+  onStreamLost?: () => void;
   collectFacts: () => Promise<Facts>;
   collectMetrics: () => Promise<MetricsSample>;
   log: Logger;
@@ -40,6 +50,8 @@ export class ManagerLink implements Subsystem {
   private client?: HostLinkClient;
   private call?: Stream;
   private welcomed = false;
+  /** The capabilities the current stream was last sent (JSON), so unchanged ones are not repeated. */
+  private capabilitiesSent = '';
   private connectedAt = 0;
   private stopped = false;
   private readonly backoff: Backoff;
@@ -96,6 +108,27 @@ export class ManagerLink implements Subsystem {
     this.spool.push(event);
   }
 
+  /**
+   * A download's piece: never spooled (a file does not fit the spool), so it fails while the
+   * stream is down, and waits while the stream's send buffer is full.
+   */
+  sendTaskData(event: TaskEvent): Promise<void> {
+    const call = this.call;
+    if (!this.welcomed || !call) return Promise.reject(new Error('the manager connection dropped mid-transfer'));
+    if (call.write({ taskEvent: event })) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => { call.off('drain', done); call.off('status', lost); resolve(); };
+      const lost = () => { call.off('drain', done); reject(new Error('the manager connection dropped mid-transfer')); };
+      call.on('drain', done);
+      call.once('status', lost);
+    });
+  }
+
+  /** How much of an upload went on to agentd; dropped while disconnected (the upload is aborted then). */
+  sendFileAck(ack: FileAck): void {
+    if (this.welcomed && this.call) this.call.write({ fileAck: ack });
+  }
+
   /** The agent status changed: tell the manager now rather than at the next heartbeat. */
   agentStatusChanged(): void {
     if (this.welcomed) this.sendHeartbeat();
@@ -106,6 +139,7 @@ export class ManagerLink implements Subsystem {
     const call = this.client.Connect();
     this.call = call;
     this.welcomed = false;
+    this.capabilitiesSent = '';
     this.connectedAt = 0;
     call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
     call.on('error', () => { /* reported through 'status' */ });
@@ -123,7 +157,7 @@ export class ManagerLink implements Subsystem {
     }
     if (this.call !== call) return;
     call.write({
-      hello: { facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus() },
+      hello: { facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus(), capabilities: this.capabilitiesToSend() },
     });
   }
 
@@ -154,13 +188,28 @@ export class ManagerLink implements Subsystem {
       case 'cancel':
         if (msg.cancel) this.opts.onCancel(msg.cancel.runId);
         return;
+      case 'fileChunk':
+        if (msg.fileChunk) this.opts.onFileChunk?.(msg.fileChunk);
+        return;
       default:
         this.opts.log.debug('ignoring an empty message from the manager');
     }
   }
 
   private sendHeartbeat(): void {
-    this.call?.write({ heartbeat: { sentAtMs: Date.now(), agentStatus: this.opts.agentStatus(), agentVersion: this.opts.agentVersion() } });
+    if (!this.call) return;
+    this.call.write({ heartbeat: { sentAtMs: Date.now(), agentStatus: this.opts.agentStatus(), agentVersion: this.opts.agentVersion(), capabilities: this.capabilitiesToSend() } });
+  }
+
+  /** agentd's capabilities when they differ from what this stream was last told; null otherwise. */
+  private capabilitiesToSend(): ProtoCapabilities | null {
+    const c = this.opts.agentCapabilities?.();
+    if (!c) return null;
+    const message: ProtoCapabilities = { taskKinds: c.kinds, interpreters: c.interpreters, serviceManager: c.serviceManager, plugins: c.plugins };
+    const key = JSON.stringify(message);
+    if (key === this.capabilitiesSent) return null;
+    this.capabilitiesSent = key;
+    return message;
   }
 
   private async sendMetrics(): Promise<void> {
@@ -185,6 +234,7 @@ export class ManagerLink implements Subsystem {
     if (this.call !== call) return;
     this.call = undefined;
     this.welcomed = false;
+    this.opts.onStreamLost?.();
     this.stopTimers();
     if (this.stopped) return;
     let delay: number;

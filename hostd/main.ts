@@ -84,17 +84,23 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   let link: ManagerLink | undefined;
   const relay = new TaskRelay({
     agentAddress: cfg.agent.listen, secret: () => supervisor.hostdKey,
-    emit: (event) => link?.sendTaskEvent(event), log: log.child({ subsystem: 'relay' }),
+    emit: (event) => link?.sendTaskEvent(event),
+    emitData: (event) => link ? link.sendTaskData(event) : Promise.reject(new Error('no manager link')),
+    ack: (ack) => link?.sendFileAck(ack),
+    log: log.child({ subsystem: 'relay' }),
   });
   link = new ManagerLink({
     address, identity,
     heartbeatSeconds: cfg.heartbeatSeconds, metricsSeconds: cfg.metrics.intervalSeconds,
     reconnectMinSeconds: cfg.reconnect.minSeconds, reconnectMaxSeconds: cfg.reconnect.maxSeconds,
     agentStatus: () => supervisor.status(), agentVersion: () => supervisor.agentVersion,
+    agentCapabilities: () => supervisor.capabilities,
     onDispatch: (d) => relay.dispatch(d), onCancel: (runId) => void relay.cancel(runId),
+    onFileChunk: (chunk) => relay.fileChunk(chunk), onStreamLost: () => relay.linkLost(),
     collectFacts, collectMetrics, log: log.child({ subsystem: 'link' }),
   });
   supervisor.on('status', () => link?.agentStatusChanged());
+  supervisor.on('capabilities', () => link?.agentStatusChanged());
   group.add(supervisor).add(relay).add(link);
   group.handleSignals();
   log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');

@@ -2,16 +2,23 @@
 // becomes a signed POST /v1/exec, whose NDJSON stream is read line by line and forwarded as
 // TaskEvents. If agentd cannot be reached the run still ends, with an `exited` event of status
 // `error` saying why, so the manager never waits for a run that will not come.
+//
+// The relay does not know the task kinds: the Dispatch's oneof names the kind and its message is
+// passed on as the run's params. Files are the one thing it carries besides: an upload's chunks
+// go into a PUT of the run's content (upload-pipe.ts), a download's pieces come back as FileData
+// events, each waiting for the manager stream to take it.
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { formatHostPort, parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
-import { AGENT_API, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
+import { AGENT_API, TASK_KINDS, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
 import { HOSTD_KEY_ID } from '../proto/agent-keys-file.js';
 import type { Dispatch__Output, TaskEvent } from '../proto/hostlink.js';
-import type { Interpreter } from '../proto/rest/tasks.js';
+import type { FileAck } from '../proto/gen/opsctl/hostlink/v1/FileAck.js';
+import type { FileChunk__Output } from '../proto/gen/opsctl/hostlink/v1/FileChunk.js';
 import { signRequest } from '../proto/signing.js';
+import { UploadPipe } from './upload-pipe.js';
 
 export interface RelayOptions {
   /** agentd's HTTP address, HOST:PORT (a wildcard host is reached on loopback). */
@@ -20,6 +27,10 @@ export interface RelayOptions {
   secret: () => string;
   /** Where task events go (the manager link, which spools them while disconnected). */
   emit: (event: TaskEvent) => void;
+  /** A download's piece; resolves when the manager stream can take more, rejects when it is down. */
+  emitData?: (event: TaskEvent) => Promise<void>;
+  /** Tells the manager how much of an upload went on to agentd (its send window). */
+  ack?: (ack: FileAck) => void;
   log: Logger;
 }
 
@@ -43,12 +54,31 @@ export function toTaskEvent(e: AgentExecEvent): TaskEvent | undefined {
   switch (e.type) {
     case 'started': return { runId: e.runId, started: { atMs: e.atMs, pid: e.pid } };
     case 'output': return { runId: e.runId, output: { stream: e.stream, data: e.data, atMs: e.atMs } };
+    case 'data': return { runId: e.runId, fileData: { offset: e.offset, data: Buffer.from(e.data, 'base64') } };
     case 'exit': return {
       runId: e.runId,
-      exited: { atMs: e.atMs, exitCode: e.exitCode, signal: e.signal ?? '', durationMs: e.durationMs, status: e.status, error: e.error ?? '' },
+      exited: {
+        atMs: e.atMs, exitCode: e.exitCode, signal: e.signal ?? '', durationMs: e.durationMs, status: e.status, error: e.error ?? '',
+        errorCode: e.errorCode ?? 0, resultJson: e.result ? JSON.stringify(e.result) : '',
+      },
     };
     default: return undefined;
   }
+}
+
+/**
+ * The Dispatch as agentd's run request: the oneof's message becomes `params`, without the fields
+ * left at their proto defaults ("" , 0, false, empty map), which mean "not given".
+ */
+export function toExecRequest(d: Dispatch__Output): AgentExecRequest | string {
+  const fields = d as unknown as Record<string, unknown>;
+  // proto-loader names the oneof's field in `kind`; a Dispatch built by hand may only set the field.
+  const kind = d.kind ?? TASK_KINDS.find((k) => fields[k]);
+  const message = kind ? fields[kind] : undefined;
+  if (!kind || !message) return 'the dispatch names no task kind (is hostd older than the manager?)';
+  const params = Object.fromEntries(Object.entries(message as Record<string, unknown>).filter(([, v]) =>
+    v !== '' && v !== 0 && v !== false && v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0)));
+  return { runId: d.runId, kind, params, ...(d.timeoutMs > 0 ? { timeoutMs: d.timeoutMs } : {}) } as unknown as AgentExecRequest;
 }
 
 export class TaskRelay implements Subsystem {
@@ -58,6 +88,7 @@ export class TaskRelay implements Subsystem {
   // 8 MB of private memory (DESIGN.md §6 gives hostd 15 MB in all).
   private readonly agent = new Agent({ keepAlive: true });
   private readonly runs = new Map<string, AbortController>();
+  private readonly uploads = new Map<string, UploadPipe>();
 
   constructor(private readonly opts: RelayOptions) {
     this.baseUrl = agentBaseUrl(opts.agentAddress);
@@ -70,7 +101,23 @@ export class TaskRelay implements Subsystem {
   async stop(): Promise<void> {
     if (this.runs.size > 0) this.opts.log.warn({ runs: [...this.runs.keys()] }, 'hostd stopping: abandoning the streams of running tasks');
     for (const controller of this.runs.values()) controller.abort();
+    for (const upload of this.uploads.values()) upload.abort('hostd stopped');
     this.agent.destroy();
+  }
+
+  /** A piece of an upload's content from the manager; passed on to agentd in order. */
+  fileChunk(chunk: FileChunk__Output): void {
+    const upload = this.uploads.get(chunk.runId);
+    if (!upload) {
+      this.opts.ack?.({ runId: chunk.runId, offset: chunk.offset, error: 'no upload in flight for this run' });
+      return;
+    }
+    upload.push(chunk);
+  }
+
+  /** The manager stream dropped: uploads in flight cannot get the rest of their content. */
+  linkLost(): void {
+    for (const upload of this.uploads.values()) upload.abort('the manager connection dropped mid-transfer');
   }
 
   /** Starts relaying one run; a second dispatch of a run already in flight is ignored. */
@@ -81,7 +128,11 @@ export class TaskRelay implements Subsystem {
     }
     const controller = new AbortController();
     this.runs.set(d.runId, controller);
-    void this.exec(d, controller.signal).finally(() => this.runs.delete(d.runId));
+    void this.exec(d, controller.signal).finally(() => {
+      this.runs.delete(d.runId);
+      this.uploads.get(d.runId)?.abort('the run ended');
+      this.uploads.delete(d.runId);
+    });
   }
 
   async cancel(runId: string): Promise<void> {
@@ -117,12 +168,17 @@ export class TaskRelay implements Subsystem {
       log.warn({ runId: d.runId, error }, 'run failed in hostd');
       emit({ runId: d.runId, exited: { atMs: Date.now(), exitCode: -1, signal: '', durationMs: Date.now() - startedAt, status: 'error', error } });
     };
-    const execRequest: AgentExecRequest = {
-      runId: d.runId, script: d.script, env: d.env ?? {},
-      ...(d.interpreter ? { interpreter: d.interpreter as Interpreter } : {}),
-      ...(d.timeoutMs > 0 ? { timeoutMs: d.timeoutMs } : {}),
-    };
+    const execRequest = toExecRequest(d);
+    if (typeof execRequest === 'string') return fail(execRequest);
     const body = JSON.stringify(execRequest);
+    const upload = execRequest.kind === 'file' && execRequest.params.op === 'upload'
+      ? new UploadPipe({
+        runId: d.runId, sha256: execRequest.params.sha256 ?? '', size: execRequest.params.size ?? 0,
+        url: this.baseUrl + AGENT_API.content(d.runId), agent: this.agent, secret: this.opts.secret,
+        ack: (a) => this.opts.ack?.(a), log,
+      })
+      : undefined;
+    if (upload) this.uploads.set(d.runId, upload);
     let exited = false;
     try {
       const res = await this.post(AGENT_API.exec, body, signal);
@@ -130,8 +186,11 @@ export class TaskRelay implements Subsystem {
         const text = await readText(res).catch(() => '');
         let message = text.slice(0, 1000);
         try { message = (JSON.parse(text) as { message?: string }).message ?? message; } catch { /* not JSON */ }
+        upload?.abort('agentd refused the run');
         return fail(`agentd refused the run (HTTP ${res.statusCode}): ${message}`);
       }
+      // agentd has the run now: its content may follow.
+      upload?.open();
       const decoder = new StringDecoder('utf8');
       let buffer = '';
       const onLine = (line: string) => {
@@ -146,18 +205,28 @@ export class TaskRelay implements Subsystem {
         const taskEvent = toTaskEvent(event);
         if (!taskEvent) return;
         if (taskEvent.exited) exited = true;
+        if (taskEvent.fileData) return this.opts.emitData?.(taskEvent);
         emit(taskEvent);
       };
       for await (const chunk of res) {
         buffer += decoder.write(chunk as Buffer);
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
-          onLine(buffer.slice(0, nl));
+          // A download's piece waits for the manager stream, which holds agentd back in turn.
+          const waiting = onLine(buffer.slice(0, nl));
           buffer = buffer.slice(nl + 1);
+          if (waiting) {
+            const error = await waiting.then(() => undefined, (err: Error) => err);
+            if (error) {
+              res.destroy();
+              exited = true;
+              return fail(`download stopped: ${error.message}`);
+            }
+          }
         }
         if (buffer.length > MAX_LINE_CHARS) throw new Error('agentd sent a line longer than 4 MiB');
       }
-      onLine(buffer + decoder.end());
+      await onLine(buffer + decoder.end());
       if (!exited) fail('agentd ended the output stream without an exit event');
     } catch (err) {
       if (exited) return;

@@ -11,6 +11,7 @@ import type { Subsystem } from '../lib/run-group.js';
 import { ensureHostdKey } from '../proto/agent-keys-file.js';
 import { agentdArgs } from '../proto/agentd-flags.js';
 import type { AgentHeartbeatParams } from '../proto/jsonrpc.js';
+import type { AgentCapabilities } from '../proto/agent-api.js';
 import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs, spawnAgent } from './agent-process.js';
 import { AgentSocket } from './agent-socket.js';
 
@@ -51,6 +52,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private startedAt = 0;
   private lastHeartbeatAt = 0;
   private version = '';
+  private caps?: AgentCapabilities;
   private crashes = 0;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -69,6 +71,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** The secret hostd signs agentd requests with (key id "hostd"). */
   get hostdKey(): string { return this.secret; }
   get agentVersion(): string { return this.version; }
+  /** What agentd last said it can run; undefined until it reported. */
+  get capabilities(): AgentCapabilities | undefined { return this.caps; }
   get agentPid(): number | undefined { return this.pid; }
 
   status(): AgentStatus {
@@ -160,6 +164,10 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private onHeartbeat(p: AgentHeartbeatParams): void {
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
+    if (p.capabilities && JSON.stringify(p.capabilities) !== JSON.stringify(this.caps)) {
+      this.caps = p.capabilities;
+      this.emit('capabilities', p.capabilities);
+    }
     if (this.pid === undefined && isProcessAlive(p.pid)) {
       // An agentd we did not start (or lost track of) is reporting in: supervise that one.
       clearTimeout(this.restartTimer);

@@ -9,6 +9,8 @@ export const JSONRPC_METHODS = {
   shutdown: 'agent.shutdown',
 } as const;
 
+import type { AgentCapabilities } from './agent-api.js';
+
 export interface AgentHeartbeatParams {
   version: string;
   pid: number;
@@ -16,6 +18,8 @@ export interface AgentHeartbeatParams {
   running: number;
   queued: number;
   uptimeSeconds: number;
+  /** What agentd can run (task kinds, interpreters, service manager, plugins), for the node's facts. */
+  capabilities?: AgentCapabilities;
 }
 
 export interface AgentHealthReport extends AgentHeartbeatParams { status: 'ok' | 'degraded' }

@@ -7,7 +7,7 @@ export const PERMISSIONS = {
   'nodes:delete': 'Delete a node (revokes its certificate).',
   'nodes:enroll': 'Create enrollment tokens for new hosts.',
   'tasks:read': 'List and show tasks, follow their output.',
-  'tasks:run': 'Run tasks on the nodes in scope.',
+  'tasks:run': 'Run scripts and plugins on the nodes in scope.',
   'tasks:cancel': 'Cancel running tasks on the nodes in scope.',
   'users:read': 'List and show users.',
   'users:write': 'Create, delete and change users, reset their passwords.',
@@ -18,6 +18,10 @@ export const PERMISSIONS = {
   'clients:read': 'List OAuth2 clients.',
   'clients:write': 'Create and delete OAuth2 clients.',
   'audit:read': 'Read and verify the audit log.',
+  'files:read': 'Download files from the nodes in scope.',
+  'files:write': 'Upload, copy and delete files on the nodes in scope.',
+  'services:read': 'Ask the status of services on the nodes in scope.',
+  'services:control': 'Start, stop and restart services on the nodes in scope.',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -27,14 +31,15 @@ export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);
 }
 
-const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read'));
+// Reading a host's files is more than reading the manager's records: viewers do not get it.
+const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'files:read');
 
 /** Built-in roles: cannot be changed or deleted; custom roles may not take these names. */
 export const BUILTIN_ROLES = {
-  viewer: { description: 'Reads everything, changes nothing.', permissions: READ },
+  viewer: { description: 'Reads everything but the hosts\' files; changes nothing.', permissions: READ },
   operator: {
-    description: 'Viewer, plus runs and cancels tasks and manages its own API tokens.',
-    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'tokens:write'] as Permission[],
+    description: 'Viewer, plus runs and cancels tasks, changes files and services, and manages its own API tokens.',
+    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write'] as Permission[],
   },
   admin: { description: 'Everything.', permissions: ALL_PERMISSIONS },
 } satisfies Record<string, { description: string; permissions: Permission[] }>;

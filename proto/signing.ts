@@ -20,6 +20,8 @@ export interface SignInput {
   /** Path with its query string, exactly as sent: `/v1/exec?x=1`. */
   path: string;
   body?: string | Buffer;
+  /** For a streamed body (an upload): its sha256, signed in place of hashing `body`. */
+  bodyHash?: string;
   keyId: string;
   secret: string | Buffer;
   /** Unix seconds; defaults to now. */
@@ -38,7 +40,7 @@ export function canonicalString(method: string, path: string, timestamp: string,
 export function signRequest(input: SignInput): Record<string, string> {
   const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = input.nonce ?? randomBytes(16).toString('hex');
-  const bodyHash = sha256Hex(input.body);
+  const bodyHash = input.bodyHash ?? sha256Hex(input.body);
   const signature = createHmac('sha256', input.secret)
     .update(canonicalString(input.method, input.path, timestamp, nonce, bodyHash))
     .digest('hex');
@@ -80,11 +82,16 @@ export interface VerifyInput {
   /** The secret for a key id, or undefined when the key is unknown. */
   lookupSecret: (keyId: string) => string | Buffer | undefined;
   nonces: NonceCache;
+  /**
+   * The body is streamed and not read yet: trust the claimed X-Ops-Content-Sha256 for the
+   * signature, and the caller must check the bytes against `claimedBodyHash` as it reads them.
+   */
+  streamedBody?: boolean;
   windowSeconds?: number;
   nowMs?: number;
 }
 
-export type VerifyResult = { ok: true; keyId: string } | { ok: false; reason: string };
+export type VerifyResult = { ok: true; keyId: string; claimedBodyHash: string } | { ok: false; reason: string };
 
 function header(headers: VerifyInput['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -109,7 +116,7 @@ export function verifyRequest(input: VerifyInput): VerifyResult {
   if (!/^\d+$/.test(timestamp) || Math.abs(nowMs / 1000 - ts) > window) {
     return { ok: false, reason: `timestamp outside the ±${window} s window` };
   }
-  const bodyHash = sha256Hex(input.body);
+  const bodyHash = input.streamedBody ? bodyHashClaimed : sha256Hex(input.body);
   const expected = createHmac('sha256', secret)
     .update(canonicalString(input.method, input.path, timestamp, nonce, bodyHash))
     .digest();
@@ -119,5 +126,5 @@ export function verifyRequest(input: VerifyInput): VerifyResult {
   }
   // Only a correctly signed request may consume a nonce, so garbage cannot poison the cache.
   if (!input.nonces.checkAndRemember(nonce, nowMs)) return { ok: false, reason: 'nonce already used (replay)' };
-  return { ok: true, keyId };
+  return { ok: true, keyId, claimedBodyHash: bodyHashClaimed };
 }

@@ -44,6 +44,16 @@ export const MANAGER_DEFAULTS = {
     outputLimitBytes: 1024 * 1024,
     defaultTimeoutSeconds: 300,
   },
+  files: {
+    /** Largest file PUT /files accepts for upload (bytes). */
+    maxUploadBytes: 8 * 1024 ** 3,
+    /** Largest file a download task brings back from one node (bytes). */
+    maxDownloadBytes: 1024 ** 3,
+    /** Bytes of an upload sent down a host's stream per message. */
+    chunkBytes: 256 * 1024,
+    /** Bytes of an upload in flight to one host before it acknowledges (flow control). */
+    windowBytes: 1024 * 1024,
+  },
   log: { level: 'info' },
 };
 
@@ -114,4 +124,10 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,
     `tasks.outputLimitBytes must be a positive integer of at most ${MAX_OUTPUT_LIMIT_BYTES} (16 MiB)`);
   check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
+  for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
+    check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
+  }
+  // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
+  check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
+  check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
 }

@@ -5,8 +5,9 @@ import { ErrorCode, OpsError, envelope } from '../../proto/errors.js';
 import { NonceCache } from '../../proto/signing.js';
 import type { Logger } from '../../lib/log.js';
 import { opsVersion } from '../../lib/version.js';
-import type { ScriptExecutor } from '../exec/executor.js';
+import type { AgentExecutor } from '../exec/executor.js';
 import type { LostRun } from '../exec/run-ledger.js';
+import { registerContentRoute } from './content-route.js';
 import type { AllowList } from '../ip-allow.js';
 import { authenticateAndParse, checkClientAddress, type AuthOptions } from './auth.js';
 import { installErrorHandler } from './errors.js';
@@ -18,7 +19,7 @@ import { StreamTracker } from './stream-tracker.js';
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 export interface AgentAppOptions {
-  executor: ScriptExecutor;
+  executor: AgentExecutor;
   lookupSecret: (keyId: string) => string | Buffer | undefined;
   allow: AllowList;
   log: Logger;
@@ -37,7 +38,7 @@ export interface AgentAppOptions {
  * JSON-RPC link has no run-event message to report them to hostd, so they are logged (warn, with
  * their run ids) and listed here.
  */
-export function agentHealth(executor: ScriptExecutor, startedAtMs: number): AgentHealth & { lostRuns: readonly LostRun[] } {
+export function agentHealth(executor: AgentExecutor, startedAtMs: number): AgentHealth & { lostRuns: readonly LostRun[] } {
   return {
     status: 'ok',
     version: opsVersion(),
@@ -46,6 +47,7 @@ export function agentHealth(executor: ScriptExecutor, startedAtMs: number): Agen
     running: executor.running,
     queued: executor.queued,
     maxConcurrent: executor.maxConcurrent,
+    ...executor.capabilities(),
     lostRuns: executor.lostRuns,
   };
 }
@@ -65,6 +67,8 @@ export function buildAgentApp(opts: AgentAppOptions): FastifyInstance {
   // The signature covers the exact bytes sent, so the body is kept raw until it has been verified.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // An upload's content is streamed to its run, never held in memory; its signed hash is checked as it is read.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   installErrorHandler(app, opts.log);
   // Before the first request: a nonce file agentd cannot use stops it at start, not at every request;
@@ -83,6 +87,8 @@ export function buildAgentApp(opts: AgentAppOptions): FastifyInstance {
   app.get(AGENT_API.health, async () => envelope(agentHealth(opts.executor, startedAtMs)));
 
   registerExecRoute(app, opts.executor, opts.streams ?? new StreamTracker(), opts.log);
+
+  registerContentRoute(app, opts.executor);
 
   app.post('/v1/exec/:runId/cancel', { schema: { params: RunIdParamsSchema } }, async (request) => {
     const { runId } = request.params as { runId: string };

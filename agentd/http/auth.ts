@@ -14,7 +14,11 @@ export interface AuthOptions {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { signedBy?: string }
+  interface FastifyRequest {
+    signedBy?: string;
+    /** X-Ops-Content-Sha256 of a streamed body (an upload), which its reader must check. */
+    signedBodyHash?: string;
+  }
 }
 
 export function checkClientAddress(request: FastifyRequest, allow: AllowList): void {
@@ -22,23 +26,37 @@ export function checkClientAddress(request: FastifyRequest, allow: AllowList): v
   if (!allow.allows(address)) throw new OpsError(ErrorCode.FORBIDDEN, `client address ${address} is not allowed`);
 }
 
+function isStreamedBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as NodeJS.ReadableStream).pipe === 'function';
+}
+
 export function rawBody(request: FastifyRequest): Buffer {
   return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
 
-/** Verifies the signature, then replaces the raw body with its parsed JSON (undefined when empty). */
+/**
+ * Verifies the signature, then replaces the raw body with its parsed JSON (undefined when empty).
+ * A streamed body (application/octet-stream, an upload's content) is left unread: its signed
+ * sha256 is kept in `signedBodyHash` for the reader to check.
+ */
 export function authenticateAndParse(request: FastifyRequest, opts: AuthOptions): void {
-  const body = rawBody(request);
+  const streamed = isStreamedBody(request.body);
+  const body = streamed ? Buffer.alloc(0) : rawBody(request);
   const result = verifyRequest({
     method: request.method,
     path: request.raw.url ?? request.url,
     headers: request.headers,
     body,
+    streamedBody: streamed,
     lookupSecret: opts.lookupSecret,
     nonces: opts.nonces,
   });
   if (!result.ok) throw new OpsError(ErrorCode.UNAUTHENTICATED, result.reason);
   request.signedBy = result.keyId;
+  if (streamed) {
+    request.signedBodyHash = result.claimedBodyHash;
+    return;
+  }
   if (body.length === 0) {
     request.body = undefined;
     return;

@@ -7,6 +7,7 @@ import { resolveConnection } from './config-file.js';
 import { CliError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { OUTPUT_FORMATS, renderData, type OutputFormat, type RenderContext } from './output.js';
+import { ManagerRunner, type TaskRunner } from './tasks/runner.js';
 
 /** oclif's ExitError (thrown by this.exit()) is how a command ends with a code; it prints nothing. */
 export function isExitError(err: unknown): err is Error & { oclif: { exit: number } } {
@@ -71,6 +72,21 @@ export abstract class ApiCommand extends BaseCommand {
   protected async api(serverFlag: string | undefined): Promise<ApiClient> {
     const conn = await resolveConnection(serverFlag);
     return new ApiClient(conn.server, conn.token);
+  }
+}
+
+/**
+ * Commands that run something on nodes (tasks run, services, files): through the manager, the
+ * same printing, --json and exit codes for every kind.
+ */
+export abstract class TaskCommand extends ApiCommand {
+  static override baseFlags = {
+    ...ApiCommand.baseFlags,
+  };
+
+  /** Where the task runs. */
+  protected async taskRunner(flags: { server?: string }): Promise<TaskRunner> {
+    return new ManagerRunner(await this.api(flags.server));
   }
 }
 

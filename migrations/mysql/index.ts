@@ -3,9 +3,11 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125043921_initial } from './Migration20261125043921_initial.js';
 import { Migration20261125182205_accounts } from './Migration20261125182205_accounts.js';
 import { Migration20261125200720_output_streams } from './Migration20261125200720_output_streams.js';
+import { Migration20261125210137_task_kinds } from './Migration20261125210137_task_kinds.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
   { name: 'Migration20261125182205_accounts', class: Migration20261125182205_accounts },
   { name: 'Migration20261125200720_output_streams', class: Migration20261125200720_output_streams },
+  { name: 'Migration20261125210137_task_kinds', class: Migration20261125210137_task_kinds },
 ];

@@ -2,18 +2,26 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AgentCapabilities as _opsctl_hostlink_v1_AgentCapabilities, AgentCapabilities__Output as _opsctl_hostlink_v1_AgentCapabilities__Output } from './opsctl/hostlink/v1/AgentCapabilities.js';
 import type { Cancel as _opsctl_hostlink_v1_Cancel, Cancel__Output as _opsctl_hostlink_v1_Cancel__Output } from './opsctl/hostlink/v1/Cancel.js';
 import type { DiskUsage as _opsctl_hostlink_v1_DiskUsage, DiskUsage__Output as _opsctl_hostlink_v1_DiskUsage__Output } from './opsctl/hostlink/v1/DiskUsage.js';
 import type { Dispatch as _opsctl_hostlink_v1_Dispatch, Dispatch__Output as _opsctl_hostlink_v1_Dispatch__Output } from './opsctl/hostlink/v1/Dispatch.js';
 import type { EnrollRequest as _opsctl_hostlink_v1_EnrollRequest, EnrollRequest__Output as _opsctl_hostlink_v1_EnrollRequest__Output } from './opsctl/hostlink/v1/EnrollRequest.js';
 import type { EnrollResponse as _opsctl_hostlink_v1_EnrollResponse, EnrollResponse__Output as _opsctl_hostlink_v1_EnrollResponse__Output } from './opsctl/hostlink/v1/EnrollResponse.js';
 import type { Facts as _opsctl_hostlink_v1_Facts, Facts__Output as _opsctl_hostlink_v1_Facts__Output } from './opsctl/hostlink/v1/Facts.js';
+import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from './opsctl/hostlink/v1/FileAck.js';
+import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from './opsctl/hostlink/v1/FileChunk.js';
+import type { FileData as _opsctl_hostlink_v1_FileData, FileData__Output as _opsctl_hostlink_v1_FileData__Output } from './opsctl/hostlink/v1/FileData.js';
+import type { FileTask as _opsctl_hostlink_v1_FileTask, FileTask__Output as _opsctl_hostlink_v1_FileTask__Output } from './opsctl/hostlink/v1/FileTask.js';
 import type { Heartbeat as _opsctl_hostlink_v1_Heartbeat, Heartbeat__Output as _opsctl_hostlink_v1_Heartbeat__Output } from './opsctl/hostlink/v1/Heartbeat.js';
 import type { Hello as _opsctl_hostlink_v1_Hello, Hello__Output as _opsctl_hostlink_v1_Hello__Output } from './opsctl/hostlink/v1/Hello.js';
 import type { HostLinkClient as _opsctl_hostlink_v1_HostLinkClient, HostLinkDefinition as _opsctl_hostlink_v1_HostLinkDefinition } from './opsctl/hostlink/v1/HostLink.js';
 import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Output as _opsctl_hostlink_v1_HostMessage__Output } from './opsctl/hostlink/v1/HostMessage.js';
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from './opsctl/hostlink/v1/ManagerMessage.js';
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from './opsctl/hostlink/v1/MetricsSample.js';
+import type { PluginTask as _opsctl_hostlink_v1_PluginTask, PluginTask__Output as _opsctl_hostlink_v1_PluginTask__Output } from './opsctl/hostlink/v1/PluginTask.js';
+import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output as _opsctl_hostlink_v1_ScriptTask__Output } from './opsctl/hostlink/v1/ScriptTask.js';
+import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from './opsctl/hostlink/v1/TaskEvent.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from './opsctl/hostlink/v1/TaskExited.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from './opsctl/hostlink/v1/TaskOutput.js';
@@ -28,18 +36,26 @@ export interface ProtoGrpcType {
   opsctl: {
     hostlink: {
       v1: {
+        AgentCapabilities: MessageTypeDefinition<_opsctl_hostlink_v1_AgentCapabilities, _opsctl_hostlink_v1_AgentCapabilities__Output>
         Cancel: MessageTypeDefinition<_opsctl_hostlink_v1_Cancel, _opsctl_hostlink_v1_Cancel__Output>
         DiskUsage: MessageTypeDefinition<_opsctl_hostlink_v1_DiskUsage, _opsctl_hostlink_v1_DiskUsage__Output>
         Dispatch: MessageTypeDefinition<_opsctl_hostlink_v1_Dispatch, _opsctl_hostlink_v1_Dispatch__Output>
         EnrollRequest: MessageTypeDefinition<_opsctl_hostlink_v1_EnrollRequest, _opsctl_hostlink_v1_EnrollRequest__Output>
         EnrollResponse: MessageTypeDefinition<_opsctl_hostlink_v1_EnrollResponse, _opsctl_hostlink_v1_EnrollResponse__Output>
         Facts: MessageTypeDefinition<_opsctl_hostlink_v1_Facts, _opsctl_hostlink_v1_Facts__Output>
+        FileAck: MessageTypeDefinition<_opsctl_hostlink_v1_FileAck, _opsctl_hostlink_v1_FileAck__Output>
+        FileChunk: MessageTypeDefinition<_opsctl_hostlink_v1_FileChunk, _opsctl_hostlink_v1_FileChunk__Output>
+        FileData: MessageTypeDefinition<_opsctl_hostlink_v1_FileData, _opsctl_hostlink_v1_FileData__Output>
+        FileTask: MessageTypeDefinition<_opsctl_hostlink_v1_FileTask, _opsctl_hostlink_v1_FileTask__Output>
         Heartbeat: MessageTypeDefinition<_opsctl_hostlink_v1_Heartbeat, _opsctl_hostlink_v1_Heartbeat__Output>
         Hello: MessageTypeDefinition<_opsctl_hostlink_v1_Hello, _opsctl_hostlink_v1_Hello__Output>
         HostLink: SubtypeConstructor<typeof grpc.Client, _opsctl_hostlink_v1_HostLinkClient> & { service: _opsctl_hostlink_v1_HostLinkDefinition }
         HostMessage: MessageTypeDefinition<_opsctl_hostlink_v1_HostMessage, _opsctl_hostlink_v1_HostMessage__Output>
         ManagerMessage: MessageTypeDefinition<_opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_ManagerMessage__Output>
         MetricsSample: MessageTypeDefinition<_opsctl_hostlink_v1_MetricsSample, _opsctl_hostlink_v1_MetricsSample__Output>
+        PluginTask: MessageTypeDefinition<_opsctl_hostlink_v1_PluginTask, _opsctl_hostlink_v1_PluginTask__Output>
+        ScriptTask: MessageTypeDefinition<_opsctl_hostlink_v1_ScriptTask, _opsctl_hostlink_v1_ScriptTask__Output>
+        ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
         TaskEvent: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvent, _opsctl_hostlink_v1_TaskEvent__Output>
         TaskExited: MessageTypeDefinition<_opsctl_hostlink_v1_TaskExited, _opsctl_hostlink_v1_TaskExited__Output>
         TaskOutput: MessageTypeDefinition<_opsctl_hostlink_v1_TaskOutput, _opsctl_hostlink_v1_TaskOutput__Output>

@@ -17,6 +17,16 @@ export const FactsSchema = Type.Object({
   cpus: Type.Integer(),
   memoryBytes: Type.Number(),
   ips: Type.Array(Type.String()),
+  /** What agentd can run on the host, as it last reported. */
+  agent: Type.Optional(Type.Object({
+    taskKinds: Type.Array(Type.String()),
+    /** Interpreters whose command agentd finds on its PATH. */
+    interpreters: Type.Array(Type.String()),
+    /** systemd, sysv, launchd or none. */
+    serviceManager: Type.String(),
+    /** Loaded plugins as name@version. */
+    plugins: Type.Array(Type.String()),
+  })),
 });
 export type Facts = Static<typeof FactsSchema>;
 

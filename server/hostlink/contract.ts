@@ -1,6 +1,8 @@
 // The seam between the gRPC host gateway (server/hostlink/) and the rest of the manager.
 // The gateway owns transport and certificates; the backend (nodes and tasks services) owns the
 // rules and the database. Neither imports the other's internals.
+import type { AgentCapabilities__Output } from '../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
+import type { FileAck__Output } from '../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { Dispatch, Facts__Output, MetricsSample__Output, TaskEvent__Output, ManagerMessage } from '../../proto/hostlink.js';
 
 /** Refusal of an enrollment; `message` says exactly why (unknown, used or expired token, name taken). */
@@ -20,6 +22,7 @@ export interface HostHello {
   hostdVersion: string;
   agentVersion: string;
   agentStatus: string;
+  capabilities: AgentCapabilities__Output | null;
 }
 
 /** One connected host's stream, as the backend sees it. */
@@ -39,9 +42,12 @@ export interface HostLinkBackend {
   /** A stream presents a certificate signed by our CA: is it the node's current one? */
   authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null>;
   onConnected(session: HostSession, hello: HostHello): Promise<void>;
-  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void>;
+  /** `capabilities`: what agentd can run, when it changed since the host last said. */
+  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void>;
   onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void>;
   onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void>;
+  /** The host passed an upload's content up to ack.offset on to agentd (or refused more). */
+  onFileAck(nodeId: string, ack: FileAck__Output): Promise<void>;
   /** The stream ended (either side); `session` is the one that ended, which may be stale. */
   onDisconnected(session: HostSession): Promise<void>;
 }

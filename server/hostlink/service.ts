@@ -180,6 +180,7 @@ export class HostLinkService {
         done({
           facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
           hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
+          capabilities: h.capabilities ?? null,
         });
       };
       const onEnd = () => done('the stream ended before hello');
@@ -193,13 +194,16 @@ export class HostLinkService {
     const { backend, log } = this.opts;
     switch (msg.kind) {
       case 'heartbeat':
-        if (msg.heartbeat) await backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion);
+        if (msg.heartbeat) await backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion, msg.heartbeat.capabilities);
         return;
       case 'metrics':
         if (msg.metrics) await backend.onMetrics(session.nodeId, msg.metrics);
         return;
       case 'taskEvent':
         if (msg.taskEvent) await backend.onTaskEvent(session.nodeId, msg.taskEvent);
+        return;
+      case 'fileAck':
+        if (msg.fileAck) await backend.onFileAck(session.nodeId, msg.fileAck);
         return;
       case 'hello':
         log.warn({ nodeId: session.nodeId }, 'ignoring a second hello on the same stream');

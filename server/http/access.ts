@@ -28,6 +28,12 @@ declare module 'fastify' {
     permission?: Permission;
     /** Audit action of a mutating route, e.g. `users.create`. */
     audit?: string;
+    /**
+     * The route writes nothing to the database and streams a large body (an upload): run it
+     * outside a transaction, which would hold the database for the whole transfer, and record its
+     * audit row after it.
+     */
+    auditAfter?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;

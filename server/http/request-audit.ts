@@ -54,6 +54,18 @@ export function installRequestAudit(app: FastifyInstance, orm: Orm, sink: AuditS
     const inner = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
     route.handler = async function audited(this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
       req.auditHandled = true;
+      if (route.config?.auditAfter) {
+        const after = (result: AuditRecord['result'], code: number): AuditRecord =>
+          ({ ...actorOf(req), action, target: targetOf(req), params: auditParams(req), result, code, source: req.ip });
+        try {
+          const value = await inner.call(this, req, reply);
+          await appendAlone(req, after('ok', 0));
+          return value;
+        } catch (err) {
+          await appendAlone(req, after('error', codeOf(err)));
+          throw err;
+        }
+      }
       const em = RequestContext.getEntityManager() as EntityManager | undefined;
       if (!em) throw new Error(`audited route ${route.url} ran outside a request context`);
       let tx: RequestTransaction | undefined;
@@ -107,7 +119,9 @@ const MAX_STRING = 512;
 
 /** Route parameters and body, with secrets masked and long values (scripts) cut. */
 export function auditParams(req: FastifyRequest): Record<string, unknown> {
-  const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body as Record<string, unknown> : {};
+  // A streamed body (an upload's content) is not parameters.
+  const streamed = typeof (req.body as { pipe?: unknown } | undefined)?.pipe === 'function';
+  const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) && !streamed ? req.body as Record<string, unknown> : {};
   return redact({ ...(req.params as Record<string, unknown> ?? {}), ...body }) as Record<string, unknown>;
 }
 

@@ -3,16 +3,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentExecEvent, AgentExecRequest } from '../../proto/agent-api.js';
-import type { ScriptExecutor } from '../../agentd/exec/executor.js';
-import { isAlive, newExecutor, tempDir, waitUntil } from './helpers/fixtures.js';
+import type { AgentExecEvent, ScriptParams } from '../../proto/agent-api.js';
+import type { AgentExecutor } from '../../agentd/exec/executor.js';
+import { isAlive, newExecutor, scriptRun, tempDir, waitUntil } from './helpers/fixtures.js';
 
 const dir = tempDir();
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function collect(executor: ScriptExecutor, req: AgentExecRequest): { events: AgentExecEvent[]; done: Promise<void> } {
+function collect(executor: AgentExecutor, req: { runId: string; timeoutMs?: number } & ScriptParams): { events: AgentExecEvent[]; done: Promise<void> } {
   const events: AgentExecEvent[] = [];
-  const done = executor.submit(req, (e) => events.push(e));
+  const done = executor.submit(scriptRun(req), (e) => { events.push(e); });
   return { events, done };
 }
 const exitOf = (events: AgentExecEvent[]) => events.find((e) => e.type === 'exit') as Extract<AgentExecEvent, { type: 'exit' }>;
@@ -185,7 +185,7 @@ test('cancel a queued run → cancelled without starting', async () => {
 test('a duplicate run id while queued or running is a conflict; after it ends it may be reused', async () => {
   const ex = newExecutor();
   const a = collect(ex, { runId: 'dup-1', script: 'sleep 300' });
-  assert.throws(() => ex.submit({ runId: 'dup-1', script: 'true' }, () => {}), (err: { code: number }) => err.code === 1005);
+  assert.throws(() => ex.submit(scriptRun({ runId: 'dup-1', script: 'true' }), () => {}), (err: { code: number }) => err.code === 1005);
   ex.cancel('dup-1');
   await a.done;
   const b = collect(ex, { runId: 'dup-1', script: 'true' });
@@ -211,7 +211,7 @@ test('shutdown cancels queued runs, lets running ones finish within the grace, r
   await ex.shutdown(10_000);
   assert.is(exitOf(running.events).status, 'succeeded');
   assert.is(exitOf(queued.events).status, 'cancelled');
-  assert.throws(() => ex.submit({ runId: 'sd-3', script: 'true' }, () => {}), (err: { code: number }) => err.code === 5003);
+  assert.throws(() => ex.submit(scriptRun({ runId: 'sd-3', script: 'true' }), () => {}), (err: { code: number }) => err.code === 5003);
 });
 
 test('shutdown stops scripts still running after the grace', async () => {

@@ -19,14 +19,14 @@ test.after(async () => {
 /** An exec body whose script leaves a file behind, so a test can prove it never ran. */
 function touchingExec(runId: string) {
   const marker = join(dir, `${runId}.ran`);
-  return { marker, body: JSON.stringify({ runId, script: `touch ${marker}` }) };
+  return { marker, body: JSON.stringify({ runId, kind: 'script', params: { script: `touch ${marker}` } }) };
 }
 
 /** Nothing ran: the executor never heard of the run id, and the script's marker file is absent. */
 async function assertNeverRan(runId: string, marker: string) {
   assert.is(executor.cancel(runId), 'unknown', `executor knows ${runId}`);
   // A signed run after it finishing proves the executor is idle and working, so a stray run would have shown.
-  const probe = await injectSigned(app, 'POST', AGENT_API.exec, { runId: `${runId}-probe`, script: 'true' });
+  const probe = await injectSigned(app, 'POST', AGENT_API.exec, { runId: `${runId}-probe`, kind: 'script', params: { script: 'true' } });
   assert.is(probe.statusCode, 200);
   assert.not.ok(existsSync(marker), `${marker} exists: the unauthenticated script ran`);
 }
@@ -53,7 +53,7 @@ test('GET /v1/health (signed) → AgentHealth in the envelope', async () => {
 });
 
 test('signed exec streams NDJSON events ending with exit', async () => {
-  const res = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'inj-1', script: 'echo out; echo err >&2; exit 4' });
+  const res = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'inj-1', kind: 'script', params: { script: 'echo out; echo err >&2; exit 4' } });
   assert.is(res.statusCode, 200);
   assert.match(res.headers['content-type'] as string, /application\/x-ndjson/);
   const events = parseNdjson(res.body);
@@ -72,7 +72,7 @@ test('unsigned request → 401 1002 and nothing runs', async () => {
 
 test('tampered body → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('tampered-body');
-  const headers = signedHeaders('POST', AGENT_API.exec, JSON.stringify({ runId: 'tampered-body', script: 'true' }));
+  const headers = signedHeaders('POST', AGENT_API.exec, JSON.stringify({ runId: 'tampered-body', kind: 'script', params: { script: 'true' } }));
   const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assertEnvelope(res, 401, 1002, /signature does not match/);
   await assertNeverRan('tampered-body', marker);
@@ -103,7 +103,7 @@ test('stale timestamp → 401 1002 and nothing runs', async () => {
 });
 
 test('wrong secret and unknown key id → 401 1002', async () => {
-  const body = JSON.stringify({ runId: 'wrong-secret', script: 'true' });
+  const body = JSON.stringify({ runId: 'wrong-secret', kind: 'script', params: { script: 'true' } });
   const bad = signedHeaders('POST', AGENT_API.exec, body, { secret: 'f'.repeat(64) });
   assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: bad }), 401, 1002, /signature/);
   const unknown = { ...signedHeaders('POST', AGENT_API.exec, body), 'x-ops-key-id': 'someone' };
@@ -112,7 +112,7 @@ test('wrong secret and unknown key id → 401 1002', async () => {
 
 test('replayed nonce → 401 1002 and the script runs only once', async () => {
   const marker = join(dir, 'replay.count');
-  const body = JSON.stringify({ runId: 'replay', script: `echo x >> ${marker}` });
+  const body = JSON.stringify({ runId: 'replay', kind: 'script', params: { script: `echo x >> ${marker}` } });
   const headers = signedHeaders('POST', AGENT_API.exec, body);
   const first = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assert.is(first.statusCode, 200);
@@ -137,18 +137,22 @@ test('a client address outside http.allow → 403 1003, checked before the signa
 });
 
 test('malformed bodies → 400 1001 naming the field', async () => {
+  const S = (params: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ runId: 'm-x', kind: 'script', params, ...extra });
   const cases: [unknown, RegExp, string][] = [
-    [{ script: 'true' }, /body\.runId is required/, 'body.runId'],
-    [{ runId: 'm-1' }, /body\.script is required/, 'body.script'],
-    [{ runId: 42, script: 'true' }, /body\.runId must be string/, 'body.runId'],
-    [{ runId: 'm-2', script: 'true', interpreter: 'perl' }, /body\.interpreter/, 'body.interpreter'],
-    [{ runId: 'm-3', script: 'true', timeoutMs: 0 }, /body\.timeoutMs must be >= 1/, 'body.timeoutMs'],
-    [{ runId: 'm-4', script: 'true', timeoutMs: '100' }, /body\.timeoutMs must be integer/, 'body.timeoutMs'],
-    [{ runId: 'm-5', script: 'true', env: { GOOD: 1 } }, /body\.env\.GOOD must be string/, 'body.env.GOOD'],
-    [{ runId: 'm-6', script: 'true', env: { 'BAD-NAME': 'x' } }, /body\.env\.BAD-NAME is not allowed/, 'body.env.BAD-NAME'],
-    [{ runId: 'm-7', script: 'true', shell: 'zsh' }, /body\.shell is not allowed/, 'body.shell'],
-    [{ runId: 'has space', script: 'true' }, /body\.runId must match pattern/, 'body.runId'],
-    [{ runId: 'm-8', script: '' }, /body\.script must NOT have fewer than 1 characters/, 'body.script'],
+    [{ kind: 'script', params: { script: 'true' } }, /body\.runId is required/, 'body.runId'],
+    [{ runId: 'm-0', params: { script: 'true' } }, /body\.kind is required/, 'body.kind'],
+    [{ runId: 'm-k', kind: 'perl', params: {} }, /body\.kind must be equal to one of the allowed values/, 'body.kind'],
+    [S({}), /body\.params\.script is required/, 'body.params.script'],
+    [{ runId: 42, kind: 'script', params: { script: 'true' } }, /body\.runId must be string/, 'body.runId'],
+    [S({ script: 'true', interpreter: 'perl' }), /body\.params\.interpreter/, 'body.params.interpreter'],
+    [S({ script: 'true' }, { timeoutMs: 0 }), /body\.timeoutMs must be >= 1/, 'body.timeoutMs'],
+    [S({ script: 'true' }, { timeoutMs: '100' }), /body\.timeoutMs must be integer/, 'body.timeoutMs'],
+    [S({ script: 'true', env: { GOOD: 1 } }), /body\.params\.env\.GOOD must be string/, 'body.params.env.GOOD'],
+    [S({ script: 'true', env: { 'BAD-NAME': 'x' } }), /body\.params\.env\.BAD-NAME is not allowed/, 'body.params.env.BAD-NAME'],
+    [S({ script: 'true' }, { shell: 'zsh' }), /body\.shell is not allowed/, 'body.shell'],
+    [S({ script: 'true', shell: 'zsh' }), /body\.params\.shell is not allowed/, 'body.params.shell'],
+    [{ runId: 'has space', kind: 'script', params: { script: 'true' } }, /body\.runId must match pattern/, 'body.runId'],
+    [S({ script: '' }), /body\.params\.script must NOT have fewer than 1 characters/, 'body.params.script'],
     [[1, 2], /body must be object/, 'body'],
   ];
   for (const [payload, message, field] of cases) {
@@ -172,17 +176,17 @@ test('a body that is not application/json → 415 1001', async () => {
 
 test('a body over 2 MiB → 413 1001 and nothing runs', async () => {
   const marker = join(dir, 'big.ran');
-  const body = JSON.stringify({ runId: 'big', script: `touch ${marker}\n#${'x'.repeat(2 * 1024 * 1024)}` });
+  const body = JSON.stringify({ runId: 'big', kind: 'script', params: { script: `touch ${marker}\n#${'x'.repeat(2 * 1024 * 1024)}` } });
   const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: signedHeaders('POST', AGENT_API.exec, body) });
   assertEnvelope(res, 413, 1001, /too large/);
   await assertNeverRan('big', marker);
 });
 
 test('duplicate run id while running → 409 1005; cancel → {cancelled: true}; unknown → 404 1004', async () => {
-  const running = injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', script: 'sleep 300' });
+  const running = injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', kind: 'script', params: { script: 'sleep 300' } });
   // inject resolves only when the stream ends, so wait for the run to be visible instead.
   while (executor.running === 0) await new Promise((r) => setTimeout(r, 10));
-  const dup = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', script: 'true' });
+  const dup = await injectSigned(app, 'POST', AGENT_API.exec, { runId: 'dup-http', kind: 'script', params: { script: 'true' } });
   assertEnvelope(dup, 409, 1005, /already queued or running/);
   const cancel = await injectSigned(app, 'POST', AGENT_API.cancel('dup-http'));
   assert.equal(assertEnvelope(cancel, 200, 0).data, { cancelled: true });

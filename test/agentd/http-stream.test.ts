@@ -54,7 +54,7 @@ function postExec(body: object, signal?: AbortSignal) {
 
 test('events stream while the script runs: output arrives before the script can finish', async () => {
   const gate = join(dir, 'stream-gate');
-  const res = await postExec({ runId: 'stream-1', script: `echo first; echo warn >&2; while [ ! -e ${gate} ]; do sleep 0.05; done; echo second` });
+  const res = await postExec({ runId: 'stream-1', kind: 'script', params: { script: `echo first; echo warn >&2; while [ ! -e ${gate} ]; do sleep 0.05; done; echo second` } });
   assert.is(res.statusCode, 200);
   assert.match(String(res.headers['content-type']), /application\/x-ndjson/);
   const next = eventReader(res.body);
@@ -75,7 +75,7 @@ test('events stream while the script runs: output arrives before the script can 
 test('a client that disconnects mid-stream cancels the run and its process group', async () => {
   const pidFile = join(dir, 'disconnect-child.pid');
   const abort = new AbortController();
-  const res = await postExec({ runId: 'disconnect-1', script: `sleep 300 & echo $! > ${pidFile}; echo up; wait` }, abort.signal);
+  const res = await postExec({ runId: 'disconnect-1', kind: 'script', params: { script: `sleep 300 & echo $! > ${pidFile}; echo up; wait` } }, abort.signal);
   const next = eventReader(res.body);
   const started = await next();
   assert.is(started?.type, 'started');

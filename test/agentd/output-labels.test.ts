@@ -22,7 +22,7 @@ test.after(async () => {
 });
 
 async function runOnce(runId: string): Promise<{ stdout: string; stderr: string; status: string }> {
-  const body = JSON.stringify({ runId, script: 'echo out; echo err >&2' });
+  const body = JSON.stringify({ runId, kind: 'script', params: { script: 'echo out; echo err >&2' } });
   const res = await request(`${baseUrl}${AGENT_API.exec}`, { method: 'POST', body, headers: signedHeaders('POST', AGENT_API.exec, body) });
   assert.is(res.statusCode, 200);
   const events = (await res.body.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as AgentExecEvent);

@@ -105,14 +105,14 @@ test('env and YAML config are used (flags > env > YAML)', async () => {
 test('SIGTERM: a running script finishes within the grace, its exit event arrives, a new run is refused, exit 0', async () => {
   const { agentd, baseUrl } = track(await startServingAgentd(['--keys-file', keysFile]));
   const gate = join(dir, 'sigterm-gate');
-  const payload = JSON.stringify({ runId: 'term-1', script: `echo begun; while [ ! -e ${gate} ]; do sleep 0.05; done; echo done` });
+  const payload = JSON.stringify({ runId: 'term-1', kind: 'script', params: { script: `echo begun; while [ ! -e ${gate} ]; do sleep 0.05; done; echo done` } });
   const res = await request(`${baseUrl}${AGENT_API.exec}`, { method: 'POST', body: payload, headers: signedHeaders('POST', AGENT_API.exec, payload) });
   const chunks: string[] = [];
   const reading = (async () => { for await (const c of res.body) chunks.push(String(c)); })();
   while (!chunks.join('').includes('begun')) await new Promise((r) => setTimeout(r, 20));
   agentd.child.kill('SIGTERM');
   await agentd.waitForLog((l) => l.msg === 'shutting down', 'the shutdown to begin');
-  const late = JSON.stringify({ runId: 'term-2', script: `touch ${join(dir, 'term-2.ran')}` });
+  const late = JSON.stringify({ runId: 'term-2', kind: 'script', params: { script: `touch ${join(dir, 'term-2.ran')}` } });
   const refused = await request(`${baseUrl}${AGENT_API.exec}`, { method: 'POST', body: late, headers: signedHeaders('POST', AGENT_API.exec, late) })
     .then(async (r) => { await r.body.text(); return r.statusCode; }, (err: Error & { code?: string }) => err.code ?? err.message);
   assert.ok(refused === 'ECONNREFUSED' || refused === 503, `a run after SIGTERM got ${refused}`);
@@ -128,7 +128,7 @@ test('SIGTERM: a running script finishes within the grace, its exit event arrive
 
 test('agentd does not log keys, signatures or script env values', async () => {
   const { agentd, baseUrl } = track(await startServingAgentd(['--keys-file', keysFile]));
-  const payload = JSON.stringify({ runId: 'secret-env', script: 'true', env: { DB_PASSWORD: 'hunter2-very-secret' } });
+  const payload = JSON.stringify({ runId: 'secret-env', kind: 'script', params: { script: 'true', env: { DB_PASSWORD: 'hunter2-very-secret' } } });
   const res = await request(`${baseUrl}${AGENT_API.exec}`, { method: 'POST', body: payload, headers: signedHeaders('POST', AGENT_API.exec, payload) });
   await res.body.text();
   const bad = await request(`${baseUrl}${AGENT_API.exec}`, { method: 'POST', body: payload, headers: { ...signedHeaders('POST', AGENT_API.exec, '{}'), 'content-type': 'application/json' } });

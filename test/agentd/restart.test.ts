@@ -55,7 +55,7 @@ test('a signed exec replayed after agentd restarts (clean stop, then SIGKILL) is
   const { dir, keysFile } = freshDir();
   const counter = join(dir, 'ran.count');
   const first = await serve(keysFile);
-  const body = JSON.stringify({ runId: 'replay-1', script: `echo ran >> ${counter}` });
+  const body = JSON.stringify({ runId: 'replay-1', kind: 'script', params: { script: `echo ran >> ${counter}` } });
   // The request exactly as an eavesdropper would have captured it.
   const captured = { method: 'POST' as const, path: AGENT_API.exec, headers: signedHeaders('POST', AGENT_API.exec, body), body };
   const send = (baseUrl: string) => request(`${baseUrl}${captured.path}`, { method: captured.method, headers: captured.headers, body: captured.body });
@@ -92,7 +92,7 @@ test('a signed exec replayed after agentd restarts (clean stop, then SIGKILL) is
 test('a script left running by a SIGKILLed agentd is ended by the next agentd and reported lost', async () => {
   const { dir, keysFile } = freshDir();
   const first = await serve(keysFile);
-  const body = JSON.stringify({ runId: 'orphan-1', script: 'sleep 300' });
+  const body = JSON.stringify({ runId: 'orphan-1', kind: 'script', params: { script: 'sleep 300' } });
   const res = await request(`${first.baseUrl}${AGENT_API.exec}`, { method: 'POST', body, headers: signedHeaders('POST', AGENT_API.exec, body) });
   let text = '';
   const reading = (async () => { for await (const c of res.body) text += String(c); })().catch(() => { /* agentd is killed mid-stream */ });

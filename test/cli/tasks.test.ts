@@ -138,7 +138,7 @@ test('tasks run --json prints each event as one NDJSON line, in order', async ()
   assert.is(output.map((e) => e.data).join(''), 'a\nb\n');
   assert.ok(output.every((e) => e.stream === 'stdout'));
   const exit = events.at(-2) as Extract<TaskStreamEvent, { type: 'exit' }>;
-  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null });
+  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null });
   assert.equal(events.at(-1), { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0 } });
   assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/);
 });

@@ -57,7 +57,7 @@ test('hello carries facts and versions; agent becomes healthy; metrics arrive', 
 test('a dispatch runs on the real agentd; started, output and exit come back in order', async () => {
   await gw.backend.waitFor('healthy', (r) => r.type === 'heartbeat' && r.agentStatus === 'healthy');
   assert.ok(gw.gateway.sessions.dispatch(nodeId, {
-    runId: 'run-1', taskId: 'task-1', script: 'echo "hello $WHO"; echo oops >&2; exit 3', interpreter: 'sh', timeoutMs: 10_000, env: { WHO: 'world' },
+    runId: 'run-1', taskId: 'task-1', timeoutMs: 10_000, script: { script: 'echo "hello $WHO"; echo oops >&2; exit 3', interpreter: 'sh', env: { WHO: 'world' } },
   }));
   await gw.backend.waitFor('exit of run-1', isTask('run-1', 'exited'));
   const events = gw.backend.taskEvents('run-1');
@@ -75,7 +75,7 @@ test('a dispatch runs on the real agentd; started, output and exit come back in 
 test('several runs at once all finish', async () => {
   const ids = Array.from({ length: 5 }, (_, i) => `many-${i}`);
   for (const runId of ids) {
-    gw.gateway.sessions.dispatch(nodeId, { runId, taskId: 't', script: `sleep 0.3; echo ${runId}`, interpreter: 'sh', timeoutMs: 10_000, env: {} });
+    gw.gateway.sessions.dispatch(nodeId, { runId, taskId: 't', timeoutMs: 10_000, script: { script: `sleep 0.3; echo ${runId}`, interpreter: 'sh', env: {} } });
   }
   for (const runId of ids) {
     await gw.backend.waitFor(`exit of ${runId}`, isTask(runId, 'exited'));
@@ -86,7 +86,7 @@ test('several runs at once all finish', async () => {
 });
 
 test('cancel stops a running script', async () => {
-  gw.gateway.sessions.dispatch(nodeId, { runId: 'long-1', taskId: 't', script: 'echo start; sleep 30', interpreter: 'sh', timeoutMs: 60_000, env: {} });
+  gw.gateway.sessions.dispatch(nodeId, { runId: 'long-1', taskId: 't', timeoutMs: 60_000, script: { script: 'echo start; sleep 30', interpreter: 'sh', env: {} } });
   await gw.backend.waitFor('output of long-1', isTask('long-1', 'output'));
   assert.ok(gw.gateway.sessions.cancel(nodeId, 'long-1'));
   const exit = await gw.backend.waitFor('exit of long-1', isTask('long-1', 'exited'));
@@ -126,7 +126,7 @@ test('agentd unreachable: the run ends with status error and a message', async (
   runs.push(startHostd(['--config', cfg, '--manager', gw.address, '--ca-hash', gw.gateway.caHash(), '--token', 'no-agent-token',
     '--name', 'no-agent-node', '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`]));
   const c = await gw.backend.waitFor('hello from no-agent-node', (r) => r.type === 'connected' && r.session.nodeName === 'no-agent-node');
-  gw.gateway.sessions.dispatch(c.nodeId, { runId: 'unreach-1', taskId: 't', script: 'true', interpreter: 'sh', timeoutMs: 1000, env: {} });
+  gw.gateway.sessions.dispatch(c.nodeId, { runId: 'unreach-1', taskId: 't', timeoutMs: 1000, script: { script: 'true', interpreter: 'sh', env: {} } });
   const exit = await gw.backend.waitFor('exit of unreach-1', isTask('unreach-1', 'exited'));
   assert.ok(exit.type === 'task');
   if (exit.type !== 'task') return;

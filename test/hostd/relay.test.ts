@@ -39,7 +39,7 @@ test.after(async () => {
 });
 
 async function runOnce(runId: string): Promise<TaskEvent[]> {
-  relay.dispatch({ runId, taskId: 't', script: 'echo x', interpreter: 'sh', timeoutMs: 1000, env: {} });
+  relay.dispatch({ runId, taskId: 't', timeoutMs: 1000, script: { script: 'echo x', interpreter: 'sh', env: {} } });
   return waitForExit(runId);
 }
 
@@ -68,7 +68,7 @@ test('requests are signed with key id hostd and carry the run', async () => {
   const req = seen.find((s) => s.body.includes('signed-1'))!;
   assert.ok(req.verified);
   assert.is(req.path, '/v1/exec');
-  assert.equal(JSON.parse(req.body), { runId: 'signed-1', script: 'echo x', env: {}, interpreter: 'sh', timeoutMs: 1000 });
+  assert.equal(JSON.parse(req.body), { runId: 'signed-1', kind: 'script', params: { script: 'echo x', interpreter: 'sh' }, timeoutMs: 1000 });
 });
 
 test('an HTTP refusal from agentd ends the run with status error and its message', async () => {
@@ -125,7 +125,7 @@ test('agentd dying mid-stream ends the run with status error', async () => {
 test('nothing listening: status error "agentd unreachable"', async () => {
   const port = await freePort();
   const lonely = new TaskRelay({ agentAddress: `127.0.0.1:${port}`, secret: () => secret, emit: (e) => events.push(e), log: quiet });
-  lonely.dispatch({ runId: 'nobody-1', taskId: 't', script: 'true', interpreter: '', timeoutMs: 0, env: {} });
+  lonely.dispatch({ runId: 'nobody-1', taskId: 't', timeoutMs: 0, script: { script: 'true', interpreter: '', env: {} } });
   const deadline = Date.now() + 10_000;
   while (!events.some((e) => e.runId === 'nobody-1')) {
     if (Date.now() > deadline) throw new Error('no event');
@@ -145,7 +145,7 @@ test('a repeated dispatch of a run in flight is ignored; cancel posts the signed
     ndjson(res, [JSON.stringify({ type: 'started', runId, pid: 1, atMs: 1 })], false);
     release = () => res.end(JSON.stringify({ type: 'exit', runId, atMs: 2, exitCode: -1, signal: 'SIGTERM', durationMs: 1, status: 'cancelled', error: null }) + '\n');
   };
-  const d = { runId: 'twice/1', taskId: 't', script: 'sleep 9', interpreter: 'sh', timeoutMs: 0, env: {} };
+  const d = { runId: 'twice/1', taskId: 't', timeoutMs: 0, script: { script: 'sleep 9', interpreter: 'sh', env: {} } };
   relay.dispatch(d);
   while (!events.some((e) => e.runId === 'twice/1')) await new Promise((r) => setTimeout(r, 10));
   relay.dispatch(d);

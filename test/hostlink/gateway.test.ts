@@ -163,13 +163,13 @@ test('a valid stream: hello → backend, welcome back, messages routed in order,
   const metrics = await gw.backend.waitFor('metrics', (r) => r.type === 'metrics' && r.nodeId === id.nodeId);
   assert.is(metrics.type === 'metrics' && metrics.sample.disks[0].mount, '/');
 
-  assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r2', taskId: 't2', script: 'echo hi', interpreter: 'sh', timeoutMs: 1000, env: { A: 'b' } }));
+  assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } } }));
   const d = await s.next('dispatch', (m) => m.kind === 'dispatch');
-  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', script: 'echo hi', interpreter: 'sh', timeoutMs: 1000, env: { A: 'b' } });
+  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } }, kind: 'script' });
   assert.ok(gw.gateway.sessions.cancel(id.nodeId, 'r2'));
   const c = await s.next('cancel', (m) => m.kind === 'cancel');
   assert.is(c.cancel?.runId, 'r2');
-  assert.not.ok(gw.gateway.sessions.dispatch('no-such-node', { runId: 'x', taskId: 'x', script: '', interpreter: '', timeoutMs: 0, env: {} }));
+  assert.not.ok(gw.gateway.sessions.dispatch('no-such-node', { runId: 'x', taskId: 'x', timeoutMs: 0, script: { script: '', interpreter: '', env: {} } }));
 
   s.call.end();
   const status = await s.status;
@@ -192,7 +192,7 @@ test('a second stream for the same node replaces the first, which is ended', asy
   const gone = await gw.backend.waitFor('old session disconnected', (r) => r.type === 'disconnected' && r.session === firstSession);
   assert.ok(gone);
   assert.is.not(gw.gateway.sessions.get(id.nodeId), firstSession, 'the newer session stays registered');
-  assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r9', taskId: 't', script: 'true', interpreter: 'sh', timeoutMs: 0, env: {} }));
+  assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r9', taskId: 't', timeoutMs: 0, script: { script: 'true', interpreter: 'sh', env: {} } }));
   await second.next('dispatch on the new stream', (m) => m.kind === 'dispatch');
   assert.not.ok(first.messages.some((m) => m.kind === 'dispatch'));
   second.call.end();

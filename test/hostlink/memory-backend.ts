@@ -56,6 +56,7 @@ export class MemoryBackend extends EventEmitter implements HostLinkBackend {
   async onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> { this.record({ type: 'heartbeat', nodeId, agentStatus, agentVersion }); }
   async onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> { this.record({ type: 'metrics', nodeId, sample }); }
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> { this.record({ type: 'task', nodeId, event }); }
+  async onFileAck(): Promise<void> {}
   async onDisconnected(session: HostSession): Promise<void> { this.record({ type: 'disconnected', nodeId: session.nodeId, session }); }
 
   /** Resolves with the first record (already seen or future) that matches. */

@@ -71,7 +71,17 @@ for (const kind of DB_KINDS) {
     assert.is(empty.body.message, 'body/script must NOT have fewer than 1 characters');
     const missing = await h.api('POST', '/tasks', { selector: { all: true } });
     assert.is(missing.status, 400);
-    assert.match(missing.body.message, /body must have required property 'script'/);
+    assert.is(missing.body.message, 'body/script is required for kind script');
+    const stray = await h.api('POST', '/tasks', { selector: { all: true }, kind: 'service', script: 'true', service: { action: 'status', name: 'cron' } });
+    assert.is(stray.status, 400);
+    assert.is(stray.body.message, 'body/script belongs to kind script, not service');
+    const noParams = await h.api('POST', '/tasks', { selector: { all: true }, kind: 'file' });
+    assert.is(noParams.body.message, 'body/file is required for kind file');
+    const badService = await h.api('POST', '/tasks', { selector: { all: true }, kind: 'service', service: { action: 'status', name: 'cron; rm -rf /' } });
+    assert.is(badService.status, 400);
+    assert.match(badService.body.message, /body\/service\/name must match pattern/);
+    const noHash = await h.api('POST', '/tasks', { selector: { all: true }, kind: 'file', file: { op: 'upload', path: '/tmp/x' } });
+    assert.match(noHash.body.message, /body\/file\/sha256 is required to upload/);
     const extra = await h.api('POST', '/tasks', { selector: { all: true }, script: 'true', bogus: 1 });
     assert.is(extra.status, 400);
     assert.match(extra.body.message, /additional property "bogus"/);

@@ -88,8 +88,8 @@ for (const kind of DB_KINDS) {
     });
     assert.is(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.data.env, { PLAIN: 'visible', API_KEY: '***' });
-    assert.is(session.dispatches.at(-1)!.env!.API_KEY, secret);
-    assert.is(session.dispatches.at(-1)!.env!.PLAIN, 'visible');
+    assert.is(session.dispatches.at(-1)!.script!.env!.API_KEY, secret);
+    assert.is(session.dispatches.at(-1)!.script!.env!.PLAIN, 'visible');
     const shown = await h.api<TaskDetail>('GET', `/tasks/${created.body.data.id}`);
     assert.not.ok(JSON.stringify(shown.body).includes(secret));
     const stored = await h.orm.em.fork().findOneOrFail(Task, { id: created.body.data.id });

@@ -102,6 +102,16 @@ for (const kind of DB_KINDS) {
     await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.1');
     assert.is((await h.api<{ status: string; agentVersion: string }>('GET', '/nodes/life-1')).body.data.agentVersion, '0.1.1');
 
+    // agentd's capabilities: from the hello, replaced when a heartbeat brings new ones, kept otherwise.
+    type Agent = { facts: { hostname: string; agent?: { serviceManager: string; plugins: string[]; interpreters: string[] } } };
+    assert.equal((await h.api<Agent>('GET', '/nodes/life-1')).body.data.facts.agent?.plugins, ['http-probe@1.0.0']);
+    await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.1', { taskKinds: ['script'], interpreters: ['sh'], serviceManager: 'systemd', plugins: [] });
+    const agent = (await h.api<Agent>('GET', '/nodes/life-1')).body.data.facts;
+    assert.is(agent.hostname, 'life-1');
+    assert.equal(agent.agent, { taskKinds: ['script'], interpreters: ['sh'], serviceManager: 'systemd', plugins: [] });
+    await h.services.hostLink.onConnected(session, { ...hello('life-1'), capabilities: null });
+    assert.is((await h.api<Agent>('GET', '/nodes/life-1')).body.data.facts.agent?.serviceManager, 'systemd');
+
     const sample = { atMs: Date.now(), cpuPercent: 12.5, memUsedBytes: 1e9, memTotalBytes: 4e9, load1: 0.5, load5: 0.4, load15: 0.3, disks: [{ mount: '/', sizeBytes: 1e11, usedBytes: 5e10 }], netRxBytes: 123456789012, netTxBytes: 42 };
     await h.services.hostLink.onMetrics(id, sample);
     await h.services.hostLink.onMetrics(id, { ...sample, cpuPercent: 50 });

@@ -12,7 +12,7 @@ import { DB_KINDS, makeHarness, until, type FakeSession, type Harness } from './
 const started = (runId: string, atMs: number, pid = 4242): TaskEvent__Output => ({ runId, kind: 'started', started: { atMs, pid } });
 const output = (runId: string, data: string, stream = 'stdout'): TaskEvent__Output => ({ runId, kind: 'output', output: { stream, data, atMs: Date.now() } });
 const exited = (runId: string, exitCode: number, status = exitCode === 0 ? 'succeeded' : 'failed'): TaskEvent__Output => ({
-  runId, kind: 'exited', exited: { atMs: Date.now(), exitCode, signal: '', durationMs: 15, status, error: '' },
+  runId, kind: 'exited', exited: { atMs: Date.now(), exitCode, signal: '', durationMs: 15, status, error: '', errorCode: 0, resultJson: '' },
 });
 
 interface Stream { events: TaskStreamEvent[]; ended: Promise<void> }
@@ -85,9 +85,9 @@ for (const kind of DB_KINDS) {
     const d1 = s1.dispatches[0];
     assert.is(d1.taskId, task.id);
     assert.is(d1.runId, runOf(task, 'flow-1').id);
-    assert.is(d1.script, 'echo hi');
-    assert.is(d1.interpreter, 'sh');
-    assert.equal(d1.env, { GREETING: 'hello' });
+    assert.is(d1.script?.script, 'echo hi');
+    assert.is(d1.script?.interpreter, 'sh');
+    assert.equal(d1.script?.env, { GREETING: 'hello' });
     assert.ok(d1.timeoutMs! > 50_000 && d1.timeoutMs! <= 60_000);
 
     const stream = await openStream(h, url, task.id);
@@ -206,7 +206,7 @@ for (const kind of DB_KINDS) {
     const task = await createTask(h, { selector: { labels: 'killed=yes' }, script: 'sleep 30', timeoutSeconds: 2 });
     const runId = s.dispatches.at(-1)!.runId!;
     await h.services.hostLink.onTaskEvent(id, started(runId, Date.now()));
-    await h.services.hostLink.onTaskEvent(id, { runId, kind: 'exited', exited: { atMs: Date.now(), exitCode: -1, signal: 'SIGKILL', durationMs: 2000, status: 'timeout', error: '' } });
+    await h.services.hostLink.onTaskEvent(id, { runId, kind: 'exited', exited: { atMs: Date.now(), exitCode: -1, signal: 'SIGKILL', durationMs: 2000, status: 'timeout', error: '', errorCode: 0, resultJson: '' } });
     await h.services.tasks.whenIdle(task.id);
     const t = await getTask(h, task.id);
     assert.is(t.status, 'failed');

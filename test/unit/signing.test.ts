@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NonceCache, signRequest, verifyRequest } from '../../proto/signing.js';
+import { NonceCache, sha256Hex, signRequest, verifyRequest } from '../../proto/signing.js';
 
 const secret = 'k'.repeat(32);
 const lookupSecret = (id: string) => (id === 'hostd' ? secret : undefined);
@@ -15,7 +15,7 @@ function verify(headers: Record<string, string>, over: Partial<{ method: string;
 const signed = () => signRequest({ method: 'POST', path: '/v1/exec?x=1', body: '{"a":1}', keyId: 'hostd', secret });
 
 test('a correctly signed request verifies', () => {
-  assert.equal(verify(signed()), { ok: true, keyId: 'hostd' });
+  assert.equal(verify(signed()), { ok: true, keyId: 'hostd', claimedBodyHash: sha256Hex('{"a":1}') });
 });
 
 test('tampered body, path, method or signature is refused', () => {

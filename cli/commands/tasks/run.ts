@@ -2,21 +2,15 @@ import { Flags } from '@oclif/core';
 import { INTERPRETER_NAMES, interpreterFromShebang, type InterpreterName } from '../../../proto/interpreters.js';
 import { readFile } from 'node:fs/promises';
 import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest/tasks.js';
-import { ApiCommand } from '../../lib/base-command.js';
-import { CliError, UsageError } from '../../lib/errors.js';
+import { TaskCommand } from '../../lib/base-command.js';
+import { UsageError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { durationSeconds } from '../../lib/flags.js';
-import { colourEnabled } from '../../lib/format.js';
-import { followTask } from '../../lib/tasks/follow.js';
 import { taskEnv } from '../../lib/tasks/env.js';
-import { TaskPrinter } from '../../lib/tasks/printer.js';
-import { buildSelector } from '../../lib/tasks/selector.js';
-import { summaryLine } from '../../lib/tasks/summary.js';
+import { runTask } from '../../lib/tasks/run-task.js';
+import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 
-/** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
-const FOLLOW_GRACE_SECONDS = 30;
-
-export default class TasksRun extends ApiCommand {
+export default class TasksRun extends TaskCommand {
   static override summary = 'Run a shell command or script on nodes and stream its output.';
   static override description = 'Run a command (everything after --, joined with spaces and run by the interpreter, like ssh does) or a script file on the ' +
     'selected nodes. Select nodes by name or glob, with -l label selectors (env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
@@ -33,9 +27,7 @@ export default class TasksRun extends ApiCommand {
     'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',
   ];
   static override flags = {
-    all: Flags.boolean({ description: 'Target every node.' }),
-    label: Flags.string({ char: 'l', description: 'Label selector, e.g. env=prod,role!=db (repeatable; all must match).', multiple: true, multipleNonGreedy: true, helpValue: 'SELECTOR' }),
-    group: Flags.string({ char: 'g', description: 'Target the nodes of a group (repeatable; any may match).', multiple: true, multipleNonGreedy: true, helpValue: 'GROUP' }),
+    ...selectorFlags,
     script: Flags.string({ description: 'Run this script file instead of a command after --.', helpValue: 'FILE' }),
     interpreter: Flags.option({
       options: INTERPRETER_NAMES,
@@ -67,38 +59,8 @@ export default class TasksRun extends ApiCommand {
     if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
     Object.assign(body, taskEnv(flags.env, flags['secret-env']));
 
-    const api = await this.api(flags.server);
-    const started = Date.now();
-    const task = await api.post<TaskDetail>('/tasks', body);
-    const printer = new TaskPrinter({
-      json: flags.json,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      colourStdout: colourEnabled(process.stdout),
-      colourStderr: colourEnabled(process.stderr),
-    }, task.runs);
-
-    const end = await followTask(api, task.id, {
-      deadlineMs: (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000,
-      onEvent: (ev) => printer.handle(ev),
-    });
-    printer.finish();
-    const summary = summaryLine([...printer.runs.values()], Date.now() - started);
-    const show = `opsctl tasks show ${task.id}`;
-    if (end === 'interrupted') {
-      this.note(`${summary} so far`);
-      throw new CliError(`interrupted: task ${task.id} keeps running on the manager; see '${show}'`, ExitCode.INTERRUPTED);
-    }
-    if (end === 'deadline') {
-      this.note(`${summary} so far`);
-      throw new CliError(`timed out: no result from every node within ${task.timeoutSeconds + FOLLOW_GRACE_SECONDS} s; see '${show}'`);
-    }
-    if (end === 'ended') {
-      this.note(`${summary} so far`);
-      throw new CliError(`the manager closed the event stream of task ${task.id} before it finished; see '${show}'`);
-    }
-    this.note(summary);
-    if (!printer.allSucceeded()) this.exit(ExitCode.FAILURE);
+    const { task, allSucceeded } = await runTask(await this.taskRunner(flags), body, { json: flags.json, note: (t) => this.note(t) });
+    if (!allSucceeded) this.exit(ExitCode.FAILURE);
     return task;
   }
 

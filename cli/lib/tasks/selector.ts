@@ -1,4 +1,5 @@
 // Builds the node selector shared by every command that acts on nodes, from names, -l, -g, --all.
+import { Flags } from '@oclif/core';
 import { SelectorError, validateSelector, type Selector } from '../../../proto/selector.js';
 import { UsageError } from '../errors.js';
 
@@ -7,6 +8,13 @@ export interface SelectorFlags {
   label?: string[];
   group?: string[];
 }
+
+/** The node-selecting flags, the same on every command that runs something on nodes. */
+export const selectorFlags = {
+  all: Flags.boolean({ description: 'Target every node.' }),
+  label: Flags.string({ char: 'l', description: 'Label selector, e.g. env=prod,role!=db (repeatable; all must match).', multiple: true, multipleNonGreedy: true, helpValue: 'SELECTOR' }),
+  group: Flags.string({ char: 'g', description: 'Target the nodes of a group (repeatable; any may match).', multiple: true, multipleNonGreedy: true, helpValue: 'GROUP' }),
+};
 
 /** Throws UsageError (exit 2) when the selector is empty or malformed. */
 export function buildSelector(names: string[], flags: SelectorFlags): Selector {

@@ -3,6 +3,8 @@
 // only routes each callback to them and remembers which stream is each node's current one.
 import type { Logger } from '../../../lib/log.js';
 import type { MetricsSample__Output, TaskEvent__Output } from '../../../proto/hostlink.js';
+import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
+import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { Orm } from '../../db/orm.js';
 import type { HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';
@@ -64,8 +66,8 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     if (this.current.get(session.nodeId) === session) this.tasks.dispatchPending(session);
   }
 
-  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> {
-    return this.nodes.markHeartbeat(nodeId, agentStatus, agentVersion);
+  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
+    return this.nodes.markHeartbeat(nodeId, agentStatus, agentVersion, capabilities);
   }
 
   onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
@@ -76,9 +78,14 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     return this.tasks.onTaskEvent(nodeId, event);
   }
 
+  async onFileAck(nodeId: string, ack: FileAck__Output): Promise<void> {
+    this.tasks.onFileAck(nodeId, ack);
+  }
+
   async onDisconnected(session: HostSession): Promise<void> {
     if (this.current.get(session.nodeId) !== session) return;
     this.current.delete(session.nodeId);
+    this.tasks.onHostDisconnected(session.nodeId);
     await this.nodes.markOffline(session.nodeId);
     this.log.info({ node: session.nodeName }, 'node disconnected');
   }

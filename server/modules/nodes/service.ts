@@ -1,6 +1,7 @@
 // Nodes: the inventory the REST API shows and the state the host link keeps current
 // (connection, facts, versions, heartbeats, metrics, certificates).
 import { randomUUID } from 'node:crypto';
+import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
@@ -106,19 +107,28 @@ export class NodesService {
     };
     // A hello without facts keeps the ones we have rather than blanking them.
     const f = hello.facts as HostHello['facts'] | null | undefined;
+    const em = this.orm.em.fork();
     if (f) {
+      // agentd's capabilities arrive with the hello only when hostd knows them; keep the last ones otherwise.
+      const known = hello.capabilities ? undefined : (await em.findOne(Node, { id: nodeId }, { fields: ['facts'] }))?.facts?.agent;
       changes.facts = {
         hostname: f.hostname, os: f.os, platform: f.platform, kernel: f.kernel, arch: f.arch,
         cpuModel: f.cpuModel, cpus: f.cpus, memoryBytes: f.memoryBytes, ips: [...(f.ips ?? [])],
+        ...(hello.capabilities ? { agent: agentFacts(hello.capabilities) } : known ? { agent: known } : {}),
       } satisfies Facts;
     }
-    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, changes);
+    await em.nativeUpdate(Node, { id: nodeId }, changes);
   }
 
-  async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> {
+  async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
     const changes: Partial<Node> = { agentStatus, status: statusForAgent(agentStatus), lastSeenAt: new Date() };
     if (agentVersion) changes.agentVersion = agentVersion;
-    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, changes);
+    const em = this.orm.em.fork();
+    if (capabilities) {
+      const facts = (await em.findOne(Node, { id: nodeId }, { fields: ['facts'] }))?.facts;
+      if (facts) changes.facts = { ...facts, agent: agentFacts(capabilities) };
+    }
+    await em.nativeUpdate(Node, { id: nodeId }, changes);
   }
 
   async recordMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
@@ -161,4 +171,8 @@ export class NodesService {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
+}
+
+function agentFacts(c: AgentCapabilities__Output): NonNullable<Facts['agent']> {
+  return { taskKinds: [...c.taskKinds], interpreters: [...c.interpreters], serviceManager: c.serviceManager || 'none', plugins: [...c.plugins] };
 }

@@ -3,7 +3,7 @@
 // that SSE streams follow. Only the task service mutates it, one batch at a time.
 import { EventEmitter } from 'node:events';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { Interpreter, RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import type { Interpreter, RunStatus, TaskKind, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { OutputTail } from './output-tail.js';
 import { countRuns, isTerminal, type RunView } from './views.js';
 
@@ -22,6 +22,8 @@ export function stateView(run: RunState): RunView {
 
 export interface TaskInfo {
   id: string;
+  kind: TaskKind;
+  params: Record<string, unknown> | null;
   script: string;
   interpreter: Interpreter;
   timeoutSeconds: number;
@@ -101,7 +103,10 @@ export function runReplay(
 }
 
 export function exitEvent(run: Omit<RunView, 'output' | 'outputTruncated'>): TaskStreamEvent {
-  return { type: 'exit', runId: run.id, node: run.node, status: run.status, exitCode: run.exitCode, durationMs: run.durationMs, error: run.error };
+  return {
+    type: 'exit', runId: run.id, node: run.node, status: run.status, exitCode: run.exitCode, durationMs: run.durationMs,
+    error: run.error, errorCode: run.errorCode, result: run.result,
+  };
 }
 
 export function finalTaskStatus(cancelRequested: boolean, statuses: RunStatus[]): TaskStatus {

@@ -7,7 +7,7 @@ import { exitEvent, finalTaskStatus, type ActiveTask, type RunState, type WorkIt
 import type { TaskRun } from './task-run.entity.js';
 import { isTerminal } from './views.js';
 
-export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated'>>;
+export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'errorCode' | 'result' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated'>>;
 type Warn = (message: string, fields: Record<string, unknown>) => void;
 
 const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
@@ -167,7 +167,23 @@ function applyHostEvent(
     run.error = x.error || (x.signal ? `killed by ${x.signal}` : null);
     run.finishedAt = new Date(x.atMs || Date.now());
     run.durationMs = x.durationMs || (run.startedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0);
-    change(run, { status, exitCode: run.exitCode, error: run.error, finishedAt: run.finishedAt, durationMs: run.durationMs });
+    run.errorCode = x.errorCode || null;
+    run.result = parseResult(x.resultJson, warn, run.id);
+    change(run, {
+      status, exitCode: run.exitCode, error: run.error, errorCode: run.errorCode, result: run.result,
+      finishedAt: run.finishedAt, durationMs: run.durationMs,
+    });
     events.push(exitEvent(run));
   }
+}
+
+/** A host's kind-specific result: a JSON object, or null (nothing, or something unreadable, which is logged). */
+function parseResult(json: string, warn: Warn, runId: string): Record<string, unknown> | null {
+  if (!json) return null;
+  try {
+    const value = JSON.parse(json) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch { /* reported below */ }
+  warn('a host sent a run result that is not a JSON object; ignored', { runId, result: json.slice(0, 200) });
+  return null;
 }

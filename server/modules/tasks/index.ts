@@ -11,12 +11,13 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'tasks',
-  after: ['nodes'],
+  after: ['nodes', 'files'],
   entities: [TaskSchema, TaskRunSchema],
   services: ({ orm, log, config, sessions, services, overrides }) => ({
-    tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), {
+    tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, {
       outputLimitBytes: config.tasks.outputLimitBytes,
       defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
+      ...config.files,
       ...(overrides.tasks as Partial<TasksServiceOptions> | undefined),
     }),
   }),

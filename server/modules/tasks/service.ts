@@ -14,15 +14,19 @@ import type { Orm } from '../../db/orm.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { SecretBox } from '../../secret-box.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
+import type { FileStore } from '../files/file-store.js';
 import type { NodesService } from '../nodes/service.js';
+import { FileTransfers, type TransferLimits } from './file-transfers.js';
+import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { ActiveTask, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
 import { commitBatch, planBatch } from './batch-plan.js';
+import { dispatchKind, kindPermission, taskSpec } from './kinds.js';
 import { OutputTail, splitBySpans } from './output-tail.js';
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
 import { isTerminal, runEntityView, toTaskDetail, toTaskSummary, type RunView } from './views.js';
 
-export interface TasksServiceOptions {
+export interface TasksServiceOptions extends TransferLimits {
   outputLimitBytes: number;
   defaultTimeoutSeconds: number;
   /** How long after a task's timeout the manager gives up on runs no host reported on. */
@@ -37,6 +41,7 @@ export class TasksService {
   private readonly runIndex = new Map<string, ActiveTask>();
   private flusher?: NodeJS.Timeout;
   private readonly graceMs: number;
+  private readonly transfers: FileTransfers;
 
   constructor(
     private readonly orm: Orm,
@@ -44,15 +49,59 @@ export class TasksService {
     private readonly nodes: NodesService,
     private readonly sessions: HostSessions,
     private readonly secrets: SecretBox,
+    private readonly files: FileStore,
     private readonly opts: TasksServiceOptions,
   ) {
     this.graceMs = opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
+    this.transfers = new FileTransfers(files, sessions, opts, log, (nodeId, runId, error) => {
+      const task = this.runIndex.get(runId);
+      if (task) this.enqueue(task, { kind: 'host-event', nodeId, event: hostFailure(runId, error) });
+    });
+  }
+
+  /** Upload: the stored content's size (it must be on the manager); download: the size limit. */
+  private async completeFileParams(params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (params.op === 'upload') {
+      const sha256 = String(params.sha256);
+      const size = this.files.size(sha256);
+      if (size === undefined) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `no file ${sha256} on the manager: store it first (PUT /files/${sha256})`);
+      return { ...params, size };
+    }
+    if (params.op === 'download') return { ...params, maxBytes: this.opts.maxDownloadBytes };
+    return params;
+  }
+
+  /** Where a run's downloaded copy is kept: its sha256 and size, once the run succeeded. */
+  async downloadedFile(by: Principal, taskId: string, runId: string): Promise<{ sha256: string; size: number; node: string }> {
+    const task = await this.get(by, taskId);
+    const run = task.runs.find((r) => r.id === runId || r.node === runId);
+    if (!run) throw new OpsError(ErrorCode.NOT_FOUND, `task ${taskId} has no run ${runId}`);
+    const sha256 = run.result?.sha256;
+    if (task.kind !== 'file' || task.params?.op !== 'download') throw new OpsError(ErrorCode.INVALID_ARGUMENT, `task ${taskId} is not a download`);
+    if (run.status !== 'succeeded' || typeof sha256 !== 'string') throw new OpsError(ErrorCode.NOT_FOUND, `run ${run.id} on ${run.node} has no file (${run.status}${run.error ? `: ${run.error}` : ''})`);
+    if (this.files.size(sha256) === undefined) throw new OpsError(ErrorCode.NOT_FOUND, `the file of run ${run.id} is no longer on the manager`);
+    return { sha256, size: Number(run.result?.size ?? 0), node: run.node };
+  }
+
+  openFile(sha256: string) { return this.files.open(sha256); }
+
+  onFileAck(nodeId: string, ack: FileAck__Output): void {
+    this.transfers.onAck(nodeId, ack);
+  }
+
+  /** A node's stream ended: uploads to it in flight fail now. */
+  onHostDisconnected(nodeId: string): void {
+    this.transfers.onDisconnected(nodeId);
   }
 
   // ---- REST side
 
   async create(by: Principal, input: CreateTaskRequest): Promise<TaskDetail> {
     const createdAt = new Date();
+    const spec = taskSpec(input);
+    const permission = kindPermission(spec);
+    if (!by.permissions.has(permission)) throw new OpsError(ErrorCode.FORBIDDEN, `permission ${permission} required (your role is ${by.role})`);
+    if (spec.kind === 'file') spec.params = await this.completeFileParams(spec.params!);
     let matches;
     try {
       matches = compileSelector(input.selector);
@@ -72,12 +121,13 @@ export class TasksService {
 
     const em = contextEm(this.orm);
     const task = em.create(Task, {
-      id: randomUUID(), script: input.script, interpreter: input.interpreter ?? 'sh',
+      id: randomUUID(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
     });
     const runs = targets.map((node) => em.create(TaskRun, {
       id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
+      errorCode: null, result: null,
     }));
     // One flush = one transaction: the task and all its runs (and the audit row), before anything is sent.
     await em.flush();
@@ -196,6 +246,7 @@ export class TasksService {
       if (run.status !== 'pending' || task.sent.has(runId)) continue;
       if (session.send({ dispatch: this.dispatchMessage(task, run) })) {
         task.sent.add(runId);
+        this.startContent(task, session.nodeId, runId);
         this.enqueue(task, { kind: 'dispatched', runIds: [runId], at: new Date() });
         count++;
       }
@@ -206,11 +257,29 @@ export class TasksService {
 
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
     const task = this.runIndex.get(event.runId);
-    if (!task) {
+    if (!task || task.runs.get(event.runId)?.nodeId !== nodeId) {
       this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
       return;
     }
+    // The host stream waits while a download's piece is written, and its exit comes after them all.
+    if (event.fileData) return this.transfers.onData(event.runId, event.fileData.offset, event.fileData.data);
+    if (event.exited) {
+      if (task.info.kind === 'file' && task.info.params?.op === 'download') await this.finishDownload(event);
+      this.transfers.runEnded(event.runId);
+    }
     this.enqueue(task, { kind: 'host-event', nodeId, event });
+  }
+
+  /** Keeps a download's copy when it matches what the host read; otherwise the run fails saying why. */
+  private async finishDownload(event: TaskEvent__Output): Promise<void> {
+    const exited = event.exited!;
+    let claimed: Record<string, unknown> | null = null;
+    try { claimed = exited.resultJson ? JSON.parse(exited.resultJson) as Record<string, unknown> : null; } catch { /* checked below */ }
+    const stored = exited.status === 'succeeded' ? await this.transfers.finishDownload(event.runId, claimed) : undefined;
+    if (exited.status !== 'succeeded') this.transfers.runEnded(event.runId);
+    if (typeof stored === 'string') Object.assign(exited, { status: 'error', exitCode: -1, error: stored });
+    else if (stored) exited.resultJson = JSON.stringify({ ...claimed, sha256: stored.sha256, size: stored.size });
+    else if (exited.status === 'succeeded') Object.assign(exited, { status: 'error', exitCode: -1, error: 'the host reported a download but sent no file' });
   }
 
   // ---- lifecycle
@@ -256,7 +325,7 @@ export class TasksService {
 
   private activate(task: Task, runs: TaskRun[]): ActiveTask {
     const live = new ActiveTask({
-      id: task.id, script: task.script, interpreter: task.interpreter, timeoutSeconds: task.timeoutSeconds,
+      id: task.id, kind: task.kind ?? 'script', params: task.params ?? null, script: task.script, interpreter: task.interpreter, timeoutSeconds: task.timeoutSeconds,
       env: { ...(task.env ?? {}), ...this.openSecrets(task) }, createdAt: task.createdAt,
     });
     for (const r of runs) {
@@ -264,6 +333,7 @@ export class TasksService {
         id: r.id, nodeId: r.node?.id ?? null, node: r.nodeName, status: r.status, exitCode: r.exitCode, error: r.error,
         dispatchedAt: r.dispatchedAt, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs, pid: 0,
         tail: new OutputTail(this.opts.outputLimitBytes, r.output, r.outputTruncated, r.outputStreams ?? []), outputDirty: false,
+        errorCode: r.errorCode ?? null, result: r.result ?? null,
       });
       if (r.status !== 'pending') live.sent.add(r.id);
       this.runIndex.set(r.id, live);
@@ -283,10 +353,7 @@ export class TasksService {
   }
 
   private dispatchMessage(task: ActiveTask, run: RunState): Dispatch {
-    return {
-      runId: run.id, taskId: task.info.id, script: task.info.script, interpreter: task.info.interpreter,
-      timeoutMs: Math.max(1, task.deadline - Date.now()), env: task.info.env,
-    };
+    return { runId: run.id, taskId: task.info.id, timeoutMs: Math.max(1, task.deadline - Date.now()), ...dispatchKind(task.info) };
   }
 
   /** Sends every pending run whose node has a stream; `applied` runs once that is recorded. */
@@ -296,12 +363,19 @@ export class TasksService {
       if (!run.nodeId || run.status !== 'pending' || task.sent.has(run.id) || !this.sessions.get(run.nodeId)) continue;
       if (this.sessions.dispatch(run.nodeId, this.dispatchMessage(task, run))) {
         task.sent.add(run.id);
+        this.startContent(task, run.nodeId, run.id);
         sent.push(run.id);
       }
     }
     if (sent.length) this.enqueue(task, { kind: 'dispatched', runIds: sent, at: new Date(), applied });
     else applied?.();
     return sent;
+  }
+
+  /** An upload's content follows its dispatch down the same stream. */
+  private startContent(task: ActiveTask, nodeId: string, runId: string): void {
+    const p = task.info.params;
+    if (task.info.kind === 'file' && p?.op === 'upload') this.transfers.startUpload(nodeId, runId, String(p.sha256), Number(p.size));
   }
 
   private enqueue(task: ActiveTask, item: WorkItem): void {
@@ -356,7 +430,10 @@ export class TasksService {
     task.bus.emit('event', task.doneEvent());
     task.bus.removeAllListeners();
     this.active.delete(task.info.id);
-    for (const id of task.runs.keys()) this.runIndex.delete(id);
+    for (const id of task.runs.keys()) {
+      this.runIndex.delete(id);
+      this.transfers.runEnded(id);
+    }
     const counts = task.counts();
     this.log.info({ taskId: task.info.id, status: task.status, ...counts }, 'task finished');
   }
@@ -369,4 +446,12 @@ function describeSelector(s: CreateTaskRequest['selector']): string {
   if (s.labels) parts.push(`-l ${s.labels}`);
   if (s.groups?.length) parts.push(s.groups.map((g) => `-g ${g}`).join(' '));
   return `(${parts.join(' ')})`;
+}
+
+/** A run's failure seen by the manager itself, as if its host had reported it. */
+function hostFailure(runId: string, error: string): TaskEvent__Output {
+  return {
+    runId, kind: 'exited',
+    exited: { atMs: Date.now(), exitCode: -1, signal: '', durationMs: 0, status: 'error', error, errorCode: 0, resultJson: '' },
+  } as TaskEvent__Output;
 }

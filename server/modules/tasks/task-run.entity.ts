@@ -24,6 +24,10 @@ export class TaskRun {
   /** Which stretches of `output` are stderr (OutputTail.spans()). */
   outputStreams: number[] = [];
   outputTruncated = false;
+  /** proto/errors.ts code of `error`, when the host gave one. */
+  errorCode: number | null = null;
+  /** What the kind reported (a service's state, a download's sha256 and size). */
+  result: Record<string, unknown> | null = null;
 }
 
 export const TaskRunSchema = new EntitySchema<TaskRun>({
@@ -46,5 +50,7 @@ export const TaskRunSchema = new EntitySchema<TaskRun>({
     output: { type: 'text', columnType: 'mediumtext' },
     outputStreams: { type: PortableJson },
     outputTruncated: { type: 'boolean' },
+    errorCode: { type: 'integer', nullable: true },
+    result: { type: PortableJson, nullable: true },
   },
 });

@@ -1,14 +1,18 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { PortableJson } from '../../db/portable-json.js';
 import type { SelectorBody } from '../../../proto/rest/common.js';
-import type { Interpreter, TaskStatus } from '../../../proto/rest/tasks.js';
+import type { Interpreter, TaskKind, TaskStatus } from '../../../proto/rest/tasks.js';
 
 export class Task {
   id!: string;
+  kind: TaskKind = 'script';
+  /** The script; "" for the other kinds. */
   script!: string;
   interpreter!: Interpreter;
   timeoutSeconds!: number;
   env: Record<string, string> = {};
+  /** The kind's parameters (file, service, plugin); null for scripts. */
+  params: Record<string, unknown> | null = null;
   /** Name → value sealed by the SecretBox; names are shown, values never. */
   secretEnv: Record<string, string> = {};
   selector!: SelectorBody;
@@ -24,11 +28,13 @@ export const TaskSchema = new EntitySchema<Task>({
   tableName: 'tasks',
   properties: {
     id: { type: 'string', primary: true, length: 36 },
+    kind: { type: 'string', length: 16, default: 'script' },
     // mediumtext: scripts may be up to 1 MiB and MySQL's text stops at 64 KiB.
     script: { type: 'text', columnType: 'mediumtext' },
     interpreter: { type: 'string', length: 16 },
     timeoutSeconds: { type: 'integer' },
     env: { type: PortableJson },
+    params: { type: PortableJson, nullable: true },
     secretEnv: { type: PortableJson },
     selector: { type: PortableJson },
     status: { type: 'string', length: 16, index: true },

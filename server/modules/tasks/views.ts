@@ -19,13 +19,14 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export interface RunView {
   id: string; node: string; status: RunStatus; exitCode: number | null; error: string | null;
   startedAt: Date | null; finishedAt: Date | null; durationMs: number | null; output: string; outputTruncated: boolean;
+  errorCode: number | null; result: Record<string, unknown> | null;
 }
 
 export function toRunDto(run: RunView): TaskRunDto {
   return {
     id: run.id, node: run.node, status: run.status, exitCode: run.exitCode, error: run.error,
     startedAt: iso(run.startedAt), finishedAt: iso(run.finishedAt), durationMs: run.durationMs,
-    output: run.output, outputTruncated: run.outputTruncated,
+    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode, result: run.result,
   };
 }
 
@@ -33,13 +34,13 @@ export function runEntityView(run: TaskRun): RunView {
   return {
     id: run.id, node: run.nodeName, status: run.status, exitCode: run.exitCode, error: run.error,
     startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs,
-    output: run.output, outputTruncated: run.outputTruncated,
+    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode ?? null, result: run.result ?? null,
   };
 }
 
 export function toTaskSummary(task: Task, statuses: RunStatus[]): TaskSummary {
   return {
-    id: task.id, status: task.status, script: task.script, interpreter: task.interpreter,
+    id: task.id, status: task.status, kind: task.kind ?? 'script', script: task.script, interpreter: task.interpreter, params: task.params ?? null,
     timeoutSeconds: task.timeoutSeconds, env: maskedEnv(task), createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
     finishedAt: iso(task.finishedAt), counts: countRuns(statuses),
   };

@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { AgentExecEvent } from '../../../proto/agent-api.js';
+import type { AgentExecEvent, AgentExecRequest, ScriptParams } from '../../../proto/agent-api.js';
 import { signRequest } from '../../../proto/signing.js';
 import { createLogger } from '../../../lib/log.js';
-import { ScriptExecutor, type ExecutorOptions } from '../../../agentd/exec/executor.js';
+import { AgentExecutor, type ExecutorOptions } from '../../../agentd/exec/executor.js';
 import { buildAgentApp } from '../../../agentd/http/app.js';
 import { AllowList } from '../../../agentd/ip-allow.js';
 
@@ -34,11 +34,16 @@ export function signedHeaders(method: string, path: string, body?: string, over:
   };
 }
 
-export function newExecutor(over: Partial<ExecutorOptions> = {}): ScriptExecutor {
-  return new ScriptExecutor({ maxConcurrent: 10, defaultTimeoutMs: 30_000, outputChunkBytes: 16384, log: quietLog, ...over });
+/** A script run as agentd's API takes it, from the flat shape the tests write: {runId, timeoutMs, script, …}. */
+export function scriptRun({ runId, timeoutMs, ...params }: { runId: string; timeoutMs?: number } & ScriptParams): AgentExecRequest {
+  return { runId, kind: 'script', params, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
-export function newApp(executor: ScriptExecutor, allow = ['127.0.0.1/32', '::1/128']): FastifyInstance {
+export function newExecutor(over: Partial<ExecutorOptions> = {}): AgentExecutor {
+  return new AgentExecutor({ maxConcurrent: 10, defaultTimeoutMs: 30_000, outputChunkBytes: 16384, log: quietLog, ...over });
+}
+
+export function newApp(executor: AgentExecutor, allow = ['127.0.0.1/32', '::1/128']): FastifyInstance {
   return buildAgentApp({ executor, lookupSecret: (id) => (id === KEY_ID ? SECRET : undefined), allow: new AllowList(allow), log: quietLog });
 }
 

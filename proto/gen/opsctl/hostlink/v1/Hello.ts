@@ -2,12 +2,14 @@
 // Original file: proto/hostlink/v1/hostlink.proto
 
 import type { Facts as _opsctl_hostlink_v1_Facts, Facts__Output as _opsctl_hostlink_v1_Facts__Output } from '../../../opsctl/hostlink/v1/Facts.js';
+import type { AgentCapabilities as _opsctl_hostlink_v1_AgentCapabilities, AgentCapabilities__Output as _opsctl_hostlink_v1_AgentCapabilities__Output } from '../../../opsctl/hostlink/v1/AgentCapabilities.js';
 
 export interface Hello {
   'facts'?: (_opsctl_hostlink_v1_Facts | null);
   'hostdVersion'?: (string);
   'agentVersion'?: (string);
   'agentStatus'?: (string);
+  'capabilities'?: (_opsctl_hostlink_v1_AgentCapabilities | null);
 }
 
 export interface Hello__Output {
@@ -15,4 +17,5 @@ export interface Hello__Output {
   'hostdVersion': (string);
   'agentVersion': (string);
   'agentStatus': (string);
+  'capabilities': (_opsctl_hostlink_v1_AgentCapabilities__Output | null);
 }

@@ -5,13 +5,15 @@ import type { Hello as _opsctl_hostlink_v1_Hello, Hello__Output as _opsctl_hostl
 import type { Heartbeat as _opsctl_hostlink_v1_Heartbeat, Heartbeat__Output as _opsctl_hostlink_v1_Heartbeat__Output } from '../../../opsctl/hostlink/v1/Heartbeat.js';
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from '../../../opsctl/hostlink/v1/MetricsSample.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from '../../../opsctl/hostlink/v1/TaskEvent.js';
+import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from '../../../opsctl/hostlink/v1/FileAck.js';
 
 export interface HostMessage {
   'hello'?: (_opsctl_hostlink_v1_Hello | null);
   'heartbeat'?: (_opsctl_hostlink_v1_Heartbeat | null);
   'metrics'?: (_opsctl_hostlink_v1_MetricsSample | null);
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent";
+  'fileAck'?: (_opsctl_hostlink_v1_FileAck | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck";
 }
 
 export interface HostMessage__Output {
@@ -19,5 +21,6 @@ export interface HostMessage__Output {
   'heartbeat'?: (_opsctl_hostlink_v1_Heartbeat__Output | null);
   'metrics'?: (_opsctl_hostlink_v1_MetricsSample__Output | null);
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent__Output | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent";
+  'fileAck'?: (_opsctl_hostlink_v1_FileAck__Output | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck";
 }

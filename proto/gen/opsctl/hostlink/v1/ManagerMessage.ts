@@ -4,17 +4,20 @@
 import type { Welcome as _opsctl_hostlink_v1_Welcome, Welcome__Output as _opsctl_hostlink_v1_Welcome__Output } from '../../../opsctl/hostlink/v1/Welcome.js';
 import type { Dispatch as _opsctl_hostlink_v1_Dispatch, Dispatch__Output as _opsctl_hostlink_v1_Dispatch__Output } from '../../../opsctl/hostlink/v1/Dispatch.js';
 import type { Cancel as _opsctl_hostlink_v1_Cancel, Cancel__Output as _opsctl_hostlink_v1_Cancel__Output } from '../../../opsctl/hostlink/v1/Cancel.js';
+import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from '../../../opsctl/hostlink/v1/FileChunk.js';
 
 export interface ManagerMessage {
   'welcome'?: (_opsctl_hostlink_v1_Welcome | null);
   'dispatch'?: (_opsctl_hostlink_v1_Dispatch | null);
   'cancel'?: (_opsctl_hostlink_v1_Cancel | null);
-  'kind'?: "welcome"|"dispatch"|"cancel";
+  'fileChunk'?: (_opsctl_hostlink_v1_FileChunk | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk";
 }
 
 export interface ManagerMessage__Output {
   'welcome'?: (_opsctl_hostlink_v1_Welcome__Output | null);
   'dispatch'?: (_opsctl_hostlink_v1_Dispatch__Output | null);
   'cancel'?: (_opsctl_hostlink_v1_Cancel__Output | null);
-  'kind'?: "welcome"|"dispatch"|"cancel";
+  'fileChunk'?: (_opsctl_hostlink_v1_FileChunk__Output | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk";
 }

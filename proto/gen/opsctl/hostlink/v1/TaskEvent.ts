@@ -4,13 +4,15 @@
 import type { TaskStarted as _opsctl_hostlink_v1_TaskStarted, TaskStarted__Output as _opsctl_hostlink_v1_TaskStarted__Output } from '../../../opsctl/hostlink/v1/TaskStarted.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from '../../../opsctl/hostlink/v1/TaskOutput.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from '../../../opsctl/hostlink/v1/TaskExited.js';
+import type { FileData as _opsctl_hostlink_v1_FileData, FileData__Output as _opsctl_hostlink_v1_FileData__Output } from '../../../opsctl/hostlink/v1/FileData.js';
 
 export interface TaskEvent {
   'runId'?: (string);
   'started'?: (_opsctl_hostlink_v1_TaskStarted | null);
   'output'?: (_opsctl_hostlink_v1_TaskOutput | null);
   'exited'?: (_opsctl_hostlink_v1_TaskExited | null);
-  'kind'?: "started"|"output"|"exited";
+  'fileData'?: (_opsctl_hostlink_v1_FileData | null);
+  'kind'?: "started"|"output"|"exited"|"fileData";
 }
 
 export interface TaskEvent__Output {
@@ -18,5 +20,6 @@ export interface TaskEvent__Output {
   'started'?: (_opsctl_hostlink_v1_TaskStarted__Output | null);
   'output'?: (_opsctl_hostlink_v1_TaskOutput__Output | null);
   'exited'?: (_opsctl_hostlink_v1_TaskExited__Output | null);
-  'kind'?: "started"|"output"|"exited";
+  'fileData'?: (_opsctl_hostlink_v1_FileData__Output | null);
+  'kind'?: "started"|"output"|"exited"|"fileData";
 }

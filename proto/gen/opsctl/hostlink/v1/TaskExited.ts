@@ -10,6 +10,8 @@ export interface TaskExited {
   'durationMs'?: (number | string | Long);
   'status'?: (string);
   'error'?: (string);
+  'errorCode'?: (number);
+  'resultJson'?: (string);
 }
 
 export interface TaskExited__Output {
@@ -19,4 +21,6 @@ export interface TaskExited__Output {
   'durationMs': (number);
   'status': (string);
   'error': (string);
+  'errorCode': (number);
+  'resultJson': (string);
 }

@@ -1,0 +1,57 @@
+// Runs one task of any kind the way `tasks run` does: start it, print its events as they come
+// (prefixed lines, or NDJSON with --json), then the summary on stderr. Every command that runs
+// something on nodes (tasks run, services, files) goes through here, so they all print and exit
+// alike: the caller exits non-zero when `allSucceeded` is false.
+import type { CreateTaskRequest, TaskDetail } from '../../../proto/rest/tasks.js';
+import { CliError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { colourEnabled } from '../format.js';
+import { TaskPrinter } from './printer.js';
+import type { TaskRunner } from './runner.js';
+import { summaryLine } from './summary.js';
+
+/** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
+const FOLLOW_GRACE_SECONDS = 30;
+
+export interface RunTaskOptions {
+  json: boolean;
+  /** Messages for people (stderr). */
+  note: (text: string) => void;
+}
+
+export interface RunTaskResult {
+  task: TaskDetail;
+  printer: TaskPrinter;
+  allSucceeded: boolean;
+}
+
+export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts: RunTaskOptions): Promise<RunTaskResult> {
+  const started = Date.now();
+  const { task, follow, showHint } = await runner.start(body);
+  const printer = new TaskPrinter({
+    json: opts.json,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    colourStdout: colourEnabled(process.stdout),
+    colourStderr: colourEnabled(process.stderr),
+  }, task.runs);
+
+  const end = await follow((ev) => printer.handle(ev), (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000);
+  printer.finish();
+  const summary = summaryLine([...printer.runs.values()], Date.now() - started);
+  const see = showHint ? `; see '${showHint}'` : '';
+  if (end === 'interrupted') {
+    opts.note(`${summary} so far`);
+    throw new CliError(`interrupted: task ${task.id} keeps running${showHint ? ' on the manager' : ''}${see}`, ExitCode.INTERRUPTED);
+  }
+  if (end === 'deadline') {
+    opts.note(`${summary} so far`);
+    throw new CliError(`timed out: no result from every node within ${task.timeoutSeconds + FOLLOW_GRACE_SECONDS} s${see}`);
+  }
+  if (end === 'ended') {
+    opts.note(`${summary} so far`);
+    throw new CliError(`${showHint ? 'the manager' : 'a host'} closed the event stream of task ${task.id} before it finished${see}`);
+  }
+  opts.note(summary);
+  return { task, printer, allSucceeded: printer.allSucceeded() };
+}

@@ -1,0 +1,31 @@
+// Where a task runs: through the manager (POST /tasks, then its event stream), or — in direct
+// mode — straight on each host's agentd. Both give the same TaskDetail and the same stream of
+// TaskStreamEvents, so printing, summaries, --json and exit codes do not care which it was.
+import type { CreateTaskRequest, TaskDetail, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import type { ApiClient } from '../api-client.js';
+import { followTask, type FollowEnd } from './follow.js';
+
+export interface StartedTask {
+  task: TaskDetail;
+  /** Calls onEvent with the task's events (history first) until `done`, the deadline or Ctrl-C. */
+  follow(onEvent: (ev: TaskStreamEvent) => void, deadlineMs: number): Promise<FollowEnd>;
+  /** Where to look at the task afterwards, for messages (`opsctl tasks show ID`); '' in direct mode. */
+  showHint: string;
+}
+
+export interface TaskRunner {
+  start(body: CreateTaskRequest): Promise<StartedTask>;
+}
+
+export class ManagerRunner implements TaskRunner {
+  constructor(private readonly api: ApiClient) {}
+
+  async start(body: CreateTaskRequest): Promise<StartedTask> {
+    const task = await this.api.post<TaskDetail>('/tasks', body);
+    return {
+      task,
+      showHint: `opsctl tasks show ${task.id}`,
+      follow: (onEvent, deadlineMs) => followTask(this.api, task.id, { deadlineMs, onEvent }),
+    };
+  }
+}
