@@ -1,5 +1,6 @@
 // agentd's configuration: the defaults object (the one place they live; configs/agentd.yaml
 // documents each option) and the checks that make a bad value fail at start-up, not mid-run.
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort, type HostPort } from '../lib/host-port.js';
 
@@ -21,6 +22,12 @@ export const AGENTD_DEFAULTS = {
     maxConcurrent: 10,
     defaultTimeoutSeconds: 300,
     outputChunkBytes: 16384,
+  },
+  files: {
+    /** Folders file tasks may touch; [] = <stateDir>/files only. */
+    roots: [] as string[],
+    /** Uploads and copies that would leave less free space than this are refused. */
+    minFreeBytes: 64 * 1024 * 1024,
   },
 };
 
@@ -48,6 +55,11 @@ export function validateAgentdConfig(cfg: AgentdConfig): void {
   positiveInt('tasks.defaultTimeoutSeconds', cfg.tasks.defaultTimeoutSeconds);
   positiveInt('tasks.outputChunkBytes', cfg.tasks.outputChunkBytes);
   positiveInt('heartbeatSeconds', cfg.heartbeatSeconds);
+  if (!Number.isInteger(cfg.files.minFreeBytes) || cfg.files.minFreeBytes < 0) throw new ConfigError(`files.minFreeBytes must be a whole number ≥ 0, got ${cfg.files.minFreeBytes}`);
+  for (const root of cfg.files.roots) {
+    if (!isAbsolute(root)) throw new ConfigError(`files.roots: ${root} is not an absolute path`);
+    if (resolve(root) === '/') throw new ConfigError('files.roots: / would let file tasks touch every file; name the folders they may use');
+  }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) {
     throw new ConfigError('http.tlsCert and http.tlsKey must be set together (or neither, for plain HTTP)');
   }

@@ -17,7 +17,7 @@ import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
 import { AllowList } from './ip-allow.js';
 import { KeyStore } from './keys.js';
-import { openNonceStore, openRunLedger } from './state.js';
+import { fileRoots, openNonceStore, openRunLedger } from './state.js';
 
 /** How long running scripts get to finish on SIGTERM/SIGINT or agent.shutdown. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -69,6 +69,8 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     outputChunkBytes: cfg.tasks.outputChunkBytes,
     log,
     ledger: openRunLedger(cfg, log),
+    fileRoots: fileRoots(cfg),
+    minFreeBytes: cfg.files.minFreeBytes,
   });
   const streams = new StreamTracker();
   const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg) });

@@ -28,6 +28,14 @@ export function openNonceStore(cfg: StateLocation): PersistentNonceCache {
   return new PersistentNonceCache(join(ensureStateDir(cfg), 'agentd-nonces.jsonl'));
 }
 
+/** The folders file tasks may touch: files.roots, or by default <stateDir>/files (created 0700). */
+export function fileRoots(cfg: StateLocation & { files: { roots: string[] } }): string[] {
+  if (cfg.files.roots.length > 0) return cfg.files.roots.map((r) => resolve(r));
+  const dir = join(ensureStateDir(cfg), 'files');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return [dir];
+}
+
 export function openRunLedger(cfg: StateLocation, log: Logger): RunLedger {
   return new RunLedger(join(ensureStateDir(cfg), 'agentd-runs'), log);
 }

@@ -164,9 +164,9 @@ export class TaskRelay implements Subsystem {
   private async exec(d: Dispatch__Output, signal: AbortSignal): Promise<void> {
     const startedAt = Date.now();
     const { emit, log } = this.opts;
-    const fail = (error: string) => {
+    const fail = (error: string, errorCode = 0) => {
       log.warn({ runId: d.runId, error }, 'run failed in hostd');
-      emit({ runId: d.runId, exited: { atMs: Date.now(), exitCode: -1, signal: '', durationMs: Date.now() - startedAt, status: 'error', error } });
+      emit({ runId: d.runId, exited: { atMs: Date.now(), exitCode: -1, signal: '', durationMs: Date.now() - startedAt, status: 'error', error, errorCode, resultJson: '' } });
     };
     const execRequest = toExecRequest(d);
     if (typeof execRequest === 'string') return fail(execRequest);
@@ -185,9 +185,14 @@ export class TaskRelay implements Subsystem {
       if (res.statusCode !== 200) {
         const text = await readText(res).catch(() => '');
         let message = text.slice(0, 1000);
-        try { message = (JSON.parse(text) as { message?: string }).message ?? message; } catch { /* not JSON */ }
+        let code = 0;
+        try {
+          const refusal = JSON.parse(text) as { message?: string; code?: number };
+          message = refusal.message ?? message;
+          code = Number.isInteger(refusal.code) ? refusal.code! : 0;
+        } catch { /* not JSON */ }
         upload?.abort('agentd refused the run');
-        return fail(`agentd refused the run (HTTP ${res.statusCode}): ${message}`);
+        return fail(`agentd refused the run (HTTP ${res.statusCode}): ${message}`, code);
       }
       // agentd has the run now: its content may follow.
       upload?.open();

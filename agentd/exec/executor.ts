@@ -3,6 +3,7 @@
 import type { AgentCapabilities } from '../../proto/agent-api.js';
 import type { Logger } from '../../lib/log.js';
 import type { KindExecutor } from './kind.js';
+import { FileKind } from './kinds/file.js';
 import { ScriptKind, type ScriptKindOptions } from './kinds/script.js';
 import type { LostRun } from './run-ledger.js';
 import { RunQueue, type RunQueueOptions } from './run-queue.js';
@@ -11,6 +12,10 @@ export type { EventSink, ExitEvent } from './run-queue.js';
 
 export interface ExecutorOptions extends RunQueueOptions, Omit<ScriptKindOptions, 'log'> {
   log: Logger;
+  /** Folders file tasks may touch (files.roots); none: every file task is refused. */
+  fileRoots?: readonly string[];
+  /** files.minFreeBytes. */
+  minFreeBytes?: number;
 }
 
 export class AgentExecutor extends RunQueue {
@@ -18,7 +23,8 @@ export class AgentExecutor extends RunQueue {
 
   constructor(opts: ExecutorOptions) {
     const script = new ScriptKind(opts);
-    const kinds: KindExecutor<never>[] = [script];
+    const files = new FileKind({ roots: opts.fileRoots ?? [], minFreeBytes: opts.minFreeBytes ?? 0 });
+    const kinds: KindExecutor<never>[] = [script, files];
     super(opts, kinds as KindExecutor[]);
     this.script = script;
   }

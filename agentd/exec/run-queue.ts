@@ -33,7 +33,7 @@ interface Run {
   startedAt?: number;
   timer?: NodeJS.Timeout;
   chunkers: Map<'stdout' | 'stderr', OutputChunker>;
-  content?: { promise: Promise<Readable>; resolve: (r: Readable) => void; reject: (e: Error) => void; given: boolean };
+  content?: { promise: Promise<Readable>; resolve: (r: Readable) => void; reject: (e: Error) => void; given: boolean; body?: Readable };
   done: Promise<void>;
   resolveDone: () => void;
 }
@@ -116,6 +116,7 @@ export class RunQueue {
     const slot = this.contentSlot(run);
     if (slot.given) throw new OpsError(ErrorCode.CONFLICT, `run ${runId} already has its content`);
     slot.given = true;
+    slot.body = body;
     return new Promise<void>((resolve, reject) => {
       body.once('end', resolve);
       body.once('error', reject);
@@ -231,6 +232,8 @@ export class RunQueue {
     clearTimeout(run.timer);
     for (const c of run.chunkers.values()) c.end();
     run.content?.reject(new Error('the run ended'));
+    // Content the run never read (it failed first): end it, so its sender learns at once.
+    if (run.content?.body && !run.content.body.readableEnded) run.content.body.destroy();
     const event = this.exitEvent(run, outcome);
     this.emit(run, event);
     this.opts.log.info({ runId: run.req.runId, status: event.status, exitCode: event.exitCode, durationMs: event.durationMs }, 'run finished');
