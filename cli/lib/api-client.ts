@@ -2,6 +2,7 @@
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
 // network failures into one UnreachableError naming the address. Uses the global fetch: undici's
 // package would cost ~90 ms of start-up on every command.
+import { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
@@ -110,6 +111,28 @@ export class ApiClient {
   put<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('PUT', path, body, opts); }
   /** DELETE usually has no body; pass one only where the route takes it. */
   delete<T = null>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('DELETE', path, body, opts); }
+
+  /** Sends a file as the raw body of a PUT, streamed from disk (no timeout: a large file takes what it takes). */
+  async putFile<T>(path: string, body: Readable, size: number): Promise<T> {
+    const headers = { ...this.headers(true, false), 'content-type': 'application/octet-stream', 'content-length': String(size) };
+    let res: Response;
+    try {
+      res = await fetch(`${this.server}${API_PREFIX}${path}`, { method: 'PUT', headers, body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit);
+    } catch (err) {
+      throw new UnreachableError(this.server, networkReason(err));
+    }
+    if (!res.ok) return this.fail(res, true);
+    const env = await res.json() as { data: T };
+    return env.data;
+  }
+
+  /** Opens a file the manager streams (a download's copy); the caller reads the body. */
+  async openFile(path: string, signal?: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; size: number; sha256: string }> {
+    const res = await this.send('GET', path, undefined, { signal: signal ?? new AbortController().signal }, 'application/octet-stream');
+    if (!res.ok) return this.fail(res, true);
+    if (!res.body) throw new CliError(`the manager at ${this.server} sent no content for ${path}`);
+    return { body: res.body, size: Number(res.headers.get('content-length') ?? -1), sha256: res.headers.get('x-ops-sha256') ?? '' };
+  }
 
   /** Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop. */
   async openEventStream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {

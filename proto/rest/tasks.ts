@@ -127,6 +127,7 @@ export const TaskDetail = Type.Intersect([TaskSummary, Type.Object({ runs: Type.
 export type TaskDetail = Static<typeof TaskDetail>;
 
 export const TaskIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const TaskRunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), run: Type.String({ minLength: 1, maxLength: 253 }) });
 
 /**
  * Events of GET /api/v1/tasks/:id/events (SSE; the `event:` field is `type`). The stream replays

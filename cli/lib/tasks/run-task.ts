@@ -7,7 +7,7 @@ import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
 import { TaskPrinter } from './printer.js';
-import type { TaskRunner } from './runner.js';
+import type { LocalFiles, TaskRunner } from './runner.js';
 import { summaryLine } from './summary.js';
 
 /** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
@@ -17,6 +17,7 @@ export interface RunTaskOptions {
   json: boolean;
   /** Messages for people (stderr). */
   note: (text: string) => void;
+  files?: LocalFiles;
 }
 
 export interface RunTaskResult {
@@ -27,7 +28,7 @@ export interface RunTaskResult {
 
 export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts: RunTaskOptions): Promise<RunTaskResult> {
   const started = Date.now();
-  const { task, follow, showHint } = await runner.start(body);
+  const { task, follow, showHint } = await runner.start(body, opts.files);
   const printer = new TaskPrinter({
     json: opts.json,
     stdout: process.stdout,

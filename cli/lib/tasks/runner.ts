@@ -13,12 +13,19 @@ export interface StartedTask {
   showHint: string;
 }
 
+/** A file task's local side: the file an upload sends, the folder a download saves into (DIR/<node>/). */
+export interface LocalFiles { uploadPath?: string; downloadDir?: string }
+
 export interface TaskRunner {
-  start(body: CreateTaskRequest): Promise<StartedTask>;
+  start(body: CreateTaskRequest, files?: LocalFiles): Promise<StartedTask>;
 }
 
+/**
+ * Through the manager. File content is not the runner's business here: an upload is stored on
+ * the manager before the task starts, and downloads are fetched from it afterwards (files commands).
+ */
 export class ManagerRunner implements TaskRunner {
-  constructor(private readonly api: ApiClient) {}
+  constructor(readonly api: ApiClient) {}
 
   async start(body: CreateTaskRequest): Promise<StartedTask> {
     const task = await this.api.post<TaskDetail>('/tasks', body);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CreateTaskRequest, TaskDetail, TaskIdParams, TaskListQuery, TaskSummary } from '../../../proto/rest/tasks.js';
+import { CreateTaskRequest, TaskDetail, TaskIdParams, TaskListQuery, TaskRunParams, TaskSummary } from '../../../proto/rest/tasks.js';
 import { principalOf } from '../../http/access.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { streamEvents } from '../../http/sse.js';
@@ -10,10 +10,12 @@ type IdParams = { id: string };
 
 export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
   app.post<{ Body: CreateTaskRequest }>('/tasks', {
-    config: { permission: 'tasks:run', audit: 'tasks.create' },
+    // The permission depends on the kind (kinds.ts): tasks:run, files:read|write or services:read|control.
+    config: { authenticated: true, audit: 'tasks.create' },
     schema: {
-      tags: ['tasks'], summary: 'Run a script on the nodes a selector matches (stored first, then dispatched)',
-      description: 'Refused with 1003 when the selector matches nodes outside the caller\'s scope. secretEnv values are stored encrypted and shown as ***.',
+      tags: ['tasks'], summary: 'Run a task of any kind on the nodes a selector matches (stored first, then dispatched)',
+      description: 'Kinds: script (tasks:run), file (upload/copy/delete: files:write, download: files:read), service (status: services:read, others: services:control), plugin (tasks:run). ' +
+        'Refused with 1003 when the caller lacks the kind\'s permission or the selector matches nodes outside its scope. secretEnv values are stored encrypted and shown as ***.',
       body: CreateTaskRequest, response: { 201: envelopeOf(TaskDetail) },
     },
   }, async (req, reply) => {
@@ -36,6 +38,23 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
     config: { permission: 'tasks:cancel', audit: 'tasks.cancel' },
     schema: { tags: ['tasks'], summary: 'Cancel the runs that have not finished', params: TaskIdParams, response: { 200: envelopeOf(TaskDetail) } },
   }, async (req) => ok(await tasks.cancel(principalOf(req), req.params.id)));
+
+  app.get<{ Params: { id: string; run: string } }>('/tasks/:id/runs/:run/file', {
+    config: { permission: 'files:read' },
+    schema: {
+      tags: ['tasks'], params: TaskRunParams,
+      summary: 'The file a download run brought back (raw bytes); :run is the run id or the node name',
+      description: 'x-ops-sha256 carries the content\'s hash. 404 while the run has no file (not finished, failed, or not a download).',
+      produces: ['application/octet-stream'],
+    },
+  }, async (req, reply) => {
+    const file = await tasks.downloadedFile(principalOf(req), req.params.id, req.params.run);
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', String(file.size))
+      .header('x-ops-sha256', file.sha256)
+      .send(tasks.openFile(file.sha256));
+  });
 
   app.get<{ Params: IdParams }>('/tasks/:id/events', {
     config: { permission: 'tasks:read' },
