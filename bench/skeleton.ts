@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { api, binPath, startLocalStack } from '../scripts/local-stack.js';
+import { cpuTicks, pct, procStatus } from './proc.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 const { values } = parseArgs({ options: {
@@ -20,20 +21,8 @@ const TASKS = Number(values.tasks);
 const IDLE_SECONDS = Number(values['idle-seconds']);
 const CLI_RUNS = Number(values['cli-runs']);
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const rows: [string, string, string][] = [];
 const report = (what: string, measured: string, target: string) => { rows.push([what, measured, target]); console.error(`  ${what}: ${measured}`); };
-
-function procStatus(pid: number): { rssKb: number; anonKb: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssKb: kb('VmRSS'), anonKb: kb('RssAnon') };
-}
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-bench-'));
 const configHome = mkdtempSync(join(tmpdir(), 'ops-bench-cfg-'));

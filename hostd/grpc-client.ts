@@ -16,6 +16,9 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.max_receive_message_length': 8 * 1024 * 1024,
+  // HTTP/2's default 64 KiB receive window makes an upload wait a round trip per 64 KiB; the
+  // manager's own window (files.windowBytes) bounds what is in flight anyway.
+  'grpc-node.flow_control_window': 4 * 1024 * 1024,
   // hostd does its own reconnect backoff (with jitter); keep the channel's short.
   'grpc.initial_reconnect_backoff_ms': 1000,
   'grpc.max_reconnect_backoff_ms': 5000,

@@ -32,6 +32,8 @@ export interface LocalStack {
   hostd: ChildProcess;
   logDir: string;
   stop(): Promise<void>;
+  /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. */
+  addHost(name: string, agentPort: number): Promise<ChildProcess>;
 }
 
 const root = packageRoot();
@@ -146,28 +148,32 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (login.status !== 200) throw new Error(`login as ${admin.username} failed: ${login.body.message}`);
     const token = login.body.data.token;
     const nodeName = opts.nodeName ?? hostname();
+    const startHost = async (name: string, dir: string, agentPort: number): Promise<ChildProcess> => {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const hostdArgs = ['--manager', grpcAddress, '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`, '--name', name];
+      // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
+      const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' };
+      if (!existsSync(join(dir, 'node.crt'))) {
+        const created = await api<{ token: string; caHash: string }>(httpUrl, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
+        if (created.status !== 201 && created.status !== 200) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
+        hostdArgs.push('--ca-hash', created.body.data.caHash);
+        // In the environment, not argv: hostd's command line is readable by every user (ps).
+        hostdEnv.OPS_ENROLL_TOKEN = created.body.data.token;
+      }
+      const hostdLog = join(logDir, dir === hostdDir ? 'hostd.log' : `hostd-${name}.log`);
+      const child = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
+      stopAll.push(child);
+      await waitFor(`node ${name} to come online`, timeoutMs, async () => {
+        const res = await api<{ name: string; status: string; agentStatus: string }[]>(httpUrl, token, 'GET', '/nodes');
+        const node = res.body.data?.find((n) => n.name === name);
+        return node && node.status === 'online' && node.agentStatus === 'healthy' ? true : undefined;
+      }, child, hostdLog);
+      return child;
+    };
+    const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
+    const addHost = (name: string, agentPort: number) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort);
 
-    const hostdArgs = ['--manager', grpcAddress, '--data-dir', hostdDir, '--agent-listen', `127.0.0.1:${opts.agentPort}`, '--name', nodeName];
-    // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
-    const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' };
-    if (!existsSync(join(hostdDir, 'node.crt'))) {
-      const created = await api<{ token: string; caHash: string }>(httpUrl, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
-      if (created.status !== 201 && created.status !== 200) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
-      hostdArgs.push('--ca-hash', created.body.data.caHash);
-      // In the environment, not argv: hostd's command line is readable by every user (ps).
-      hostdEnv.OPS_ENROLL_TOKEN = created.body.data.token;
-    }
-    const hostdLog = join(logDir, 'hostd.log');
-    const hostd = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
-    stopAll.push(hostd);
-
-    await waitFor(`node ${nodeName} to come online`, timeoutMs, async () => {
-      const res = await api<{ name: string; status: string; agentStatus: string }[]>(httpUrl, token, 'GET', '/nodes');
-      const node = res.body.data?.find((n) => n.name === nodeName);
-      return node && node.status === 'online' && node.agentStatus === 'healthy' ? true : undefined;
-    }, hostd, hostdLog);
-
-    return { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop };
+    return { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost };
   } catch (err) {
     await stop();
     throw err;

@@ -2,7 +2,9 @@
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
 // network failures into one UnreachableError naming the address. Uses the global fetch: undici's
 // package would cost ~90 ms of start-up on every command.
-import { Readable } from 'node:stream';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
@@ -112,18 +114,34 @@ export class ApiClient {
   /** DELETE usually has no body; pass one only where the route takes it. */
   delete<T = null>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('DELETE', path, body, opts); }
 
-  /** Sends a file as the raw body of a PUT, streamed from disk (no timeout: a large file takes what it takes). */
+  /**
+   * Sends a file as the raw body of a PUT, streamed from disk (no timeout: a large file takes what
+   * it takes). node:http rather than fetch: fetch's streamed request bodies run at a fraction of
+   * the speed of the socket.
+   */
   async putFile<T>(path: string, body: Readable, size: number): Promise<T> {
     const headers = { ...this.headers(true, false), 'content-type': 'application/octet-stream', 'content-length': String(size) };
-    let res: Response;
-    try {
-      res = await fetch(`${this.server}${API_PREFIX}${path}`, { method: 'PUT', headers, body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit);
-    } catch (err) {
-      throw new UnreachableError(this.server, networkReason(err));
+    const url = new URL(`${this.server}${API_PREFIX}${path}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = send(url, { method: 'PUT', headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      req.on('error', (err) => reject(new UnreachableError(this.server, networkReason(err))));
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    });
+    let env: { code?: number; message?: string; data?: T } | undefined;
+    try { env = JSON.parse(text) as typeof env; } catch { env = undefined; }
+    if (status >= 300 || !env || typeof env.code !== 'number') {
+      if (env && typeof env.code === 'number' && typeof env.message === 'string') throw new ApiError(env.message, env.code, status);
+      throw new CliError(`unexpected answer from the manager at ${this.server}: HTTP ${status} to PUT ${path}`);
     }
-    if (!res.ok) return this.fail(res, true);
-    const env = await res.json() as { data: T };
-    return env.data;
+    return env.data as T;
   }
 
   /** Opens a file the manager streams (a download's copy); the caller reads the body. */
