@@ -116,6 +116,51 @@ test('the manager refuses content that does not hash to the name it is stored un
   assert.not.ok(existsSync(join(dataDir, 'manager', 'files', '00')));
 });
 
+// Last: it kills the host.
+test('a host that drops mid-upload ends that run as failed with a clear message', async () => {
+  const data = randomBytes(64 * 1024 * 1024);
+  const local = join(work, 'drop.bin');
+  writeFileSync(local, data);
+  const auth = await token();
+  const store = await fetch(`${stack.httpUrl}/api/v1/files/${sha(data)}`, {
+    method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${auth}` },
+  });
+  assert.is(store.status, 201);
+  const created = await api<{ id: string }>(stack.httpUrl, auth, 'POST', '/tasks', {
+    selector: { all: true }, kind: 'file', file: { op: 'upload', path: join(root, 'drop.bin'), sha256: sha(data) }, timeoutSeconds: 120,
+  });
+  assert.is(created.status, 201, created.body.message);
+  // Kill hostd as soon as agentd has started writing the temp file.
+  const deadline = Date.now() + 30_000;
+  while (!readdirSync(root).some((n) => n.startsWith('.drop.bin.opsctl-'))) {
+    if (Date.now() > deadline) throw new Error('the upload never started on the host');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  stack.hostd.kill('SIGKILL');
+  let run: { status: string; error: string | null } | undefined;
+  while (Date.now() < deadline + 30_000) {
+    const t = await api<{ status: string; runs: { status: string; error: string | null }[] }>(stack.httpUrl, auth, 'GET', `/tasks/${created.body.data.id}`);
+    run = t.body.data.runs[0];
+    if (t.body.data.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.is(run?.status, 'error');
+  assert.match(run?.error ?? '', /the host disconnected mid-upload \(\d+ of 67108864 bytes passed on\)/);
+  assert.not.ok(existsSync(join(root, 'drop.bin')), 'no half file under the final name');
+  // agentd lost its content stream with hostd: it removes its temp file too.
+  const agentdPid = Number(readFileSync(join(dataDir, 'hostd', 'agentd.pid'), 'utf8').trim());
+  try {
+    const until = Date.now() + 15_000;
+    while (readdirSync(root).some((n) => n.startsWith('.drop.bin.opsctl-'))) {
+      if (Date.now() > until) throw new Error(`temp file left behind: ${readdirSync(root).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    // hostd died without stopping it; the test owns its lifetime.
+    process.kill(agentdPid, 'SIGTERM');
+  }
+});
+
 async function token(): Promise<string> {
   const res = await api<{ token: string }>(stack.httpUrl, undefined, 'POST', '/auth/login', { username: stack.admin.username, password: stack.admin.password });
   return res.body.data.token;
