@@ -22,6 +22,7 @@ const pct = (n: number): string => `${n.toFixed(1)} %`;
 
 export function renderNode(node: NodeDetail, ctx: RenderContext): string {
   const f = node.facts;
+  const sep = ctx.tty ? ', ' : ',';
   const fields: Field[] = [
     { label: 'Name', key: 'name', value: node.name },
     { label: 'Status', key: 'status', value: node.status },
@@ -37,6 +38,10 @@ export function renderNode(node: NodeDetail, ctx: RenderContext): string {
     { label: 'Groups', key: 'groups', value: node.groups.join(',') },
     { label: 'Agent', key: 'agent_version', value: node.agentVersion },
     { label: 'Agent status', key: 'agent_status', value: node.agentStatus },
+    { label: 'Task kinds', key: 'task_kinds', value: f?.agent ? f.agent.taskKinds.join(sep) : null },
+    { label: 'Interpreters', key: 'interpreters', value: f?.agent ? f.agent.interpreters.join(sep) : null },
+    { label: 'Service manager', key: 'service_manager', value: f?.agent?.serviceManager },
+    { label: 'Plugins', key: 'plugins', value: f?.agent ? f.agent.plugins.join(sep) : null },
     { label: 'Hostd', key: 'hostd_version', value: node.hostdVersion },
     { label: 'Last seen', key: 'last_seen', value: time(node.lastSeenAt) },
     { label: 'Enrolled', key: 'enrolled', value: time(node.enrolledAt) },
