@@ -13,8 +13,18 @@ export interface StartedTask {
   showHint: string;
 }
 
+/**
+ * A file task's content where no manager stores it (direct mode): the local file an upload sends,
+ * and the folder a download's copies go to, one `<host>/<name>` each. The manager runner takes
+ * none: content goes through the manager's file store (PUT /files, GET .../file).
+ */
+export interface TaskFiles {
+  uploadPath?: string;
+  downloadDir?: string;
+}
+
 export interface TaskRunner {
-  start(body: CreateTaskRequest): Promise<StartedTask>;
+  start(body: CreateTaskRequest, files?: TaskFiles): Promise<StartedTask>;
 }
 
 export class ManagerRunner implements TaskRunner {
