@@ -7,10 +7,10 @@
 // passed on as the run's params. Files are the one thing it carries besides: an upload's chunks
 // go into a PUT of the run's content (upload-pipe.ts), a download's pieces come back as FileData
 // events, each waiting for the manager stream to take it.
-import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { formatHostPort, parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
+import { readLines } from '../lib/ndjson.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { AGENT_API, TASK_KINDS, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
 import { HOSTD_KEY_ID } from '../proto/agent-keys-file.js';
@@ -33,8 +33,6 @@ export interface RelayOptions {
   ack?: (ack: FileAck) => void;
   log: Logger;
 }
-
-const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 async function readText(res: IncomingMessage): Promise<string> {
   let text = '';
@@ -196,10 +194,7 @@ export class TaskRelay implements Subsystem {
       }
       // agentd has the run now: its content may follow.
       upload?.open();
-      const decoder = new StringDecoder('utf8');
-      let buffer = '';
       const onLine = (line: string) => {
-        if (!line.trim()) return;
         let event: AgentExecEvent;
         try {
           event = JSON.parse(line) as AgentExecEvent;
@@ -213,25 +208,18 @@ export class TaskRelay implements Subsystem {
         if (taskEvent.fileData) return this.opts.emitData?.(taskEvent);
         emit(taskEvent);
       };
-      for await (const chunk of res) {
-        buffer += decoder.write(chunk as Buffer);
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          // A download's piece waits for the manager stream, which holds agentd back in turn.
-          const waiting = onLine(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
-          if (waiting) {
-            const error = await waiting.then(() => undefined, (err: Error) => err);
-            if (error) {
-              res.destroy();
-              exited = true;
-              return fail(`download stopped: ${error.message}`);
-            }
+      for await (const line of readLines(res)) {
+        // A download's piece waits for the manager stream, which holds agentd back in turn.
+        const waiting = onLine(line);
+        if (waiting) {
+          const error = await waiting.then(() => undefined, (err: Error) => err);
+          if (error) {
+            res.destroy();
+            exited = true;
+            return fail(`download stopped: ${error.message}`);
           }
         }
-        if (buffer.length > MAX_LINE_CHARS) throw new Error('agentd sent a line longer than 4 MiB');
       }
-      await onLine(buffer + decoder.end());
       if (!exited) fail('agentd ended the output stream without an exit event');
     } catch (err) {
       if (exited) return;

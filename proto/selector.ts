@@ -110,3 +110,13 @@ export function compileSelector(selector: Selector): (node: SelectableNode) => b
     (groups.length === 0 || groups.some((g) => node.groups.includes(g))) &&
     labels.every((req) => labelMatches(req, node.labels));
 }
+
+/** The selector as the command line that gave it, for messages: `(web-* -l env=prod -g db)`. */
+export function describeSelector(s: Selector): string {
+  const parts: string[] = [];
+  if (s.all) parts.push('--all');
+  if (s.names?.length) parts.push(s.names.join(' '));
+  if (s.labels) parts.push(`-l ${s.labels}`);
+  if (s.groups?.length) parts.push(s.groups.map((g) => `-g ${g}`).join(' '));
+  return `(${parts.join(' ')})`;
+}

@@ -76,16 +76,27 @@ export abstract class ApiCommand extends BaseCommand {
 }
 
 /**
- * Commands that run something on nodes (tasks run, services, files): through the manager, the
- * same printing, --json and exit codes for every kind.
+ * Commands that run something on nodes (tasks run, services, files): through the manager, or with
+ * --inventory straight on each host's agentd (direct mode, no login); the same printing, --json
+ * and exit codes for every kind either way.
  */
 export abstract class TaskCommand extends ApiCommand {
   static override baseFlags = {
     ...ApiCommand.baseFlags,
+    inventory: Flags.string({
+      description: 'Direct mode: run on the hosts of this inventory file, straight on their agentd, without a manager (or $OPSCTL_INVENTORY).',
+      helpValue: 'FILE',
+      helpGroup: 'GLOBAL',
+      env: 'OPSCTL_INVENTORY',
+    }),
   };
 
   /** Where the task runs. */
-  protected async taskRunner(flags: { server?: string }): Promise<TaskRunner> {
+  protected async taskRunner(flags: { server?: string; inventory?: string }): Promise<TaskRunner> {
+    if (flags.inventory) {
+      const [{ loadInventory }, { DirectRunner }] = await Promise.all([import('./direct/inventory.js'), import('./direct/runner.js')]);
+      return new DirectRunner(await loadInventory(flags.inventory));
+    }
     return new ManagerRunner(await this.api(flags.server));
   }
 }

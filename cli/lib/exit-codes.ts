@@ -18,5 +18,5 @@ export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
   [ExitCode.OK]: 'Success; for tasks run, every targeted node succeeded.',
   [ExitCode.FAILURE]: 'Failure: the manager refused the request or could not be reached, or (tasks run) a node failed, timed out or did not answer.',
   [ExitCode.USAGE]: 'Usage error: unknown flag or command, invalid selector, missing argument. Nothing was sent to the manager.',
-  [ExitCode.INTERRUPTED]: 'Interrupted by Ctrl-C; a task already started keeps running on the manager.',
+  [ExitCode.INTERRUPTED]: 'Interrupted by Ctrl-C; a task already started keeps running on the manager (in direct mode, --inventory, its runs are cancelled).',
 };

@@ -53,7 +53,7 @@ export const RunStatus = Type.Union([
   Type.Literal('cancelled'), Type.Literal('error'),
 ]);
 export type RunStatus = Static<typeof RunStatus>;
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+export { TERMINAL_RUN_STATUSES } from '../task-status.js';
 
 export const TaskStatus = Type.Union([
   Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'),

@@ -5,7 +5,7 @@ import type { CreateTaskRequest, FileTaskParams } from '../../../proto/rest/task
 import { UsageError } from '../errors.js';
 import { durationSeconds } from '../flags.js';
 import { runTask, type RunTaskResult } from '../tasks/run-task.js';
-import type { LocalFiles, TaskRunner } from '../tasks/runner.js';
+import type { TaskFiles, TaskRunner } from '../tasks/runner.js';
 import { buildSelector, selectorFlags, type SelectorFlags } from '../tasks/selector.js';
 
 export const fileTaskFlags = {
@@ -25,7 +25,7 @@ export interface FileTaskInput {
   names: string[];
   flags: SelectorFlags & { timeout?: string; json: boolean };
   file: FileTaskParams;
-  local?: LocalFiles;
+  local?: TaskFiles;
 }
 
 export async function runFileTask(runner: TaskRunner, input: FileTaskInput, note: (t: string) => void): Promise<RunTaskResult> {

@@ -7,7 +7,7 @@ import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
 import { TaskPrinter } from './printer.js';
-import type { LocalFiles, TaskRunner } from './runner.js';
+import type { TaskFiles, TaskRunner } from './runner.js';
 import { summaryLine } from './summary.js';
 
 /** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
@@ -17,7 +17,8 @@ export interface RunTaskOptions {
   json: boolean;
   /** Messages for people (stderr). */
   note: (text: string) => void;
-  files?: LocalFiles;
+  /** A file task's local content, for direct mode (TaskRunner). */
+  files?: TaskFiles;
 }
 
 export interface RunTaskResult {
@@ -43,7 +44,8 @@ export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts:
   const see = showHint ? `; see '${showHint}'` : '';
   if (end === 'interrupted') {
     opts.note(`${summary} so far`);
-    throw new CliError(`interrupted: task ${task.id} keeps running${showHint ? ' on the manager' : ''}${see}`, ExitCode.INTERRUPTED);
+    // Direct mode has no one to keep the task running: its runs were cancelled on the hosts.
+    throw new CliError(showHint ? `interrupted: task ${task.id} keeps running on the manager${see}` : 'interrupted: the runs were cancelled', ExitCode.INTERRUPTED);
   }
   if (end === 'deadline') {
     opts.note(`${summary} so far`);

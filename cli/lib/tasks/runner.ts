@@ -13,11 +13,18 @@ export interface StartedTask {
   showHint: string;
 }
 
-/** A file task's local side: the file an upload sends, the folder a download saves into (DIR/<node>/). */
-export interface LocalFiles { uploadPath?: string; downloadDir?: string }
+/**
+ * A file task's content where no manager stores it (direct mode): the local file an upload sends,
+ * and the folder a download's copies go to, one `<host>/<name>` each. The manager runner takes
+ * none: content goes through the manager's file store (PUT /files, GET .../file).
+ */
+export interface TaskFiles {
+  uploadPath?: string;
+  downloadDir?: string;
+}
 
 export interface TaskRunner {
-  start(body: CreateTaskRequest, files?: LocalFiles): Promise<StartedTask>;
+  start(body: CreateTaskRequest, files?: TaskFiles): Promise<StartedTask>;
 }
 
 /**

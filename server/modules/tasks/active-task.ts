@@ -3,7 +3,7 @@
 // that SSE streams follow. Only the task service mutates it, one batch at a time.
 import { EventEmitter } from 'node:events';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { Interpreter, RunStatus, TaskKind, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import type { Interpreter, TaskKind, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { OutputTail } from './output-tail.js';
 import { countRuns, isTerminal, type RunView } from './views.js';
 
@@ -109,7 +109,4 @@ export function exitEvent(run: Omit<RunView, 'output' | 'outputTruncated'>): Tas
   };
 }
 
-export function finalTaskStatus(cancelRequested: boolean, statuses: RunStatus[]): TaskStatus {
-  if (cancelRequested) return 'cancelled';
-  return statuses.every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
-}
+export { finalTaskStatus } from '../../../proto/task-status.js';

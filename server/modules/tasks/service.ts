@@ -7,7 +7,7 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { Dispatch, TaskEvent__Output } from '../../../proto/hostlink.js';
 import type { CreateTaskRequest, RunStatus, TaskDetail, TaskStreamEvent, TaskSummary } from '../../../proto/rest/tasks.js';
-import { compileSelector, SelectorError } from '../../../proto/selector.js';
+import { compileSelector, describeSelector, SelectorError } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
@@ -437,15 +437,6 @@ export class TasksService {
     const counts = task.counts();
     this.log.info({ taskId: task.info.id, status: task.status, ...counts }, 'task finished');
   }
-}
-
-function describeSelector(s: CreateTaskRequest['selector']): string {
-  const parts: string[] = [];
-  if (s.all) parts.push('--all');
-  if (s.names?.length) parts.push(s.names.join(' '));
-  if (s.labels) parts.push(`-l ${s.labels}`);
-  if (s.groups?.length) parts.push(s.groups.map((g) => `-g ${g}`).join(' '));
-  return `(${parts.join(' ')})`;
 }
 
 /** A run's failure seen by the manager itself, as if its host had reported it. */

@@ -1,18 +1,9 @@
-import { SECRET_MASK, TERMINAL_RUN_STATUSES, type RunStatus, type TaskDetail, type TaskRun as TaskRunDto, type TaskSummary } from '../../../proto/rest/tasks.js';
+import { SECRET_MASK, type RunStatus, type TaskDetail, type TaskRun as TaskRunDto, type TaskSummary } from '../../../proto/rest/tasks.js';
+import { countRuns } from '../../../proto/task-status.js';
 import type { TaskRun } from './task-run.entity.js';
 import type { Task } from './task.entity.js';
 
-export const isTerminal = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.includes(status);
-
-export function countRuns(statuses: RunStatus[]): TaskSummary['counts'] {
-  const counts = { total: statuses.length, succeeded: 0, failed: 0, pending: 0 };
-  for (const s of statuses) {
-    if (s === 'succeeded') counts.succeeded++;
-    else if (isTerminal(s)) counts.failed++;
-    else counts.pending++;
-  }
-  return counts;
-}
+export { countRuns, isTerminal } from '../../../proto/task-status.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
