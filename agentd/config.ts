@@ -22,6 +22,8 @@ export const AGENTD_DEFAULTS = {
     defaultTimeoutSeconds: 300,
     outputChunkBytes: 16384,
   },
+  /** Executor plugins: one folder per plugin; '' = none (checked at start by agentd/plugins/loader.ts). */
+  plugins: { dir: '' },
 };
 
 export type AgentdConfig = typeof AGENTD_DEFAULTS;

@@ -2,7 +2,9 @@
 // agentd/exec/kinds/ that implements KindExecutor (kind.ts), added to the list below.
 import type { AgentCapabilities } from '../../proto/agent-api.js';
 import type { Logger } from '../../lib/log.js';
+import type { PluginSet } from '../plugins/loader.js';
 import type { KindExecutor } from './kind.js';
+import { PluginKind } from './kinds/plugin.js';
 import { ScriptKind, type ScriptKindOptions } from './kinds/script.js';
 import type { LostRun } from './run-ledger.js';
 import { RunQueue, type RunQueueOptions } from './run-queue.js';
@@ -11,16 +13,21 @@ export type { EventSink, ExitEvent } from './run-queue.js';
 
 export interface ExecutorOptions extends RunQueueOptions, Omit<ScriptKindOptions, 'log'> {
   log: Logger;
+  /** Executor plugins loaded from plugins.dir (agentd/plugins/loader.ts); none when absent. */
+  plugins?: PluginSet;
 }
 
 export class AgentExecutor extends RunQueue {
   private readonly script: ScriptKind;
+  private readonly plugin: PluginKind;
 
   constructor(opts: ExecutorOptions) {
     const script = new ScriptKind(opts);
-    const kinds: KindExecutor<never>[] = [script];
+    const plugin = new PluginKind(opts.plugins ?? { plugins: new Map(), errors: [] });
+    const kinds: KindExecutor<never>[] = [script, plugin];
     super(opts, kinds as KindExecutor[]);
     this.script = script;
+    this.plugin = plugin;
   }
 
   /** Runs a previous agentd left running and this one ended (see endPreviousLives). */
@@ -35,8 +42,8 @@ export class AgentExecutor extends RunQueue {
       kinds: this.executors.map((e) => e.kind),
       interpreters: this.script.available(),
       serviceManager: 'none',
-      plugins: [],
-      pluginErrors: [],
+      plugins: this.plugin.loaded(),
+      pluginErrors: this.plugin.errors,
     };
   }
 }
