@@ -1,8 +1,8 @@
 // Finds the executor plugins in plugins.dir once, at start: each folder `<dir>/<name>/` with a
 // plugin.json and the module it names. A plugin runs inside agentd with agentd's rights, so one
 // that anyone but its owner could change is refused before any of its code is read; a plugin that
-// is broken in any way is logged, listed in the node's facts (pluginErrors) and skipped — one bad
-// plugin never stops agentd or the others.
+// is broken in any way is logged, listed in capabilities().pluginErrors (GET /v1/health) and
+// skipped — one bad plugin never stops agentd or the others.
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
