@@ -29,6 +29,8 @@ export const AGENTD_DEFAULTS = {
     /** Uploads and copies that would leave less free space than this are refused. */
     minFreeBytes: 64 * 1024 * 1024,
   },
+  /** Executor plugins: one folder per plugin; '' = none (checked at start by agentd/plugins/loader.ts). */
+  plugins: { dir: '' },
 };
 
 export type AgentdConfig = typeof AGENTD_DEFAULTS;

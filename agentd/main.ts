@@ -17,6 +17,7 @@ import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
 import { AllowList } from './ip-allow.js';
 import { KeyStore } from './keys.js';
+import { loadPlugins, type PluginSet } from './plugins/loader.js';
 import { fileRoots, openNonceStore, openRunLedger } from './state.js';
 
 /** How long running scripts get to finish on SIGTERM/SIGINT or agent.shutdown. */
@@ -47,21 +48,23 @@ export async function main(argv: string[]): Promise<number> {
   let keys: KeyStore;
   let allow: AllowList;
   let tls: { cert: Buffer; key: Buffer } | undefined;
+  let plugins: PluginSet;
   try {
     cfg = loadAgentdConfig(args.values.config as string | undefined, args.configFlags);
     log = createLogger({ component: 'agentd', level: cfg.log.level });
     allow = new AllowList(cfg.http.allow);
     keys = new KeyStore(cfg.auth.keysFile, log);
     tls = readTls(cfg);
+    plugins = await loadPlugins(cfg.plugins.dir, log);
   } catch (err) {
-    // ConfigError, KeysFileError, a bad http.allow entry or log level: say what is wrong, exit 1.
+    // ConfigError, KeysFileError, a bad http.allow entry, log level or plugins.dir: say what is wrong, exit 1.
     process.stderr.write(`agentd: ${(err as Error).message}\n`);
     return 1;
   }
-  return runAgentd(cfg, log, keys, allow, tls);
+  return runAgentd(cfg, log, keys, allow, plugins, tls);
 }
 
-async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, plugins: PluginSet, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
   const startedAtMs = Date.now();
   const executor = new AgentExecutor({
     maxConcurrent: cfg.tasks.maxConcurrent,
@@ -71,6 +74,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     ledger: openRunLedger(cfg, log),
     fileRoots: fileRoots(cfg),
     minFreeBytes: cfg.files.minFreeBytes,
+    plugins,
   });
   const streams = new StreamTracker();
   const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg) });

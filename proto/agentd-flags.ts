@@ -20,6 +20,7 @@ export const AGENTD_FLAGS = [
   { name: 'hostd-socket', configKey: 'hostd.socket', type: 'string', valueName: 'PATH', description: "hostd's JSON-RPC Unix socket; empty runs standalone" },
   { name: 'pid-file', configKey: 'pidFile', type: 'string', valueName: 'FILE', description: 'write the process id here; removed at exit' },
   { name: 'max-concurrent', configKey: 'tasks.maxConcurrent', type: 'string', valueName: 'N', description: 'scripts run at once; the rest wait in order (default 10)' },
+  { name: 'plugins-dir', configKey: 'plugins.dir', type: 'string', valueName: 'DIR', description: 'load executor plugins from the folders in DIR (default: none)' },
   { name: 'allow', configKey: 'http.allow', type: 'string', valueName: 'CIDRS', description: 'comma list of client networks allowed (default 127.0.0.1/32,::1/128)' },
   { name: 'file-roots', configKey: 'files.roots', type: 'string', valueName: 'DIRS', description: 'comma list of the folders file tasks may touch (default <state dir>/files)' },
   common('help'),

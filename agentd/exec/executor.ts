@@ -2,8 +2,10 @@
 // agentd/exec/kinds/ that implements KindExecutor (kind.ts), added to the list below.
 import type { AgentCapabilities } from '../../proto/agent-api.js';
 import type { Logger } from '../../lib/log.js';
+import type { PluginSet } from '../plugins/loader.js';
 import type { KindExecutor } from './kind.js';
 import { FileKind } from './kinds/file.js';
+import { PluginKind } from './kinds/plugin.js';
 import { ScriptKind, type ScriptKindOptions } from './kinds/script.js';
 import type { LostRun } from './run-ledger.js';
 import { RunQueue, type RunQueueOptions } from './run-queue.js';
@@ -16,17 +18,22 @@ export interface ExecutorOptions extends RunQueueOptions, Omit<ScriptKindOptions
   fileRoots?: readonly string[];
   /** files.minFreeBytes. */
   minFreeBytes?: number;
+  /** Executor plugins loaded from plugins.dir (agentd/plugins/loader.ts); none when absent. */
+  plugins?: PluginSet;
 }
 
 export class AgentExecutor extends RunQueue {
   private readonly script: ScriptKind;
+  private readonly plugin: PluginKind;
 
   constructor(opts: ExecutorOptions) {
     const script = new ScriptKind(opts);
     const files = new FileKind({ roots: opts.fileRoots ?? [], minFreeBytes: opts.minFreeBytes ?? 0 });
-    const kinds: KindExecutor<never>[] = [script, files];
+    const plugin = new PluginKind(opts.plugins ?? { plugins: new Map(), errors: [] });
+    const kinds: KindExecutor<never>[] = [script, files, plugin];
     super(opts, kinds as KindExecutor[]);
     this.script = script;
+    this.plugin = plugin;
   }
 
   /** Runs a previous agentd left running and this one ended (see endPreviousLives). */
@@ -41,8 +48,8 @@ export class AgentExecutor extends RunQueue {
       kinds: this.executors.map((e) => e.kind),
       interpreters: this.script.available(),
       serviceManager: 'none',
-      plugins: [],
-      pluginErrors: [],
+      plugins: this.plugin.loaded(),
+      pluginErrors: this.plugin.errors,
     };
   }
 }

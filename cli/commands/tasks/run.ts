@@ -7,6 +7,7 @@ import { UsageError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { durationSeconds } from '../../lib/flags.js';
 import { taskEnv } from '../../lib/tasks/env.js';
+import { pluginTask, wantsPlugin } from '../../lib/tasks/plugin-task.js';
 import { runTask } from '../../lib/tasks/run-task.js';
 import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 
@@ -16,15 +17,18 @@ export default class TasksRun extends TaskCommand {
     'selected nodes. Select nodes by name or glob, with -l label selectors (env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
     'Output lines are printed as they arrive, prefixed by the node name (standard error of a node goes to standard error). ' +
     'A summary follows on standard error. The exit code is 0 only when every targeted node succeeded; a node that did not answer counts as failed.\n\n' +
+    'With --plugin NAME, run an executor plugin of the nodes\' agents instead (see `opsctl plugins ls`), giving its parameters with -p KEY=VALUE; ' +
+    'the node checks them against the plugin\'s manifest before anything runs.\n\n' +
     'With --json, the task events are printed as NDJSON, one event object per line: {"type":"run"|"started"|"output"|"exit"|"done", ...}.';
   static override strict = false;
-  static override usage = 'tasks run [NODE...] [--all] [-l SELECTOR] [-g GROUP] [FLAGS] (-- COMMAND... | --script FILE)';
+  static override usage = 'tasks run [NODE...] [--all] [-l SELECTOR] [-g GROUP] [FLAGS] (-- COMMAND... | --script FILE | --plugin NAME [-p KEY=VALUE...])';
   static override examples = [
     '<%= config.bin %> tasks run --all -- uptime',
     '<%= config.bin %> tasks run web-1 web-2 -- systemctl is-active nginx',
     "<%= config.bin %> tasks run --label 'env=prod,role in (web,api)' --timeout 2m -- df -h /",
     '<%= config.bin %> tasks run --group db --script ./backup.sh --interpreter bash --env TARGET=s3 --json',
     'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',
+    '<%= config.bin %> tasks run --all --plugin http-probe -p url=http://127.0.0.1:8080/ -p expect=200',
   ];
   static override flags = {
     ...selectorFlags,
@@ -40,6 +44,8 @@ export default class TasksRun extends TaskCommand {
         'Stored encrypted and shown as *** in every view, log and audit row. Prefer K: a value on the command line is visible in the process list.',
       multiple: true, multipleNonGreedy: true, helpValue: 'K[=V]',
     }),
+    plugin: Flags.string({ description: 'Run this executor plugin instead of a command or script (see `opsctl plugins ls`).', helpValue: 'NAME' }),
+    param: Flags.string({ char: 'p', description: 'Parameter of the --plugin, KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE' }),
     json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines.' }),
   };
 
@@ -52,16 +58,24 @@ export default class TasksRun extends TaskCommand {
     const names = argv as string[];
 
     const selector = buildSelector(names, flags);
-    const script = await this.script(flags.script, commandWords, names);
-    const body: CreateTaskRequest = { selector, script };
-    const interpreter = flags.interpreter ?? (flags.script !== undefined ? this.shebangInterpreter(script) : undefined);
-    if (interpreter) body.interpreter = interpreter as Interpreter;
+    const body: CreateTaskRequest = wantsPlugin(flags)
+      ? { selector, ...pluginTask(flags, commandWords) }
+      : await this.scriptRequest(selector, flags, commandWords, names);
     if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
-    Object.assign(body, taskEnv(flags.env, flags['secret-env']));
 
     const { task, allSucceeded } = await runTask(await this.taskRunner(flags), body, { json: flags.json, note: (t) => this.note(t) });
     if (!allSucceeded) this.exit(ExitCode.FAILURE);
     return task;
+  }
+
+  /** A command or script task: the script, its interpreter and environment. */
+  private async scriptRequest(selector: CreateTaskRequest['selector'], flags: { script?: string; interpreter?: string; env?: string[]; 'secret-env'?: string[] }, words: string[], names: string[]): Promise<CreateTaskRequest> {
+    const script = await this.script(flags.script, words, names);
+    const body: CreateTaskRequest = { selector, script };
+    const interpreter = flags.interpreter ?? (flags.script !== undefined ? this.shebangInterpreter(script) : undefined);
+    if (interpreter) body.interpreter = interpreter as Interpreter;
+    Object.assign(body, taskEnv(flags.env, flags['secret-env']));
+    return body;
   }
 
   /** The interpreter a script file's #! line names; an unrecognised one is a usage error. */
