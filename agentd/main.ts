@@ -12,6 +12,7 @@ import { ApiServer } from './api-server.js';
 import { AGENTD_SPEC } from './cli-spec.js';
 import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
 import { AgentExecutor } from './exec/executor.js';
+import { detectServiceManager, type ServiceManager } from './exec/service-managers.js';
 import { HostdLink } from './hostd-link.js';
 import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
@@ -47,21 +48,23 @@ export async function main(argv: string[]): Promise<number> {
   let keys: KeyStore;
   let allow: AllowList;
   let tls: { cert: Buffer; key: Buffer } | undefined;
+  let serviceManager: ServiceManager;
   try {
     cfg = loadAgentdConfig(args.values.config as string | undefined, args.configFlags);
     log = createLogger({ component: 'agentd', level: cfg.log.level });
     allow = new AllowList(cfg.http.allow);
     keys = new KeyStore(cfg.auth.keysFile, log);
     tls = readTls(cfg);
+    serviceManager = detectServiceManager(cfg.services);
   } catch (err) {
     // ConfigError, KeysFileError, a bad http.allow entry or log level: say what is wrong, exit 1.
     process.stderr.write(`agentd: ${(err as Error).message}\n`);
     return 1;
   }
-  return runAgentd(cfg, log, keys, allow, tls);
+  return runAgentd(cfg, log, keys, allow, serviceManager, tls);
 }
 
-async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, serviceManager: ServiceManager, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
   const startedAtMs = Date.now();
   const executor = new AgentExecutor({
     maxConcurrent: cfg.tasks.maxConcurrent,
@@ -69,6 +72,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     outputChunkBytes: cfg.tasks.outputChunkBytes,
     log,
     ledger: openRunLedger(cfg, log),
+    serviceManager,
   });
   const streams = new StreamTracker();
   const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg) });
@@ -102,7 +106,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     await flushLog(log);
     return 1;
   }
-  log.info({ listen: api.address, tls: Boolean(tls), hostdSocket: cfg.hostd.socket || null, maxConcurrent: cfg.tasks.maxConcurrent, keyCount: keys.size }, 'agentd started');
+  log.info({ listen: api.address, tls: Boolean(tls), hostdSocket: cfg.hostd.socket || null, maxConcurrent: cfg.tasks.maxConcurrent, serviceManager: serviceManager.name, keyCount: keys.size }, 'agentd started');
   const code = await group.done;
   log.info({ code }, 'agentd stopped');
   await flushLog(log);
