@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort, type HostPort } from '../lib/host-port.js';
+import { SERVICE_MANAGER_CHOICES } from './exec/service-managers.js';
 
 export const AGENTD_DEFAULTS = {
   log: { level: 'info' },
@@ -31,6 +32,11 @@ export const AGENTD_DEFAULTS = {
   },
   /** Executor plugins: one folder per plugin; '' = none (checked at start by agentd/plugins/loader.ts). */
   plugins: { dir: '' },
+  services: {
+    /** auto | systemd | sysv | launchd (exec/service-managers.ts). */
+    manager: 'auto',
+    initDir: '/etc/init.d',
+  },
 };
 
 export type AgentdConfig = typeof AGENTD_DEFAULTS;
@@ -65,6 +71,10 @@ export function validateAgentdConfig(cfg: AgentdConfig): void {
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) {
     throw new ConfigError('http.tlsCert and http.tlsKey must be set together (or neither, for plain HTTP)');
   }
+  if (!(SERVICE_MANAGER_CHOICES as readonly string[]).includes(cfg.services.manager)) {
+    throw new ConfigError(`services.manager must be one of ${SERVICE_MANAGER_CHOICES.join(', ')}, got ${JSON.stringify(cfg.services.manager)}`);
+  }
+  if (!isAbsolute(cfg.services.initDir)) throw new ConfigError(`services.initDir must be an absolute path, got ${JSON.stringify(cfg.services.initDir)}`);
   if (!cfg.auth.keysFile) {
     throw new ConfigError('no keys file: set --keys-file or auth.keysFile (JSON {"keys": {"<keyId>": "<secret hex>"}}, mode 0600)');
   }

@@ -12,6 +12,7 @@ import { ApiServer } from './api-server.js';
 import { AGENTD_SPEC } from './cli-spec.js';
 import { loadAgentdConfig, parseListen, type AgentdConfig } from './config.js';
 import { AgentExecutor } from './exec/executor.js';
+import { detectServiceManager, type ServiceManager } from './exec/service-managers.js';
 import { HostdLink } from './hostd-link.js';
 import { buildAgentApp } from './http/app.js';
 import { StreamTracker } from './http/stream-tracker.js';
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   let allow: AllowList;
   let tls: { cert: Buffer; key: Buffer } | undefined;
   let plugins: PluginSet;
+  let serviceManager: ServiceManager;
   try {
     cfg = loadAgentdConfig(args.values.config as string | undefined, args.configFlags);
     log = createLogger({ component: 'agentd', level: cfg.log.level });
@@ -56,15 +58,18 @@ export async function main(argv: string[]): Promise<number> {
     keys = new KeyStore(cfg.auth.keysFile, log);
     tls = readTls(cfg);
     plugins = await loadPlugins(cfg.plugins.dir, log);
+    serviceManager = detectServiceManager(cfg.services);
   } catch (err) {
     // ConfigError, KeysFileError, a bad http.allow entry, log level or plugins.dir: say what is wrong, exit 1.
     process.stderr.write(`agentd: ${(err as Error).message}\n`);
     return 1;
   }
-  return runAgentd(cfg, log, keys, allow, plugins, tls);
+  return runAgentd(cfg, log, keys, allow, plugins, serviceManager, tls);
 }
 
-async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, plugins: PluginSet, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+async function runAgentd(
+  cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: AllowList, plugins: PluginSet, serviceManager: ServiceManager, tls?: { cert: Buffer; key: Buffer },
+): Promise<number> {
   const startedAtMs = Date.now();
   const executor = new AgentExecutor({
     maxConcurrent: cfg.tasks.maxConcurrent,
@@ -75,6 +80,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     fileRoots: fileRoots(cfg),
     minFreeBytes: cfg.files.minFreeBytes,
     plugins,
+    serviceManager,
   });
   const streams = new StreamTracker();
   const app = buildAgentApp({ executor, lookupSecret: (id) => keys.lookup(id), allow, log, tls, startedAtMs, streams, nonces: openNonceStore(cfg) });
@@ -108,7 +114,7 @@ async function runAgentd(cfg: AgentdConfig, log: Logger, keys: KeyStore, allow: 
     await flushLog(log);
     return 1;
   }
-  log.info({ listen: api.address, tls: Boolean(tls), hostdSocket: cfg.hostd.socket || null, maxConcurrent: cfg.tasks.maxConcurrent, keyCount: keys.size }, 'agentd started');
+  log.info({ listen: api.address, tls: Boolean(tls), hostdSocket: cfg.hostd.socket || null, maxConcurrent: cfg.tasks.maxConcurrent, serviceManager: serviceManager.name, keyCount: keys.size }, 'agentd started');
   const code = await group.done;
   log.info({ code }, 'agentd stopped');
   await flushLog(log);

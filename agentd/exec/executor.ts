@@ -3,12 +3,15 @@
 import type { AgentCapabilities } from '../../proto/agent-api.js';
 import type { Logger } from '../../lib/log.js';
 import type { PluginSet } from '../plugins/loader.js';
+import { AGENTD_DEFAULTS } from '../config.js';
 import type { KindExecutor } from './kind.js';
 import { FileKind } from './kinds/file.js';
 import { PluginKind } from './kinds/plugin.js';
 import { ScriptKind, type ScriptKindOptions } from './kinds/script.js';
+import { ServiceKind } from './kinds/service.js';
 import type { LostRun } from './run-ledger.js';
 import { RunQueue, type RunQueueOptions } from './run-queue.js';
+import { detectServiceManager, type ServiceManager } from './service-managers.js';
 
 export type { EventSink, ExitEvent } from './run-queue.js';
 
@@ -20,19 +23,24 @@ export interface ExecutorOptions extends RunQueueOptions, Omit<ScriptKindOptions
   minFreeBytes?: number;
   /** Executor plugins loaded from plugins.dir (agentd/plugins/loader.ts); none when absent. */
   plugins?: PluginSet;
+  /** The host's service manager, detected at start (main.ts); default: detected here with `auto`. */
+  serviceManager?: ServiceManager;
 }
 
 export class AgentExecutor extends RunQueue {
   private readonly script: ScriptKind;
   private readonly plugin: PluginKind;
+  private readonly service: ServiceKind;
 
   constructor(opts: ExecutorOptions) {
     const script = new ScriptKind(opts);
     const files = new FileKind({ roots: opts.fileRoots ?? [], minFreeBytes: opts.minFreeBytes ?? 0 });
+    const service = new ServiceKind({ ...opts, manager: opts.serviceManager ?? detectServiceManager(AGENTD_DEFAULTS.services) });
     const plugin = new PluginKind(opts.plugins ?? { plugins: new Map(), errors: [] });
-    const kinds: KindExecutor<never>[] = [script, files, plugin];
+    const kinds: KindExecutor<never>[] = [script, files, service, plugin];
     super(opts, kinds as KindExecutor[]);
     this.script = script;
+    this.service = service;
     this.plugin = plugin;
   }
 
@@ -47,7 +55,7 @@ export class AgentExecutor extends RunQueue {
     return {
       kinds: this.executors.map((e) => e.kind),
       interpreters: this.script.available(),
-      serviceManager: 'none',
+      serviceManager: this.service.managerName,
       plugins: this.plugin.loaded(),
       pluginErrors: this.plugin.errors,
     };

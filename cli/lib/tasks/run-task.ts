@@ -2,7 +2,7 @@
 // (prefixed lines, or NDJSON with --json), then the summary on stderr. Every command that runs
 // something on nodes (tasks run, services, files) goes through here, so they all print and exit
 // alike: the caller exits non-zero when `allSucceeded` is false.
-import type { CreateTaskRequest, TaskDetail } from '../../../proto/rest/tasks.js';
+import type { CreateTaskRequest, TaskDetail, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
@@ -12,6 +12,7 @@ import { summaryLine } from './summary.js';
 
 /** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
 const FOLLOW_GRACE_SECONDS = 30;
+const DISCARD = { write: () => true };
 
 export interface RunTaskOptions {
   json: boolean;
@@ -19,6 +20,10 @@ export interface RunTaskOptions {
   note: (text: string) => void;
   /** A file task's local content, for direct mode (TaskRunner). */
   files?: TaskFiles;
+  /** Print no events (the caller prints its own view, e.g. one state line per node); the summary still goes to stderr. */
+  quiet?: boolean;
+  /** Sees every event too, e.g. to keep each run's `result` from its exit event. */
+  onEvent?: (ev: TaskStreamEvent) => void;
 }
 
 export interface RunTaskResult {
@@ -32,13 +37,13 @@ export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts:
   const { task, follow, showHint } = await runner.start(body, opts.files);
   const printer = new TaskPrinter({
     json: opts.json,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: opts.quiet ? DISCARD : process.stdout,
+    stderr: opts.quiet ? DISCARD : process.stderr,
     colourStdout: colourEnabled(process.stdout),
     colourStderr: colourEnabled(process.stderr),
   }, task.runs);
 
-  const end = await follow((ev) => printer.handle(ev), (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000);
+  const end = await follow((ev) => { printer.handle(ev); opts.onEvent?.(ev); }, (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000);
   printer.finish();
   const summary = summaryLine([...printer.runs.values()], Date.now() - started);
   const see = showHint ? `; see '${showHint}'` : '';

@@ -1,0 +1,17 @@
+import { ServiceActionCommand } from '../../lib/services/command.js';
+
+export default class ServicesRestart extends ServiceActionCommand {
+  static override summary = 'Restart a service on nodes and show the state it is left in.';
+  static override description = 'Restart service NAME through each selected node\'s service manager (systemd, SysV init scripts or launchd). ' +
+    'Select nodes by name after NAME, with -l label selectors, -g groups, or --all.\n\n' +
+    'The restart command\'s output is printed as it arrives, prefixed by the node name, then one line per node with the service\'s state ' +
+    'afterwards (active, inactive, failed or unknown) and the error, if any; a summary follows on standard error. ' +
+    'The exit code is 0 only when the restart succeeded on every targeted node. Needs the services:control permission.\n\n' +
+    'With --json, the runs are printed as a JSON array, each with its result {state, raw}.';
+  static override usage = 'services restart NAME [NODE...] [--all] [-l SELECTOR] [-g GROUP] [--timeout DURATION] [--json]';
+  static override examples = [
+    '<%= config.bin %> services restart nginx --all',
+    "<%= config.bin %> services restart postgresql -l 'env=staging' --json",
+  ];
+  protected readonly action = 'restart';
+}
