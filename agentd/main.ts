@@ -101,6 +101,7 @@ async function runAgentd(
         queued: executor.queued,
         uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
         capabilities: executor.capabilities(),
+        lostRuns: [...executor.lostRuns],
       }),
       onShutdown: () => void group.stop(0),
     }));

@@ -101,6 +101,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   });
   supervisor.on('status', () => link?.agentStatusChanged());
   supervisor.on('capabilities', () => link?.agentStatusChanged());
+  supervisor.on('lost-runs', (runs: { runId: string; killed: boolean }[]) => relay.reportLost(runs));
   group.add(supervisor).add(relay).add(link);
   group.handleSignals();
   log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');

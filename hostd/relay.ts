@@ -113,6 +113,22 @@ export class TaskRelay implements Subsystem {
     upload.push(chunk);
   }
 
+  /**
+   * Runs a killed agentd left behind, ended by its successor: each ends on the manager as an
+   * error now, instead of waiting out its task's timeout. (A run whose exec stream this hostd
+   * still had was already reported when that stream broke; the manager ignores the repeat.)
+   */
+  reportLost(runs: readonly { runId: string; killed: boolean }[]): void {
+    for (const r of runs) {
+      if (this.runs.has(r.runId)) continue;
+      const error = r.killed
+        ? 'agentd was killed while this ran; the next agentd ended the run (it may have done part of its work)'
+        : 'agentd was killed while this ran; the run had ended by the time the next agentd looked, with its result unknown';
+      this.opts.log.warn({ runId: r.runId, killed: r.killed }, 'reporting a run lost with a killed agentd');
+      this.opts.emit({ runId: r.runId, exited: { atMs: Date.now(), exitCode: -1, signal: '', durationMs: 0, status: 'error', error, errorCode: 0, resultJson: '' } });
+    }
+  }
+
   /** The manager stream dropped: uploads in flight cannot get the rest of their content. */
   linkLost(): void {
     for (const upload of this.uploads.values()) upload.abort('the manager connection dropped mid-transfer');

@@ -53,6 +53,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private lastHeartbeatAt = 0;
   private version = '';
   private caps?: AgentCapabilities;
+  /** Lost runs already passed on (agentd repeats them in every heartbeat). */
+  private readonly lostReported = new Set<string>();
   private crashes = 0;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -164,6 +166,9 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private onHeartbeat(p: AgentHeartbeatParams): void {
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
+    const lost = (p.lostRuns ?? []).filter((r) => !this.lostReported.has(r.runId));
+    for (const r of lost) this.lostReported.add(r.runId);
+    if (lost.length > 0) this.emit('lost-runs', lost);
     if (p.capabilities && JSON.stringify(p.capabilities) !== JSON.stringify(this.caps)) {
       this.caps = p.capabilities;
       this.emit('capabilities', p.capabilities);

@@ -20,6 +20,11 @@ export interface AgentHeartbeatParams {
   uptimeSeconds: number;
   /** What agentd can run (task kinds, interpreters, service manager, plugins), for the node's facts. */
   capabilities?: AgentCapabilities;
+  /**
+   * Runs a previous agentd left running when it was killed, which this one ended (its run
+   * ledger): hostd reports each to the manager as failed, so none stays "running" there.
+   */
+  lostRuns?: { runId: string; pid: number; killed: boolean }[];
 }
 
 export interface AgentHealthReport extends AgentHeartbeatParams { status: 'ok' | 'degraded' }

@@ -30,7 +30,8 @@ function readLedger(path: string): LedgerFile | undefined {
 /** True while the process that wrote a ledger is still that same process (same boot, same start). */
 function ownerAlive(owner: Identity): boolean {
   if (owner.startTicks === undefined) return isProcessAlive(owner.pid); // no /proc: the best we can do
-  return owner.bootId === currentBootId() && processStartTicks(owner.pid) === owner.startTicks;
+  // A zombie is dead: a killed agentd whose parent (hostd) died too may never be reaped.
+  return owner.bootId === currentBootId() && processStartTicks(owner.pid) === owner.startTicks && isProcessAlive(owner.pid);
 }
 
 /** True when the recorded run's process group still has live members and they are really its own. */

@@ -155,6 +155,22 @@ test('copy keeps the mode; delete takes files, folders only with recursive, link
   assert.ok(existsSync(join(root, 'big.bin')), 'deleting a link must not delete its target');
 });
 
+test('the concurrency limit holds for every kind: a file run waits behind a script in the one slot', async () => {
+  const one = newExecutor({ fileRoots: [root], maxConcurrent: 1 });
+  const gate = join(base, 'gate');
+  const scriptEvents: AgentExecEvent[] = [];
+  const script = one.submit({ runId: 'slot-script', kind: 'script', params: { script: `while [ ! -e ${gate} ]; do sleep 0.05; done` } }, (e) => { scriptEvents.push(e); });
+  const fileEvents: AgentExecEvent[] = [];
+  const file = one.submit(fileRun({ op: 'copy', path: join(root, 'sub', 'hello.txt'), dest: join(root, 'slot.txt') }), (e) => { fileEvents.push(e); });
+  assert.equal(fileEvents[0], { type: 'queued', runId: `f-${seq}`, position: 1 });
+  assert.not.ok(existsSync(join(root, 'slot.txt')), 'the copy waits for the slot');
+  writeFileSync(gate, '');
+  await Promise.all([script, file]);
+  assert.is((fileEvents.at(-1) as Extract<AgentExecEvent, { type: 'exit' }>).status, 'succeeded');
+  assert.ok(existsSync(join(root, 'slot.txt')));
+  await one.shutdown(0);
+});
+
 test('bad params through the HTTP API: 400 1001 naming the field', async () => {
   const app = newApp(ex);
   for (const [params, field] of [

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskStreamEvent } from '../../proto/rest/tasks.js';
@@ -266,6 +266,31 @@ test('a key file readable by others, empty, short or missing is refused like age
     assert.is(r.code, 2, keyFile);
     assert.is(r.stderr, `Error: inventory ${r.file}: hosts[0] (a): ${expected}\n`);
   }
+});
+
+test('files in direct mode: an upload streamed to each agentd, a download saved per host, a path outside the roots refused', async () => {
+  // Both agentds keep their state (and so their default file root) in the scratch folder.
+  const roots = join(scratch, 'files');
+  const local = join(scratch, 'payload.bin');
+  const data = randomBytes(600_000);
+  writeFileSync(local, data);
+  const files = (args: string[]) => opsctl(home, ['files', ...args, '--inventory', inventory], { timeoutMs: 30_000 });
+  const up = await files(['upload', local, join(roots, 'payload.bin'), '-g', 'web', '--mode', '0640']);
+  assert.is(up.code, 0, up.stderr);
+  assert.match(up.stdout, /web-1: wrote .*payload\.bin \(600000 bytes/);
+  assert.match(up.stdout, /web-2: wrote .*payload\.bin \(600000 bytes/);
+  assert.ok(readFileSync(join(roots, 'payload.bin')).equals(data));
+  const dest = join(scratch, 'downloads');
+  const down = await files(['download', join(roots, 'payload.bin'), '-g', 'web', '--dest', dest]);
+  assert.is(down.code, 0, down.stderr);
+  for (const host of ['web-1', 'web-2']) {
+    assert.is(createHash('sha256').update(readFileSync(join(dest, host, 'payload.bin'))).digest('hex'), createHash('sha256').update(data).digest('hex'));
+  }
+  const outside = await files(['upload', local, join(scratch, 'elsewhere.bin'), 'web-1', '--json']);
+  assert.is(outside.code, 1);
+  const exit = outside.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as TaskStreamEvent).find((e) => e.type === 'exit');
+  assert.is(exit?.type === 'exit' ? exit.errorCode : 0, 1003);
+  assert.not.ok(existsSync(join(scratch, 'elsewhere.bin')));
 });
 
 test.run();

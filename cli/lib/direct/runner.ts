@@ -181,7 +181,7 @@ class DirectTask {
     try {
       res = await client.exec(request, this.streams.signal);
     } catch (err) {
-      if (err instanceof AgentRefusal) return this.fail(run, `agentd refused the run: ${err.message}${refusalHint(host, err.httpStatus)}`);
+      if (err instanceof AgentRefusal) return this.fail(run, `agentd refused the run: ${err.message}${refusalHint(host, err.httpStatus)}`, err.code);
       return this.fail(run, `agentd unreachable at ${host.url} (${agentNetworkReason(err)})`);
     }
     view.status = 'dispatched';
@@ -265,9 +265,10 @@ class DirectTask {
     }
   }
 
-  private fail(run: DirectRun, error: string): void {
+  /** Ends a run on this side; `errorCode`: the code agentd refused it with (1003 for a path outside its roots). */
+  private fail(run: DirectRun, error: string, errorCode?: number): void {
     if (isTerminal(run.view.status)) return;
-    this.end(run, { status: 'error', exitCode: null, error, errorCode: null, result: null, durationMs: null, atMs: Date.now() });
+    this.end(run, { status: 'error', exitCode: null, error, errorCode: errorCode ?? null, result: null, durationMs: null, atMs: Date.now() });
   }
 
   private end(run: DirectRun, x: { status: RunStatus; exitCode: number | null; error: string | null; errorCode: number | null; result: Record<string, unknown> | null; durationMs: number | null; atMs: number }): void {
