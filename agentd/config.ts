@@ -3,7 +3,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort, type HostPort } from '../lib/host-port.js';
-import { SERVICE_MANAGER_CHOICES } from './exec/service-managers.js';
+
+/** services.manager: auto detects the host's (agentd/exec/service-managers.ts). */
+export const SERVICE_MANAGER_CHOICES = ['auto', 'systemd', 'sysv', 'launchd'] as const;
+export type ServiceManagerChoice = (typeof SERVICE_MANAGER_CHOICES)[number];
 
 export const AGENTD_DEFAULTS = {
   log: { level: 'info' },

@@ -14,9 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBin, startLocalStack, type LocalStack } from '../scripts/local-stack.js';
+import { api, runBin, startLocalStack, type LocalStack } from '../scripts/local-stack.js';
 import { freePorts } from '../test/helpers/ports.js';
-import { cpuTicks, median, procStatus } from './proc.js';
+import { cpuTicks, median, pct, procStatus } from './proc.js';
 
 const { values } = parseArgs({ options: {
   'size-mib': { type: 'string', default: '1024' },
@@ -105,10 +105,10 @@ async function main(): Promise<void> {
 
     const idle = processes(HOSTS).map((p) => ({ ...p, kb: procStatus(p.pid).anonKb }));
     const idleOf = (name: string) => Math.max(...idle.filter((p) => p.name === name).map((p) => p.kb)) / 1024;
-    const results: Record<string, { ours: number[]; floor: number[]; peaks: Record<string, number[]>; cpu: Record<string, number[]> }> = {};
+    const results: Record<string, { ours: number[]; floor: number[]; peaks: Record<string, number[]>; cpu: Record<string, number[]>; side: number[] }> = {};
     for (const targets of [1, HOSTS]) {
       const key = `${targets} host${targets === 1 ? '' : 's'}`;
-      results[key] = { ours: [], floor: [], peaks: { manager: [], hostd: [], agentd: [] }, cpu: { manager: [], hostd: [], agentd: [] } };
+      results[key] = { ours: [], floor: [], peaks: { manager: [], hostd: [], agentd: [] }, cpu: { manager: [], hostd: [], agentd: [] }, side: [] };
       for (let round = 0; round < ROUNDS; round++) {
         // Floor: cp of the same file to `targets` destinations on the same disk, one after another.
         t = performance.now();
@@ -121,12 +121,33 @@ async function main(): Promise<void> {
         const stop = startSampling(sampled);
         const dest = join(roots, `round-${round}.bin`);
         const names = Array.from({ length: targets }, (_, i) => `bench-${i}`);
+        // Meanwhile, small script tasks on the first host: dispatched down the same stream as the
+        // chunks, their output and exit coming back up it. Their latency shows whether the upload
+        // crowds out other work.
+        let uploading = true;
+        const side = (async () => {
+          while (uploading) {
+            const created = await api<{ id: string; createdAt: string }>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: ['bench-0'] }, script: 'echo side' });
+            const begun = performance.now();
+            for (;;) {
+              const d = await api<{ status: string; createdAt: string; runs: { startedAt: string | null }[] }>(stack.httpUrl, stack.token, 'GET', `/tasks/${created.body.data.id}`);
+              if (d.body.data.status !== 'running') {
+                results[key].side.push(performance.now() - begun);
+                break;
+              }
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        })();
         t = performance.now();
         // One task, one run per host. The hosts share this machine's disk and root folder: each
         // writes its own temp file and renames it onto the same path, as `targets` real hosts would.
         const run = await opsctl('files', 'upload', source, dest, ...names);
         spawnSync('sync');
         const ms = performance.now() - t;
+        uploading = false;
+        await side;
         stop();
         if (run.code !== 0) throw new Error(`upload failed: ${run.stderr}`);
         results[key].ours.push((SIZE * targets) / (ms / 1000) / 1e6);
@@ -151,9 +172,13 @@ async function main(): Promise<void> {
     }
     for (const [key, r] of Object.entries(results)) {
       console.log(`${key}: CPU s per GiB delivered: manager ${median(r.cpu.manager).toFixed(1)}, hostd ${median(r.cpu.hostd).toFixed(1)}, agentd ${median(r.cpu.agentd).toFixed(1)}`);
+      const side = [...r.side].sort((a, b) => a - b);
+      console.log(`${key}: a script task on bench-0 during the upload, created → finished: p50 ${pct(side, 50).toFixed(0)} ms, p95 ${pct(side, 95).toFixed(0)} ms, max ${side.at(-1)!.toFixed(0)} ms (${side.length} tasks)`);
     }
     console.log(`idle before   |           |               |            | ${idleOf('manager').toFixed(1).padStart(10)} | ${idleOf('hostd').toFixed(1).padStart(14)} | ${idleOf('agentd').toFixed(1).padStart(15)}`);
-    console.log('target: no process holds the file in memory (peaks stay far below the file size); heartbeats keep flowing (see the node status after).');
+    const nodes = await api<{ name: string; status: string }[]>(stack.httpUrl, stack.token, 'GET', '/nodes');
+    console.log(`nodes after: ${nodes.body.data.filter((n) => n.status === 'online').length} of ${nodes.body.data.length} online`);
+    console.log('target: no process holds the file in memory (peaks stay far below the file size); other tasks on an uploading host keep running.');
   } finally {
     await stack.stop();
     rmSync(work, { recursive: true, force: true });

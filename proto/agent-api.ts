@@ -6,7 +6,7 @@
 // kind's message of the host link's Dispatch (proto/hostlink/v1/hostlink.proto) as JSON. An
 // upload's content follows in PUT /v1/exec/<runId>/content, signed with the content's sha256 as
 // its body hash, so agentd checks the bytes it writes against what the signature covers.
-import type { Interpreter } from './rest/tasks.js';
+import type { InterpreterName as Interpreter } from './interpreters.js';
 
 export const AGENT_API = {
   health: '/v1/health',

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import type { AgentCapabilities, ServiceAction } from '../../proto/agent-api.js';
 import { ErrorCode, OpsError } from '../../proto/errors.js';
 import { ConfigError } from '../../lib/config.js';
+import { SERVICE_MANAGER_CHOICES, type ServiceManagerChoice } from '../config.js';
 import type { CommandResult } from './service-command.js';
 import { resolveCommand } from './script-env.js';
 
 export type ServiceManagerName = AgentCapabilities['serviceManager'];
-export const SERVICE_MANAGER_CHOICES = ['auto', 'systemd', 'sysv', 'launchd'] as const;
-export type ServiceManagerChoice = (typeof SERVICE_MANAGER_CHOICES)[number];
+export { SERVICE_MANAGER_CHOICES, type ServiceManagerChoice } from '../config.js';
 export type ServiceState = 'active' | 'inactive' | 'failed' | 'unknown';
 export type ControlAction = Exclude<ServiceAction, 'status'>;
 

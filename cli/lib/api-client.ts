@@ -2,8 +2,6 @@
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
 // network failures into one UnreachableError naming the address. Uses the global fetch: undici's
 // package would cost ~90 ms of start-up on every command.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 
@@ -122,7 +120,8 @@ export class ApiClient {
   async putFile<T>(path: string, body: Readable, size: number): Promise<T> {
     const headers = { ...this.headers(true, false), 'content-type': 'application/octet-stream', 'content-length': String(size) };
     const url = new URL(`${this.server}${API_PREFIX}${path}`);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // Loaded here: node:https (TLS) at start would slow every opsctl command.
+    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = send(url, { method: 'PUT', headers }, (res) => {
         let text = '';

@@ -53,7 +53,6 @@ export const RunStatus = Type.Union([
   Type.Literal('cancelled'), Type.Literal('error'),
 ]);
 export type RunStatus = Static<typeof RunStatus>;
-export { TERMINAL_RUN_STATUSES } from '../task-status.js';
 
 export const TaskStatus = Type.Union([
   Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'),

@@ -8,6 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AGENT_API, type AgentExecRequest, type AgentHealth } from '../../../proto/agent-api.js';
 import { signRequest } from '../../../proto/signing.js';
+import { networkReason } from '../api-client.js';
 import type { InventoryHost } from './inventory.js';
 
 /** agentd answered with an error envelope (or something that is not one). */
@@ -17,21 +18,8 @@ export class AgentRefusal extends Error {
   }
 }
 
-const REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'timed out',
-};
-
-/** Why a request to agentd failed, in a few words. */
-export function agentNetworkReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return (e.code && REASONS[e.code]) ?? e.message ?? String(err);
-}
+/** Why a request to agentd failed, in a few words (the same words as for the manager). */
+export const agentNetworkReason = networkReason;
 
 async function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
   let text = '';
