@@ -211,7 +211,7 @@ test('tasks show and tasks list: tab-separated piped, per-node output on a termi
   assertGolden('tasks-show.tsv', normalise(show.stdout));
   const tty = await run(['tasks', 'show', id], { tty: true });
   assert.is(tty.code, 0, tty.stdout);
-  assert.match(tty.stdout, /^NODE\s+STATUS\s+EXIT\s+DURATION\s+STARTED\s+ERROR\nweb-1\s+succeeded\s+0\s+\d+\.\d s\s+\d+s ago\s+-\nweb-2\s+failed\s+1\s+\d+\.\d s\s+\d+s ago\s+-\n/m);
+  assert.match(tty.stdout, /^NODE\s+STATUS\s+EXIT\s+DURATION\s+STARTED\s+ERROR\s+RESULT\nweb-1\s+succeeded\s+0\s+\d+\.\d s\s+\d+s ago\s+-\s+-\nweb-2\s+failed\s+1\s+\d+\.\d s\s+\d+s ago\s+-\s+-\n/m);
   const tail = `${'x'.repeat(OUTPUT_LIMIT_BYTES - 'Linux web-1\n'.length - 1)}\nLinux web-1\n`;
   assert.match(tty.stdout, `\nweb-1 output (truncated: the last part is kept):\n    ${tail.trimEnd().replace('\n', '\n    ')}\n\nweb-2 output:\n    Linux web-2\n`);
   assert.ok(tty.stdout.endsWith('    Linux web-2\n'), tty.stdout);

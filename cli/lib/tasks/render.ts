@@ -10,6 +10,20 @@ export function scriptTitle(script: string, max = 50): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/** What a task does, in a few words: the script's first line, or the kind and its parameters. */
+export function taskTitle(task: Pick<TaskSummary, 'kind' | 'script' | 'params'>, max = 50): string {
+  const p = task.params ?? {};
+  let text: string;
+  switch (task.kind ?? 'script') {
+    case 'script': return scriptTitle(task.script, max);
+    case 'file': text = `file ${String(p.op)} ${String(p.path)}${p.dest ? ` ${String(p.dest)}` : ''}`; break;
+    case 'service': text = `service ${String(p.action)} ${String(p.name)}`; break;
+    case 'plugin': text = `plugin ${String(p.name)} ${Object.entries((p.params ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(' ')}`.trim(); break;
+    default: text = String(task.kind);
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 const duration = (ms: number | null) => (ms === null ? null : dual(humanDuration(ms), ms));
 
 export const TASK_COLUMNS: Column<TaskSummary>[] = [
@@ -21,7 +35,7 @@ export const TASK_COLUMNS: Column<TaskSummary>[] = [
   { header: 'PENDING', get: (t) => t.counts.pending },
   { header: 'BY', get: (t) => t.createdBy },
   { header: 'CREATED', get: (t) => time(t.createdAt) },
-  { header: 'COMMAND', get: (t) => scriptTitle(t.script) },
+  { header: 'COMMAND', get: (t) => taskTitle(t) },
 ];
 
 export function renderTaskList(tasks: TaskSummary[], ctx: RenderContext): string {
@@ -35,6 +49,7 @@ export const RUN_COLUMNS: Column<TaskRun>[] = [
   { header: 'DURATION', get: (r) => duration(r.durationMs) },
   { header: 'STARTED', get: (r) => time(r.startedAt) },
   { header: 'ERROR', get: (r) => r.error },
+  { header: 'RESULT', get: (r) => (r.result ? JSON.stringify(r.result) : null) },
 ];
 
 function indent(text: string): string {
@@ -45,8 +60,9 @@ export function renderTask(task: TaskDetail, ctx: RenderContext): string {
   const header = renderFields([
     { label: 'Task', key: 'id', value: task.id },
     { label: 'Status', key: 'status', value: task.status },
-    { label: 'Command', key: 'script', value: scriptTitle(task.script, 200) },
-    { label: 'Interpreter', key: 'interpreter', value: task.interpreter },
+    { label: 'Kind', key: 'kind', value: task.kind ?? 'script' },
+    { label: 'Command', key: 'script', value: taskTitle(task, 200) },
+    ...((task.kind ?? 'script') === 'script' ? [{ label: 'Interpreter', key: 'interpreter', value: task.interpreter }] : []),
     { label: 'Timeout', key: 'timeout_seconds', value: dual(`${task.timeoutSeconds} s`, task.timeoutSeconds) },
     { label: 'Created by', key: 'created_by', value: task.createdBy },
     { label: 'Created', key: 'created', value: time(task.createdAt) },
