@@ -48,8 +48,8 @@ export class FileRoots {
   writable(path: string): string {
     const checked = this.syntax(path);
     const parent = this.realParent(checked);
-    this.inside(parent, path);
     const target = join(parent, basename(checked));
+    this.inside(parent, path, target);
     let isLink = false;
     try {
       isLink = lstatSync(target).isSymbolicLink();
@@ -86,8 +86,9 @@ export class FileRoots {
     }
   }
 
-  private inside(real: string, asked: string): void {
-    if (!this.roots.some((r) => isWithin(r, real))) throw this.outside(asked, real);
+  /** `real` must be inside a root; `shown` is what the message says `asked` resolves to (default `real`). */
+  private inside(real: string, asked: string, shown = real): void {
+    if (!this.roots.some((r) => isWithin(r, real))) throw this.outside(asked, shown);
   }
 
   private outside(asked: string, real?: string): OpsError {
