@@ -53,6 +53,8 @@ export const MANAGER_DEFAULTS = {
     chunkBytes: 256 * 1024,
     /** Bytes of an upload in flight to one host before it acknowledges (flow control). */
     windowBytes: 1024 * 1024,
+    /** Stored files (uploads, downloaded copies) unused this long are deleted; 0 keeps them forever. */
+    keepDays: 7,
   },
   log: { level: 'info' },
 };
@@ -130,4 +132,5 @@ export function validateManagerConfig(c: ManagerConfig): void {
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
+  check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
 }

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagerMessage } from '../../proto/hostlink.js';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
@@ -147,6 +147,21 @@ for (const kind of DB_KINDS) {
     assert.is(failed.status, 'error');
     assert.match(failed.error!, /download damaged on the way/);
     assert.is((await h.api('GET', `/tasks/${bad.id}/runs/${badRun}/file`)).body.code, 1004);
+  });
+
+  t('stored files unused for files.keepDays are deleted, unless a running upload still sends them', async ({ h }) => {
+    const id = await h.enroll('keep-1');
+    await h.connect(id, 'keep-1');
+    const [old, sending, fresh] = ['old', 'sending', 'fresh'].map((w) => Buffer.from(`${w}\n`));
+    for (const b of [old, sending, fresh]) assert.is((await put(h, sha(b), b)).status, 201);
+    const task = (await h.api<TaskDetail>('POST', '/tasks', { selector: { all: true }, kind: 'file', file: { op: 'upload', path: '/srv/s', sha256: sha(sending) } })).body.data;
+    assert.is(task.status, 'running');
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    for (const b of [old, sending]) utimesSync(join(h.config.dataDir, 'files', sha(b).slice(0, 2), sha(b)), tenDaysAgo, tenDaysAgo);
+    assert.is(h.services.tasks.sweepFiles(), 1);
+    assert.is((await h.api('GET', `/files/${sha(old)}`)).body.code, 1004);
+    assert.is((await h.api('GET', `/files/${sha(sending)}`)).status, 200);
+    assert.is((await h.api('GET', `/files/${sha(fresh)}`)).status, 200);
   });
 
   t.run();

@@ -3,7 +3,7 @@
 // renamed into place only when complete and matching, so a reader never sees half a file and the
 // manager never holds a file in memory.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,6 +36,31 @@ export class FileStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** Marks a stored file as used now, so the sweep keeps it another files.keepDays. */
+  touch(sha256: string): void {
+    const now = new Date();
+    try { utimesSync(this.path(sha256), now, now); } catch { /* gone: the caller finds out when it reads */ }
+  }
+
+  /**
+   * Deletes stored files unused (by modification time) for longer than `maxAgeMs`, except those
+   * in `keep` (content a running task still sends). Returns how many were deleted.
+   */
+  sweep(maxAgeMs: number, keep: ReadonlySet<string>, now = Date.now()): number {
+    let deleted = 0;
+    for (const prefix of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      for (const name of readdirSync(join(this.dir, prefix))) {
+        if (!SHA256_PATTERN.test(name) || keep.has(name)) continue;
+        const path = join(this.dir, prefix, name);
+        try {
+          if (now - statSync(path).mtimeMs > maxAgeMs) { rmSync(path, { force: true }); deleted++; }
+        } catch { /* removed meanwhile */ }
+      }
+    }
+    return deleted;
   }
 
   open(sha256: string, start = 0): Readable {
@@ -82,6 +107,7 @@ export class FileStore {
   adopt(tmp: string, sha256: string): void {
     mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
     renameSync(tmp, this.path(sha256));
+    this.touch(sha256);
   }
 }
 

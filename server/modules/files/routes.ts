@@ -19,6 +19,8 @@ export function fileRoutes(app: FastifyInstance, store: FileStore, maxUploadByte
     }, async (req) => {
       const size = store.size(req.params.sha256);
       if (size === undefined) throw new OpsError(ErrorCode.NOT_FOUND, `no file ${req.params.sha256} on the manager`);
+      // An upload is about to use it: keep it another files.keepDays.
+      store.touch(req.params.sha256);
       return ok<StoredFileDto>({ sha256: req.params.sha256, size, created: false });
     });
 
@@ -35,6 +37,7 @@ export function fileRoutes(app: FastifyInstance, store: FileStore, maxUploadByte
       if (!body || typeof body.pipe !== 'function') throw new OpsError(ErrorCode.INVALID_ARGUMENT, 'send the file as application/octet-stream');
       const known = store.size(req.params.sha256);
       if (known !== undefined) {
+        store.touch(req.params.sha256);
         body.resume();
         return ok<StoredFileDto>({ sha256: req.params.sha256, size: known, created: false });
       }

@@ -28,6 +28,8 @@ import { isTerminal, runEntityView, toTaskDetail, toTaskSummary, type RunView } 
 
 export interface TasksServiceOptions extends TransferLimits {
   outputLimitBytes: number;
+  /** files.keepDays: stored files unused this long are deleted (0: never). */
+  keepDays: number;
   defaultTimeoutSeconds: number;
   /** How long after a task's timeout the manager gives up on runs no host reported on. */
   timeoutGraceMs?: number;
@@ -40,6 +42,7 @@ export class TasksService {
   private readonly active = new Map<string, ActiveTask>();
   private readonly runIndex = new Map<string, ActiveTask>();
   private flusher?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
   private readonly graceMs: number;
   private readonly transfers: FileTransfers;
 
@@ -296,12 +299,18 @@ export class TasksService {
     const every = this.opts.outputFlushMs ?? 2000;
     this.flusher = setInterval(() => this.flushAll(), every);
     this.flusher.unref();
+    if (this.opts.keepDays > 0) {
+      this.sweepFiles();
+      this.sweeper = setInterval(() => this.sweepFiles(), 3600_000);
+      this.sweeper.unref();
+    }
   }
 
   /** Stops timers and writes buffered output; running tasks resume on the next start. */
   async stop(): Promise<void> {
     if (this.flusher) clearInterval(this.flusher);
     this.flusher = undefined;
+    clearInterval(this.sweeper);
     this.flushAll();
     for (const task of [...this.active.values()]) {
       if (task.timer) clearTimeout(task.timer);
@@ -313,6 +322,22 @@ export class TasksService {
   async whenIdle(task: ActiveTask | string): Promise<void> {
     const t = typeof task === 'string' ? this.active.get(task) : task;
     while (t && (t.draining || t.queue.length > 0)) await t.idle;
+  }
+
+  /** Deletes stored files unused for files.keepDays, keeping the content running uploads still send. */
+  sweepFiles(now = Date.now()): number {
+    const sending = new Set<string>();
+    for (const task of this.active.values()) {
+      if (task.info.kind === 'file' && task.info.params?.op === 'upload') sending.add(String(task.info.params.sha256));
+    }
+    try {
+      const deleted = this.files.sweep(this.opts.keepDays * 86_400_000, sending, now);
+      if (deleted > 0) this.log.info({ deleted, keepDays: this.opts.keepDays }, 'deleted stored files unused for files.keepDays');
+      return deleted;
+    } catch (err) {
+      this.log.error({ err }, 'sweeping the file store failed');
+      return 0;
+    }
   }
 
   private flushAll(): void {
