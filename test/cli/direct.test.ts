@@ -293,4 +293,12 @@ test('files in direct mode: an upload streamed to each agentd, a download saved 
   assert.not.ok(existsSync(join(scratch, 'elsewhere.bin')));
 });
 
+test('services in direct mode: each agentd answers for its own host', async () => {
+  const r = await opsctl(home, ['services', 'status', 'no-such-service', '-g', 'web', '--inventory', inventory], { timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stderr);
+  // Each host's agentd says it has no such service (or no service manager at all), per host.
+  assert.match(r.stdout, /^web-1\terror\t(unknown service no-such-service|no service manager found on this host)/m);
+  assert.match(r.stdout, /^web-2\terror\t(unknown service no-such-service|no service manager found on this host)/m);
+});
+
 test.run();
