@@ -34,7 +34,7 @@ export class AgentExecutor extends RunQueue {
 
   constructor(opts: ExecutorOptions) {
     const script = new ScriptKind(opts);
-    const files = new FileKind({ roots: opts.fileRoots ?? [], minFreeBytes: opts.minFreeBytes ?? 0 });
+    const files = new FileKind({ roots: opts.fileRoots ?? [], minFreeBytes: opts.minFreeBytes ?? 0, ledger: opts.ledger });
     const service = new ServiceKind({ ...opts, manager: opts.serviceManager ?? detectServiceManager(AGENTD_DEFAULTS.services) });
     const plugin = new PluginKind(opts.plugins ?? { plugins: new Map(), errors: [] });
     const kinds: KindExecutor<never>[] = [script, files, service, plugin];

@@ -12,7 +12,8 @@ import type { Logger } from '../../lib/log.js';
 import { currentBootId, groupMembers, processStartTicks, signalGroup } from './process-group.js';
 
 interface Identity { pid: number; startTicks?: number; bootId?: string }
-interface LedgerRun { runId: string; pgid: number; startTicks?: number; workDir?: string }
+/** A script run (its process group) or a file run (its temp file; pgid 0: no process). */
+interface LedgerRun { runId: string; pgid: number; startTicks?: number; workDir?: string; tempFile?: string }
 interface LedgerFile { owner: Identity; runs: LedgerRun[] }
 
 /** A run a previous agentd left recorded as running; `killed` when it was still running and was ended. */
@@ -36,6 +37,8 @@ function ownerAlive(owner: Identity): boolean {
 
 /** True when the recorded run's process group still has live members and they are really its own. */
 function stillRunning(run: LedgerRun, bootId: string | undefined): boolean {
+  // No process group (a file run): never signal group 0, which is agentd's own.
+  if (!(run.pgid > 0)) return false;
   if (run.startTicks === undefined || bootId === undefined || bootId !== currentBootId()) return false;
   const members = groupMembers(run.pgid);
   const leader = members.find((m) => m.pid === run.pgid);
@@ -59,6 +62,12 @@ export class RunLedger {
 
   record(runId: string, pgid: number, workDir?: string): void {
     this.runs.set(runId, { runId, pgid, startTicks: processStartTicks(pgid), workDir });
+    this.save();
+  }
+
+  /** A file run writing `path` (a temp file the next agentd deletes if this one is killed first). */
+  recordTempFile(runId: string, path: string): void {
+    this.runs.set(runId, { runId, pgid: 0, tempFile: path });
     this.save();
   }
 
@@ -90,6 +99,8 @@ export class RunLedger {
         this.lost.push({ runId: r.runId, pid: r.pgid, killed: running.includes(r) });
         // The script file may hold what the task had no business leaving behind.
         if (r.workDir && basename(r.workDir).startsWith('agentd-run-')) rmSync(r.workDir, { recursive: true, force: true });
+        // A half-written upload or copy: it never got its final name, and now never will.
+        if (r.tempFile && /\.opsctl-[^/]*\.tmp$/.test(r.tempFile)) rmSync(r.tempFile, { force: true });
       }
       this.log.warn({ runIds: life.runs.map((r) => r.runId), killed: running.map((r) => r.runId), previousPid: life.owner.pid },
         'runs of an agentd that died without stopping them: ended as lost');

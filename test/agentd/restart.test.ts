@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { AGENT_API, type AgentExecEvent } from '../../proto/agent-api.js';
 import { PersistentNonceCache } from '../../agentd/http/nonce-store.js';
-import { isAlive, signedHeaders, tempDir, waitUntil, writeKeysFile } from './helpers/fixtures.js';
+import { isAlive, KEY_ID, SECRET, signedHeaders, tempDir, waitUntil, writeKeysFile } from './helpers/fixtures.js';
+import { signRequest } from '../../proto/signing.js';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { startServingAgentd, type AgentdProcess } from './helpers/agentd-process.js';
 
 const dirs: string[] = [];
@@ -121,6 +124,38 @@ test('a script left running by a SIGKILLed agentd is ended by the next agentd an
   assert.is(ledgers[0].mode, '600');
   assert.match(ledgers[0].text, /"runId":"orphan-1"/);
   await waitUntil('the dead ledger to be removed', () => readdirSync(ledgerDir).length === 0);
+});
+
+test('an upload half written by a SIGKILLed agentd: the next agentd removes its temp file and reports the run lost', async () => {
+  const { dir, keysFile } = freshDir();
+  const first = await serve(keysFile);
+  const root = join(dir, 'files'); // agentd's default file root: <state dir>/files
+  const size = 1024 * 1024;
+  const sha256 = createHash('sha256').update(Buffer.alloc(size)).digest('hex');
+  const body = JSON.stringify({ runId: 'upload-1', kind: 'file', params: { op: 'upload', path: join(root, 'big.bin'), sha256, size } });
+  const res = await request(`${first.baseUrl}${AGENT_API.exec}`, { method: 'POST', body, headers: signedHeaders('POST', AGENT_API.exec, body) });
+  assert.is(res.statusCode, 200);
+  const reading = res.body.text().catch(() => ''); // agentd is killed mid-stream
+  // Half the content, then the sender waits: the temp file exists, the final name does not.
+  const path = AGENT_API.content('upload-1');
+  const put = httpRequest(`${first.baseUrl}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), ...signRequest({ method: 'PUT', path, bodyHash: sha256, keyId: KEY_ID, secret: SECRET }) },
+  });
+  put.on('error', () => { /* agentd is killed */ });
+  put.write(Buffer.alloc(size / 2));
+  await waitUntil('the temp file', () => existsSync(root) && readdirSync(root).some((n) => n.startsWith('.big.bin.opsctl-')));
+  first.agentd.child.kill('SIGKILL');
+  await first.agentd.exited;
+  put.destroy();
+  await reading;
+  assert.ok(readdirSync(root).some((n) => n.startsWith('.big.bin.opsctl-')), 'the killed agentd left its temp file');
+
+  const second = await serve(keysFile);
+  await waitUntil('the temp file to be removed', () => readdirSync(root).length === 0);
+  const health = await request(`${second.baseUrl}${AGENT_API.health}`, { headers: signedHeaders('GET', AGENT_API.health) });
+  const data = ((await health.body.json()) as { data: { lostRuns?: { runId: string; pid: number; killed: boolean }[] } }).data;
+  assert.equal(data.lostRuns, [{ runId: 'upload-1', pid: 0, killed: false }]);
 });
 
 test('the nonce file: a new cache refuses what an old one accepted, drops expired nonces, survives a torn last line', () => {

@@ -17,11 +17,14 @@ import {
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import { FileRoots } from '../../files/roots.js';
 import type { KindExecutor, RunContext, RunOutcome } from '../kind.js';
+import type { RunLedger } from '../run-ledger.js';
 
 const run = promisify(execFile);
 
 export interface FileKindOptions {
   roots: readonly string[];
+  /** Records the temp file of a write in progress, so the next agentd removes it if this one is killed. */
+  ledger?: RunLedger;
   /** Refuse an upload or copy that would leave less than this free on the target filesystem. */
   minFreeBytes: number;
   /** Bytes per `data` event of a download. */
@@ -100,6 +103,7 @@ export class FileKind implements KindExecutor<FileParams> {
     await this.checkSpace(dest, size);
     const content = await ctx.content();
     const tmp = tempPath(dest, ctx.runId);
+    this.opts.ledger?.recordTempFile(ctx.runId, tmp);
     const hash = createHash('sha256');
     let received = 0;
     const meter = new Transform({
@@ -122,6 +126,8 @@ export class FileKind implements KindExecutor<FileParams> {
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw writeError(err, dest);
+    } finally {
+      this.opts.ledger?.forget(ctx.runId);
     }
   }
 
@@ -156,6 +162,7 @@ export class FileKind implements KindExecutor<FileParams> {
     const dest = this.roots.writable(p.dest!);
     await this.checkSpace(dest, info.size);
     const tmp = tempPath(dest, ctx.runId);
+    this.opts.ledger?.recordTempFile(ctx.runId, tmp);
     try {
       await copyFile(src, tmp);
       await chmod(tmp, info.mode & 0o7777);
@@ -163,6 +170,8 @@ export class FileKind implements KindExecutor<FileParams> {
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw writeError(err, dest);
+    } finally {
+      this.opts.ledger?.forget(ctx.runId);
     }
     ctx.output('stdout', `copied ${src} to ${dest} (${info.size} bytes)\n`);
     return { exitCode: 0, result: { path: dest, size: info.size } };
