@@ -67,6 +67,23 @@ test('upload: written with its mode, hash checked, no temp file left; an existin
   assert.equal(leftovers(join(root, 'sub')), []);
 });
 
+test('upload --owner: numeric ids set the owner; an unknown user fails the run and writes nothing', async () => {
+  const data = Buffer.from('owned\n');
+  const path = join(root, 'owned.txt');
+  // Root may give a file away; anyone else can only name themselves.
+  const [uid, gid] = process.getuid!() === 0 ? [65534, 65534] : [process.getuid!(), process.getgid!()];
+  const ok = await runFile(ex, { op: 'upload', path, sha256: sha(data), size: data.length, owner: `${uid}:${gid}` }, data);
+  assert.is(ok.exit.status, 'succeeded', ok.exit.error ?? '');
+  assert.is(statSync(path).uid, uid);
+  assert.is(statSync(path).gid, gid);
+  const other = join(root, 'unowned.txt');
+  const bad = await runFile(ex, { op: 'upload', path: other, sha256: sha(data), size: data.length, owner: 'no-such-user-opsctl' }, data);
+  assert.is(bad.exit.status, 'error');
+  assert.match(bad.exit.error!, /no user no-such-user-opsctl on this host/);
+  assert.not.ok(existsSync(other));
+  assert.equal(leftovers(root), []);
+});
+
 test('upload: content that does not match its sha256, or ends short, writes nothing', async () => {
   const path = join(root, 'bad.txt');
   const wrong = await runFile(ex, { op: 'upload', path, sha256: sha('something else'), size: 5 }, Buffer.from('12345'));
