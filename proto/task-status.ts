@@ -4,16 +4,20 @@
 // Types only from rest/tasks.ts: opsctl must not load TypeBox at run time.
 import type { RunStatus, TaskStatus, TaskSummary } from './rest/tasks.js';
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error', 'skipped', 'offline', 'expired', 'lost'];
 
 export const isTerminal = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.includes(status);
 
 export function countRuns(statuses: RunStatus[]): TaskSummary['counts'] {
-  const counts = { total: statuses.length, succeeded: 0, failed: 0, pending: 0 };
+  const counts = { total: statuses.length, succeeded: 0, failed: 0, pending: 0, skipped: 0, queued: 0 };
   for (const s of statuses) {
     if (s === 'succeeded') counts.succeeded++;
+    else if (s === 'skipped') counts.skipped++;
     else if (isTerminal(s)) counts.failed++;
-    else counts.pending++;
+    else {
+      counts.pending++;
+      if (s === 'queued') counts.queued++;
+    }
   }
   return counts;
 }

@@ -4,10 +4,12 @@ import { Migration20261125043921_initial } from './Migration20261125043921_initi
 import { Migration20261125182205_accounts } from './Migration20261125182205_accounts.js';
 import { Migration20261125200720_output_streams } from './Migration20261125200720_output_streams.js';
 import { Migration20261125210136_task_kinds } from './Migration20261125210136_task_kinds.js';
+import { Migration20261126000007_orchestration } from './Migration20261126000007_orchestration.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
   { name: 'Migration20261125182205_accounts', class: Migration20261125182205_accounts },
   { name: 'Migration20261125200720_output_streams', class: Migration20261125200720_output_streams },
   { name: 'Migration20261125210136_task_kinds', class: Migration20261125210136_task_kinds },
+  { name: 'Migration20261126000007_orchestration', class: Migration20261126000007_orchestration },
 ];

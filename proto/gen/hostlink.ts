@@ -8,6 +8,7 @@ import type { DiskUsage as _opsctl_hostlink_v1_DiskUsage, DiskUsage__Output as _
 import type { Dispatch as _opsctl_hostlink_v1_Dispatch, Dispatch__Output as _opsctl_hostlink_v1_Dispatch__Output } from './opsctl/hostlink/v1/Dispatch.js';
 import type { EnrollRequest as _opsctl_hostlink_v1_EnrollRequest, EnrollRequest__Output as _opsctl_hostlink_v1_EnrollRequest__Output } from './opsctl/hostlink/v1/EnrollRequest.js';
 import type { EnrollResponse as _opsctl_hostlink_v1_EnrollResponse, EnrollResponse__Output as _opsctl_hostlink_v1_EnrollResponse__Output } from './opsctl/hostlink/v1/EnrollResponse.js';
+import type { EventAck as _opsctl_hostlink_v1_EventAck, EventAck__Output as _opsctl_hostlink_v1_EventAck__Output } from './opsctl/hostlink/v1/EventAck.js';
 import type { Facts as _opsctl_hostlink_v1_Facts, Facts__Output as _opsctl_hostlink_v1_Facts__Output } from './opsctl/hostlink/v1/Facts.js';
 import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from './opsctl/hostlink/v1/FileAck.js';
 import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from './opsctl/hostlink/v1/FileChunk.js';
@@ -20,6 +21,7 @@ import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Outpu
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from './opsctl/hostlink/v1/ManagerMessage.js';
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from './opsctl/hostlink/v1/MetricsSample.js';
 import type { PluginTask as _opsctl_hostlink_v1_PluginTask, PluginTask__Output as _opsctl_hostlink_v1_PluginTask__Output } from './opsctl/hostlink/v1/PluginTask.js';
+import type { RunSeq as _opsctl_hostlink_v1_RunSeq, RunSeq__Output as _opsctl_hostlink_v1_RunSeq__Output } from './opsctl/hostlink/v1/RunSeq.js';
 import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output as _opsctl_hostlink_v1_ScriptTask__Output } from './opsctl/hostlink/v1/ScriptTask.js';
 import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from './opsctl/hostlink/v1/TaskEvent.js';
@@ -42,6 +44,7 @@ export interface ProtoGrpcType {
         Dispatch: MessageTypeDefinition<_opsctl_hostlink_v1_Dispatch, _opsctl_hostlink_v1_Dispatch__Output>
         EnrollRequest: MessageTypeDefinition<_opsctl_hostlink_v1_EnrollRequest, _opsctl_hostlink_v1_EnrollRequest__Output>
         EnrollResponse: MessageTypeDefinition<_opsctl_hostlink_v1_EnrollResponse, _opsctl_hostlink_v1_EnrollResponse__Output>
+        EventAck: MessageTypeDefinition<_opsctl_hostlink_v1_EventAck, _opsctl_hostlink_v1_EventAck__Output>
         Facts: MessageTypeDefinition<_opsctl_hostlink_v1_Facts, _opsctl_hostlink_v1_Facts__Output>
         FileAck: MessageTypeDefinition<_opsctl_hostlink_v1_FileAck, _opsctl_hostlink_v1_FileAck__Output>
         FileChunk: MessageTypeDefinition<_opsctl_hostlink_v1_FileChunk, _opsctl_hostlink_v1_FileChunk__Output>
@@ -54,6 +57,7 @@ export interface ProtoGrpcType {
         ManagerMessage: MessageTypeDefinition<_opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_ManagerMessage__Output>
         MetricsSample: MessageTypeDefinition<_opsctl_hostlink_v1_MetricsSample, _opsctl_hostlink_v1_MetricsSample__Output>
         PluginTask: MessageTypeDefinition<_opsctl_hostlink_v1_PluginTask, _opsctl_hostlink_v1_PluginTask__Output>
+        RunSeq: MessageTypeDefinition<_opsctl_hostlink_v1_RunSeq, _opsctl_hostlink_v1_RunSeq__Output>
         ScriptTask: MessageTypeDefinition<_opsctl_hostlink_v1_ScriptTask, _opsctl_hostlink_v1_ScriptTask__Output>
         ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
         TaskEvent: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvent, _opsctl_hostlink_v1_TaskEvent__Output>

@@ -47,10 +47,18 @@ export type PluginTaskParams = Static<typeof PluginTaskParams>;
 export const Interpreter = Type.Union(INTERPRETER_NAMES.map((name) => Type.Literal(name)));
 export type Interpreter = InterpreterName;
 
+/**
+ * pending: not sent yet (a later wave, or its node is connecting); queued: its node was offline and
+ * the task said --queue, so it starts when the node reconnects; dispatched, running; then one of the
+ * final ones. skipped: never started because failures passed the task's budget; offline: its node
+ * was offline when the task started (no --queue); expired: queued past --expires; lost: the host no
+ * longer knew the run after a restart or reconnect.
+ */
 export const RunStatus = Type.Union([
-  Type.Literal('pending'), Type.Literal('dispatched'), Type.Literal('running'),
+  Type.Literal('pending'), Type.Literal('queued'), Type.Literal('dispatched'), Type.Literal('running'),
   Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('timeout'),
-  Type.Literal('cancelled'), Type.Literal('error'),
+  Type.Literal('cancelled'), Type.Literal('error'), Type.Literal('skipped'), Type.Literal('offline'),
+  Type.Literal('expired'), Type.Literal('lost'),
 ]);
 export type RunStatus = Static<typeof RunStatus>;
 
@@ -64,8 +72,42 @@ const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' 
 /** How a secret value is shown in every view, log and audit row. */
 export const SECRET_MASK = '***';
 
+/** A count ("10") or a percentage of the task's nodes ("10%"). */
+export const CountOrPercent = Type.String({ pattern: '^[0-9]{1,6}(\\.[0-9]+)?%?$', maxLength: 12 });
+
+/**
+ * Rolling runs: `canary` nodes first (the task waits for them), then waves of `batch` nodes, each
+ * starting when the previous one has finished (and `batchPauseSeconds` has passed). Once more runs
+ * failed than `maxFail` allows, the nodes not started yet end `skipped`. Without `batch` every node
+ * starts at once; without `maxFail` any failure stops the waves when `batch` or `canary` is given.
+ */
+export const RolloutOptions = Type.Object({
+  batch: Type.Optional(CountOrPercent),
+  canary: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+  maxFail: Type.Optional(CountOrPercent),
+  batchPauseSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 24 * 3600 })),
+}, { additionalProperties: false });
+export type RolloutOptions = Static<typeof RolloutOptions>;
+
+/** Run a stored template instead of giving the script: its parameters are checked and reach the script as OPS_PARAM_<NAME>. */
+export const TemplateRef = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  /** Default: the template's latest version. */
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
+  params: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 65536 }), { additionalProperties: false })),
+}, { additionalProperties: false });
+export type TemplateRef = Static<typeof TemplateRef>;
+
 export const CreateTaskRequest = Type.Object({
   selector: SelectorSchema,
+  rollout: Type.Optional(RolloutOptions),
+  /**
+   * Nodes offline when the task starts wait for it (status queued) and run when they reconnect,
+   * unless `queueExpiresSeconds` (default 24 h) passes first. Without it they end `offline` at once.
+   */
+  queue: Type.Optional(Type.Boolean()),
+  queueExpiresSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600 })),
+  template: Type.Optional(TemplateRef),
   /** Default `script`. */
   kind: Type.Optional(TaskKind),
   script: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 * 1024 })),
@@ -98,6 +140,8 @@ export const TaskRunSchema = Type.Object({
    * download's `{sha256, size}` (fetch it with GET /files/<sha256>), a plugin's report.
    */
   result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  /** The wave the run belongs to (0: the canary, or the only wave). */
+  wave: Type.Integer(),
 });
 export type TaskRun = Static<typeof TaskRunSchema>;
 
@@ -116,9 +160,19 @@ export const TaskSummary = Type.Object({
   createdBy: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** failed: every final status but succeeded and skipped; pending: not final, queued included. */
   counts: Type.Object({
     total: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), pending: Type.Integer(),
+    skipped: Type.Integer(), queued: Type.Integer(),
   }),
+  rollout: Type.Union([RolloutOptions, Type.Null()]),
+  /** When queued runs give up (null: the task does not queue). */
+  queueExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** Why the task stopped starting nodes (the failure budget), null while it did not. */
+  stopReason: Type.Union([Type.String(), Type.Null()]),
+  /** The template (and version) the task ran, the schedule that fired it; null when none. */
+  template: Type.Union([Type.Object({ name: Type.String(), version: Type.Integer() }), Type.Null()]),
+  schedule: Type.Union([Type.String(), Type.Null()]),
 });
 export type TaskSummary = Static<typeof TaskSummary>;
 
@@ -129,17 +183,61 @@ export const TaskIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLen
 export const TaskRunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), run: Type.String({ minLength: 1, maxLength: 253 }) });
 
 /**
- * Events of GET /api/v1/tasks/:id/events (SSE; the `event:` field is `type`). The stream replays
- * what already happened, then follows live, and ends after `done`.
+ * Events of GET /api/v1/tasks/:id/events (SSE; the `event:` field is `type`, the `id:` field is
+ * `seq`). The stream replays what already happened, then follows live, and ends after `done`.
+ * `seq` numbers a task's events 1, 2, 3… in the order they happened and never changes: a client
+ * that lost the stream resumes with `Last-Event-ID: <seq>` (or `?after=<seq>`) and gets the rest.
+ * The manager ends a stream whose client reads too slowly; the client resumes the same way.
  */
-export type TaskStreamEvent =
-  | { type: 'run'; runId: string; node: string; status: RunStatus }
+export type TaskStreamEvent = { seq?: number } & (
+  | { type: 'run'; runId: string; node: string; status: RunStatus; error?: string | null }
   | { type: 'started'; runId: string; node: string; at: string; pid: number }
   | { type: 'output'; runId: string; node: string; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'exit'; runId: string; node: string; status: RunStatus; exitCode: number | null; durationMs: number | null; error: string | null; errorCode: number | null; result: Record<string, unknown> | null }
-  | { type: 'done'; taskId: string; status: TaskStatus; counts: TaskSummary['counts'] };
+  | { type: 'done'; taskId: string; status: TaskStatus; counts: TaskSummary['counts']; stopReason?: string | null });
+
+export const TaskEventsQuery = Type.Object({
+  /** Resume after this event (as the Last-Event-ID header does). */
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
 
 export const TaskListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  /** Only tasks in this status. */
+  status: Type.Optional(TaskStatus),
+  /** Only tasks with a run on this node (its name). */
+  node: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  /** Only tasks created at or after this time (ISO 8601). */
+  since: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
 export type TaskListQuery = Static<typeof TaskListQuery>;
+
+/** POST /tasks/:id/rerun: the same task again, on every node or (`failed`) on those whose run did not succeed. */
+export const RerunTaskRequest = Type.Object({
+  failed: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+export type RerunTaskRequest = Static<typeof RerunTaskRequest>;
+
+/** GET /tasks/:id/output: the whole stored output, in pages of events, in order. */
+export const TaskOutputQuery = Type.Object({
+  /** Only this node's output (its name). */
+  node: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  /** Output events after this seq (the `next` of the previous page). */
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+}, { additionalProperties: false });
+export type TaskOutputQuery = Static<typeof TaskOutputQuery>;
+
+export const TaskOutputChunk = Type.Object({
+  seq: Type.Integer(),
+  node: Type.String(),
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+  data: Type.String(),
+});
+
+export const TaskOutputPage = Type.Object({
+  chunks: Type.Array(TaskOutputChunk),
+  /** Pass as `after` for the next page; null at the end of what is stored so far. */
+  next: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type TaskOutputPage = Static<typeof TaskOutputPage>;

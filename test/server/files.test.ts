@@ -123,10 +123,10 @@ for (const kind of DB_KINDS) {
     const runId = good.runs[0].id;
     const body = Buffer.from('line 1\nline 2\n');
     const hl = h.services.hostLink;
-    await hl.onTaskEvent(id, { runId, kind: 'started', started: { atMs: Date.now(), pid: 1 } });
-    await hl.onTaskEvent(id, { runId, kind: 'fileData', fileData: { offset: 0, data: body.subarray(0, 5) } });
-    await hl.onTaskEvent(id, { runId, kind: 'fileData', fileData: { offset: 5, data: body.subarray(5) } });
-    await hl.onTaskEvent(id, { runId, kind: 'exited', exited: { atMs: Date.now(), exitCode: 0, signal: '', durationMs: 3, status: 'succeeded', error: '', errorCode: 0, resultJson: JSON.stringify({ path: '/var/log/app.log', size: body.length, sha256: sha(body) }) } });
+    await hl.onTaskEvent(id, { runId, seq: 0, kind: 'started', started: { atMs: Date.now(), pid: 1 } });
+    await hl.onTaskEvent(id, { runId, seq: 0, kind: 'fileData', fileData: { offset: 0, data: body.subarray(0, 5) } });
+    await hl.onTaskEvent(id, { runId, seq: 0, kind: 'fileData', fileData: { offset: 5, data: body.subarray(5) } });
+    await hl.onTaskEvent(id, { runId, seq: 0, kind: 'exited', exited: { atMs: Date.now(), exitCode: 0, signal: '', durationMs: 3, status: 'succeeded', error: '', errorCode: 0, resultJson: JSON.stringify({ path: '/var/log/app.log', size: body.length, sha256: sha(body) }) } });
     await h.services.tasks.whenIdle(good.id);
     const done = (await h.api<TaskDetail>('GET', `/tasks/${good.id}`)).body.data;
     assert.is(done.runs[0].status, 'succeeded');
@@ -140,8 +140,8 @@ for (const kind of DB_KINDS) {
 
     const bad = await create();
     const badRun = bad.runs[0].id;
-    await hl.onTaskEvent(id, { runId: badRun, kind: 'fileData', fileData: { offset: 0, data: Buffer.from('tampered') } });
-    await hl.onTaskEvent(id, { runId: badRun, kind: 'exited', exited: { atMs: Date.now(), exitCode: 0, signal: '', durationMs: 3, status: 'succeeded', error: '', errorCode: 0, resultJson: JSON.stringify({ size: 8, sha256: sha('original') }) } });
+    await hl.onTaskEvent(id, { runId: badRun, seq: 0, kind: 'fileData', fileData: { offset: 0, data: Buffer.from('tampered') } });
+    await hl.onTaskEvent(id, { runId: badRun, seq: 0, kind: 'exited', exited: { atMs: Date.now(), exitCode: 0, signal: '', durationMs: 3, status: 'succeeded', error: '', errorCode: 0, resultJson: JSON.stringify({ size: 8, sha256: sha('original') }) } });
     await h.services.tasks.whenIdle(bad.id);
     const failed = (await h.api<TaskDetail>('GET', `/tasks/${bad.id}`)).body.data.runs[0];
     assert.is(failed.status, 'error');

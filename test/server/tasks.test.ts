@@ -9,10 +9,10 @@ import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { DB_KINDS, makeHarness, until, type FakeSession, type Harness } from './harness.js';
 
-const started = (runId: string, atMs: number, pid = 4242): TaskEvent__Output => ({ runId, kind: 'started', started: { atMs, pid } });
-const output = (runId: string, data: string, stream = 'stdout'): TaskEvent__Output => ({ runId, kind: 'output', output: { stream, data, atMs: Date.now() } });
+const started = (runId: string, atMs: number, pid = 4242): TaskEvent__Output => ({ runId, seq: 0, kind: 'started', started: { atMs, pid } });
+const output = (runId: string, data: string, stream = 'stdout'): TaskEvent__Output => ({ runId, seq: 0, kind: 'output', output: { stream, data, atMs: Date.now() } });
 const exited = (runId: string, exitCode: number, status = exitCode === 0 ? 'succeeded' : 'failed'): TaskEvent__Output => ({
-  runId, kind: 'exited', exited: { atMs: Date.now(), exitCode, signal: '', durationMs: 15, status, error: '', errorCode: 0, resultJson: '' },
+  runId, seq: 0, kind: 'exited', exited: { atMs: Date.now(), exitCode, signal: '', durationMs: 15, status, error: '', errorCode: 0, resultJson: '' },
 });
 
 interface Stream { events: TaskStreamEvent[]; ended: Promise<void> }
@@ -206,7 +206,7 @@ for (const kind of DB_KINDS) {
     const task = await createTask(h, { selector: { labels: 'killed=yes' }, script: 'sleep 30', timeoutSeconds: 2 });
     const runId = s.dispatches.at(-1)!.runId!;
     await h.services.hostLink.onTaskEvent(id, started(runId, Date.now()));
-    await h.services.hostLink.onTaskEvent(id, { runId, kind: 'exited', exited: { atMs: Date.now(), exitCode: -1, signal: 'SIGKILL', durationMs: 2000, status: 'timeout', error: '', errorCode: 0, resultJson: '' } });
+    await h.services.hostLink.onTaskEvent(id, { runId, seq: 0, kind: 'exited', exited: { atMs: Date.now(), exitCode: -1, signal: 'SIGKILL', durationMs: 2000, status: 'timeout', error: '', errorCode: 0, resultJson: '' } });
     await h.services.tasks.whenIdle(task.id);
     const t = await getTask(h, task.id);
     assert.is(t.status, 'failed');

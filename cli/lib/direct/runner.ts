@@ -66,7 +66,7 @@ export class DirectRunner implements TaskRunner {
       client: new AgentClient(host),
       view: {
         id: randomUUID(), node: host.name, status: 'pending', exitCode: null, error: null, startedAt: null, finishedAt: null,
-        durationMs: null, output: '', outputTruncated: false, errorCode: null, result: null,
+        durationMs: null, output: '', outputTruncated: false, errorCode: null, result: null, wave: 0,
       },
     }));
     const env = { ...(body.env ?? {}), ...(body.secretEnv ?? {}) };
@@ -75,6 +75,7 @@ export class DirectRunner implements TaskRunner {
       id: randomUUID(), status: 'running', kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds, env: shownEnv, createdBy: localUser(), createdAt: new Date().toISOString(), finishedAt: null,
       counts: countRuns(runs.map((r) => r.view.status)), runs: runs.map((r) => ({ ...r.view })),
+      rollout: null, queueExpiresAt: null, stopReason: null, template: null, schedule: null,
     };
     const follow = (onEvent: (ev: TaskStreamEvent) => void, deadlineMs: number) =>
       new DirectTask(task.id, spec, env, timeoutSeconds, runs, files, onEvent).follow(deadlineMs);

@@ -3,6 +3,7 @@ import { SecretBox } from '../../secret-box.js';
 import { taskRoutes } from './routes.js';
 import { TasksService, type TasksServiceOptions } from './service.js';
 import { TaskRunSchema } from './task-run.entity.js';
+import { TaskEventSchema } from './task-event.entity.js';
 import { TaskSchema } from './task.entity.js';
 
 declare module '../../module.js' {
@@ -12,7 +13,7 @@ declare module '../../module.js' {
 export default defineModule({
   name: 'tasks',
   after: ['nodes', 'files'],
-  entities: [TaskSchema, TaskRunSchema],
+  entities: [TaskSchema, TaskRunSchema, TaskEventSchema],
   services: ({ orm, log, config, sessions, services, overrides }) => ({
     tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, {
       outputLimitBytes: config.tasks.outputLimitBytes,

@@ -130,7 +130,7 @@ export class TasksService {
     });
     const runs = targets.map((node) => em.create(TaskRun, {
       id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
-      errorCode: null, result: null,
+      errorCode: null, result: null, wave: 0, lastSeq: 0,
     }));
     // One flush = one transaction: the task and all its runs (and the audit row), before anything is sent.
     await em.flush();
@@ -358,7 +358,7 @@ export class TasksService {
         id: r.id, nodeId: r.node?.id ?? null, node: r.nodeName, status: r.status, exitCode: r.exitCode, error: r.error,
         dispatchedAt: r.dispatchedAt, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs, pid: 0,
         tail: new OutputTail(this.opts.outputLimitBytes, r.output, r.outputTruncated, r.outputStreams ?? []), outputDirty: false,
-        errorCode: r.errorCode ?? null, result: r.result ?? null,
+        errorCode: r.errorCode ?? null, result: r.result ?? null, wave: r.wave ?? 0,
       });
       if (r.status !== 'pending') live.sent.add(r.id);
       this.runIndex.set(r.id, live);

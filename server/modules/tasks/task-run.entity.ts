@@ -28,6 +28,10 @@ export class TaskRun {
   errorCode: number | null = null;
   /** What the kind reported (a service's state, a download's sha256 and size). */
   result: Record<string, unknown> | null = null;
+  /** The wave the run belongs to (0: the canary, or the only wave). */
+  wave = 0;
+  /** The highest host event seq applied to this run: a repeat (seq <= lastSeq) is ignored. */
+  lastSeq = 0;
 }
 
 export const TaskRunSchema = new EntitySchema<TaskRun>({
@@ -52,5 +56,7 @@ export const TaskRunSchema = new EntitySchema<TaskRun>({
     outputTruncated: { type: 'boolean' },
     errorCode: { type: 'integer', nullable: true },
     result: { type: PortableJson, nullable: true },
+    wave: { type: 'integer', default: 0 },
+    lastSeq: { type: 'integer', default: 0 },
   },
 });

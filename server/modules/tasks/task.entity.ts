@@ -1,7 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { PortableJson } from '../../db/portable-json.js';
 import type { SelectorBody } from '../../../proto/rest/common.js';
-import type { Interpreter, TaskKind, TaskStatus } from '../../../proto/rest/tasks.js';
+import type { Interpreter, RolloutOptions, TaskKind, TaskStatus } from '../../../proto/rest/tasks.js';
 
 export class Task {
   id!: string;
@@ -21,6 +21,15 @@ export class Task {
   /** When the manager accepted the task (ms precision: dispatch latency is measured from it). */
   createdAt: Date = new Date();
   finishedAt: Date | null = null;
+  /** Waves and failure budget; null: every node at once. */
+  rollout: RolloutOptions | null = null;
+  /** Set when offline nodes queue for the task: when their queued runs give up. */
+  queueExpiresAt: Date | null = null;
+  /** Why the task stopped starting nodes (failure budget spent). */
+  stopReason: string | null = null;
+  templateName: string | null = null;
+  templateVersion: number | null = null;
+  scheduleName: string | null = null;
 }
 
 export const TaskSchema = new EntitySchema<Task>({
@@ -41,5 +50,11 @@ export const TaskSchema = new EntitySchema<Task>({
     createdBy: { type: 'string', length: 128 },
     createdAt: { type: 'datetime', length: 3, index: true },
     finishedAt: { type: 'datetime', length: 3, nullable: true },
+    rollout: { type: PortableJson, nullable: true },
+    queueExpiresAt: { type: 'datetime', length: 3, nullable: true },
+    stopReason: { type: 'text', nullable: true },
+    templateName: { type: 'string', length: 128, nullable: true, index: true },
+    templateVersion: { type: 'integer', nullable: true },
+    scheduleName: { type: 'string', length: 128, nullable: true, index: true },
   },
 });

@@ -10,14 +10,14 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export interface RunView {
   id: string; node: string; status: RunStatus; exitCode: number | null; error: string | null;
   startedAt: Date | null; finishedAt: Date | null; durationMs: number | null; output: string; outputTruncated: boolean;
-  errorCode: number | null; result: Record<string, unknown> | null;
+  errorCode: number | null; result: Record<string, unknown> | null; wave: number;
 }
 
 export function toRunDto(run: RunView): TaskRunDto {
   return {
     id: run.id, node: run.node, status: run.status, exitCode: run.exitCode, error: run.error,
     startedAt: iso(run.startedAt), finishedAt: iso(run.finishedAt), durationMs: run.durationMs,
-    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode, result: run.result,
+    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode, result: run.result, wave: run.wave,
   };
 }
 
@@ -25,7 +25,7 @@ export function runEntityView(run: TaskRun): RunView {
   return {
     id: run.id, node: run.nodeName, status: run.status, exitCode: run.exitCode, error: run.error,
     startedAt: run.startedAt, finishedAt: run.finishedAt, durationMs: run.durationMs,
-    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode ?? null, result: run.result ?? null,
+    output: run.output, outputTruncated: run.outputTruncated, errorCode: run.errorCode ?? null, result: run.result ?? null, wave: run.wave ?? 0,
   };
 }
 
@@ -34,6 +34,9 @@ export function toTaskSummary(task: Task, statuses: RunStatus[]): TaskSummary {
     id: task.id, status: task.status, kind: task.kind ?? 'script', script: task.script, interpreter: task.interpreter, params: task.params ?? null,
     timeoutSeconds: task.timeoutSeconds, env: maskedEnv(task), createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
     finishedAt: iso(task.finishedAt), counts: countRuns(statuses),
+    rollout: task.rollout ?? null, queueExpiresAt: iso(task.queueExpiresAt ?? null), stopReason: task.stopReason ?? null,
+    template: task.templateName ? { name: task.templateName, version: task.templateVersion ?? 1 } : null,
+    schedule: task.scheduleName ?? null,
   };
 }
 

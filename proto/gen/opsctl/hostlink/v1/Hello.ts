@@ -10,6 +10,8 @@ export interface Hello {
   'agentVersion'?: (string);
   'agentStatus'?: (string);
   'capabilities'?: (_opsctl_hostlink_v1_AgentCapabilities | null);
+  'knownRuns'?: (string)[];
+  'reportsRuns'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -18,4 +20,6 @@ export interface Hello__Output {
   'agentVersion': (string);
   'agentStatus': (string);
   'capabilities': (_opsctl_hostlink_v1_AgentCapabilities__Output | null);
+  'knownRuns': (string)[];
+  'reportsRuns': (boolean);
 }

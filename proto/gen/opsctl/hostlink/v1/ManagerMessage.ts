@@ -5,13 +5,15 @@ import type { Welcome as _opsctl_hostlink_v1_Welcome, Welcome__Output as _opsctl
 import type { Dispatch as _opsctl_hostlink_v1_Dispatch, Dispatch__Output as _opsctl_hostlink_v1_Dispatch__Output } from '../../../opsctl/hostlink/v1/Dispatch.js';
 import type { Cancel as _opsctl_hostlink_v1_Cancel, Cancel__Output as _opsctl_hostlink_v1_Cancel__Output } from '../../../opsctl/hostlink/v1/Cancel.js';
 import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from '../../../opsctl/hostlink/v1/FileChunk.js';
+import type { EventAck as _opsctl_hostlink_v1_EventAck, EventAck__Output as _opsctl_hostlink_v1_EventAck__Output } from '../../../opsctl/hostlink/v1/EventAck.js';
 
 export interface ManagerMessage {
   'welcome'?: (_opsctl_hostlink_v1_Welcome | null);
   'dispatch'?: (_opsctl_hostlink_v1_Dispatch | null);
   'cancel'?: (_opsctl_hostlink_v1_Cancel | null);
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk";
+  'eventAck'?: (_opsctl_hostlink_v1_EventAck | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck";
 }
 
 export interface ManagerMessage__Output {
@@ -19,5 +21,6 @@ export interface ManagerMessage__Output {
   'dispatch'?: (_opsctl_hostlink_v1_Dispatch__Output | null);
   'cancel'?: (_opsctl_hostlink_v1_Cancel__Output | null);
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk__Output | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk";
+  'eventAck'?: (_opsctl_hostlink_v1_EventAck__Output | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck";
 }

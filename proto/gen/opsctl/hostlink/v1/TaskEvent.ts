@@ -5,6 +5,7 @@ import type { TaskStarted as _opsctl_hostlink_v1_TaskStarted, TaskStarted__Outpu
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from '../../../opsctl/hostlink/v1/TaskOutput.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from '../../../opsctl/hostlink/v1/TaskExited.js';
 import type { FileData as _opsctl_hostlink_v1_FileData, FileData__Output as _opsctl_hostlink_v1_FileData__Output } from '../../../opsctl/hostlink/v1/FileData.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface TaskEvent {
   'runId'?: (string);
@@ -12,6 +13,7 @@ export interface TaskEvent {
   'output'?: (_opsctl_hostlink_v1_TaskOutput | null);
   'exited'?: (_opsctl_hostlink_v1_TaskExited | null);
   'fileData'?: (_opsctl_hostlink_v1_FileData | null);
+  'seq'?: (number | string | Long);
   'kind'?: "started"|"output"|"exited"|"fileData";
 }
 
@@ -21,5 +23,6 @@ export interface TaskEvent__Output {
   'output'?: (_opsctl_hostlink_v1_TaskOutput__Output | null);
   'exited'?: (_opsctl_hostlink_v1_TaskExited__Output | null);
   'fileData'?: (_opsctl_hostlink_v1_FileData__Output | null);
+  'seq': (number);
   'kind'?: "started"|"output"|"exited"|"fileData";
 }
