@@ -42,6 +42,7 @@ export const MANAGER_DEFAULTS = {
   },
   tasks: {
     outputLimitBytes: 1024 * 1024,
+    maxStoredOutputBytes: 64 * 1024 * 1024,
     defaultTimeoutSeconds: 300,
   },
   files: {
@@ -125,6 +126,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
     'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
   check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,
     `tasks.outputLimitBytes must be a positive integer of at most ${MAX_OUTPUT_LIMIT_BYTES} (16 MiB)`);
+  check(isPositiveInt(c.tasks.maxStoredOutputBytes), 'tasks.maxStoredOutputBytes must be a positive integer');
   check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
   for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);

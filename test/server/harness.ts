@@ -81,6 +81,7 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
   return {
     facts: { hostname: name, os: 'Debian GNU/Linux 12', platform: 'linux', kernel: '6.1.0', arch: 'x64', cpuModel: 'Test CPU', cpus: 2, memoryBytes: 4e9, ips: ['10.0.0.5'] },
     hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus,
+    knownRuns: null,
     capabilities: { taskKinds: ['script', 'file'], interpreters: ['sh', 'python'], serviceManager: 'sysv', plugins: ['http-probe@1.0.0'] },
   };
 }

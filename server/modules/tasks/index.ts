@@ -17,6 +17,7 @@ export default defineModule({
   services: ({ orm, log, config, sessions, services, overrides }) => ({
     tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, {
       outputLimitBytes: config.tasks.outputLimitBytes,
+      maxStoredOutputBytes: config.tasks.maxStoredOutputBytes,
       defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
       ...config.files,
       ...(overrides.tasks as Partial<TasksServiceOptions> | undefined),
