@@ -16,6 +16,7 @@ import type { SecretBox } from '../../secret-box.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { FileStore } from '../files/file-store.js';
 import type { NodesService } from '../nodes/service.js';
+import type { TemplatesService } from '../templates/service.js';
 import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { ActiveTask, runReplay, stateView, type RunState, type WorkItem } from './active-task.js';
@@ -53,6 +54,7 @@ export class TasksService {
     private readonly sessions: HostSessions,
     private readonly secrets: SecretBox,
     private readonly files: FileStore,
+    private readonly templates: TemplatesService,
     private readonly opts: TasksServiceOptions,
   ) {
     this.graceMs = opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
@@ -99,7 +101,10 @@ export class TasksService {
 
   // ---- REST side
 
-  async create(by: Principal, input: CreateTaskRequest): Promise<TaskDetail> {
+  /** `origin`: what started the task other than a person (a schedule). */
+  async create(by: Principal, request: CreateTaskRequest, origin: { scheduleName?: string } = {}): Promise<TaskDetail> {
+    const expanded = request.template ? await this.templates.expand(by, request) : undefined;
+    const input = expanded?.request ?? request;
     const createdAt = new Date();
     const spec = taskSpec(input);
     const permission = kindPermission(spec);
@@ -127,6 +132,7 @@ export class TasksService {
       id: randomUUID(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
+      templateName: expanded?.templateName ?? null, templateVersion: expanded?.templateVersion ?? null, scheduleName: origin.scheduleName ?? null,
     });
     const runs = targets.map((node) => em.create(TaskRun, {
       id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
