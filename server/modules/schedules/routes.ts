@@ -34,8 +34,8 @@ export function scheduleRoutes(app: FastifyInstance, schedules: SchedulesService
 
   app.post<{ Params: NameParams; Body: { reason?: string } }>('/schedules/:name/pause', {
     config: { permission: 'schedules:write', audit: 'schedules.pause' },
-    schema: { tags: ['schedules'], summary: 'Stop firing until resumed', params: ScheduleNameParams, body: Type.Optional(PauseScheduleRequest), response: { 200: envelopeOf(ScheduleDetail) } },
-  }, async (req) => ok(await schedules.pause(req.params.name, req.body?.reason)));
+    schema: { tags: ['schedules'], summary: 'Stop firing until resumed; body {reason?} (may be {})', params: ScheduleNameParams, body: PauseScheduleRequest, response: { 200: envelopeOf(ScheduleDetail) } },
+  }, async (req) => ok(await schedules.pause(req.params.name, req.body.reason)));
 
   app.post<{ Params: NameParams }>('/schedules/:name/resume', {
     config: { permission: 'schedules:write', audit: 'schedules.resume' },

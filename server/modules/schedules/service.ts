@@ -211,7 +211,7 @@ export class SchedulesService implements TemplateUser {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Arms every active schedule; one whose last due time passed unfired gets its single late fire when it has catchUp. */
+  /** Arms every active schedule; one whose last due time passed unfired gets its single late fire (awaited) when it has catchUp. */
   private async armAll(): Promise<void> {
     const now = new Date();
     for (const schedule of await this.orm.em.fork().find(Schedule, { paused: false })) {
@@ -221,7 +221,7 @@ export class SchedulesService implements TemplateUser {
       if (!missed || missed.getTime() <= since) continue;
       if (schedule.catchUp) {
         this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while the manager was down: firing once, late (catchUp)');
-        this.track(this.fire(schedule.id, missed));
+        await this.fire(schedule.id, missed);
       } else {
         this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while the manager was down: skipped (no catchUp)');
       }
