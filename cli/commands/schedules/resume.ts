@@ -8,6 +8,7 @@ export default class SchedulesResume extends ApiCommand {
     'no longer exists or would refuse the schedule\'s parameters.';
   static override examples = [
     '<%= config.bin %> schedules resume nightly-backup',
+    '<%= config.bin %> schedules resume nightly-backup --server https://ops.example.com',
   ];
   static override args = {
     name: Args.string({ description: 'Schedule name', required: true }),
