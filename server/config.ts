@@ -57,6 +57,10 @@ export const MANAGER_DEFAULTS = {
     /** Stored files (uploads, downloaded copies) unused this long are deleted; 0 keeps them forever. */
     keepDays: 7,
   },
+  schedules: {
+    /** A cron firing more often than this (between any two of its next fires) is refused. */
+    minIntervalSeconds: 60,
+  },
   log: { level: 'info' },
 };
 
@@ -135,4 +139,5 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
+  check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
 }

@@ -17,6 +17,7 @@ import type { SecretBox } from '../../secret-box.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { FileStore } from '../files/file-store.js';
 import type { NodesService } from '../nodes/service.js';
+import type { TemplatesService } from '../templates/service.js';
 import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { stateView } from './active-task.js';
@@ -66,6 +67,7 @@ export class TasksService {
     private readonly sessions: HostSessions,
     private readonly secrets: SecretBox,
     private readonly files: FileStore,
+    private readonly templates: TemplatesService,
     private readonly opts: TasksServiceOptions,
   ) {
     this.transfers = new FileTransfers(files, sessions, opts, log, (nodeId, runId, error) => {
@@ -117,7 +119,10 @@ export class TasksService {
 
   // ---- REST side
 
-  async create(by: Principal, input: CreateTaskRequest): Promise<TaskDetail> {
+  /** `origin`: what started the task other than a person (a schedule). */
+  async create(by: Principal, request: CreateTaskRequest, origin: { scheduleName?: string } = {}): Promise<TaskDetail> {
+    const expanded = request.template ? await this.templates.expand(by, request) : undefined;
+    const input = expanded?.request ?? request;
     const createdAt = new Date();
     const spec = taskSpec(input);
     const permission = kindPermission(spec);
@@ -135,7 +140,8 @@ export class TasksService {
       id: randomUUID(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
-      rollout, queueExpiresAt, stopReason: null, templateName: null, templateVersion: null, scheduleName: null,
+      rollout, queueExpiresAt, stopReason: null,
+      templateName: expanded?.templateName ?? null, templateVersion: expanded?.templateVersion ?? null, scheduleName: origin.scheduleName ?? null,
     });
     targets.sort((a, b) => a.name.localeCompare(b.name));
     const waves = assignWaves(targets.length, rollout);
