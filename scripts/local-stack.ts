@@ -34,6 +34,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. */
   addHost(name: string, agentPort: number): Promise<ChildProcess>;
+  /** Stops the manager with `signal` (SIGKILL: a crash) and starts it again on the same data; resolves once it answers. */
+  restartManager(signal?: NodeJS.Signals): Promise<ChildProcess>;
 }
 
 const root = packageRoot();
@@ -125,7 +127,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const grpcAddress = `127.0.0.1:${opts.grpcPort}`;
 
   const managerLog = join(logDir, 'manager.log');
-  const manager = startProcess(binPath('opsctl'), ['server'], {
+  const startManager = () => startProcess(binPath('opsctl'), ['server'], {
     ...baseEnv,
     OPS_DATA_DIR: managerDir,
     OPS_HTTP_HOST: '127.0.0.1',
@@ -134,14 +136,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     OPS_GRPC_PORT: String(opts.grpcPort),
     OPS_GRPC_ADVERTISE: grpcAddress,
   }, managerLog);
+  let manager = startManager();
   const stopAll: ChildProcess[] = [manager];
   const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };
+  const managerAnswers = (proc: ChildProcess) => waitFor('the manager to answer', timeoutMs, async () => {
+    const res = await fetch(`${httpUrl}/api/v1/health`);
+    return res.ok ? true : undefined;
+  }, proc, managerLog);
 
   try {
-    await waitFor('the manager to answer', timeoutMs, async () => {
-      const res = await fetch(`${httpUrl}/api/v1/health`);
-      return res.ok ? true : undefined;
-    }, manager, managerLog);
+    await managerAnswers(manager);
 
     const admin = readInitialAdmin(managerDir);
     const login = await api<{ token: string }>(httpUrl, undefined, 'POST', '/auth/login', admin);
@@ -173,7 +177,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
     const addHost = (name: string, agentPort: number) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort);
 
-    return { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost };
+    const restartManager = async (signal: NodeJS.Signals = 'SIGKILL') => {
+      const old = manager;
+      await new Promise<void>((resolve) => {
+        if (old.exitCode !== null || old.signalCode !== null) return resolve();
+        old.once('exit', () => resolve());
+        old.kill(signal);
+      });
+      manager = startManager();
+      stopAll[stopAll.indexOf(old)] = manager;
+      stack.manager = manager;
+      await managerAnswers(manager);
+      return manager;
+    };
+    const stack: LocalStack = { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost, restartManager };
+    return stack;
   } catch (err) {
     await stop();
     throw err;
