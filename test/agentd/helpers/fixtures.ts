@@ -27,9 +27,9 @@ export function writeKeysFile(dir: string, mode = 0o600, keys: Record<string, st
   return path;
 }
 
-export function signedHeaders(method: string, path: string, body?: string, over: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
+export function signedHeaders(method: string, path: string, body?: string, over: { timestamp?: number; nonce?: string; secret?: string; keyId?: string } = {}): Record<string, string> {
   return {
-    ...signRequest({ method, path, body, keyId: KEY_ID, secret: over.secret ?? SECRET, timestamp: over.timestamp, nonce: over.nonce }),
+    ...signRequest({ method, path, body, keyId: over.keyId ?? KEY_ID, secret: over.secret ?? SECRET, timestamp: over.timestamp, nonce: over.nonce }),
     ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
   };
 }
