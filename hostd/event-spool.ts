@@ -6,7 +6,8 @@
 //
 // One NDJSON file in the data directory, one record a line:
 //   {"t":"d","r":run,"s":lastSeq,"a":ackedSeq}  dispatched to agentd (seqs: after a compaction)
-//   {"t":"e","ev":TaskEvent}                     an event (download pieces are never spooled)
+//   {"t":"e","ev":TaskEvent,"n":bytes}           an event (download pieces are never spooled);
+//                                                `n`: a note standing for that much dropped output
 //   {"t":"a","r":run,"s":seq}                    the manager stored the run's events up to seq
 //   {"t":"x","r":run}                            the run's exit was acknowledged: forget it
 // Events are appended once per tick in one write, without fsync: a killed hostd loses nothing
@@ -46,7 +47,7 @@ interface RunIndex {
 
 type SpoolRecord =
   | { t: 'd'; r: string; s?: number; a?: number }
-  | { t: 'e'; ev: TaskEvent }
+  | { t: 'e'; ev: TaskEvent; n?: number }
   | { t: 'a'; r: string; s: number }
   | { t: 'x'; r: string };
 
@@ -308,27 +309,34 @@ export class EventSpool implements Subsystem {
       if (buffered.length >= 512) { writeSync(out, buffered.join('')); buffered = []; }
     };
     for (const [runId, run] of this.runs) if (run.dispatched) emit({ t: 'd', r: runId, s: run.lastSeq, a: run.ackedSeq });
-    const dropped = new Map<string, { bytes: number; events: number; seq: number }>();
+    /** Per run, the output dropped since its last note. */
+    const dropped = new Map<string, { bytes: number; seq: number }>();
+    const droppedRuns = new Set<string>();
+    let droppedEvents = 0;
+    let eventRecords = 0;
     const note = (runId: string) => {
       const d = dropped.get(runId);
       if (!d) return;
       dropped.delete(runId);
       // The last dropped seq: the manager's count of the run's events moves past the gap.
-      emit({ t: 'e', ev: { runId, seq: d.seq, output: { stream: 'stderr', atMs: Date.now(), data: `[opsctl: ${d.bytes} bytes of output dropped: hostd's event spool was full (spool.maxBytes ${maxBytes})]\n` } } });
+      const data = `[opsctl: ${d.bytes} bytes of output dropped: hostd's event spool was full (spool.maxBytes ${maxBytes})]\n`;
+      emit({ t: 'e', ev: { runId, seq: d.seq, output: { stream: 'stderr', atMs: Date.now(), data } }, n: d.bytes });
+      eventRecords++;
     };
     let freed = 0;
-    let eventRecords = 0;
     if (end > 0) {
       forEachLineSync(file, end, (line) => {
         const r = parse(line);
         if (!keep(r)) return;
         const runId = r.ev.runId!;
         if (freed < mustFree && r.ev.output && seqOf(r.ev) > 0) {
-          const d = dropped.get(runId) ?? { bytes: 0, events: 0, seq: 0 };
-          d.bytes += Buffer.byteLength(r.ev.output.data ?? '');
-          d.events++;
+          const d = dropped.get(runId) ?? { bytes: 0, seq: 0 };
+          // An earlier note dropped in turn: the next one stands for its bytes too.
+          d.bytes += r.n ?? Buffer.byteLength(r.ev.output.data ?? '');
           d.seq = seqOf(r.ev);
           dropped.set(runId, d);
+          droppedRuns.add(runId);
+          droppedEvents++;
           freed += Buffer.byteLength(line) + 1;
           return;
         }
@@ -337,10 +345,9 @@ export class EventSpool implements Subsystem {
         eventRecords++;
       });
     }
-    if (dropped.size > 0) {
-      const runs = [...dropped].map(([runId, d]) => ({ runId, events: d.events, bytes: d.bytes }));
-      log.warn({ runs, maxBytes }, 'event spool full: dropped the oldest output the manager has not acknowledged');
-      for (const runId of [...dropped.keys()]) { note(runId); eventRecords++; }
+    for (const runId of [...dropped.keys()]) note(runId);
+    if (droppedEvents > 0) {
+      log.warn({ runs: [...droppedRuns], events: droppedEvents, bytes: freed, maxBytes }, 'event spool full: dropped the oldest output the manager has not acknowledged');
     }
     writeSync(out, buffered.join(''));
     closeSync(out);

@@ -152,7 +152,10 @@ export class TaskRelay implements Subsystem {
    */
   reportLost(runs: readonly { runId: string; killed: boolean }[]): void {
     for (const r of runs) {
-      if (this.runs.has(r.runId) || this.opts.spool.hasExit(r.runId)) continue;
+      if (this.runs.has(r.runId) || this.opts.spool.hasExit(r.runId)) {
+        this.opts.log.debug({ runId: r.runId }, 'lost run already reported');
+        continue;
+      }
       this.opts.log.warn({ runId: r.runId, killed: r.killed }, 'reporting a run lost with a killed agentd');
       this.end(r.runId, 'lost', lostRunMessage(r.killed));
     }

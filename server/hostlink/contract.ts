@@ -23,6 +23,9 @@ export interface HostHello {
   agentVersion: string;
   agentStatus: string;
   capabilities: AgentCapabilities__Output | null;
+  /** With reportsRuns: the runs the host still knows (in flight, or events not acknowledged). */
+  knownRuns?: string[];
+  reportsRuns?: boolean;
 }
 
 /** One connected host's stream, as the backend sees it. */
