@@ -10,7 +10,7 @@ import { isTerminal } from './views.js';
 export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'errorCode' | 'result' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated'>>;
 type Warn = (message: string, fields: Record<string, unknown>) => void;
 
-const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error', 'lost'];
 
 export interface BatchPlan {
   /** Changed copies of run states, by run id. */
