@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_API, type AgentExecEvent } from '../../proto/agent-api.js';
 import { buildAgentApp } from '../../agentd/http/app.js';
 import { AllowList } from '../../agentd/ip-allow.js';
-import { isAlive, KEY_ID, newExecutor, quietLog, SECRET, signedHeaders, tempDir, waitUntil } from './helpers/fixtures.js';
+import { closeServed, isAlive, KEY_ID, listenOnLoopback, newExecutor, quietLog, SECRET, signedHeaders, tempDir, waitUntil } from './helpers/fixtures.js';
 
 const dir = tempDir();
 const executor = newExecutor();
@@ -22,16 +22,8 @@ const app = buildAgentApp({
 });
 let base = '';
 
-test.before(async () => {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-});
-test.after(async () => {
-  await executor.shutdown(0);
-  app.server.closeAllConnections(); // undici may hold a connection that never sent a request
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+test.before(async () => { base = await listenOnLoopback(app); });
+test.after(() => closeServed(app, executor, dir));
 
 /** Reads NDJSON events one at a time from a streaming response body. */
 function eventReader(body: AsyncIterable<Buffer>) {

@@ -4,7 +4,7 @@
 // reported as dropped instead of silently missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { AGENT_API, type AgentExecEvent } from '../../proto/agent-api.js';
@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
 import { buildAgentApp } from '../../agentd/http/app.js';
 import { AllowList } from '../../agentd/ip-allow.js';
-import { injectSigned, KEY_ID, newApp, newExecutor, parseNdjson, SECRET, signedHeaders, tempDir, waitUntil } from './helpers/fixtures.js';
+import { injectSigned, KEY_ID, newApp, newExecutor, parseNdjson, SECRET, signedHeaders, tempDir, listenOnLoopback, closeServed, waitUntil } from './helpers/fixtures.js';
 
 const dir = tempDir();
 const executor = newExecutor();
@@ -23,16 +23,8 @@ const app = buildAgentApp({
 });
 let base = '';
 
-test.before(async () => {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-});
-test.after(async () => {
-  await executor.shutdown(0);
-  app.server.closeAllConnections();
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+test.before(async () => { base = await listenOnLoopback(app); });
+test.after(() => closeServed(app, executor, dir));
 
 function postExec(body: object, signal?: AbortSignal) {
   const payload = JSON.stringify(body);
