@@ -191,6 +191,16 @@ test('hostd and agentd SIGKILLed mid-run: the next agentd ended the script, and 
   assert.is(gw.backend.taskEvents('gone-1').filter((e) => e.exited).length, 1);
 });
 
+test('agentd SIGKILLed mid-run while hostd lives: hostd re-attaches to the next agentd, and the run ends as lost', async () => {
+  dispatch('agentd-gone-1', 'echo up; sleep 300');
+  await waitUntil('output of agentd-gone-1', () => stdout(gw.backend.taskEvents('agentd-gone-1')).includes('up\n'));
+  const agentdPid = readPid(join(dataDir, 'agentd.pid'))!;
+  process.kill(agentdPid, 'SIGKILL');
+  const exit = await exitOf('agentd-gone-1');
+  assert.ok(exit.type === 'task' && exit.event.exited?.status === 'lost');
+  assert.is(exit.type === 'task' && exit.event.exited?.error, lostRunMessage(true));
+});
+
 test('the spool bound: while the manager is away the oldest output goes, with a note of how much; the exit stays', async () => {
   ackAll();
   await waitUntil('every run acknowledged', () => hellos().length > 0 && spoolHas('{"t":"x","r":"after-gone-1"}'));
