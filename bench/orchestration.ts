@@ -21,6 +21,8 @@ const { values } = parseArgs({ options: {
   hosts: { type: 'string', default: '25' },
   tasks: { type: 'string', default: '40' },
   'idle-seconds': { type: 'string', default: '5' },
+  /** Writes a CPU profile of the manager into this directory. */
+  'profile-dir': { type: 'string' },
 } });
 const HOSTS = Number(values.hosts);
 const TASKS = Number(values.tasks);
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   const ports = await freePorts(2 + HOSTS);
   const stack = await startLocalStack({
     dataDir, httpPort: ports[0], grpcPort: ports[1], agentPort: ports[2], nodeName: 'bench-0', logLevel: 'warn', timeoutMs: 60_000,
+    ...(values['profile-dir'] ? { managerNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['profile-dir']}`] } : {}),
   });
   try {
     for (let i = 1; i < HOSTS; i++) await stack.addHost(`bench-${i}`, ports[2 + i]);
@@ -73,12 +76,13 @@ async function main(): Promise<void> {
     const busyTicks = cpuTicks(pid) - c0 - idleRate * seconds;
     const perHostTask = (busyTicks * TICK_MS) / (TASKS * HOSTS);
     const sorted = [...walls].sort((a, b) => a - b);
-    console.log(`hosts ${HOSTS}, tasks ${TASKS}, manager idle ${(idleRate * TICK_MS / 10).toFixed(2)} % of a core`);
+    console.log(`manager pid ${pid}; hosts ${HOSTS}, tasks ${TASKS}, manager idle ${(idleRate * TICK_MS / 10).toFixed(2)} % of a core`);
     console.log(`manager CPU per host per task: ${perHostTask.toFixed(3)} ms   (target < 0.5 ms)`);
     console.log(`one task on ${HOSTS} hosts, POST → done: median ${median(walls).toFixed(1)} ms, p95 ${pct(sorted, 95).toFixed(1)} ms`);
   } finally {
     await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.KEEP) console.log(`kept ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for each step. */
   timeoutMs?: number;
+  /** Node options for the manager's process only (e.g. ['--cpu-prof'] to profile it). */
+  managerNodeArgs?: string[];
 }
 
 export interface LocalStack {
@@ -59,12 +61,12 @@ export function runBin(name: 'opsctl' | 'hostd' | 'agentd', args: string[], env:
   });
 }
 
-function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, nodeArgs: string[] = []): ChildProcess {
   const fd = openSync(logFile, 'a', 0o600);
   fchmodSync(fd, 0o600);
   // Its own process group: a Ctrl-C in the launcher's terminal reaches only the launcher, which
   // then stops the children in order (a second signal would make a daemon exit at once).
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [...nodeArgs, bin, ...args], { env, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   return child;
 }
@@ -135,7 +137,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     OPS_GRPC_HOST: '127.0.0.1',
     OPS_GRPC_PORT: String(opts.grpcPort),
     OPS_GRPC_ADVERTISE: grpcAddress,
-  }, managerLog);
+  }, managerLog, opts.managerNodeArgs);
   let manager = startManager();
   const stopAll: ChildProcess[] = [manager];
   const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };

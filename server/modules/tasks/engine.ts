@@ -25,7 +25,14 @@ export interface EngineHooks {
 export interface EngineLimits extends PlanLimits {
   /** The tail of each run kept in memory and in its row (tasks.outputLimitBytes). */
   outputLimitBytes: number;
+  /**
+   * How long a task's queue gathers work before it is written (ms). Hosts answer a fan-out within
+   * milliseconds of each other; gathering them turns one transaction per host into a few per task.
+   */
+  batchDelayMs?: number;
 }
+
+const DEFAULT_BATCH_DELAY_MS = 15;
 
 export class TaskEngine {
   readonly active = new Map<string, ActiveTask>();
@@ -65,8 +72,10 @@ export class TaskEngine {
     task.queue.push(item);
     if (task.draining) return;
     task.draining = true;
+    const delayMs = this.limits.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS;
     task.idle = (async () => {
       try {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         while (task.queue.length > 0) {
           const batch = task.queue.splice(0);
           try {
