@@ -32,8 +32,10 @@ export interface LocalStack {
   hostd: ChildProcess;
   logDir: string;
   stop(): Promise<void>;
-  /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. */
-  addHost(name: string, agentPort: number): Promise<ChildProcess>;
+  /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. `env`: more environment for this host only. */
+  addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv): Promise<ChildProcess>;
+  /** Starts the manager again on the same data and ports after it stopped (or was killed); resolves once it answers. */
+  restartManager(): Promise<void>;
 }
 
 const root = packageRoot();
@@ -125,7 +127,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const grpcAddress = `127.0.0.1:${opts.grpcPort}`;
 
   const managerLog = join(logDir, 'manager.log');
-  const manager = startProcess(binPath('opsctl'), ['server'], {
+  const startManager = () => startProcess(binPath('opsctl'), ['server'], {
     ...baseEnv,
     OPS_DATA_DIR: managerDir,
     OPS_HTTP_HOST: '127.0.0.1',
@@ -134,25 +136,27 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     OPS_GRPC_PORT: String(opts.grpcPort),
     OPS_GRPC_ADVERTISE: grpcAddress,
   }, managerLog);
+  const managerAnswers = (proc: ChildProcess) => waitFor('the manager to answer', timeoutMs, async () => {
+    const res = await fetch(`${httpUrl}/api/v1/health`);
+    return res.ok ? true : undefined;
+  }, proc, managerLog);
+  let manager = startManager();
   const stopAll: ChildProcess[] = [manager];
   const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };
 
   try {
-    await waitFor('the manager to answer', timeoutMs, async () => {
-      const res = await fetch(`${httpUrl}/api/v1/health`);
-      return res.ok ? true : undefined;
-    }, manager, managerLog);
+    await managerAnswers(manager);
 
     const admin = readInitialAdmin(managerDir);
     const login = await api<{ token: string }>(httpUrl, undefined, 'POST', '/auth/login', admin);
     if (login.status !== 200) throw new Error(`login as ${admin.username} failed: ${login.body.message}`);
     const token = login.body.data.token;
     const nodeName = opts.nodeName ?? hostname();
-    const startHost = async (name: string, dir: string, agentPort: number): Promise<ChildProcess> => {
+    const startHost = async (name: string, dir: string, agentPort: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> => {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const hostdArgs = ['--manager', grpcAddress, '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`, '--name', name];
       // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
-      const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, OPS_AGENT_STOP_ON_EXIT: 'true' };
+      const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, ...env, OPS_AGENT_STOP_ON_EXIT: 'true' };
       if (!existsSync(join(dir, 'node.crt'))) {
         const created = await api<{ token: string; caHash: string }>(httpUrl, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
         if (created.status !== 201 && created.status !== 200) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
@@ -171,9 +175,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return child;
     };
     const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
-    const addHost = (name: string, agentPort: number) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort);
+    const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env);
+    const restartManager = async () => {
+      await stopProcess(manager);
+      manager = startManager();
+      // First in the list: stopped last, after the hosts.
+      stopAll[0] = manager;
+      await managerAnswers(manager);
+    };
 
-    return { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost };
+    return {
+      httpUrl, grpcAddress, admin, token, nodeName, hostd, logDir, stop, addHost, restartManager,
+      get manager() { return manager; },
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -5,6 +5,7 @@
 // the cancel is still pending.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiClient } from '../../cli/lib/api-client.js';
@@ -156,7 +157,7 @@ test('tasks run: Ctrl-C asks the manager to cancel; a second Ctrl-C leaves at on
   ensureBuilt();
   const cancels: string[] = [];
   let presses = 0;
-  let child: { kill(s: string): unknown } | undefined;
+  let child: ChildProcess | undefined;
   const press = () => { presses++; child!.kill('SIGINT'); };
   const envelope = (data: unknown) => JSON.stringify({ code: 0, message: 'ok', data, timestamp: new Date().toISOString() });
   const m = await fakeManager((req, res) => {

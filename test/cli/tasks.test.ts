@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/tasks.js';
@@ -16,6 +16,7 @@ import { Node } from '../../server/modules/nodes/node.entity.js';
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { freePorts } from '../helpers/ports.js';
 import { assertGolden } from './golden.js';
+import { nodePath, until } from './task-nodes.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
 
 const home = new ConfigHome();
@@ -26,22 +27,7 @@ let web2: ChildProcess | undefined;
 let db: Orm | undefined;
 const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { timeoutMs: 30_000, ...opts, env: { OPSCTL_SERVER: stack!.httpUrl, OPSCTL_TOKEN: stack!.token, ...opts.env } });
 
-/** A PATH whose first directory holds `node-name`, printing `name`. */
-function pathFor(name: string): string {
-  const bin = join(scratch, name, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'node-name'), `#!/bin/sh\necho ${name}\n`);
-  chmodSync(join(bin, 'node-name'), 0o755);
-  return `${bin}:${process.env.PATH}`;
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const pathFor = (name: string) => nodePath(scratch, name);
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
