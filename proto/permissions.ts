@@ -22,6 +22,10 @@ export const PERMISSIONS = {
   'files:write': 'Upload, copy and delete files on the nodes in scope.',
   'services:read': 'Ask the status of services on the nodes in scope.',
   'services:control': 'Start, stop and restart services on the nodes in scope.',
+  'templates:read': 'List and show task templates and their versions.',
+  'templates:write': 'Create, change and delete task templates.',
+  'schedules:read': 'List and show schedules and their recent fires.',
+  'schedules:write': 'Create, pause, resume and delete schedules (they run as their creator).',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -38,8 +42,8 @@ const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'files:r
 export const BUILTIN_ROLES = {
   viewer: { description: 'Reads everything but the hosts\' files; changes nothing.', permissions: READ },
   operator: {
-    description: 'Viewer, plus runs and cancels tasks, changes files and services, and manages its own API tokens.',
-    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write'] as Permission[],
+    description: 'Viewer, plus runs and cancels tasks, changes files and services, manages templates, schedules and its own API tokens.',
+    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write', 'templates:write', 'schedules:write'] as Permission[],
   },
   admin: { description: 'Everything.', permissions: ALL_PERMISSIONS },
 } satisfies Record<string, { description: string; permissions: Permission[] }>;

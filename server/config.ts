@@ -42,6 +42,7 @@ export const MANAGER_DEFAULTS = {
   },
   tasks: {
     outputLimitBytes: 1024 * 1024,
+    maxStoredOutputBytes: 64 * 1024 * 1024,
     defaultTimeoutSeconds: 300,
   },
   files: {
@@ -55,6 +56,10 @@ export const MANAGER_DEFAULTS = {
     windowBytes: 1024 * 1024,
     /** Stored files (uploads, downloaded copies) unused this long are deleted; 0 keeps them forever. */
     keepDays: 7,
+  },
+  schedules: {
+    /** A cron firing more often than this (between any two of its next fires) is refused. */
+    minIntervalSeconds: 60,
   },
   log: { level: 'info' },
 };
@@ -125,6 +130,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
     'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
   check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,
     `tasks.outputLimitBytes must be a positive integer of at most ${MAX_OUTPUT_LIMIT_BYTES} (16 MiB)`);
+  check(isPositiveInt(c.tasks.maxStoredOutputBytes), 'tasks.maxStoredOutputBytes must be a positive integer');
   check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
   for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
@@ -133,4 +139,5 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
+  check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
 }

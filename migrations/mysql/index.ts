@@ -5,6 +5,7 @@ import { Migration20261125182205_accounts } from './Migration20261125182205_acco
 import { Migration20261125200720_output_streams } from './Migration20261125200720_output_streams.js';
 import { Migration20261125210137_task_kinds } from './Migration20261125210137_task_kinds.js';
 import { Migration20261126000007_orchestration } from './Migration20261126000007_orchestration.js';
+import { Migration20261126000501_templates_schedules } from './Migration20261126000501_templates_schedules.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -12,4 +13,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125200720_output_streams', class: Migration20261125200720_output_streams },
   { name: 'Migration20261125210137_task_kinds', class: Migration20261125210137_task_kinds },
   { name: 'Migration20261126000007_orchestration', class: Migration20261126000007_orchestration },
+  { name: 'Migration20261126000501_templates_schedules', class: Migration20261126000501_templates_schedules },
 ];

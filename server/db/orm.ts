@@ -43,8 +43,9 @@ export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<
     forceUtcTimezone: true,
     // Services always say which EntityManager they use (a request's fork or their own).
     allowGlobalContext: false,
-    debug: false,
-    logger: (message) => log?.debug({ orm: true }, message),
+    // OPS_DEBUG_SQL=1 prints every statement to stderr (to see what a change costs in queries).
+    debug: process.env.OPS_DEBUG_SQL === '1' ? ['query'] : false,
+    logger: (message) => (process.env.OPS_DEBUG_SQL === '1' ? console.error(message) : log?.debug({ orm: true }, message)),
     migrations: {
       tableName: 'mikro_orm_migrations',
       // MySQL commits DDL implicitly, so wrapping migrations in a transaction only misleads there.

@@ -23,6 +23,8 @@ export interface HostHello {
   agentVersion: string;
   agentStatus: string;
   capabilities: AgentCapabilities__Output | null;
+  /** The runs the host still knows (in flight or with unacknowledged events); null from a hostd that does not report them. */
+  knownRuns: string[] | null;
 }
 
 /** One connected host's stream, as the backend sees it. */

@@ -1,9 +1,16 @@
-// Server-Sent Events over a hijacked Fastify reply: `event: <type>` and `data: <json>` per event.
-// The subscription is made before the response starts, so a missing resource still gets the
-// normal JSON error envelope instead of an empty stream.
+// Server-Sent Events over a hijacked Fastify reply: `id: <seq>`, `event: <type>` and
+// `data: <json>` per event. The resource is checked before the response starts, so a missing one
+// still gets the normal JSON error envelope instead of an empty stream.
+//
+// A client that reads slower than events arrive must not grow the manager's memory: once more
+// than `maxBufferedBytes` wait in the socket's buffer the stream is ended with a `resume` event
+// naming the last id sent, and the client reconnects with `Last-Event-ID` (browsers' EventSource
+// does so by itself). A client that does not even take the end is cut after END_GRACE_MS.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const KEEP_ALIVE_MS = 15_000;
+const END_GRACE_MS = 30_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** The open streams of each HTTP server, ended when its app closes. */
 const openStreams = new WeakMap<object, Set<() => void>>();
@@ -18,16 +25,29 @@ export function endEventStreamsOnClose(app: FastifyInstance): void {
   app.addHook('preClose', async () => { for (const end of [...open]) end(); });
 }
 
-export async function streamEvents<E extends { type: string }>(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  subscribe: (onEvent: (event: E) => void) => Promise<() => void>,
-  isLast: (event: E) => boolean,
-): Promise<void> {
-  const early: E[] = [];
-  let write: ((event: E) => void) | undefined;
-  const unsubscribe = await subscribe((event) => (write ? write(event) : early.push(event)));
+/** Where a reconnecting client resumes: the Last-Event-ID header, else `?after=`, else 0. */
+export function resumePoint(req: FastifyRequest, after?: number): number {
+  const header = req.headers['last-event-id'];
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  if (Number.isSafeInteger(value) && value > 0) return value;
+  return after ?? 0;
+}
 
+export interface EventSource<E> {
+  /** Throws (a 404, a 403) before the response starts. */
+  check(): Promise<void>;
+  /**
+   * Starts sending: `onEvent` for each event, `pause()` to wait while the client is behind (call
+   * it between pages of a long replay). Returns the function that stops following.
+   */
+  subscribe(onEvent: (event: E) => void, pause: () => Promise<void>): Promise<() => void>;
+  isLast(event: E): boolean;
+  maxBufferedBytes?: number;
+}
+
+export async function streamEvents<E extends { type: string; seq?: number }>(req: FastifyRequest, reply: FastifyReply, source: EventSource<E>): Promise<void> {
+  await source.check();
+  const limit = source.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -37,6 +57,8 @@ export async function streamEvents<E extends { type: string }>(
     'x-accel-buffering': 'no',
   });
   let ended = false;
+  let lastId: number | undefined;
+  let unsubscribe = () => {};
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   keepAlive.unref();
   const open = openStreams.get(req.server.server);
@@ -47,14 +69,36 @@ export async function streamEvents<E extends { type: string }>(
     clearInterval(keepAlive);
     unsubscribe();
     res.end();
+    res.emit('drain'); // wakes a paused replay, which then sees `ended`
   };
-  write = (event) => {
+  const write = (event: E) => {
     if (ended) return;
-    res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    if (isLast(event)) end();
+    res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    if (event.seq !== undefined) lastId = event.seq;
+    if (source.isLast(event)) return end();
+    if (res.writableLength > limit) {
+      req.log.info({ url: req.url, buffered: res.writableLength, lastId }, 'event stream client too slow; ending it so it resumes');
+      res.write(`event: resume\ndata: ${JSON.stringify({ after: lastId ?? 0 })}\n\n`);
+      end();
+      setTimeout(() => res.destroy(), END_GRACE_MS).unref();
+    }
   };
+  const pause = () => (ended || res.writableLength <= limit / 2
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+      const go = () => { res.off('drain', go); res.off('close', go); resolve(); };
+      res.on('drain', go);
+      res.on('close', go);
+    }));
   res.on('close', end);
   open?.add(end);
   req.log.debug({ url: req.url }, 'event stream opened');
-  for (const event of early.splice(0)) write(event);
+  try {
+    const stop = await source.subscribe(write, pause);
+    if (ended) stop();
+    else unsubscribe = stop;
+  } catch (err) {
+    req.log.error({ err, url: req.url }, 'event stream failed');
+    end();
+  }
 }

@@ -12,7 +12,7 @@ const CERT_EXPIRES_AT = new Date('2026-01-02T03:04:05.000Z');
 function hello(hostname: string, os: string, agentStatus: string, ip: string): HostHello {
   return {
     facts: { hostname, os, platform: 'linux', kernel: '6.8.0-45-generic', arch: 'x64', cpuModel: 'AMD EPYC 7B13', cpus: 4, memoryBytes: 8254390272, ips: [ip, 'fd00::11'] },
-    hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus,
+    hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus, knownRuns: null,
     capabilities: { taskKinds: ['script', 'file', 'service', 'plugin'], interpreters: ['sh', 'bash', 'python'], serviceManager: 'systemd', plugins: ['http-probe@1.0.0'] },
   };
 }

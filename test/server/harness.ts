@@ -13,6 +13,7 @@ import { loadManagerConfig, type ManagerConfig } from '../../server/config.js';
 import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
 import { databaseTarget, openOrm, runMigrations, type Orm } from '../../server/db/orm.js';
 import type { HostHello, HostSession, HostSessions } from '../../server/hostlink/contract.js';
+import type { Leader } from '../../server/leadership/leader.js';
 import { createServices, type ManagerServices } from '../../server/services.js';
 
 export type DbKind = 'sqlite' | 'mysql';
@@ -71,6 +72,8 @@ export interface Harness {
   user(username: string, role: string, scopeGroups?: string[]): Promise<string>;
   /** POST /auth/login from a given source address. */
   login(username: string, password: string, remoteAddress?: string): Promise<{ status: number; headers: Record<string, unknown>; body: { code: number; message: string; data: { token: string } } }>;
+  /** Stops this manager and starts another on the same data dir and database (this one is done). */
+  restart(): Promise<Harness>;
   close(): Promise<void>;
 }
 
@@ -81,14 +84,24 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
   return {
     facts: { hostname: name, os: 'Debian GNU/Linux 12', platform: 'linux', kernel: '6.1.0', arch: 'x64', cpuModel: 'Test CPU', cpus: 2, memoryBytes: 4e9, ips: ['10.0.0.5'] },
     hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus,
+    knownRuns: null,
     capabilities: { taskKinds: ['script', 'file'], interpreters: ['sh', 'python'], serviceManager: 'sysv', plugins: ['http-probe@1.0.0'] },
   };
 }
 
-export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs?: number; outputFlushMs?: number }; config?: Record<string, unknown> } = {}): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ops-server-test-'));
-  let scratch: { url: string; name: string } | undefined;
-  if (kind === 'mysql') scratch = await createScratchDatabase(MYSQL_URL, 'opsctl_test');
+export interface HarnessOptions {
+  tasks?: { timeoutGraceMs?: number; outputFlushMs?: number };
+  schedules?: { leader?: Leader };
+  config?: Record<string, unknown>;
+}
+
+/** What a restarted harness keeps from the one before. */
+interface Kept { dataDir: string; scratch?: { url: string; name: string }; admin: { username: string; password: string } }
+
+export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?: Kept): Promise<Harness> {
+  const dataDir = kept?.dataDir ?? mkdtempSync(join(tmpdir(), 'ops-server-test-'));
+  let scratch = kept?.scratch;
+  if (kind === 'mysql' && !kept) scratch = await createScratchDatabase(MYSQL_URL, 'opsctl_test');
   const config = loadManagerConfig({
     env: {},
     flags: { dataDir, 'database.url': scratch?.url ?? '', 'grpc.advertise': '127.0.0.1:8441', 'log.level': 'debug', ...opts.config },
@@ -100,8 +113,8 @@ export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, overrides: { tasks: opts.tasks } });
-  const admin = (await services.users.ensureAdmin(config.dataDir))!;
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, overrides: { tasks: opts.tasks, schedules: opts.schedules } });
+  const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
 
@@ -144,6 +157,12 @@ export async function makeHarness(kind: DbKind, opts: { tasks?: { timeoutGraceMs
     async login(username, password, remoteAddress = '127.0.0.1') {
       const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress });
       return { status: res.statusCode, headers: res.headers, body: res.json() };
+    },
+    async restart() {
+      await app.close();
+      await services.stop();
+      await orm.close(true);
+      return makeHarness(kind, opts, { dataDir, scratch, admin });
     },
     async close() {
       await app.close();

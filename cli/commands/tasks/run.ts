@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { INTERPRETER_NAMES, interpreterFromShebang, type InterpreterName } from '../../../proto/interpreters.js';
-import { readFile } from 'node:fs/promises';
+import { INTERPRETER_NAMES } from '../../../proto/interpreters.js';
 import type { CreateTaskRequest, Interpreter, TaskDetail } from '../../../proto/rest/tasks.js';
 import { TaskCommand } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
@@ -8,8 +7,10 @@ import { ExitCode } from '../../lib/exit-codes.js';
 import { durationSeconds } from '../../lib/flags.js';
 import { taskEnv } from '../../lib/tasks/env.js';
 import { pluginTask, wantsPlugin } from '../../lib/tasks/plugin-task.js';
-import { followFlags, startAndFollow } from '../../lib/tasks/start-and-follow.js';
 import { hasRolloutFlags, rolloutFlags, rolloutFromFlags } from '../../lib/tasks/rollout-flags.js';
+import { readScriptFile, shebangInterpreter } from '../../lib/tasks/script-file.js';
+import { followFlags, startAndFollow } from '../../lib/tasks/start-and-follow.js';
+import { templateTask } from '../../lib/tasks/template-task.js';
 import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 
 export default class TasksRun extends TaskCommand {
@@ -26,9 +27,11 @@ export default class TasksRun extends TaskCommand {
     'when they reconnect (until --expires); opsctl returns when the online nodes are done and names the queued ones.\n\n' +
     'With --plugin NAME, run an executor plugin of the nodes\' agents instead (see `opsctl plugins ls`), giving its parameters with -p KEY=VALUE; ' +
     'the node checks them against the plugin\'s manifest before anything runs.\n\n' +
+    'With --template NAME, run a stored template (see `opsctl templates`); -p KEY=VALUE gives its parameters, which the manager checks against ' +
+    'their types and passes to the script as environment variables OPS_PARAM_<KEY>, never inside its text.\n\n' +
     'With --json, the task events are printed as NDJSON, one event object per line: {"type":"run"|"started"|"output"|"exit"|"done", ...}.';
   static override strict = false;
-  static override usage = 'tasks run [NODE...] [--all] [-l SELECTOR] [-g GROUP] [FLAGS] (-- COMMAND... | --script FILE | --plugin NAME [-p KEY=VALUE...])';
+  static override usage = 'tasks run [NODE...] [--all] [-l SELECTOR] [-g GROUP] [FLAGS] (-- COMMAND... | --script FILE | --plugin NAME [-p KEY=VALUE...] | --template NAME [-p KEY=VALUE...])';
   static override examples = [
     '<%= config.bin %> tasks run --all -- uptime',
     '<%= config.bin %> tasks run web-1 web-2 -- systemctl is-active nginx',
@@ -36,6 +39,7 @@ export default class TasksRun extends TaskCommand {
     '<%= config.bin %> tasks run --group db --script ./backup.sh --interpreter bash --env TARGET=s3 --json',
     'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',
     '<%= config.bin %> tasks run --all --plugin http-probe -p url=http://127.0.0.1:8080/ -p expect=200',
+    '<%= config.bin %> tasks run --group web --template deploy -p env=prod -p count=5',
     '<%= config.bin %> tasks run --label env=prod --canary 1 --batch 10% --max-fail 2% --batch-pause 30s -- systemctl restart app',
     '<%= config.bin %> tasks run --group edge --queue --expires 24h --detach -- apt-get -y upgrade',
   ];
@@ -54,7 +58,9 @@ export default class TasksRun extends TaskCommand {
       multiple: true, multipleNonGreedy: true, helpValue: 'K[=V]',
     }),
     plugin: Flags.string({ description: 'Run this executor plugin instead of a command or script (see `opsctl plugins ls`).', helpValue: 'NAME' }),
-    param: Flags.string({ char: 'p', description: 'Parameter of the --plugin, KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE' }),
+    param: Flags.string({ char: 'p', description: 'Parameter of the --plugin or --template, KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE' }),
+    template: Flags.string({ description: 'Run this stored template (see `opsctl templates ls`); its parameters are given with -p and reach the script as $OPS_PARAM_<NAME>.', helpValue: 'NAME' }),
+    'template-version': Flags.integer({ description: 'With --template: run this version (default: the latest).', min: 1, helpValue: 'N' }),
     json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines (with --detach: the task as JSON).' }),
     ...followFlags,
     ...rolloutFlags,
@@ -69,9 +75,11 @@ export default class TasksRun extends TaskCommand {
     const names = argv as string[];
 
     const selector = buildSelector(names, flags);
-    const body: CreateTaskRequest = wantsPlugin(flags)
-      ? { selector, ...pluginTask(flags, commandWords) }
-      : await this.scriptRequest(selector, flags, commandWords, names);
+    const body: CreateTaskRequest = flags.template !== undefined || flags['template-version'] !== undefined
+      ? { selector, ...templateTask(flags, commandWords) }
+      : wantsPlugin(flags)
+        ? { selector, ...pluginTask(flags, commandWords) }
+        : await this.scriptRequest(selector, flags, commandWords, names);
     if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
     Object.assign(body, rolloutFromFlags(flags));
     if (flags.inventory && hasRolloutFlags(flags)) {
@@ -89,31 +97,15 @@ export default class TasksRun extends TaskCommand {
   private async scriptRequest(selector: CreateTaskRequest['selector'], flags: { script?: string; interpreter?: string; env?: string[]; 'secret-env'?: string[] }, words: string[], names: string[]): Promise<CreateTaskRequest> {
     const script = await this.script(flags.script, words, names);
     const body: CreateTaskRequest = { selector, script };
-    const interpreter = flags.interpreter ?? (flags.script !== undefined ? this.shebangInterpreter(script) : undefined);
+    const interpreter = flags.interpreter ?? (flags.script !== undefined ? shebangInterpreter(script) : undefined);
     if (interpreter) body.interpreter = interpreter as Interpreter;
     Object.assign(body, taskEnv(flags.env, flags['secret-env']));
     return body;
   }
 
-  /** The interpreter a script file's #! line names; an unrecognised one is a usage error. */
-  private shebangInterpreter(script: string): InterpreterName | undefined {
-    const found = interpreterFromShebang(script);
-    if (found instanceof Error) throw new UsageError(found.message);
-    return found;
-  }
-
   private async script(file: string | undefined, words: string[], names: string[]): Promise<string> {
     if (file !== undefined && words.length > 0) throw new UsageError('give either --script FILE or a command after --, not both');
-    if (file !== undefined) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw new UsageError(`reading script ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-      }
-      if (text.trim() === '') throw new UsageError(`script ${file} is empty`);
-      return text;
-    }
+    if (file !== undefined) return readScriptFile(file);
     const command = words.join(' ').trim();
     if (command === '') {
       const example = names.length > 0 ? `opsctl tasks run ${names.join(' ')} -- uptime` : 'opsctl tasks run --all -- uptime';

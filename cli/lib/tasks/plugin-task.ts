@@ -31,14 +31,20 @@ export function pluginTask(flags: PluginFlags, commandWords: string[]): Pick<Cre
   if (!new RegExp(PLUGIN_NAME_PATTERN).test(name)) {
     throw new UsageError(`--plugin "${name}": a plugin name is lower case letters, digits and dashes (see 'opsctl plugins ls')`);
   }
+  const params = parseParamPairs(flags.param ?? []);
+  return { kind: 'plugin', plugin: { name, ...(Object.keys(params).length > 0 ? { params } : {}) } };
+}
+
+/** -p KEY=VALUE pairs (plugins' and templates' parameters) to a record; a key given twice is refused. */
+export function parseParamPairs(pairs: string[]): Record<string, string> {
   const params: Record<string, string> = {};
   const keyPattern = new RegExp(PLUGIN_PARAM_PATTERN);
-  for (const pair of flags.param ?? []) {
+  for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     if (eq < 0 || !keyPattern.test(key)) throw new UsageError(`-p "${pair}": use KEY=VALUE, KEY made of letters, digits and _ (not starting with a digit)`);
     if (Object.hasOwn(params, key)) throw new UsageError(`-p ${key} is given twice`);
     params[key] = pair.slice(eq + 1);
   }
-  return { kind: 'plugin', plugin: { name, ...(Object.keys(params).length > 0 ? { params } : {}) } };
+  return params;
 }

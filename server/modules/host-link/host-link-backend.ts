@@ -63,7 +63,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     this.current.set(session.nodeId, session);
     await this.nodes.markConnected(session.nodeId, hello, session.address);
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
-    if (this.current.get(session.nodeId) === session) this.tasks.dispatchPending(session);
+    if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
   }
 
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {

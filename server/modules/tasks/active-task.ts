@@ -1,9 +1,10 @@
 // A task that is still running, held in memory: the live state of its runs, the queue of work
-// that changes them (host events, dispatches, timeout, cancel, output flushes) and the event bus
-// that SSE streams follow. Only the task service mutates it, one batch at a time.
+// that changes them (host events, dispatches, timeouts, cancel, output flushes), where its waves
+// are, and the event bus that SSE streams follow. Only the task service mutates it, one batch at
+// a time.
 import { EventEmitter } from 'node:events';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { Interpreter, TaskKind, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import type { Interpreter, RolloutOptions, TaskKind, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { OutputTail } from './output-tail.js';
 import { countRuns, isTerminal, type RunView } from './views.js';
 
@@ -14,6 +15,10 @@ export interface RunState extends Omit<RunView, 'output' | 'outputTruncated'> {
   tail: OutputTail;
   /** Output changed since it was last written to the database. */
   outputDirty: boolean;
+  /** The highest host event seq applied (repeats at or below it are ignored). */
+  lastSeq: number;
+  /** Output bytes kept in the task's event log (the whole output, up to tasks.maxStoredOutputBytes). */
+  storedBytes: number;
 }
 
 export function stateView(run: RunState): RunView {
@@ -29,12 +34,22 @@ export interface TaskInfo {
   timeoutSeconds: number;
   env: Record<string, string>;
   createdAt: Date;
+  rollout: RolloutOptions | null;
+  /** Offline nodes wait (queued) until this time; null: they end `offline` at once. */
+  queueExpiresAt: Date | null;
 }
 
 export type WorkItem = (
   | { kind: 'dispatched'; runIds: string[]; at: Date }
+  /** Runs of a starting wave whose node has no stream: queued when the task queues, else offline. */
+  | { kind: 'unreachable'; runIds: string[] }
   | { kind: 'host-event'; nodeId: string; event: TaskEvent__Output }
-  | { kind: 'timeout' }
+  /** Runs past their deadline (dispatch + timeout + grace). */
+  | { kind: 'timeout'; runIds: string[] }
+  /** Queued runs whose node did not come back before the task's queueExpiresAt. */
+  | { kind: 'expire' }
+  /** Runs their host no longer knows (it restarted or lost them). */
+  | { kind: 'lost'; runIds: string[]; reason: string }
   | { kind: 'cancel' }
   | { kind: 'flush' }
 ) & {
@@ -55,15 +70,29 @@ export class ActiveTask {
   queue: WorkItem[] = [];
   draining = false;
   idle: Promise<void> = Promise.resolve();
-  timer?: NodeJS.Timeout;
+  /** The highest wave started (-1: none yet). */
+  wave = -1;
+  /** The next wave waits for its --batch-pause. */
+  pauseTimer?: NodeJS.Timeout;
+  /** How many runs may fail before the remaining waves are skipped. */
+  budget = Infinity;
+  stopReason: string | null = null;
+  /** The seq the next stream event gets (events are numbered per task, from 1). */
+  nextSeq = 1;
 
   constructor(readonly info: TaskInfo) {
     this.bus.setMaxListeners(0);
   }
 
-  /** When the agent must have finished (ms since epoch). */
-  get deadline(): number {
-    return this.info.createdAt.getTime() + this.info.timeoutSeconds * 1000;
+  /** How long a run may take once dispatched (the agent's own timeout). */
+  get timeoutMs(): number {
+    return this.info.timeoutSeconds * 1000;
+  }
+
+  get lastWave(): number {
+    let last = 0;
+    for (const r of this.runs.values()) last = Math.max(last, r.wave);
+    return last;
   }
 
   addRun(run: RunState): void {
@@ -75,18 +104,8 @@ export class ActiveTask {
     return countRuns([...this.runs.values()].map((r) => r.status));
   }
 
-  /** What happened so far, as the events a stream would have seen (ends with `done` once finished). */
-  snapshot(): TaskStreamEvent[] {
-    const events: TaskStreamEvent[] = [];
-    for (const run of [...this.runs.values()].sort((a, b) => a.node.localeCompare(b.node))) {
-      events.push(...runReplay(run, run.tail.list()));
-    }
-    if (this.status !== 'running') events.push(this.doneEvent());
-    return events;
-  }
-
   doneEvent(): TaskStreamEvent {
-    return { type: 'done', taskId: this.info.id, status: this.status, counts: this.counts() };
+    return { type: 'done', taskId: this.info.id, status: this.status, counts: this.counts(), stopReason: this.stopReason };
   }
 }
 

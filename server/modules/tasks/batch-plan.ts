@@ -1,25 +1,38 @@
 // One batch of work on a running task, planned on copies of its run states: which rows change,
-// which stream events to publish, which hosts to tell to cancel, whether the task is now done.
-// The task service writes the plan in one transaction, then commits it to memory with commitBatch.
+// which stream events to log and publish (numbered), which hosts to tell to cancel or to
+// acknowledge, which runs the failure budget skips, whether the task is now done. The task service
+// writes the plan in one transaction, then commits it to memory with commitBatch.
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
 import type { RunStatus, TaskStatus, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import { countRuns } from '../../../proto/task-status.js';
 import { exitEvent, finalTaskStatus, type ActiveTask, type RunState, type WorkItem } from './active-task.js';
 import type { TaskRun } from './task-run.entity.js';
 import { isTerminal } from './views.js';
+import { countsAsFailure, stopReasonText } from './waves.js';
 
-export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'errorCode' | 'result' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated'>>;
+export type RunChanges = Partial<Pick<TaskRun, 'status' | 'exitCode' | 'error' | 'errorCode' | 'result' | 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'output' | 'outputStreams' | 'outputTruncated' | 'lastSeq'>>;
 type Warn = (message: string, fields: Record<string, unknown>) => void;
 
-const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error'];
+/** The final statuses a host may report; anything else is read from the exit code. */
+const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error', 'lost'];
+
+export interface PlanLimits {
+  /** Output bytes per run kept in the event log (the whole output); beyond it only the tail is kept. */
+  maxStoredOutputBytes: number;
+}
 
 export interface BatchPlan {
   /** Changed copies of run states, by run id. */
   work: Map<string, RunState>;
   /** Column changes per run id. */
   changes: Map<string, RunChanges>;
+  /** Numbered from the task's nextSeq, in the order they happened (ends with `done` when finished). */
   events: TaskStreamEvent[];
   cancels: { nodeId: string; runId: string }[];
+  /** What to acknowledge to each node once the plan is stored: run → highest seq. */
+  acks: Map<string, Map<string, number>>;
   cancelRequested: boolean;
+  stopReason: string | null;
   /** Runs whose output is part of `changes`. */
   outputWritten: Set<string>;
   finished: boolean;
@@ -27,12 +40,14 @@ export interface BatchPlan {
   finishedAt: Date | null;
 }
 
-export function planBatch(task: ActiveTask, items: WorkItem[], warn: Warn): BatchPlan {
+export function planBatch(task: ActiveTask, items: WorkItem[], limits: PlanLimits, warn: Warn): BatchPlan {
   const work = new Map<string, RunState>();
   const changes = new Map<string, RunChanges>();
   const events: TaskStreamEvent[] = [];
   const cancels: { nodeId: string; runId: string }[] = [];
+  const acks = new Map<string, Map<string, number>>();
   let cancelRequested = task.cancelRequested;
+  let stopReason = task.stopReason;
   let flush = false;
 
   const edit = (runId: string): RunState | undefined => {
@@ -61,25 +76,56 @@ export function planBatch(task: ActiveTask, items: WorkItem[], warn: Warn): Batc
       case 'dispatched':
         for (const runId of item.runIds) {
           const run = edit(runId);
-          if (!run || run.status !== 'pending') continue;
+          if (!run || (run.status !== 'pending' && run.status !== 'queued')) continue;
           run.status = 'dispatched';
           run.dispatchedAt = item.at;
           change(run, { status: 'dispatched', dispatchedAt: item.at });
           events.push({ type: 'run', runId, node: run.node, status: 'dispatched' });
         }
         break;
+      case 'unreachable': {
+        const now = new Date();
+        for (const runId of item.runIds) {
+          const run = edit(runId);
+          if (!run || run.status !== 'pending') continue;
+          if (task.info.queueExpiresAt) {
+            run.status = 'queued';
+            change(run, { status: 'queued' });
+            events.push({ type: 'run', runId, node: run.node, status: 'queued' });
+          } else {
+            finish(run, 'offline', 'node was offline when the task started (run with --queue to wait for it)', now);
+          }
+        }
+        break;
+      }
       case 'host-event':
-        applyHostEvent(item.nodeId, item.event, edit, change, events, warn);
+        applyHostEvent(item.nodeId, item.event, edit, change, events, warn, (runId, seq) => ack(acks, item.nodeId, runId, seq), limits);
         break;
       case 'timeout': {
         const now = new Date();
-        for (const id of task.runs.keys()) {
-          const run = edit(id)!;
-          if (isTerminal(run.status)) continue;
-          const why = run.status === 'pending' ? 'node was offline until the task timed out'
-            : run.status === 'dispatched' ? 'node did not start the task before it timed out'
+        for (const id of item.runIds) {
+          const run = edit(id);
+          if (!run || isTerminal(run.status)) continue;
+          const why = run.status === 'dispatched' ? 'node did not start the task before it timed out'
             : 'node did not report an exit before the task timed out';
           finish(run, 'timeout', why, now);
+        }
+        break;
+      }
+      case 'expire': {
+        const now = new Date();
+        const until = task.info.queueExpiresAt?.toISOString() ?? 'its expiry';
+        for (const id of task.runs.keys()) {
+          const run = edit(id)!;
+          if (run.status === 'queued') finish(run, 'expired', `node did not reconnect before the queued run expired (${until})`, now);
+        }
+        break;
+      }
+      case 'lost': {
+        const now = new Date();
+        for (const id of item.runIds) {
+          const run = edit(id);
+          if (run && !isTerminal(run.status)) finish(run, 'lost', item.reason, now);
         }
         break;
       }
@@ -108,13 +154,33 @@ export function planBatch(task: ActiveTask, items: WorkItem[], warn: Warn): Batc
     outputWritten.add(id);
   }
 
-  const statuses = [...task.runs.keys()].map((id) => (work.get(id) ?? task.runs.get(id)!).status);
+  // Past the failure budget, the nodes of waves not started yet are not started at all.
+  const current = (id: string) => work.get(id) ?? task.runs.get(id)!;
+  const failed = [...task.runs.keys()].filter((id) => countsAsFailure(current(id).status)).length;
+  if (failed > task.budget && task.info.rollout) {
+    const left = [...task.runs.keys()].filter((id) => current(id).status === 'pending' && current(id).wave > task.wave);
+    if (left.length > 0) {
+      stopReason = stopReasonText(failed, task.runs.size, task.info.rollout, left.length);
+      const now = new Date();
+      for (const id of left) finish(edit(id)!, 'skipped', stopReason, now);
+    }
+  }
+
+  const statuses = [...task.runs.keys()].map((id) => current(id).status);
   const finished = task.status === 'running' && statuses.every(isTerminal);
+  const finalStatus = finished ? finalTaskStatus(cancelRequested, statuses) : task.status;
+  if (finished) events.push({ type: 'done', taskId: task.info.id, status: finalStatus, counts: countRuns(statuses), stopReason });
+  events.forEach((e, i) => { e.seq = task.nextSeq + i; });
   return {
-    work, changes, events, cancels, cancelRequested, outputWritten, finished,
-    finalStatus: finished ? finalTaskStatus(cancelRequested, statuses) : task.status,
+    work, changes, events, cancels, acks, cancelRequested, stopReason, outputWritten, finished, finalStatus,
     finishedAt: finished ? new Date() : task.finishedAt,
   };
+}
+
+function ack(acks: Map<string, Map<string, number>>, nodeId: string, runId: string, seq: number): void {
+  let runs = acks.get(nodeId);
+  if (!runs) acks.set(nodeId, (runs = new Map()));
+  runs.set(runId, Math.max(seq, runs.get(runId) ?? 0));
 }
 
 /** Swaps the planned states into the task (after the plan was written). */
@@ -125,6 +191,8 @@ export function commitBatch(task: ActiveTask, plan: BatchPlan): void {
   }
   for (const id of plan.outputWritten) if (!plan.work.has(id)) task.runs.get(id)!.outputDirty = false;
   task.cancelRequested = plan.cancelRequested;
+  task.stopReason = plan.stopReason;
+  task.nextSeq += plan.events.length;
   if (plan.finished) {
     task.status = plan.finalStatus;
     task.finishedAt = plan.finishedAt;
@@ -137,6 +205,8 @@ function applyHostEvent(
   change: (run: RunState, c: RunChanges) => void,
   events: TaskStreamEvent[],
   warn: Warn,
+  ack: (runId: string, seq: number) => void,
+  limits: PlanLimits,
 ): void {
   const run = edit(event.runId);
   if (!run) return;
@@ -144,7 +214,15 @@ function applyHostEvent(
     warn('a node reported on a run that is not its own; ignored', { runId: run.id, nodeId });
     return;
   }
-  // Hosts re-deliver after reconnecting: anything for a finished run is a repeat.
+  const seq = Number(event.seq ?? 0);
+  if (seq > 0) {
+    // Acknowledged even when it is a repeat, so the host can drop it from its spool.
+    ack(run.id, seq);
+    if (seq <= run.lastSeq) return;
+    run.lastSeq = seq;
+    change(run, { lastSeq: seq });
+  }
+  // Anything for a finished run is a repeat, or comes after the manager ended it (timeout, lost).
   if (isTerminal(run.status)) return;
   const kind = event.kind ?? (event.started ? 'started' : event.output ? 'output' : event.exited ? 'exited' : undefined);
   if (kind === 'started' && event.started) {
@@ -156,9 +234,17 @@ function applyHostEvent(
     events.push({ type: 'started', runId: run.id, node: run.node, at: run.startedAt.toISOString(), pid: run.pid });
   } else if (kind === 'output' && event.output) {
     const stream = event.output.stream === 'stderr' ? 'stderr' : 'stdout';
-    run.tail.append(stream, event.output.data);
+    const data = event.output.data;
+    run.tail.append(stream, data);
     run.outputDirty = true;
-    events.push({ type: 'output', runId: run.id, node: run.node, stream, data: event.output.data });
+    // The event log keeps the whole output up to the limit, then says once that it stopped.
+    const bytes = Buffer.byteLength(data);
+    const limit = limits.maxStoredOutputBytes;
+    if (run.storedBytes + bytes <= limit) events.push({ type: 'output', runId: run.id, node: run.node, stream, data });
+    else if (run.storedBytes <= limit) {
+      events.push({ type: 'output', runId: run.id, node: run.node, stream: 'stderr', data: `\n[opsctl: output beyond ${limit} bytes is not stored; tasks show has its tail]\n` });
+    }
+    run.storedBytes += bytes;
   } else if (kind === 'exited' && event.exited) {
     const x = event.exited;
     const status: RunStatus = HOST_STATUSES.includes(x.status as RunStatus) ? (x.status as RunStatus) : x.exitCode === 0 ? 'succeeded' : 'failed';

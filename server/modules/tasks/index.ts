@@ -12,11 +12,12 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'tasks',
-  after: ['nodes', 'files'],
+  after: ['nodes', 'files', 'templates'],
   entities: [TaskSchema, TaskRunSchema, TaskEventSchema],
   services: ({ orm, log, config, sessions, services, overrides }) => ({
-    tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, {
+    tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, services.templates, {
       outputLimitBytes: config.tasks.outputLimitBytes,
+      maxStoredOutputBytes: config.tasks.maxStoredOutputBytes,
       defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
       ...config.files,
       ...(overrides.tasks as Partial<TasksServiceOptions> | undefined),

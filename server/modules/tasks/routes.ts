@@ -1,9 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CreateTaskRequest, TaskDetail, TaskIdParams, TaskListQuery, TaskRunParams, TaskSummary } from '../../../proto/rest/tasks.js';
+import {
+  CreateTaskRequest, RerunTaskRequest, TaskDetail, TaskEventsQuery, TaskIdParams, TaskListQuery, TaskOutputPage, TaskOutputQuery,
+  TaskRunParams, TaskSummary,
+} from '../../../proto/rest/tasks.js';
 import { principalOf } from '../../http/access.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { streamEvents } from '../../http/sse.js';
+import { resumePoint, streamEvents } from '../../http/sse.js';
 import type { TasksService } from './service.js';
 
 type IdParams = { id: string };
@@ -24,15 +27,37 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
     return ok(task);
   });
 
-  app.get<{ Querystring: { limit?: number } }>('/tasks', {
+  app.get<{ Querystring: TaskListQuery }>('/tasks', {
     config: { permission: 'tasks:read' },
-    schema: { tags: ['tasks'], summary: 'Recent tasks, newest first', querystring: TaskListQuery, response: { 200: envelopeOf(Type.Array(TaskSummary)) } },
-  }, async (req) => ok(await tasks.list(principalOf(req), req.query.limit ?? 50)));
+    schema: { tags: ['tasks'], summary: 'Recent tasks, newest first; filtered by status, node and creation time', querystring: TaskListQuery, response: { 200: envelopeOf(Type.Array(TaskSummary)) } },
+  }, async (req) => ok(await tasks.list(principalOf(req), req.query)));
 
   app.get<{ Params: IdParams }>('/tasks/:id', {
     config: { permission: 'tasks:read' },
     schema: { tags: ['tasks'], summary: 'One task with every run, its status, exit code and output tail', params: TaskIdParams, response: { 200: envelopeOf(TaskDetail) } },
   }, async (req) => ok(await tasks.get(principalOf(req), req.params.id)));
+
+  app.post<{ Params: IdParams; Body: RerunTaskRequest }>('/tasks/:id/rerun', {
+    // The new task's kind decides the permission, as for POST /tasks.
+    config: { authenticated: true, audit: 'tasks.rerun' },
+    schema: {
+      tags: ['tasks'], summary: 'Run a task again: on the nodes it ran on, or (failed: true) on those whose run did not succeed',
+      params: TaskIdParams, body: RerunTaskRequest, response: { 201: envelopeOf(TaskDetail) },
+    },
+  }, async (req, reply) => {
+    const task = await tasks.rerun(principalOf(req), req.params.id, req.body?.failed ?? false);
+    reply.code(201);
+    return ok(task);
+  });
+
+  app.get<{ Params: IdParams; Querystring: TaskOutputQuery }>('/tasks/:id/output', {
+    config: { permission: 'tasks:read' },
+    schema: {
+      tags: ['tasks'], summary: 'The whole stored output of a task, or of one node, in order and in pages',
+      description: 'Pass `next` as `after` for the next page; `next` is null at the end of what is stored so far.',
+      params: TaskIdParams, querystring: TaskOutputQuery, response: { 200: envelopeOf(TaskOutputPage) },
+    },
+  }, async (req) => ok(await tasks.output(principalOf(req), req.params.id, req.query)));
 
   app.post<{ Params: IdParams }>('/tasks/:id/cancel', {
     config: { permission: 'tasks:cancel', audit: 'tasks.cancel' },
@@ -56,15 +81,22 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
       .send(tasks.openFile(file.sha256));
   });
 
-  app.get<{ Params: IdParams }>('/tasks/:id/events', {
+  app.get<{ Params: IdParams; Querystring: { after?: number } }>('/tasks/:id/events', {
     config: { permission: 'tasks:read' },
     schema: {
-      tags: ['tasks'], params: TaskIdParams,
+      tags: ['tasks'], params: TaskIdParams, querystring: TaskEventsQuery,
       summary: 'Server-Sent Events: replays the task so far, follows it live, ends after `done`',
-      description: 'Each event is `event: <type>` and `data: <json>`; types: run, started, output, exit, done (TaskStreamEvent).',
+      description: 'Each event is `id: <seq>`, `event: <type>` and `data: <json>`; types: run, started, output, exit, done (TaskStreamEvent). ' +
+        'Resume after a dropped stream with the `Last-Event-ID` header (or `?after=<seq>`). A client that reads too slowly gets `event: resume` ' +
+        'with `{"after": <seq>}` and the end of the stream, and resumes from there.',
       produces: ['text/event-stream'],
     },
   }, async (req, reply) => {
-    await streamEvents(req, reply, (onEvent) => tasks.follow(principalOf(req), req.params.id, onEvent), (e) => e.type === 'done');
+    const by = principalOf(req);
+    await streamEvents(req, reply, {
+      check: () => tasks.checkFollow(by, req.params.id),
+      subscribe: (onEvent, pause) => tasks.follow(req.params.id, resumePoint(req, req.query.after), onEvent, pause),
+      isLast: (e) => e.type === 'done',
+    });
   });
 }

@@ -58,12 +58,24 @@ export class UsersService {
   async sessionPrincipal(sessionId: string, userId: string): Promise<Principal | null> {
     const session = await contextEm(this.orm).findOne(Session, { id: sessionId, user: userId }, { populate: ['user'] });
     if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return null;
-    const permissions = await this.roles.permissionsOf(session.user.role);
+    return this.principalOf(session.user, session);
+  }
+
+  /**
+   * The principal a user acts as outside a login (a schedule firing for the user who created it),
+   * with the role and scope the user has now; null when the user or its role no longer exists.
+   */
+  async userPrincipal(userId: string): Promise<Principal | null> {
+    const user = await contextEm(this.orm).findOne(User, { id: userId });
+    return user ? this.principalOf(user, null) : null;
+  }
+
+  private async principalOf(u: User, session: Session | null): Promise<Principal | null> {
+    const permissions = await this.roles.permissionsOf(u.role);
     if (!permissions) return null;
-    const u = session.user;
     return {
       kind: 'user', id: u.id, name: u.username, userId: u.id, owner: null, role: u.role, permissions,
-      scopeGroups: u.scopeGroups ?? [], sessionId: session.id, expiresAt: session.expiresAt,
+      scopeGroups: u.scopeGroups ?? [], sessionId: session?.id ?? null, expiresAt: session?.expiresAt ?? null,
     };
   }
 

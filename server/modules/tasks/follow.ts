@@ -1,0 +1,70 @@
+// Following a task: its stored events after the follower's resume point, page by page, then the
+// live ones. The live subscription is taken before the log is read, and live events already in
+// the log are dropped by seq, so nothing is missed or repeated at the seam.
+import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import type { Orm } from '../../db/orm.js';
+import { runReplay } from './active-task.js';
+import type { TaskEngine } from './engine.js';
+import { readEvents } from './event-log.js';
+import { splitBySpans } from './output-tail.js';
+import { TaskRun } from './task-run.entity.js';
+import { Task } from './task.entity.js';
+import { runEntityView, toTaskSummary } from './views.js';
+
+const PAGE = 500;
+
+export async function followTask(
+  orm: Orm, engine: TaskEngine, id: string, after: number,
+  onEvent: (event: TaskStreamEvent) => void, pause: () => Promise<void>,
+): Promise<() => void> {
+  const live = engine.active.get(id) ?? await activeSoon(orm, engine, id);
+  const held: TaskStreamEvent[] = [];
+  let cursor = after;
+  let replaying = true;
+  let stopped = false;
+  const onLive = (e: TaskStreamEvent) => {
+    if (replaying) held.push(e);
+    else if ((e.seq ?? 0) > cursor) { cursor = e.seq ?? cursor; onEvent(e); }
+  };
+  live?.bus.on('event', onLive);
+  const stop = () => { stopped = true; live?.bus.off('event', onLive); };
+
+  const em = orm.em.fork();
+  let replayed = 0;
+  for (;;) {
+    const page = await readEvents(em, id, { after: cursor, limit: PAGE });
+    for (const e of page) onEvent(e);
+    replayed += page.length;
+    if (page.length > 0) cursor = page[page.length - 1].seq!;
+    if (page.length < PAGE || stopped) break;
+    await pause();
+  }
+  if (!live && replayed === 0 && after === 0) await replayFromRows(orm, id, onEvent);
+  replaying = false;
+  for (const e of held.splice(0)) onLive(e);
+  return stop;
+}
+
+/**
+ * A task stored as running but not in memory yet is being created (it is held in memory right
+ * after its rows are committed): wait the moment that takes rather than follow a dead task.
+ */
+async function activeSoon(orm: Orm, engine: TaskEngine, id: string) {
+  const task = await orm.em.fork().findOne(Task, { id }, { fields: ['status'] });
+  for (let waited = 0; task?.status === 'running' && waited < 2000; waited += 20) {
+    const live = engine.active.get(id);
+    if (live) return live;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return engine.active.get(id);
+}
+
+/** Tasks from before the event log: their runs as stored, then `done`. */
+async function replayFromRows(orm: Orm, id: string, onEvent: (event: TaskStreamEvent) => void): Promise<void> {
+  const em = orm.em.fork();
+  const task = await em.findOne(Task, { id });
+  if (!task) return;
+  const runs = await em.find(TaskRun, { task: id }, { orderBy: { nodeName: 'asc' } });
+  for (const run of runs) for (const e of runReplay(runEntityView(run), splitBySpans(run.output, run.outputStreams ?? []))) onEvent(e);
+  if (task.status !== 'running') onEvent({ type: 'done', taskId: id, status: task.status, counts: toTaskSummary(task, runs.map((r) => r.status)).counts });
+}
