@@ -23,6 +23,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 let stack: LocalStack | undefined;
 let web3Port = 0;
 let web3: ChildProcess | undefined;
+/** The --queue task whose run on web-3 waits for it to reconnect. */
+let queuedTaskId: string | undefined;
 const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { timeoutMs: 60_000, ...opts, env: { OPSCTL_SERVER: stack!.httpUrl, OPSCTL_TOKEN: stack!.token, ...opts.env } });
 const apiData = async <T>(method: string, path: string, body?: unknown): Promise<T> => (await api<T>(stack!.httpUrl, stack!.token, method, path, body)).body.data;
 const getTask = (id: string) => apiData<TaskDetail>('GET', `/tasks/${id}`);
@@ -160,7 +162,7 @@ test('tasks ls filters by --status, --node, --since and --limit; bad values are 
 
   const status = await run(['tasks', 'ls', '--status', 'broken']);
   assert.is(status.code, 2);
-  assert.match(status.stderr, /^Error: .*--status.*running, succeeded, failed, cancelled.* \(see 'opsctl tasks ls --help'\)\n$/);
+  assert.match(status.stderr, /^Error: .*--status.*running, succeeded, failed, cancelled.* \(see 'opsctl tasks --help'\)\n$/);
   const bad = await run(['tasks', 'ls', '--since', 'yesterday']);
   assert.is(bad.code, 2);
   assert.is(bad.stderr, 'Error: --since: "yesterday" is neither a duration (90s, 15m, 1h, 7d) nor an RFC 3339 time\n');
@@ -275,10 +277,14 @@ test('--queue: opsctl returns when the online nodes are done and names the queue
     `1 node queued until ${task.queueExpiresAt}: web-3 — 'opsctl tasks show ${task.id}' follows them\n`);
   assert.equal(task.runs.map((r) => [r.node, r.status]), [['web-1', 'succeeded'], ['web-3', 'queued']]);
 
-  // web-3 back: its queued run starts, and the task ends.
+  queuedTaskId = task.id;
+});
+
+test('a queued run starts when its node reconnects, and the task ends', async () => {
+  assert.ok(queuedTaskId, 'the --queue test left a task queued on web-3');
   web3 = await stack!.addHost('web-3', web3Port, { PATH: nodePath(scratch, 'web-3') });
-  await untilStatus(task.id, 'succeeded');
-  const logs = await run(['tasks', 'logs', task.id, '--node', 'web-3']);
+  await untilStatus(queuedTaskId!, 'succeeded');
+  const logs = await run(['tasks', 'logs', queuedTaskId!, '--node', 'web-3']);
   assert.is(logs.stdout, 'hi from web-3\n');
 });
 
