@@ -126,9 +126,12 @@ test('tasks run --json prints each event as one NDJSON line, in order', async ()
   const output = events.flatMap((e) => (e.type === 'output' ? [e] : []));
   assert.is(output.map((e) => e.data).join(''), 'a\nb\n');
   assert.ok(output.every((e) => e.stream === 'stdout'));
+  // Each event carries its seq (the SSE id), counting up: what a client resumes after.
+  assert.ok(events.every((e, i) => typeof e.seq === 'number' && (i === 0 || e.seq > events[i - 1].seq!)), events.map((e) => e.seq).join(','));
   const exit = events.at(-2) as Extract<TaskStreamEvent, { type: 'exit' }>;
-  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null });
-  assert.equal(events.at(-1), { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0, skipped: 0, queued: 0 } });
+  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null, seq: exit.seq });
+  const done = events.at(-1)!;
+  assert.equal({ ...done, stopReason: undefined }, { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0, skipped: 0, queued: 0 }, seq: done.seq, stopReason: undefined });
   assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/, 'no accepted line with --json');
 });
 
