@@ -28,6 +28,8 @@ export const HOSTD_DEFAULTS = {
   metrics: { intervalSeconds: 60 },
   heartbeatSeconds: 30,
   reconnect: { minSeconds: 1, maxSeconds: 60 },
+  /** Task events the manager has not acknowledged, on disk; beyond this the oldest output is dropped. */
+  spool: { maxBytes: 64 * 1024 * 1024 },
 };
 
 export type HostdConfig = typeof HOSTD_DEFAULTS;
@@ -58,6 +60,7 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   wholeAtLeast('agent.maxConcurrent', cfg.agent.maxConcurrent, 1);
   wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
+  wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);
   if (!(cfg.reconnect.minSeconds > 0)) throw new ConfigError(`reconnect.minSeconds must be > 0, got ${cfg.reconnect.minSeconds}`);
   if (!(cfg.reconnect.maxSeconds >= cfg.reconnect.minSeconds)) {
     throw new ConfigError(`reconnect.maxSeconds (${cfg.reconnect.maxSeconds}) must be ≥ reconnect.minSeconds (${cfg.reconnect.minSeconds})`);

@@ -1,7 +1,9 @@
 // hostd's end of the host link: one Connect stream with mutual TLS. hello (facts, versions, agent
-// status) first; after the manager's welcome, heartbeats and metrics on its intervals, task events
-// as they come (spooled in memory while the stream is down). Dispatch and cancel come down the
-// same stream. A lost stream is retried with exponential backoff and full jitter.
+// status, the runs this host still knows) first; after the manager's welcome, every task event the
+// manager has not acknowledged (from the event spool, in order), then heartbeats and metrics on its
+// intervals and task events as they come. Every task event is spooled on disk until an EventAck
+// covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
+// is retried with exponential backoff and full jitter.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
@@ -12,6 +14,7 @@ import type { FileAck } from '../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { FileChunk__Output } from '../proto/gen/opsctl/hostlink/v1/FileChunk.js';
 import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
 import { Backoff } from './backoff.js';
+import type { EventSpool } from './event-spool.js';
 import { createHostLinkClient } from './grpc-client.js';
 import type { NodeIdentity } from './identity.js';
 
@@ -35,13 +38,13 @@ export interface LinkOptions {
   onStreamLost?: () => void;
   collectFacts: () => Promise<Facts>;
   collectMetrics: () => Promise<MetricsSample>;
+  /** Task events until the manager acknowledges them (started before the link). */
+  spool: EventSpool;
   log: Logger;
 }
 
 /** A stream that lasted this long resets the backoff. */
 const STABLE_MS = 30_000;
-/** Task events kept while the manager is unreachable; the oldest output goes first beyond this. */
-const MAX_SPOOLED_EVENTS = 10_000;
 
 type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
 
@@ -50,12 +53,13 @@ export class ManagerLink implements Subsystem {
   private client?: HostLinkClient;
   private call?: Stream;
   private welcomed = false;
+  /** Welcomed, and every spooled event re-sent: new events go straight onto the stream. */
+  private live = false;
   /** The capabilities the current stream was last sent (JSON), so unchanged ones are not repeated. */
   private capabilitiesSent = '';
   private connectedAt = 0;
   private stopped = false;
   private readonly backoff: Backoff;
-  private readonly spool: TaskEvent[] = [];
   private reconnectTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private metricsTimer?: NodeJS.Timeout;
@@ -82,6 +86,7 @@ export class ManagerLink implements Subsystem {
     const call = this.call;
     this.call = undefined;
     this.welcomed = false;
+    this.live = false;
     if (call) {
       // Half-close and give the manager a moment to finish the stream, then cut it.
       await new Promise<void>((resolve) => {
@@ -92,20 +97,15 @@ export class ManagerLink implements Subsystem {
     }
     this.client?.close();
     this.client = undefined;
-    if (this.spool.length > 0) this.opts.log.warn({ events: this.spool.length }, 'stopping with undelivered task events');
   }
 
-  /** Sends a task event now, or spools it until the stream is back. */
+  /** Spools a task event, and sends it now when the stream is up (else the re-send after the next welcome does). */
   sendTaskEvent(event: TaskEvent): void {
-    if (this.welcomed && this.call) {
+    this.opts.spool.append(event);
+    if (this.live && this.call) {
       this.call.write({ taskEvent: event });
-      return;
+      this.opts.spool.sent(event);
     }
-    if (this.spool.length >= MAX_SPOOLED_EVENTS) {
-      const i = this.spool.findIndex((e) => e.output);
-      this.spool.splice(i >= 0 ? i : 0, 1);
-    }
-    this.spool.push(event);
   }
 
   /**
@@ -139,6 +139,7 @@ export class ManagerLink implements Subsystem {
     const call = this.client.Connect();
     this.call = call;
     this.welcomed = false;
+    this.live = false;
     this.capabilitiesSent = '';
     this.connectedAt = 0;
     call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
@@ -157,8 +158,33 @@ export class ManagerLink implements Subsystem {
     }
     if (this.call !== call) return;
     call.write({
-      hello: { facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus(), capabilities: this.capabilitiesToSend() },
+      hello: {
+        facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus(), capabilities: this.capabilitiesToSend(),
+        // The manager ends every other unfinished run of this node as lost.
+        knownRuns: this.opts.spool.knownRuns(), reportsRuns: true,
+      },
     });
+  }
+
+  /** Re-sends every event the manager has not acknowledged, in order, then goes live. */
+  private async resend(call: Stream): Promise<void> {
+    let count = 0;
+    const caughtUp = await this.opts.spool.resend((event) => {
+      count++;
+      const more = call.write({ taskEvent: event });
+      this.opts.spool.sent(event);
+      if (!more) return new Promise<void>((resolve) => {
+        const go = () => { call.off('drain', go); call.off('status', go); resolve(); };
+        call.on('drain', go);
+        call.once('status', go);
+      });
+    }, () => this.call === call && this.welcomed).catch((err: Error) => {
+      this.opts.log.error({ err: err.message }, 're-sending spooled task events failed');
+      return false;
+    });
+    if (!caughtUp || this.call !== call) return;
+    this.live = true;
+    if (count > 0) this.opts.log.info({ events: count }, 're-sent the task events the manager had not acknowledged');
   }
 
   private onMessage(call: Stream, msg: ManagerMessage__Output): void {
@@ -170,11 +196,11 @@ export class ManagerLink implements Subsystem {
         this.connectedAt = Date.now();
         const heartbeatSeconds = w.heartbeatSeconds > 0 ? w.heartbeatSeconds : this.opts.heartbeatSeconds;
         const metricsSeconds = w.metricsSeconds > 0 ? w.metricsSeconds : this.opts.metricsSeconds;
-        this.opts.log.info({ nodeId: w.nodeId, nodeName: w.nodeName, heartbeatSeconds, metricsSeconds, spooled: this.spool.length }, 'connected to the manager');
+        this.opts.log.info({ nodeId: w.nodeId, nodeName: w.nodeName, heartbeatSeconds, metricsSeconds, knownRuns: this.opts.spool.knownRuns().length }, 'connected to the manager');
         this.stopTimers();
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
         this.metricsTimer = setInterval(() => void this.sendMetrics(), metricsSeconds * 1000);
-        for (const event of this.spool.splice(0)) call.write({ taskEvent: event });
+        void this.resend(call);
         // The hello's agent status may be stale by now (agentd turning healthy while the hello was
         // on its way is missed by agentStatusChanged, which waits for the welcome): say it again
         // rather than leave the node degraded until the first heartbeat, 30 s on.
@@ -190,6 +216,9 @@ export class ManagerLink implements Subsystem {
         return;
       case 'fileChunk':
         if (msg.fileChunk) this.opts.onFileChunk?.(msg.fileChunk);
+        return;
+      case 'eventAck':
+        if (msg.eventAck) this.opts.spool.ack(msg.eventAck.runs);
         return;
       default:
         this.opts.log.debug('ignoring an empty message from the manager');
@@ -234,6 +263,7 @@ export class ManagerLink implements Subsystem {
     if (this.call !== call) return;
     this.call = undefined;
     this.welcomed = false;
+    this.live = false;
     this.opts.onStreamLost?.();
     this.stopTimers();
     if (this.stopped) return;

@@ -1,6 +1,8 @@
 // hostd's entry point: parse flags, load config, enroll if needed, then run the daemon's
-// subsystems (agent supervisor, task relay, manager link) as one group until a signal or failure.
+// subsystems (event spool, agent supervisor, task relay, manager link) as one group until a
+// signal or failure.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../lib/config.js';
 import { daemonHelp, parseDaemonArgs, UsageError } from '../lib/daemon-cli.js';
 import { createLogger, type Logger } from '../lib/log.js';
@@ -9,6 +11,7 @@ import { opsVersion } from '../lib/version.js';
 import { HOSTD_SPEC } from './cli-spec.js';
 import { agentCommand, loadHostdConfig, type HostdConfig } from './config.js';
 import { EnrollError, ensureIdentity } from './enroll.js';
+import { EventSpool } from './event-spool.js';
 import { collectFacts, collectMetrics } from './facts.js';
 import { ManagerLink } from './link.js';
 import { TaskRelay } from './relay.js';
@@ -77,6 +80,9 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   if (!address) throw new EnrollError('no manager address: pass --manager HOST:PORT');
 
   const group = new RunGroup(log);
+  // First to start and last to stop: the relay and the link read it as they start, and events
+  // still arrive while they stop.
+  const spool = new EventSpool({ file: join(cfg.dataDir, 'event-spool.ndjson'), maxBytes: cfg.spool.maxBytes, log: log.child({ subsystem: 'spool' }) });
   const supervisor = new AgentSupervisor({
     dataDir: cfg.dataDir, listen: cfg.agent.listen, command: agentCommand(cfg), maxConcurrent: cfg.agent.maxConcurrent,
     logLevel: cfg.log.level, stopOnExit: cfg.agent.stopOnExit, log: log.child({ subsystem: 'supervisor' }),
@@ -87,7 +93,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     emit: (event) => link?.sendTaskEvent(event),
     emitData: (event) => link ? link.sendTaskData(event) : Promise.reject(new Error('no manager link')),
     ack: (ack) => link?.sendFileAck(ack),
-    log: log.child({ subsystem: 'relay' }),
+    spool, log: log.child({ subsystem: 'relay' }),
   });
   link = new ManagerLink({
     address, identity,
@@ -97,12 +103,12 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     agentCapabilities: () => supervisor.capabilities,
     onDispatch: (d) => relay.dispatch(d), onCancel: (runId) => void relay.cancel(runId),
     onFileChunk: (chunk) => relay.fileChunk(chunk), onStreamLost: () => relay.linkLost(),
-    collectFacts, collectMetrics, log: log.child({ subsystem: 'link' }),
+    collectFacts, collectMetrics, spool, log: log.child({ subsystem: 'link' }),
   });
   supervisor.on('status', () => link?.agentStatusChanged());
   supervisor.on('capabilities', () => link?.agentStatusChanged());
   supervisor.on('lost-runs', (runs: { runId: string; killed: boolean }[]) => relay.reportLost(runs));
-  group.add(supervisor).add(relay).add(link);
+  group.add(spool).add(supervisor).add(relay).add(link);
   group.handleSignals();
   log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');
   await group.start();

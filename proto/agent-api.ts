@@ -6,6 +6,11 @@
 // kind's message of the host link's Dispatch (proto/hostlink/v1/hostlink.proto) as JSON. An
 // upload's content follows in PUT /v1/exec/<runId>/content, signed with the content's sha256 as
 // its body hash, so agentd checks the bytes it writes against what the signature covers.
+//
+// Every event of a run but `queued` carries `seq` (1, 2, 3…). agentd keeps a run's events while it
+// runs and for a while after it ends; GET /v1/exec/<runId>/events?after=N streams those after seq N,
+// then the live ones, so hostd re-attaches to a run whose stream broke instead of starting it again
+// (a second POST of a run id agentd has or had is refused with 409).
 import type { InterpreterName as Interpreter } from './interpreters.js';
 
 export const AGENT_API = {
@@ -13,6 +18,8 @@ export const AGENT_API = {
   exec: '/v1/exec',
   cancel: (runId: string) => `/v1/exec/${encodeURIComponent(runId)}/cancel`,
   content: (runId: string) => `/v1/exec/${encodeURIComponent(runId)}/content`,
+  /** A run's events with seq > `after`, then its live ones (re-attaching after a lost stream). */
+  events: (runId: string, after: number) => `/v1/exec/${encodeURIComponent(runId)}/events?after=${after}`,
 } as const;
 
 /** The kinds agentd runs itself; plugins add theirs under kind `plugin`. */
@@ -73,7 +80,11 @@ export interface AgentHealth extends AgentCapabilities {
 
 export type RunResultStatus = 'succeeded' | 'failed' | 'timeout' | 'cancelled' | 'error';
 
-export type AgentExecEvent =
+/**
+ * A run's events carry `seq` 1, 2, 3… in the order they happened (`queued` has none: it is not
+ * relayed); a reader that re-attaches asks for the events after the last seq it has.
+ */
+export type AgentExecEvent = (
   | { type: 'queued'; runId: string; position: number }
   | { type: 'started'; runId: string; pid: number; atMs: number }
   | { type: 'output'; runId: string; stream: 'stdout' | 'stderr'; data: string; atMs: number }
@@ -86,4 +97,15 @@ export type AgentExecEvent =
       errorCode?: number;
       /** Kind-specific result: a service's normalised state, a file's sha256 and size, a plugin's report. */
       result?: Record<string, unknown>;
-    };
+    }
+) & { seq?: number };
+
+/**
+ * Why a run a killed agentd left behind ended, said the same way whether the next agentd's run
+ * ledger reports it (heartbeat) or hostd asks for the run's events and agentd answers it is lost.
+ */
+export function lostRunMessage(killed: boolean): string {
+  return killed
+    ? 'agentd was killed while this ran; the next agentd ended the run (it may have done part of its work)'
+    : 'agentd was killed while this ran; the run had ended by the time the next agentd looked, with its result unknown';
+}

@@ -34,8 +34,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. `env`: more environment for this host only. */
   addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv): Promise<ChildProcess>;
-  /** Starts the manager again on the same data and ports after it stopped (or was killed); resolves once it answers. */
-  restartManager(): Promise<void>;
+  /** Stops the manager with `signal` (SIGKILL: a crash) and starts it again on the same data; resolves once it answers. */
+  restartManager(signal?: NodeJS.Signals): Promise<ChildProcess>;
 }
 
 const root = packageRoot();
@@ -136,13 +136,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     OPS_GRPC_PORT: String(opts.grpcPort),
     OPS_GRPC_ADVERTISE: grpcAddress,
   }, managerLog);
+  let manager = startManager();
+  const stopAll: ChildProcess[] = [manager];
+  const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };
   const managerAnswers = (proc: ChildProcess) => waitFor('the manager to answer', timeoutMs, async () => {
     const res = await fetch(`${httpUrl}/api/v1/health`);
     return res.ok ? true : undefined;
   }, proc, managerLog);
-  let manager = startManager();
-  const stopAll: ChildProcess[] = [manager];
-  const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };
 
   try {
     await managerAnswers(manager);
@@ -176,18 +176,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     };
     const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
     const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env);
-    const restartManager = async () => {
-      await stopProcess(manager);
-      manager = startManager();
-      // First in the list: stopped last, after the hosts.
-      stopAll[0] = manager;
-      await managerAnswers(manager);
-    };
 
-    return {
-      httpUrl, grpcAddress, admin, token, nodeName, hostd, logDir, stop, addHost, restartManager,
-      get manager() { return manager; },
+    const restartManager = async (signal: NodeJS.Signals = 'SIGKILL') => {
+      const old = manager;
+      await new Promise<void>((resolve) => {
+        if (old.exitCode !== null || old.signalCode !== null) return resolve();
+        old.once('exit', () => resolve());
+        old.kill(signal);
+      });
+      manager = startManager();
+      stopAll[stopAll.indexOf(old)] = manager;
+      stack.manager = manager;
+      await managerAnswers(manager);
+      return manager;
     };
+    const stack: LocalStack = { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost, restartManager };
+    return stack;
   } catch (err) {
     await stop();
     throw err;

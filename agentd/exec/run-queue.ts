@@ -2,6 +2,9 @@
 // `queued` event tells them their place). Each run gets a timeout and can be cancelled; both abort
 // the run's signal, and the kind's executor stops its work. The queue writes the one `exit` event
 // every run ends with, so each kind only says what happened, never how to report it.
+//
+// Each run's events are numbered and kept (run-journal.ts) while it runs and for a while after it
+// ends, so a reader that lost its stream can attach again and miss nothing.
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { AgentExecEvent, AgentExecRequest } from '../../proto/agent-api.js';
@@ -9,10 +12,10 @@ import { ErrorCode, OpsError } from '../../proto/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { KindExecutor, RunContext, RunOutcome, StopReason } from './kind.js';
 import { OutputChunker } from './output-chunker.js';
+import { RunJournal, type EventSink } from './run-journal.js';
 
+export type { EventSink };
 export type ExitEvent = Extract<AgentExecEvent, { type: 'exit' }>;
-/** Receives a run's events; a returned promise (data events) holds the sender until the caller can take more. */
-export type EventSink = (event: AgentExecEvent) => void | Promise<void>;
 
 export interface RunQueueOptions {
   maxConcurrent: number;
@@ -21,11 +24,22 @@ export interface RunQueueOptions {
   log: Logger;
   /** How long an upload waits for its content after it started. */
   contentWaitMs?: number;
+  /** Events kept for readers that re-attach (defaults: RETAIN_DEFAULTS). */
+  retain?: Partial<typeof RETAIN_DEFAULTS>;
 }
+
+export const RETAIN_DEFAULTS = {
+  /** Output (and download data) kept per run; beyond it the oldest goes. */
+  runBytes: 8 * 1024 * 1024,
+  /** How long a finished run's events are kept: long enough for a hostd to restart and re-attach. */
+  finishedMs: 10 * 60_000,
+  /** All finished runs' kept output together; beyond it the longest-finished are forgotten first. */
+  finishedBytes: 64 * 1024 * 1024,
+};
 
 interface Run {
   req: AgentExecRequest;
-  sink: EventSink;
+  journal: RunJournal;
   executor: KindExecutor;
   state: 'queued' | 'running' | 'done';
   abort: AbortController;
@@ -45,11 +59,16 @@ export class RunQueue {
   private readonly runs = new Map<string, Run>();
   private readonly queue: Run[] = [];
   private readonly recentlyFinished = new Set<string>();
+  /** Journals of finished runs, oldest first, kept for readers that re-attach. */
+  private readonly finished = new Map<string, RunJournal>();
+  private finishedBytes = 0;
+  private readonly retain: typeof RETAIN_DEFAULTS;
   private runningCount = 0;
   private accepting = true;
 
   constructor(private readonly opts: RunQueueOptions, executors: KindExecutor[]) {
     for (const e of executors) this.kinds.set(e.kind, e);
+    this.retain = { ...RETAIN_DEFAULTS, ...opts.retain };
   }
 
   get running(): number { return this.runningCount; }
@@ -61,6 +80,9 @@ export class RunQueue {
   submit(req: AgentExecRequest, sink: EventSink): Promise<void> {
     if (!this.accepting) throw new OpsError(ErrorCode.UNAVAILABLE, 'agentd is shutting down and accepts no new runs');
     if (this.runs.has(req.runId)) throw new OpsError(ErrorCode.CONFLICT, `run ${req.runId} is already queued or running`);
+    this.forgetExpired();
+    // Never run twice: a run that already ran is read again through its events, not started anew.
+    if (this.finished.has(req.runId)) throw new OpsError(ErrorCode.CONFLICT, `run ${req.runId} has already run; read its events instead`);
     const executor = this.kinds.get(req.kind);
     if (!executor) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `agentd has no task kind "${req.kind}"`);
     // Refused before it is queued: a bad path or unknown plugin never takes a slot.
@@ -68,9 +90,10 @@ export class RunQueue {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => { resolveDone = r; });
     const run: Run = {
-      req, sink, executor, state: 'queued', abort: new AbortController(), settled: false,
+      req, journal: new RunJournal(req.runId, this.retain.runBytes), executor, state: 'queued', abort: new AbortController(), settled: false,
       chunkers: new Map(), done, resolveDone,
     };
+    run.journal.attach(0, sink);
     this.runs.set(req.runId, run);
     this.recentlyFinished.delete(req.runId);
     if (this.runningCount < this.opts.maxConcurrent) {
@@ -81,6 +104,23 @@ export class RunQueue {
       this.opts.log.debug({ runId: req.runId, position: this.queue.length }, 'run queued');
     }
     return done;
+  }
+
+  /**
+   * Sends `sink` the run's events with seq > `after`, then its live ones until its exit. 'ended':
+   * all of them have been sent; 'unknown': this agentd does not know the run (never had it, or
+   * forgot it after RETAIN_DEFAULTS.finishedMs).
+   */
+  attach(runId: string, after: number, sink: EventSink): 'attached' | 'ended' | 'unknown' {
+    this.forgetExpired();
+    const journal = this.runs.get(runId)?.journal ?? this.finished.get(runId);
+    if (!journal) return 'unknown';
+    return journal.attach(after, sink) ? 'attached' : 'ended';
+  }
+
+  /** The reader went away; the run goes on. */
+  detach(runId: string, sink: EventSink): void {
+    this.runs.get(runId)?.journal.detach(sink);
   }
 
   /** 'cancelled' when the run was stopped, 'finished' when it had already ended, 'unknown' otherwise. */
@@ -143,7 +183,7 @@ export class RunQueue {
 
   private emit(run: Run, event: AgentExecEvent): void | Promise<void> {
     try {
-      return run.sink(event);
+      return run.journal.add(event);
     } catch (err) {
       this.opts.log.warn({ err, runId: run.req.runId }, 'delivering a run event failed');
     }
@@ -238,6 +278,7 @@ export class RunQueue {
     this.emit(run, event);
     this.opts.log.info({ runId: run.req.runId, status: event.status, exitCode: event.exitCode, durationMs: event.durationMs }, 'run finished');
     this.runs.delete(run.req.runId);
+    this.keepFinished(run.journal);
     this.recentlyFinished.add(run.req.runId);
     if (this.recentlyFinished.size > RECENT_LIMIT) this.recentlyFinished.delete(this.recentlyFinished.values().next().value!);
     if (wasRunning) this.runningCount--;
@@ -261,6 +302,22 @@ export class RunQueue {
     const status = o.status ?? (o.exitCode === 0 ? 'succeeded' : 'failed');
     const error = o.error ?? (status !== 'succeeded' && signal ? `killed by ${signal}` : null);
     return { ...base, exitCode: o.exitCode, signal, durationMs, status, error, ...extra };
+  }
+
+  private keepFinished(journal: RunJournal): void {
+    this.finished.set(journal.runId, journal);
+    this.finishedBytes += journal.bytes;
+    this.forgetExpired();
+  }
+
+  /** Forgets finished runs kept longer than finishedMs, and the oldest beyond finishedBytes. */
+  private forgetExpired(): void {
+    const expiry = Date.now() - this.retain.finishedMs;
+    for (const journal of this.finished.values()) {
+      if (journal.endedAt > expiry && this.finishedBytes <= this.retain.finishedBytes) break;
+      this.finished.delete(journal.runId);
+      this.finishedBytes -= journal.bytes;
+    }
   }
 
   private pump(): void {

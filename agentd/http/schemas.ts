@@ -32,3 +32,10 @@ export const RunIdParamsSchema = {
   additionalProperties: false,
   properties: { runId: { type: 'string', pattern: RUN_ID_PATTERN } },
 } as const;
+
+/** GET /v1/exec/<runId>/events?after=N: the last seq the reader has (query values arrive as text). */
+export const EventsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { after: { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } },
+} as const;

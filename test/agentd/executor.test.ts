@@ -182,13 +182,16 @@ test('cancel a queued run → cancelled without starting', async () => {
   assert.not.ok(existsSync(join(dir, 'q2-ran')));
 });
 
-test('a duplicate run id while queued or running is a conflict; after it ends it may be reused', async () => {
+test('a duplicate run id is a conflict while it runs and while its events are kept; reused once they are forgotten', async () => {
   const ex = newExecutor();
   const a = collect(ex, { runId: 'dup-1', script: 'sleep 300' });
   assert.throws(() => ex.submit(scriptRun({ runId: 'dup-1', script: 'true' }), () => {}), (err: { code: number }) => err.code === 1005);
   ex.cancel('dup-1');
   await a.done;
-  const b = collect(ex, { runId: 'dup-1', script: 'true' });
+  assert.throws(() => ex.submit(scriptRun({ runId: 'dup-1', script: 'true' }), () => {}), /run dup-1 has already run; read its events instead/);
+  const forgetful = newExecutor({ retain: { finishedMs: 0 } });
+  await collect(forgetful, { runId: 'dup-2', script: 'true' }).done;
+  const b = collect(forgetful, { runId: 'dup-2', script: 'true' });
   await b.done;
   assert.is(exitOf(b.events).status, 'succeeded');
 });

@@ -1,32 +1,29 @@
-// agentd's API over a real socket: NDJSON arrives while the script is still running, a client
-// that disconnects cancels its run, and HTTPS works with http.tlsCert/http.tlsKey.
+// agentd's API over a real socket: NDJSON arrives while the script is still running, a direct-mode
+// client that disconnects cancels its run (hostd's runs go on: reattach.test.ts), and HTTPS works
+// with http.tlsCert/http.tlsKey.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_API, type AgentExecEvent } from '../../proto/agent-api.js';
 import { buildAgentApp } from '../../agentd/http/app.js';
 import { AllowList } from '../../agentd/ip-allow.js';
-import { isAlive, KEY_ID, newApp, newExecutor, quietLog, SECRET, signedHeaders, tempDir, waitUntil } from './helpers/fixtures.js';
+import { closeServed, isAlive, KEY_ID, listenOnLoopback, newExecutor, quietLog, SECRET, signedHeaders, tempDir, waitUntil } from './helpers/fixtures.js';
 
 const dir = tempDir();
 const executor = newExecutor();
-const app = newApp(executor);
+/** opsctl in direct mode signs with a key of its own. */
+const DIRECT_KEY = 'opsctl-direct';
+const app = buildAgentApp({
+  executor, log: quietLog, allow: new AllowList(['127.0.0.1/32']), lookupSecret: (id) => (id === KEY_ID || id === DIRECT_KEY ? SECRET : undefined),
+});
 let base = '';
 
-test.before(async () => {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-});
-test.after(async () => {
-  await executor.shutdown(0);
-  app.server.closeAllConnections(); // undici may hold a connection that never sent a request
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+test.before(async () => { base = await listenOnLoopback(app); });
+test.after(() => closeServed(app, executor, dir));
 
 /** Reads NDJSON events one at a time from a streaming response body. */
 function eventReader(body: AsyncIterable<Buffer>) {
@@ -47,9 +44,9 @@ function eventReader(body: AsyncIterable<Buffer>) {
   };
 }
 
-function postExec(body: object, signal?: AbortSignal) {
+function postExec(body: object, signal?: AbortSignal, keyId = KEY_ID) {
   const payload = JSON.stringify(body);
-  return request(`${base}${AGENT_API.exec}`, { method: 'POST', body: payload, headers: signedHeaders('POST', AGENT_API.exec, payload), signal });
+  return request(`${base}${AGENT_API.exec}`, { method: 'POST', body: payload, headers: signedHeaders('POST', AGENT_API.exec, payload, { keyId }), signal });
 }
 
 test('events stream while the script runs: output arrives before the script can finish', async () => {
@@ -72,10 +69,10 @@ test('events stream while the script runs: output arrives before the script can 
   assert.is((rest[1] as { status: string }).status, 'succeeded');
 });
 
-test('a client that disconnects mid-stream cancels the run and its process group', async () => {
+test('a direct-mode client that disconnects mid-stream cancels the run and its process group', async () => {
   const pidFile = join(dir, 'disconnect-child.pid');
   const abort = new AbortController();
-  const res = await postExec({ runId: 'disconnect-1', kind: 'script', params: { script: `sleep 300 & echo $! > ${pidFile}; echo up; wait` } }, abort.signal);
+  const res = await postExec({ runId: 'disconnect-1', kind: 'script', params: { script: `sleep 300 & echo $! > ${pidFile}; echo up; wait` } }, abort.signal, DIRECT_KEY);
   const next = eventReader(res.body);
   const started = await next();
   assert.is(started?.type, 'started');

@@ -1,7 +1,7 @@
 // hostd and agentd both killed while a script runs (an OOM kill, a crash of the daemons): the
 // script outlives them. When hostd comes back, its new agentd ends the script of its killed
-// predecessor, and hostd reports that run to the manager as failed, so it does not stay
-// "running" until its task times out. Real processes throughout.
+// predecessor, and hostd, re-attaching to the run it had in flight, reports it to the manager as
+// lost, so it does not stay "running" until its task times out. Real processes throughout.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,7 +37,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
   }
 }
 
-test('a run whose hostd and agentd were SIGKILLed ends as error on the manager once hostd is back', async () => {
+test('a run whose hostd and agentd were SIGKILLed ends as lost on the manager once hostd is back', async () => {
   const hostDir = join(dataDir, 'hostd-lost-1');
   const hostd = await stack.addHost('lost-1', agentPort);
   const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: ['lost-1'] }, script: 'echo started; sleep 300', timeoutSeconds: 600 });
@@ -63,7 +63,7 @@ test('a run whose hostd and agentd were SIGKILLed ends as error on the manager o
     const t = (await api<TaskDetail>(stack.httpUrl, stack.token, 'GET', `/tasks/${taskId}`)).body.data;
     return t.status !== 'running' ? t : undefined;
   });
-  assert.is(ended.runs[0].status, 'error');
+  assert.is(ended.runs[0].status, 'lost');
   assert.match(ended.runs[0].error ?? '', /agentd was killed while this ran; the next agentd ended the run/);
   await waitFor('the orphaned script to be gone', async () => (scriptPids.some(isAlive) ? undefined : true));
 });

@@ -16,6 +16,9 @@ type Warn = (message: string, fields: Record<string, unknown>) => void;
 /** The final statuses a host may report; anything else is read from the exit code. */
 const HOST_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'error', 'lost'];
 
+/** The ack of a finished run: the manager wants none of its events any more. */
+export const ALL_EVENTS = Number.MAX_SAFE_INTEGER;
+
 export interface PlanLimits {
   /** Output bytes per run kept in the event log (the whole output); beyond it only the tail is kept. */
   maxStoredOutputBytes: number;
@@ -215,15 +218,23 @@ function applyHostEvent(
     return;
   }
   const seq = Number(event.seq ?? 0);
+  // Anything for a finished run is a repeat, or comes after the manager ended it (timeout, lost):
+  // acknowledged as "everything of this run", so the host drops it from its spool.
+  if (isTerminal(run.status)) {
+    ack(run.id, ALL_EVENTS);
+    return;
+  }
   if (seq > 0) {
     // Acknowledged even when it is a repeat, so the host can drop it from its spool.
     ack(run.id, seq);
     if (seq <= run.lastSeq) return;
     run.lastSeq = seq;
     change(run, { lastSeq: seq });
+  } else {
+    // A hostd-made event (seq 0) is acknowledged with the run's highest stored seq: hostd counts
+    // an ack arriving after it sent the event and covering that seq as "stored".
+    ack(run.id, run.lastSeq);
   }
-  // Anything for a finished run is a repeat, or comes after the manager ended it (timeout, lost).
-  if (isTerminal(run.status)) return;
   const kind = event.kind ?? (event.started ? 'started' : event.output ? 'output' : event.exited ? 'exited' : undefined);
   if (kind === 'started' && event.started) {
     if (run.status === 'running') return;

@@ -13,6 +13,8 @@ import { OutputTail } from './output-tail.js';
 import type { TaskRun } from './task-run.entity.js';
 import { failureBudget } from './waves.js';
 
+const WRITE_ATTEMPTS = 4;
+
 export interface EngineHooks {
   /** After each stored batch of a task still running: start its next wave if it is due. */
   afterBatch(task: ActiveTask): void;
@@ -102,12 +104,17 @@ export class TaskEngine {
   private async applyBatch(task: ActiveTask, items: WorkItem[]): Promise<void> {
     const plan = planBatch(task, items, this.limits, (msg, fields) => this.log.warn(fields, msg));
     if (plan.changes.size > 0 || plan.events.length > 0 || plan.finished) {
-      try {
-        await writePlan(this.orm, task.info.id, plan);
-      } catch (err) {
-        // Not applied, published or acknowledged: hosts re-send what was not acknowledged.
-        this.log.error({ err, taskId: task.info.id }, 'writing task progress failed');
-        return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await writePlan(this.orm, task.info.id, plan);
+          break;
+        } catch (err) {
+          // Not applied, published or acknowledged. A passing fault (a lock timeout, a lost
+          // connection) is retried; after that hosts re-send what was not acknowledged when they reconnect.
+          this.log.error({ err, taskId: task.info.id, attempt }, 'writing task progress failed');
+          if (attempt >= WRITE_ATTEMPTS) return;
+          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        }
       }
     }
     commitBatch(task, plan);

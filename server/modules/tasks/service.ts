@@ -21,6 +21,7 @@ import type { TemplatesService } from '../templates/service.js';
 import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { stateView } from './active-task.js';
+import { ALL_EVENTS } from './batch-plan.js';
 import { Dispatcher } from './dispatch.js';
 import { TaskEngine } from './engine.js';
 import { nextEventSeq, readEvents } from './event-log.js';
@@ -304,8 +305,8 @@ export class TasksService {
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
     const task = this.engine.runIndex.get(event.runId);
     if (!task || task.runs.get(event.runId)?.nodeId !== nodeId) {
-      // Stored before (the task ended since): acknowledge, so the host stops re-sending it.
-      if (Number(event.seq) > 0) this.sessions.get(nodeId)?.send({ eventAck: { runs: [{ runId: event.runId, seq: event.seq }] } });
+      // The task ended (or never was): acknowledge everything of the run, so the host stops re-sending it.
+      this.sessions.get(nodeId)?.send({ eventAck: { runs: [{ runId: event.runId, seq: ALL_EVENTS }] } });
       this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
       return;
     }

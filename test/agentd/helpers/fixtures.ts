@@ -1,7 +1,7 @@
 // Shared pieces of the agentd tests: a keys file, a signed request, a quiet logger, an app, and
 // small waits that poll real state (files, processes) instead of sleeping for a guessed time.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -27,9 +27,9 @@ export function writeKeysFile(dir: string, mode = 0o600, keys: Record<string, st
   return path;
 }
 
-export function signedHeaders(method: string, path: string, body?: string, over: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
+export function signedHeaders(method: string, path: string, body?: string, over: { timestamp?: number; nonce?: string; secret?: string; keyId?: string } = {}): Record<string, string> {
   return {
-    ...signRequest({ method, path, body, keyId: KEY_ID, secret: over.secret ?? SECRET, timestamp: over.timestamp, nonce: over.nonce }),
+    ...signRequest({ method, path, body, keyId: over.keyId ?? KEY_ID, secret: over.secret ?? SECRET, timestamp: over.timestamp, nonce: over.nonce }),
     ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
   };
 }
@@ -45,6 +45,20 @@ export function newExecutor(over: Partial<ExecutorOptions> = {}): AgentExecutor 
 
 export function newApp(executor: AgentExecutor, allow = ['127.0.0.1/32', '::1/128']): FastifyInstance {
   return buildAgentApp({ executor, lookupSecret: (id) => (id === KEY_ID ? SECRET : undefined), allow: new AllowList(allow), log: quietLog });
+}
+
+/** Serves the app on a loopback port; resolves with its base URL. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
+/** Ends a suite that served `app` on a socket: its runs, its connections, its temp folder. */
+export async function closeServed(app: FastifyInstance, executor: AgentExecutor, dir: string): Promise<void> {
+  await executor.shutdown(0);
+  app.server.closeAllConnections(); // undici may hold a connection that never sent a request
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Sends a signed request through app.inject(); `body` is sent exactly as given when a string. */
