@@ -39,6 +39,8 @@ export interface RequestOptions {
   /** Send the bearer token (default true); login is the only call without it. */
   auth?: boolean;
   signal?: AbortSignal;
+  /** More request headers (e.g. Last-Event-ID to resume an event stream). */
+  headers?: Record<string, string>;
 }
 
 export class ApiClient {
@@ -58,6 +60,7 @@ export class ApiClient {
     const auth = opts.auth ?? true;
     const headers = this.headers(auth, body !== undefined);
     if (accept) headers.accept = accept;
+    Object.assign(headers, opts.headers);
     try {
       return await fetch(`${this.server}${API_PREFIX}${path}`, {
         method,
@@ -151,9 +154,10 @@ export class ApiClient {
     return { body: res.body, size: Number(res.headers.get('content-length') ?? -1), sha256: res.headers.get('x-ops-sha256') ?? '' };
   }
 
-  /** Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop. */
-  async openEventStream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.send('GET', path, undefined, { signal }, 'text/event-stream');
+  /** Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop. `lastEventId` resumes after that event. */
+  async openEventStream(path: string, signal: AbortSignal, lastEventId?: number): Promise<ReadableStream<Uint8Array>> {
+    const headers = lastEventId === undefined ? undefined : { 'last-event-id': String(lastEventId) };
+    const res = await this.send('GET', path, undefined, { signal, headers }, 'text/event-stream');
     if (!res.ok) return this.fail(res, true);
     if (!res.body) throw new CliError(`the manager at ${this.server} sent an empty event stream for ${path}`);
     return res.body;

@@ -33,7 +33,7 @@ export class ApiError extends CliError {
 
 /** The manager could not be reached at all (refused, DNS, TLS, timeout). */
 export class UnreachableError extends CliError {
-  constructor(readonly server: string, reason: string) {
+  constructor(readonly server: string, readonly reason: string) {
     super(`cannot reach the manager at ${server} (${reason})`);
     this.name = 'UnreachableError';
   }

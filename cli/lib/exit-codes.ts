@@ -7,7 +7,7 @@ export const ExitCode = {
   FAILURE: 1,
   /** The command line was wrong (unknown flag, bad selector, missing argument); nothing was sent. */
   USAGE: 2,
-  /** Interrupted by Ctrl-C (128 + SIGINT); a task already started keeps running on the manager. */
+  /** Interrupted by Ctrl-C (128 + SIGINT): a task being followed was cancelled (or left cancelling, after a second Ctrl-C). */
   INTERRUPTED: 130,
 } as const;
 
@@ -15,8 +15,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** What each code means, for `--help`-style docs and the man page (scripts/gen-man.ts). */
 export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
-  [ExitCode.OK]: 'Success; for tasks run, every targeted node succeeded.',
-  [ExitCode.FAILURE]: 'Failure: the manager refused the request or could not be reached, or (tasks run) a node failed, timed out or did not answer.',
+  [ExitCode.OK]: 'Success; for tasks run, every targeted node succeeded (nodes still queued with --queue are not failures yet).',
+  [ExitCode.FAILURE]: 'Failure: the manager refused the request or could not be reached, or (tasks run) a node failed, timed out, did not answer, was offline, skipped, expired in the queue or lost.',
   [ExitCode.USAGE]: 'Usage error: unknown flag or command, invalid selector, missing argument. Nothing was sent to the manager.',
-  [ExitCode.INTERRUPTED]: 'Interrupted by Ctrl-C; a task already started keeps running on the manager (in direct mode, --inventory, its runs are cancelled).',
+  [ExitCode.INTERRUPTED]: 'Interrupted by Ctrl-C: the task being followed was cancelled on its nodes (after a second Ctrl-C, opsctl left without waiting and the task may still be cancelling).',
 };

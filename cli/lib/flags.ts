@@ -31,3 +31,19 @@ export function durationSeconds(flag: string, input: string, min: number, max: n
   if (seconds < min || seconds > max) throw new UsageError(`${flag} ${input} is out of range: use ${durationText(min)} to ${durationText(max)}`);
   return seconds;
 }
+
+/** `--since`: the last DURATION (1h: that long before now) or an RFC 3339 time, as an RFC 3339 time. */
+export function sinceTime(input: string, now = Date.now()): string {
+  if (/^\d{4}-\d\d-\d\dT/.test(input)) {
+    const t = Date.parse(input);
+    if (Number.isNaN(t)) throw new UsageError(`--since: invalid time "${input}": use RFC 3339, e.g. 2025-01-02T03:04:05Z`);
+    return new Date(t).toISOString();
+  }
+  let seconds: number;
+  try {
+    seconds = durationSeconds('--since', input, 1, 100 * 366 * 86400);
+  } catch {
+    throw new UsageError(`--since: "${input}" is neither a duration (90s, 15m, 1h, 7d) nor an RFC 3339 time`);
+  }
+  return new Date(now - seconds * 1000).toISOString();
+}

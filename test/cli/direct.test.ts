@@ -132,7 +132,7 @@ test('--json prints the events the manager would send, one NDJSON line each, end
   const exit = events.at(-2) as Extract<TaskStreamEvent, { type: 'exit' }>;
   assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null });
   const done = events.at(-1) as Extract<TaskStreamEvent, { type: 'done' }>;
-  assert.equal({ ...done, taskId: '' }, { type: 'done', taskId: '', status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0 } });
+  assert.equal({ ...done, taskId: '' }, { type: 'done', taskId: '', status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0, skipped: 0, queued: 0 } });
   assert.match(done.taskId, /^[0-9a-f-]{36}$/);
   assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/);
 });
@@ -147,7 +147,7 @@ test('a host whose agentd refuses the key (401) ends its run as error; the other
   const events = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as TaskStreamEvent);
   assert.equal(events.map((e) => e.type), ['run', 'exit', 'done']);
   assert.equal([(events[1] as { status: string }).status, (events[1] as { exitCode: unknown }).exitCode], ['error', null]);
-  assert.equal((events[2] as { counts: unknown }).counts, { total: 1, succeeded: 0, failed: 1, pending: 0 });
+  assert.equal((events[2] as { counts: unknown }).counts, { total: 1, succeeded: 0, failed: 1, pending: 0, skipped: 0, queued: 0 });
 });
 
 test('an unreachable host ends its run as error naming its URL; the other host succeeds', async () => {

@@ -25,6 +25,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child and every stdout chunk as it arrives, e.g. to release a paused stream. */
   onStdout?: (text: string, child: ChildProcess) => void;
+  /** The same for stderr (e.g. to press Ctrl-C again once opsctl says it is cancelling). */
+  onStderr?: (text: string, child: ChildProcess) => void;
 }
 
 export class ConfigHome {
@@ -45,7 +47,7 @@ export function opsctl(home: ConfigHome, args: string[], opts: RunOptions = {}):
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => { stdout += d; opts.onStdout?.(stdout, child); });
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.stderr!.on('data', (d: Buffer) => { stderr += d; opts.onStderr?.(stderr, child); });
     child.stdin!.end(opts.stdin ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
     child.on('close', (code) => {

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/tasks.js';
@@ -16,6 +16,7 @@ import { Node } from '../../server/modules/nodes/node.entity.js';
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { freePorts } from '../helpers/ports.js';
 import { assertGolden } from './golden.js';
+import { nodePath, until } from './task-nodes.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
 
 const home = new ConfigHome();
@@ -26,22 +27,7 @@ let web2: ChildProcess | undefined;
 let db: Orm | undefined;
 const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { timeoutMs: 30_000, ...opts, env: { OPSCTL_SERVER: stack!.httpUrl, OPSCTL_TOKEN: stack!.token, ...opts.env } });
 
-/** A PATH whose first directory holds `node-name`, printing `name`. */
-function pathFor(name: string): string {
-  const bin = join(scratch, name, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'node-name'), `#!/bin/sh\necho ${name}\n`);
-  chmodSync(join(bin, 'node-name'), 0o755);
-  return `${bin}:${process.env.PATH}`;
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const pathFor = (name: string) => nodePath(scratch, name);
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -56,6 +42,8 @@ const apiData = async <T>(method: string, path: string, body?: unknown): Promise
 const taskCount = async () => (await apiData<TaskSummary[]>('GET', '/tasks?limit=100')).length;
 const latestTask = async () => apiData<TaskDetail>('GET', `/tasks/${(await apiData<TaskSummary[]>('GET', '/tasks?limit=1'))[0].id}`);
 const linesOf = (text: string, node: string) => text.split('\n').filter((l) => l.startsWith(`${node}: `));
+/** Standard error after the line saying the manager accepted the task. */
+const afterAccepted = (stderr: string) => stderr.replace(/^task \S+ accepted on \d+ nodes?( \(.*\))?\n/, '');
 
 test.before(async () => {
   ensureBuilt();
@@ -102,10 +90,11 @@ test('tasks run streams prefixed lines as they arrive and exits 0 when every nod
   for (const node of ['web-1', 'web-2']) assert.equal(linesOf(r.stdout, node), [`${node}: first from ${node}`, `${node}: second from ${node}`, `${node}: no newline at the end`]);
   assert.is(r.stdout.split('\n').length, 7, 'six lines, each ending in a newline');
   assert.ok(r.stdout.endsWith('\n'));
-  const err = r.stderr.split('\n');
-  assert.equal(err.slice(0, 2).sort(), ['web-1: warning: low disk', 'web-2: warning: low disk']);
-  assert.match(err.slice(2).join('\n'), /^2 nodes: 2 succeeded in \d+\.\d s\n$/);
   const task = await latestTask();
+  const err = r.stderr.split('\n');
+  assert.is(err[0], `task ${task.id} accepted on 2 nodes`, 'the task id comes first, before any output');
+  assert.equal(err.slice(1, 3).sort(), ['web-1: warning: low disk', 'web-2: warning: low disk']);
+  assert.match(err.slice(3).join('\n'), /^2 nodes: 2 succeeded in \d+\.\d s\n$/);
   assert.is(task.script, script);
   assert.equal(task.runs.map((x) => [x.node, x.status, x.exitCode]), [['web-1', 'succeeded', 0], ['web-2', 'succeeded', 0]]);
 });
@@ -114,7 +103,7 @@ test('tasks run exits 1 when a node failed, with the summary naming it', async (
   const r = await run(['tasks', 'run', '--all', '--', 'echo "ok from $(node-name)"; [ "$(node-name)" != web-2 ] || exit 3']);
   assert.is(r.code, 1, r.stderr);
   assert.equal(r.stdout.split('\n').sort(), ['', 'web-1: ok from web-1', 'web-2: ok from web-2']);
-  assert.match(r.stderr, /^2 nodes: 1 succeeded, 1 failed \(exit 3 on web-2\) in \d+\.\d s\n$/);
+  assert.match(afterAccepted(r.stderr), /^2 nodes: 1 succeeded, 1 failed \(exit 3 on web-2\) in \d+\.\d s\n$/);
 });
 
 test('tasks run --json prints each event as one NDJSON line, in order', async () => {
@@ -137,10 +126,13 @@ test('tasks run --json prints each event as one NDJSON line, in order', async ()
   const output = events.flatMap((e) => (e.type === 'output' ? [e] : []));
   assert.is(output.map((e) => e.data).join(''), 'a\nb\n');
   assert.ok(output.every((e) => e.stream === 'stdout'));
+  // Each event carries its seq (the SSE id), counting up: what a client resumes after.
+  assert.ok(events.every((e, i) => typeof e.seq === 'number' && (i === 0 || e.seq > events[i - 1].seq!)), events.map((e) => e.seq).join(','));
   const exit = events.at(-2) as Extract<TaskStreamEvent, { type: 'exit' }>;
-  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null });
-  assert.equal(events.at(-1), { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0 } });
-  assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/);
+  assert.equal({ ...exit, durationMs: 0 }, { type: 'exit', runId, node: 'web-1', status: 'failed', exitCode: 3, durationMs: 0, error: null, errorCode: null, result: null, seq: exit.seq });
+  const done = events.at(-1)!;
+  assert.equal({ ...done, stopReason: undefined }, { type: 'done', taskId: task.id, status: 'failed', counts: { total: 1, succeeded: 0, failed: 1, pending: 0, skipped: 0, queued: 0 }, seq: done.seq, stopReason: undefined });
+  assert.match(r.stderr, /^1 node: 0 succeeded, 1 failed \(exit 3 on web-1\) in \d+\.\d s\n$/, 'no accepted line with --json');
 });
 
 test('a selector matching nothing: the server message, exit 1, no task created', async () => {
@@ -156,7 +148,7 @@ test('a node that runs past --timeout is a failure, named in the summary', async
   const r = await run(['tasks', 'run', 'web-1', '--timeout', '1s', '--', 'echo started; sleep 30']);
   assert.is(r.code, 1, r.stderr);
   assert.is(r.stdout, 'web-1: started\n');
-  assert.match(r.stderr, /^1 node: 0 succeeded, 1 timed out \(web-1\) in \d+\.\d s\n$/);
+  assert.match(afterAccepted(r.stderr), /^1 node: 0 succeeded, 1 timed out \(web-1\) in \d+\.\d s\n$/);
   const task = await latestTask();
   assert.is(task.timeoutSeconds, 1);
   assert.is(task.runs[0].status, 'timeout');
@@ -170,7 +162,7 @@ test('--script, --interpreter, --env, -l and -g reach the manager as one request
   const r = await run(['tasks', 'run', 'web-*', '-l', 'env=prod', '-l', 'role in (web,api)', '-g', 'web', '--script', file, '--interpreter', 'bash', '--env', 'TARGET=s3://b/x=y', '--env', 'DRY=1']);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, 'web-1: s3://b/x=y 1 on web-1\nweb-1: run by bash\n');
-  assert.match(r.stderr, /^1 node: 1 succeeded in \d+\.\d s\n$/);
+  assert.match(afterAccepted(r.stderr), /^1 node: 1 succeeded in \d+\.\d s\n$/);
   const task = await latestTask();
   assert.is(task.script, script);
   assert.is(task.interpreter, 'bash');
@@ -183,10 +175,10 @@ test('--script, --interpreter, --env, -l and -g reach the manager as one request
 test('on a terminal the node prefix is coloured; NO_COLOR turns it off', async () => {
   const coloured = await run(['tasks', 'run', 'web-1', '--', 'echo hi'], { tty: true, env: { NO_COLOR: '' } });
   assert.is(coloured.code, 0, coloured.stdout);
-  assert.match(coloured.stdout, /^\x1b\[\d+mweb-1:\x1b\[0m hi\n/);
+  assert.match(afterAccepted(coloured.stdout), /^\x1b\[\d+mweb-1:\x1b\[0m hi\n/);
   const plain = await run(['tasks', 'run', 'web-1', '--', 'echo hi'], { tty: true });
   assert.is(plain.code, 0, plain.stdout);
-  assert.match(plain.stdout, /^web-1: hi\n/);
+  assert.match(afterAccepted(plain.stdout), /^web-1: hi\n/);
 });
 
 /** Task and run ids, times and durations out, so the golden files hold what is deterministic. */
@@ -277,19 +269,21 @@ test('the manager going away before `done` is an error, exit 1', async () => {
   const latestTaskFromDisk = async () => (await db!.em.fork().find(Task, {}, { orderBy: { createdAt: 'desc' }, limit: 1 }))[0];
   let stopped = false;
   const r = await run(['tasks', 'run', 'web-1', '--', 'echo partial; sleep 30'], {
+    timeoutMs: 60_000,
     onStdout: (text) => { if (!stopped && text.includes('web-1: partial\n')) { stopped = true; stack!.manager.kill('SIGTERM'); } },
   });
   assert.ok(stopped);
   assert.is(r.code, 1, r.stderr);
   assert.is(r.stdout, 'web-1: partial\n');
-  // A stopping manager either ends its event streams (then opsctl prints the summary so far) or
-  // drops the connection (no summary); either way the last line is one error naming the task.
+  // A stopping manager either ends its event streams or drops the connection; opsctl tries to
+  // resume (numbered events) until it gives up, or cannot (an older manager's unnumbered events).
+  // When the stream ended it prints the summary so far; either way the last line is one error naming the task.
   const { id } = await latestTaskFromDisk();
   const ended = `1 node: 0 succeeded, 1 did not finish (web-1) in <t> so far\n` +
     `Error: the manager closed the event stream of task ${id} before it finished; see 'opsctl tasks show ${id}'\n`;
-  const dropped = `Error: lost the event stream of task ${id} from ${stack!.httpUrl} (connection closed); see 'opsctl tasks show ${id}'\n`;
-  const stderr = r.stderr.replace(/ in \d+(\.\d+)? (ms|s) so far/, ' in <t> so far');
-  assert.ok(stderr === ended || stderr === dropped, stderr);
+  const dropped = (why: string) => `Error: lost the event stream of task ${id} from ${stack!.httpUrl} (${why}); see 'opsctl tasks show ${id}'\n`;
+  const stderr = afterAccepted(r.stderr).replace(/ in \d+(\.\d+)? (ms|s) so far/, ' in <t> so far');
+  assert.ok([ended, dropped('connection closed'), dropped('connection refused')].includes(stderr), stderr);
 });
 
 test.run();

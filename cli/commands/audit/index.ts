@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core';
 import type { AuditEntryView } from '../../../proto/rest/audit.js';
 import { renderAuditList } from '../../lib/audit/render.js';
 import { DataCommand } from '../../lib/base-command.js';
-import { UsageError } from '../../lib/errors.js';
-import { durationSeconds } from '../../lib/flags.js';
+import { sinceTime } from '../../lib/flags.js';
 
 export default class AuditList extends DataCommand {
   static override summary = 'List audit log entries, newest first.';
@@ -28,7 +27,7 @@ export default class AuditList extends DataCommand {
   async run(): Promise<AuditEntryView[]> {
     const { flags } = await this.parse(AuditList);
     const query = new URLSearchParams();
-    if (flags.since !== undefined) query.set('since', checkSince(flags.since));
+    if (flags.since !== undefined) query.set('since', sinceTime(flags.since));
     if (flags.actor !== undefined) query.set('actor', flags.actor);
     if (flags.action !== undefined) query.set('action', flags.action);
     if (flags.target !== undefined) query.set('target', flags.target);
@@ -38,18 +37,4 @@ export default class AuditList extends DataCommand {
     await this.print(entries, flags, (ctx) => renderAuditList(entries, ctx));
     return entries;
   }
-}
-
-/** A duration or an RFC 3339 time; the manager reads both, opsctl only checks it is one of them. */
-function checkSince(input: string): string {
-  if (/^\d{4}-\d\d-\d\dT/.test(input)) {
-    if (Number.isNaN(Date.parse(input))) throw new UsageError(`--since: invalid time "${input}": use RFC 3339, e.g. 2025-01-02T03:04:05Z`);
-    return input;
-  }
-  try {
-    durationSeconds('--since', input, 1, 100 * 366 * 86400);
-  } catch {
-    throw new UsageError(`--since: "${input}" is neither a duration (90s, 15m, 1h, 7d) nor an RFC 3339 time`);
-  }
-  return input;
 }

@@ -7,8 +7,9 @@ import { ExitCode } from '../../lib/exit-codes.js';
 import { durationSeconds } from '../../lib/flags.js';
 import { taskEnv } from '../../lib/tasks/env.js';
 import { pluginTask, wantsPlugin } from '../../lib/tasks/plugin-task.js';
-import { runTask } from '../../lib/tasks/run-task.js';
+import { hasRolloutFlags, rolloutFlags, rolloutFromFlags } from '../../lib/tasks/rollout-flags.js';
 import { readScriptFile, shebangInterpreter } from '../../lib/tasks/script-file.js';
+import { followFlags, startAndFollow } from '../../lib/tasks/start-and-follow.js';
 import { templateTask } from '../../lib/tasks/template-task.js';
 import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 
@@ -17,7 +18,13 @@ export default class TasksRun extends TaskCommand {
   static override description = 'Run a command (everything after --, joined with spaces and run by the interpreter, like ssh does) or a script file on the ' +
     'selected nodes. Select nodes by name or glob, with -l label selectors (env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
     'Output lines are printed as they arrive, prefixed by the node name (standard error of a node goes to standard error). ' +
-    'A summary follows on standard error. The exit code is 0 only when every targeted node succeeded; a node that did not answer counts as failed.\n\n' +
+    'The task ID is printed on standard error as soon as the manager accepts the task; a summary follows at the end. ' +
+    'The exit code is 0 only when every targeted node succeeded; a node that did not answer, was offline, was skipped or was lost counts as failed ' +
+    '(a node queued with --queue does not, yet).\n\n' +
+    'Ctrl-C cancels the task on every node and waits for the runs to end (a second Ctrl-C leaves without waiting); --detach returns as soon as the task is accepted.\n\n' +
+    'Rolling runs: --canary N runs on N nodes first; --batch N or N% then runs in waves, each starting when the previous one has finished (after --batch-pause); ' +
+    'once more nodes failed than --max-fail allows (default 0), the nodes not started yet are skipped. With --queue, nodes offline at the start run the task ' +
+    'when they reconnect (until --expires); opsctl returns when the online nodes are done and names the queued ones.\n\n' +
     'With --plugin NAME, run an executor plugin of the nodes\' agents instead (see `opsctl plugins ls`), giving its parameters with -p KEY=VALUE; ' +
     'the node checks them against the plugin\'s manifest before anything runs.\n\n' +
     'With --template NAME, run a stored template (see `opsctl templates`); -p KEY=VALUE gives its parameters, which the manager checks against ' +
@@ -33,6 +40,8 @@ export default class TasksRun extends TaskCommand {
     'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',
     '<%= config.bin %> tasks run --all --plugin http-probe -p url=http://127.0.0.1:8080/ -p expect=200',
     '<%= config.bin %> tasks run --group web --template deploy -p env=prod -p count=5',
+    '<%= config.bin %> tasks run --label env=prod --canary 1 --batch 10% --max-fail 2% --batch-pause 30s -- systemctl restart app',
+    '<%= config.bin %> tasks run --group edge --queue --expires 24h --detach -- apt-get -y upgrade',
   ];
   static override flags = {
     ...selectorFlags,
@@ -52,7 +61,9 @@ export default class TasksRun extends TaskCommand {
     param: Flags.string({ char: 'p', description: 'Parameter of the --plugin or --template, KEY=VALUE (repeatable).', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE' }),
     template: Flags.string({ description: 'Run this stored template (see `opsctl templates ls`); its parameters are given with -p and reach the script as $OPS_PARAM_<NAME>.', helpValue: 'NAME' }),
     'template-version': Flags.integer({ description: 'With --template: run this version (default: the latest).', min: 1, helpValue: 'N' }),
-    json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines.' }),
+    json: Flags.boolean({ description: 'Print the task events as NDJSON instead of prefixed lines (with --detach: the task as JSON).' }),
+    ...followFlags,
+    ...rolloutFlags,
   };
 
   async run(): Promise<TaskDetail> {
@@ -70,8 +81,14 @@ export default class TasksRun extends TaskCommand {
         ? { selector, ...pluginTask(flags, commandWords) }
         : await this.scriptRequest(selector, flags, commandWords, names);
     if (flags.timeout !== undefined) body.timeoutSeconds = durationSeconds('--timeout', flags.timeout, 1, 7 * 86400);
+    Object.assign(body, rolloutFromFlags(flags));
+    if (flags.inventory && hasRolloutFlags(flags)) {
+      throw new UsageError('--batch, --canary, --max-fail, --batch-pause, --queue and --expires need the manager: direct mode (--inventory) runs on every host at once');
+    }
+    if (flags.inventory && flags.detach) throw new UsageError('--detach needs the manager: in direct mode (--inventory) the task runs only while opsctl does');
 
-    const { task, allSucceeded } = await runTask(await this.taskRunner(flags), body, { json: flags.json, note: (t) => this.note(t) });
+    const runner = await this.taskRunner(flags);
+    const { task, allSucceeded } = await startAndFollow({ write: (t) => this.write(t), note: (t) => this.note(t) }, () => runner.start(body), flags);
     if (!allSucceeded) this.exit(ExitCode.FAILURE);
     return task;
   }

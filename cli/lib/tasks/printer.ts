@@ -2,6 +2,7 @@
 // prefixed by its node (`web-1: ...`), or the events themselves as NDJSON; and keeps each run's
 // state for the summary line and the exit code.
 import type { RunStatus, TaskRun, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import { isTerminal } from '../../../proto/task-status.js';
 import { colourFor, paint } from '../format.js';
 
 export interface RunState {
@@ -17,6 +18,8 @@ export interface PrinterOptions {
   stderr: { write(s: string): unknown };
   colourStdout: boolean;
   colourStderr: boolean;
+  /** Prefix each line with its node (default); tasks logs of one node prints the bare lines. */
+  prefix?: boolean;
 }
 
 export class TaskPrinter {
@@ -61,9 +64,18 @@ export class TaskPrinter {
     }
   }
 
-  /** True only when the task finished and every targeted node succeeded. */
+  /** True while some runs wait for their offline node and every other run has ended. */
+  settled(): boolean {
+    const runs = [...this.runs.values()];
+    return runs.some((r) => r.status === 'queued') && runs.every((r) => r.status === 'queued' || isTerminal(r.status));
+  }
+
+  /**
+   * True only when the task finished (or only queued runs are left) and every targeted node
+   * succeeded; a queued run has not failed yet.
+   */
   allSucceeded(): boolean {
-    return this.done !== undefined && this.runs.size > 0 && [...this.runs.values()].every((r) => r.status === 'succeeded');
+    return (this.done !== undefined || this.settled()) && this.runs.size > 0 && [...this.runs.values()].every((r) => r.status === 'succeeded' || r.status === 'queued');
   }
 
   private upsert(runId: string, node: string, patch: Partial<RunState>): void {
@@ -91,6 +103,7 @@ export class TaskPrinter {
   private line(node: string, stream: 'stdout' | 'stderr', line: string): void {
     const colour = stream === 'stdout' ? this.opts.colourStdout : this.opts.colourStderr;
     const out = stream === 'stdout' ? this.opts.stdout : this.opts.stderr;
-    out.write(`${paint(`${node}:`, colourFor(node), colour)} ${line.replace(/\r$/, '')}\n`);
+    const prefix = this.opts.prefix === false ? '' : `${paint(`${node}:`, colourFor(node), colour)} `;
+    out.write(`${prefix}${line.replace(/\r$/, '')}\n`);
   }
 }

@@ -1,5 +1,5 @@
 // How tasks look in a terminal and in tab-separated output.
-import type { TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest/tasks.js';
+import type { RolloutOptions, TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest/tasks.js';
 import { humanDuration } from '../format.js';
 import { cellText, dual, renderFields, renderTable, time, type Column, type RenderContext } from '../output.js';
 
@@ -32,7 +32,9 @@ export const TASK_COLUMNS: Column<TaskSummary>[] = [
   { header: 'NODES', get: (t) => t.counts.total },
   { header: 'OK', get: (t) => t.counts.succeeded },
   { header: 'FAILED', get: (t) => t.counts.failed },
+  { header: 'SKIPPED', get: (t) => t.counts.skipped },
   { header: 'PENDING', get: (t) => t.counts.pending },
+  { header: 'QUEUED', get: (t) => t.counts.queued },
   { header: 'BY', get: (t) => t.createdBy },
   { header: 'CREATED', get: (t) => time(t.createdAt) },
   { header: 'COMMAND', get: (t) => taskTitle(t) },
@@ -52,6 +54,37 @@ export const RUN_COLUMNS: Column<TaskRun>[] = [
   { header: 'RESULT', get: (r) => (r.result ? JSON.stringify(r.result) : null) },
 ];
 
+const WAVE_COLUMN: Column<TaskRun> = { header: 'WAVE', get: (r) => r.wave };
+
+/** The run columns of a task: with WAVE after STATUS when it ran in waves. */
+function runColumns(task: TaskDetail): Column<TaskRun>[] {
+  if (task.rollout === null && task.runs.every((r) => r.wave === 0)) return RUN_COLUMNS;
+  return [...RUN_COLUMNS.slice(0, 2), WAVE_COLUMN, ...RUN_COLUMNS.slice(2)];
+}
+
+/** Where each run of a task stands (tasks cancel): node, status, exit code and error. */
+export function renderRunStatuses(task: TaskDetail, ctx: RenderContext): string {
+  const wanted = ['NODE', 'STATUS', 'EXIT', 'ERROR'];
+  return renderTable(task.runs, RUN_COLUMNS.filter((c) => wanted.includes(c.header)), ctx);
+}
+
+/** "canary 1, batch 10%, max-fail 2%, pause 30 s". */
+export function rolloutText(rollout: RolloutOptions): string {
+  const parts: string[] = [];
+  if (rollout.canary !== undefined) parts.push(`canary ${rollout.canary}`);
+  if (rollout.batch !== undefined) parts.push(`batch ${rollout.batch}`);
+  parts.push(`max-fail ${rollout.maxFail ?? '0'}`);
+  if (rollout.batchPauseSeconds) parts.push(`pause ${rollout.batchPauseSeconds} s`);
+  return parts.join(', ');
+}
+
+/** "25 total, 3 succeeded, 1 failed, 0 pending", with skipped and queued when there are some. */
+function countsText(c: TaskSummary['counts']): string {
+  const skipped = c.skipped ? `, ${c.skipped} skipped` : '';
+  const queued = c.queued ? ` (${c.queued} queued)` : '';
+  return `${c.total} total, ${c.succeeded} succeeded, ${c.failed} failed${skipped}, ${c.pending} pending${queued}`;
+}
+
 function indent(text: string): string {
   return text.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n') + '\n';
 }
@@ -67,13 +100,19 @@ export function renderTask(task: TaskDetail, ctx: RenderContext): string {
     { label: 'Created by', key: 'created_by', value: task.createdBy },
     { label: 'Created', key: 'created', value: time(task.createdAt) },
     { label: 'Finished', key: 'finished', value: time(task.finishedAt) },
-    { label: 'Nodes', key: 'counts', value: `${task.counts.total} total, ${task.counts.succeeded} succeeded, ${task.counts.failed} failed, ${task.counts.pending} pending` },
+    { label: 'Nodes', key: 'counts', value: countsText(task.counts) },
+    ...(task.rollout ? [{ label: 'Rollout', key: 'rollout', value: rolloutText(task.rollout) }] : []),
+    ...(task.stopReason ? [{ label: 'Stopped', key: 'stop_reason', value: task.stopReason }] : []),
+    ...(task.queueExpiresAt ? [{ label: 'Queued until', key: 'queue_expires', value: time(task.queueExpiresAt) }] : []),
+    ...(task.template ? [{ label: 'Template', key: 'template', value: `${task.template.name} v${task.template.version}` }] : []),
+    ...(task.schedule ? [{ label: 'Schedule', key: 'schedule', value: task.schedule }] : []),
   ], ctx);
+  const columns = runColumns(task);
   if (!ctx.tty) {
     // Scripts get the header fields, then one `run` row per node; the output is in --json.
-    return header + task.runs.map((r) => ['run', ...RUN_COLUMNS.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
+    return header + task.runs.map((r) => ['run', ...columns.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
   }
-  let out = header + '\n' + renderTable(task.runs, RUN_COLUMNS, ctx);
+  let out = header + '\n' + renderTable(task.runs, columns, ctx);
   for (const run of task.runs) {
     if (run.output === '') continue;
     const cut = run.outputTruncated ? ' (truncated: the last part is kept)' : '';

@@ -1,16 +1,21 @@
 // Runs one task of any kind the way `tasks run` does: start it, print its events as they come
 // (prefixed lines, or NDJSON with --json), then the summary on stderr. Every command that runs
-// something on nodes (tasks run, services, files) goes through here, so they all print and exit
-// alike: the caller exits non-zero when `allSucceeded` is false.
+// something on nodes (tasks run and rerun, services, files) goes through here, so they all print
+// and exit alike: the caller exits non-zero when `allSucceeded` is false.
+//
+// Ctrl-C while following a manager task cancels it on every node and waits for the runs to end
+// (a second Ctrl-C leaves at once); either way opsctl exits 130. A --queue task is followed until
+// its online nodes are done: runs waiting for offline nodes are reported, not waited for.
 import type { CreateTaskRequest, TaskDetail, TaskStreamEvent } from '../../../proto/rest/tasks.js';
+import { isTerminal } from '../../../proto/task-status.js';
 import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
 import { TaskPrinter } from './printer.js';
-import type { TaskFiles, TaskRunner } from './runner.js';
-import { summaryLine } from './summary.js';
+import type { StartedTask, TaskFiles, TaskRunner } from './runner.js';
+import { acceptedLine, queuedLine, summaryLine } from './summary.js';
 
-/** How long past the task's own timeout opsctl keeps waiting for the manager to report it. */
+/** How long past the task's own timeout (per wave) opsctl keeps waiting for the manager to report it. */
 const FOLLOW_GRACE_SECONDS = 30;
 const DISCARD = { write: () => true };
 
@@ -22,6 +27,10 @@ export interface RunTaskOptions {
   files?: TaskFiles;
   /** Print no events (the caller prints its own view, e.g. one state line per node); the summary still goes to stderr. */
   quiet?: boolean;
+  /** Say which task the manager accepted, on how many nodes, before its output (tasks run, rerun). */
+  announce?: boolean;
+  /** Leave out the closing summary (tasks run --quiet). */
+  noSummary?: boolean;
   /** Sees every event too, e.g. to keep each run's `result` from its exit event. */
   onEvent?: (ev: TaskStreamEvent) => void;
 }
@@ -34,7 +43,20 @@ export interface RunTaskResult {
 
 export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts: RunTaskOptions): Promise<RunTaskResult> {
   const started = Date.now();
-  const { task, follow, showHint } = await runner.start(body, opts.files);
+  return followStartedTask(await runner.start(body, opts.files), opts, started);
+}
+
+/** How long to follow: every wave may take the whole timeout, plus the pauses between waves. */
+function followDeadlineMs(task: TaskDetail): number {
+  const waves = Math.max(1, new Set(task.runs.map((r) => r.wave)).size);
+  const pause = task.rollout?.batchPauseSeconds ?? 0;
+  return (waves * (task.timeoutSeconds + pause) + FOLLOW_GRACE_SECONDS) * 1000;
+}
+
+/** Follows a task already started (`startedAt`: when the request was sent, for the elapsed time). */
+export async function followStartedTask(started: StartedTask, opts: RunTaskOptions, startedAt = Date.now()): Promise<RunTaskResult> {
+  const { task, follow, showHint, cancel } = started;
+  if (opts.announce && !opts.json && showHint) opts.note(acceptedLine(task));
   const printer = new TaskPrinter({
     json: opts.json,
     stdout: opts.quiet ? DISCARD : process.stdout,
@@ -43,23 +65,39 @@ export async function runTask(runner: TaskRunner, body: CreateTaskRequest, opts:
     colourStderr: colourEnabled(process.stderr),
   }, task.runs);
 
-  const end = await follow((ev) => { printer.handle(ev); opts.onEvent?.(ev); }, (task.timeoutSeconds + FOLLOW_GRACE_SECONDS) * 1000);
+  let cancelling = false;
+  const onInterrupt = cancel && (() => {
+    cancelling = true;
+    const live = [...printer.runs.values()].filter((r) => !isTerminal(r.status)).length;
+    opts.note(`cancelling task ${task.id} on ${live} node${live === 1 ? '' : 's'}… (Ctrl-C again to leave without waiting)`);
+    // A task that ended meanwhile refuses the cancel; its `done` event is on its way either way.
+    cancel().catch((err: Error) => opts.note(`cancelling task ${task.id}: ${err.message}`));
+  });
+  const end = await follow((ev) => { printer.handle(ev); opts.onEvent?.(ev); }, followDeadlineMs(task),
+    { settled: () => printer.settled(), onInterrupt, note: opts.note });
   printer.finish();
-  const summary = summaryLine([...printer.runs.values()], Date.now() - started);
+  const summary = summaryLine([...printer.runs.values()], Date.now() - startedAt, printer.done?.stopReason);
   const see = showHint ? `; see '${showHint}'` : '';
   if (end === 'interrupted') {
     opts.note(`${summary} so far`);
+    if (cancelling) throw new CliError(`interrupted: task ${task.id} may still be cancelling${see}`, ExitCode.INTERRUPTED);
     // Direct mode has no one to keep the task running: its runs were cancelled on the hosts.
     throw new CliError(showHint ? `interrupted: task ${task.id} keeps running on the manager${see}` : 'interrupted: the runs were cancelled', ExitCode.INTERRUPTED);
   }
   if (end === 'deadline') {
     opts.note(`${summary} so far`);
-    throw new CliError(`timed out: no result from every node within ${task.timeoutSeconds + FOLLOW_GRACE_SECONDS} s${see}`);
+    throw new CliError(`timed out: no result from every node within ${followDeadlineMs(task) / 1000} s${see}`);
   }
   if (end === 'ended') {
     opts.note(`${summary} so far`);
     throw new CliError(`${showHint ? 'the manager' : 'a host'} closed the event stream of task ${task.id} before it finished${see}`);
   }
-  opts.note(summary);
+  if (!opts.noSummary) opts.note(summary);
+  const queued = queuedLine([...printer.runs.values()], task.id, task.queueExpiresAt);
+  if (queued && !opts.noSummary) opts.note(queued);
+  if (cancelling) {
+    const what = printer.done?.status === 'cancelled' ? 'was cancelled' : `had ended (${printer.done?.status ?? 'only queued runs left'}) before the cancel`;
+    throw new CliError(`interrupted: task ${task.id} ${what}`, ExitCode.INTERRUPTED);
+  }
   return { task, printer, allSucceeded: printer.allSucceeded() };
 }
