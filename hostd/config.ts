@@ -24,6 +24,8 @@ export const HOSTD_DEFAULTS = {
     command: [] as string[],
     maxConcurrent: 10,
     stopOnExit: false,
+    /** How long a new run waits for an agentd that refuses connections (starting or restarting). */
+    startWaitSeconds: 20,
   },
   metrics: { intervalSeconds: 60 },
   heartbeatSeconds: 30,
@@ -58,6 +60,7 @@ export function validateHostdConfig(cfg: HostdConfig): void {
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`${key} must be a whole number ≥ ${min}, got ${v}`);
   };
   wholeAtLeast('agent.maxConcurrent', cfg.agent.maxConcurrent, 1);
+  wholeAtLeast('agent.startWaitSeconds', cfg.agent.startWaitSeconds, 0);
   wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
   wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);

@@ -93,7 +93,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     emit: (event) => link?.sendTaskEvent(event),
     emitData: (event) => link ? link.sendTaskData(event) : Promise.reject(new Error('no manager link')),
     ack: (ack) => link?.sendFileAck(ack),
-    spool, log: log.child({ subsystem: 'relay' }),
+    spool, log: log.child({ subsystem: 'relay' }), agentWaitMs: cfg.agent.startWaitSeconds * 1000,
   });
   link = new ManagerLink({
     address, identity,

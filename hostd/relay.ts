@@ -45,6 +45,12 @@ export interface RelayOptions {
   log: Logger;
   /** Re-attaching gives up (the run ends `lost`) after agentd has been unreachable this long. */
   reattachGiveUpMs?: number;
+  /**
+   * A new run waits this long for an agentd that refuses connections (starting, or restarting
+   * after a crash) before it fails: a node that has just connected may get its queued runs
+   * before its agentd listens.
+   */
+  agentWaitMs?: number;
 }
 
 /** A run whose stream ended this many times in a row without a new event is given up. */
@@ -219,6 +225,25 @@ export class TaskRelay implements Subsystem {
     });
   }
 
+  /**
+   * POST /v1/exec, sent again while agentd refuses connections (it is starting, or restarting
+   * after a crash), up to agentWaitMs: a request that never reached agentd cannot start the run twice.
+   */
+  private async postWaitingForAgent(runId: string, body: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const waitUntil = Date.now() + (this.opts.agentWaitMs ?? 20_000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await this.request('POST', AGENT_API.exec, body, signal);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+        const code = e.cause?.code ?? e.code ?? '';
+        if (!NOT_SENT.has(code) || signal.aborted || Date.now() + delay > waitUntil) throw err;
+        if (delay === 100) this.opts.log.info({ runId, code }, 'agentd does not answer yet; waiting for it');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   private async exec(d: Dispatch__Output, signal: AbortSignal): Promise<void> {
     const startedAt = Date.now();
     const { log } = this.opts;
@@ -236,7 +261,7 @@ export class TaskRelay implements Subsystem {
     if (upload) this.uploads.set(d.runId, upload);
     let res: IncomingMessage;
     try {
-      res = await this.request('POST', AGENT_API.exec, body, signal);
+      res = await this.postWaitingForAgent(d.runId, body, signal);
     } catch (err) {
       if (signal.aborted) return; // hostd stopping: the next hostd re-attaches
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };

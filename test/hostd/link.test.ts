@@ -122,7 +122,7 @@ test('agentd unreachable: the run ends with status error and a message', async (
   const [agentPort] = await freePorts(1);
   const cfg = join(root, 'no-agent.yaml');
   // An "agent" that never listens: hostd must still answer every dispatch.
-  writeFileSync(cfg, `agent:\n  command: ["${process.execPath}", "-e", "setTimeout(() => {}, 120000)", "${dir}"]\n  stopOnExit: true\n`);
+  writeFileSync(cfg, `agent:\n  command: ["${process.execPath}", "-e", "setTimeout(() => {}, 120000)", "${dir}"]\n  stopOnExit: true\n  startWaitSeconds: 1\n`);
   runs.push(startHostd(['--config', cfg, '--manager', gw.address, '--ca-hash', gw.gateway.caHash(), '--token', 'no-agent-token',
     '--name', 'no-agent-node', '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`]));
   const c = await gw.backend.waitFor('hello from no-agent-node', (r) => r.type === 'connected' && r.session.nodeName === 'no-agent-node');

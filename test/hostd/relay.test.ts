@@ -195,7 +195,7 @@ test('a stream that keeps ending without new events is given up as error', async
 
 test('nothing listening: status error "agentd unreachable"', async () => {
   const port = await freePort();
-  const lonely = new TaskRelay({ agentAddress: `127.0.0.1:${port}`, secret: () => secret, emit, spool, log: quiet });
+  const lonely = new TaskRelay({ agentAddress: `127.0.0.1:${port}`, secret: () => secret, emit, spool, log: quiet, agentWaitMs: 300 });
   lonely.dispatch({ runId: 'nobody-1', taskId: 't', timeoutMs: 0, script: { script: 'true', interpreter: '', env: {} } });
   const deadline = Date.now() + 10_000;
   while (!events.some((e) => e.runId === 'nobody-1')) {

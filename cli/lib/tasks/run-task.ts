@@ -63,7 +63,9 @@ export async function followStartedTask(started: StartedTask, opts: RunTaskOptio
     stderr: opts.quiet ? DISCARD : process.stderr,
     colourStdout: colourEnabled(process.stdout),
     colourStderr: colourEnabled(process.stderr),
-  }, task.runs);
+    // Every run as not yet seen: the stream replays each run's changes from the start, and a run
+    // that ended before the answer came back must still get its output printed from the stream.
+  }, task.runs.map((r) => ({ ...r, status: 'pending' as const })));
 
   let cancelling = false;
   const onInterrupt = cancel && (() => {
