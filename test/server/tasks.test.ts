@@ -160,6 +160,7 @@ for (const kind of DB_KINDS) {
     void h.services.hostLink.onTaskEvent(id, output(runId, '2\n'));
     const stream = await openStream(h, url, task.id);
     await h.services.hostLink.onTaskEvent(id, output(runId, '3\n'));
+    await h.services.tasks.whenIdle(task.id);
     const running = await getTask(h, task.id);
     assert.is(running.runs[0].status, 'running');
     assert.is(running.runs[0].output, '1\n2\n3\n', 'GET shows output not yet written to the database');
