@@ -71,8 +71,15 @@ export async function streamEvents<E extends { type: string; seq?: number }>(req
     res.end();
     res.emit('drain'); // wakes a paused replay, which then sees `ended`
   };
+  let corked = false;
   const write = (event: E) => {
     if (ended) return;
+    // A batch publishes its events in one tick: send them in one write, not one syscall each.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(() => { corked = false; res.uncork(); });
+    }
     res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     if (event.seq !== undefined) lastId = event.seq;
     if (source.isLast(event)) return end();

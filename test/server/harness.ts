@@ -90,7 +90,7 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
 }
 
 export interface HarnessOptions {
-  tasks?: { timeoutGraceMs?: number; outputFlushMs?: number };
+  tasks?: { timeoutGraceMs?: number; outputFlushMs?: number; ackDelayMs?: number };
   schedules?: { leader?: Leader };
   config?: Record<string, unknown>;
 }

@@ -38,7 +38,7 @@ async function readStream(url: string, token: string, headers: Record<string, st
 for (const kind of DB_KINDS) {
   const test = suite<{ h: Harness; url: string }>(`orchestration on ${kind}`);
   test.before(async (ctx) => {
-    ctx.h = await makeHarness(kind, { tasks: { timeoutGraceMs: 100 }, config: { 'tasks.outputLimitBytes': 64 } });
+    ctx.h = await makeHarness(kind, { tasks: { timeoutGraceMs: 100, ackDelayMs: 0 }, config: { 'tasks.outputLimitBytes': 64 } });
     ctx.url = await ctx.h.app.listen({ host: '127.0.0.1', port: 0 });
   });
   test.after(async (ctx) => { await ctx.h?.close(); });

@@ -8,6 +8,7 @@ import type { Orm } from '../../db/orm.js';
 import type { HostSessions } from '../../hostlink/contract.js';
 import { ActiveTask, type TaskInfo, type WorkItem } from './active-task.js';
 import { commitBatch, planBatch, type PlanLimits } from './batch-plan.js';
+import { AckBatcher } from './acks.js';
 import { writePlan } from './event-log.js';
 import { OutputTail } from './output-tail.js';
 import type { TaskRun } from './task-run.entity.js';
@@ -30,14 +31,19 @@ export interface EngineLimits extends PlanLimits {
    * milliseconds of each other; gathering them turns one transaction per host into a few per task.
    */
   batchDelayMs?: number;
+  /** How long acknowledgements to a host are gathered (ms); 0 sends each batch's at once. */
+  ackDelayMs?: number;
 }
 
 const DEFAULT_BATCH_DELAY_MS = 15;
+const DEFAULT_ACK_DELAY_MS = 250;
 
 export class TaskEngine {
   readonly active = new Map<string, ActiveTask>();
   /** runId → its task, for host events. */
   readonly runIndex = new Map<string, ActiveTask>();
+
+  readonly acks: AckBatcher;
 
   constructor(
     private readonly orm: Orm,
@@ -45,7 +51,9 @@ export class TaskEngine {
     private readonly log: Logger,
     private readonly limits: EngineLimits,
     private readonly hooks: EngineHooks,
-  ) {}
+  ) {
+    this.acks = new AckBatcher(sessions, limits.ackDelayMs ?? DEFAULT_ACK_DELAY_MS);
+  }
 
   /** Holds a running task in memory; `nextSeq` continues its event numbering. */
   activate(info: TaskInfo, runs: TaskRun[], nextSeq: number): ActiveTask {
@@ -129,9 +137,7 @@ export class TaskEngine {
     commitBatch(task, plan);
     for (const e of plan.events) task.bus.emit('event', e);
     for (const c of plan.cancels) this.sessions.cancel(c.nodeId, c.runId);
-    for (const [nodeId, runs] of plan.acks) {
-      this.sessions.get(nodeId)?.send({ eventAck: { runs: [...runs].map(([runId, seq]) => ({ runId, seq })) } });
-    }
+    for (const [nodeId, runs] of plan.acks) this.acks.add(nodeId, runs);
     if (plan.finished) this.close(task);
     else this.hooks.afterBatch(task);
   }

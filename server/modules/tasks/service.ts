@@ -23,7 +23,7 @@ import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/File
 import { stateView } from './active-task.js';
 import { ALL_EVENTS } from './batch-plan.js';
 import { Dispatcher } from './dispatch.js';
-import { TaskEngine } from './engine.js';
+import { TaskEngine, type EngineLimits } from './engine.js';
 import { nextEventSeq, readEvents } from './event-log.js';
 import { followTask } from './follow.js';
 import { kindPermission, taskSpec } from './kinds.js';
@@ -34,7 +34,7 @@ import { TimeoutSweep } from './timeouts.js';
 import { runEntityView, toTaskDetail, toTaskSummary, type RunView } from './views.js';
 import { assignWaves, checkRollout, isRolling } from './waves.js';
 
-export interface TasksServiceOptions extends TransferLimits {
+export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs'> {
   outputLimitBytes: number;
   /** Output bytes per run kept whole in the event log (tasks.maxStoredOutputBytes). */
   maxStoredOutputBytes: number;
@@ -306,7 +306,7 @@ export class TasksService {
     const task = this.engine.runIndex.get(event.runId);
     if (!task || task.runs.get(event.runId)?.nodeId !== nodeId) {
       // The task ended (or never was): acknowledge everything of the run, so the host stops re-sending it.
-      this.sessions.get(nodeId)?.send({ eventAck: { runs: [{ runId: event.runId, seq: ALL_EVENTS }] } });
+      this.engine.acks.add(nodeId, new Map([[event.runId, ALL_EVENTS]]));
       this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
       return;
     }
@@ -360,6 +360,7 @@ export class TasksService {
       clearTimeout(task.pauseTimer);
       await this.engine.whenIdle(task);
     }
+    this.engine.acks.flush();
   }
 
   /** Resolves when the task has no queued work (used by tests). */
