@@ -91,6 +91,11 @@ export function checkParamDefinitions(params: TemplateParamInput[]): TemplatePar
  * OPS_PARAM_<NAME>. An unknown or missing parameter, or a value of the wrong type, is refused.
  */
 export function paramEnv(params: TemplateParam[], given: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(paramValues(params, given)).map(([name, value]) => [paramEnvName(name), value]));
+}
+
+/** Every parameter's value, given or defaulted, checked and normalised, by parameter name. */
+export function paramValues(params: TemplateParam[], given: Record<string, string>): Record<string, string> {
   const known = new Set(params.map((p) => p.name));
   const unknown = Object.keys(given).filter((k) => !known.has(k));
   if (unknown.length > 0) {
@@ -101,7 +106,7 @@ export function paramEnv(params: TemplateParam[], given: Record<string, string>)
   for (const p of params) {
     const value = Object.hasOwn(given, p.name) ? convertValue(p, given[p.name], 'value') : p.default;
     if (value === undefined) throw new TemplateParamError(`parameter ${p.name} is required (${formatParam(p)})`);
-    env[paramEnvName(p.name)] = value;
+    env[p.name] = value;
   }
   return env;
 }

@@ -3,7 +3,7 @@
 // run from it records which (TaskSummary.template). Parameter rules: proto/template-params.ts.
 import { Type, type Static } from '@sinclair/typebox';
 import { PARAM_NAME_PATTERN, PARAM_TYPES } from '../template-params.js';
-import { Interpreter } from './tasks.js';
+import { FileTaskParams, Interpreter, PluginTaskParams, ServiceTaskParams, TaskKind } from './tasks.js';
 
 export const TEMPLATE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 export const TemplateName = Type.String({ pattern: TEMPLATE_NAME_PATTERN });
@@ -19,8 +19,17 @@ export const TemplateParamSchema = Type.Object({
   required: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
+/**
+ * What the template runs: a script (the default; parameters reach it as OPS_PARAM_<NAME>), or
+ * another kind given in the field of that name, as POST /tasks takes it. A plugin template's
+ * parameters become the plugin's parameters; service and file templates take none.
+ */
 const TemplateBody = {
-  script: Type.String({ minLength: 1, maxLength: 1024 * 1024 }),
+  kind: Type.Optional(TaskKind),
+  script: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 * 1024 })),
+  file: Type.Optional(FileTaskParams),
+  service: Type.Optional(ServiceTaskParams),
+  plugin: Type.Optional(PluginTaskParams),
   /** Default `sh`. */
   interpreter: Type.Optional(Interpreter),
   params: Type.Optional(Type.Array(TemplateParamSchema, { maxItems: 100 })),
@@ -36,9 +45,11 @@ export type UpdateTemplateRequest = Static<typeof UpdateTemplateRequest>;
 
 export const TemplateVersionView = Type.Object({
   version: Type.Integer(),
-  /** Always `script` for now; parameters travel as environment whatever the kind. */
-  kind: Type.Literal('script'),
+  kind: TaskKind,
+  /** The script; "" for the other kinds. */
   script: Type.String(),
+  /** The kind's fixed parameters (the `file`, `service` or `plugin` it was given); null for scripts. */
+  taskParams: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   interpreter: Interpreter,
   params: Type.Array(Type.Object({
     name: Type.String(), type: Type.String(), values: Type.Optional(Type.Array(Type.String())), default: Type.Optional(Type.String()), required: Type.Boolean(),

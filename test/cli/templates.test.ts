@@ -65,7 +65,10 @@ test('templates create: bad parameters and an existing name are refused', async 
   assert.match(bad.stderr, /^Error: --param parameter count: unknown type "integer"/);
   const noScript = await run(['templates', 'create', 'bad']);
   assert.is(noScript.code, 2);
-  assert.match(noScript.stderr, /--script FILE is required/);
+  assert.match(noScript.stderr, /what the template runs is required: --script FILE, --plugin NAME, or --service NAME --action ACTION/);
+  const noAction = await run(['templates', 'create', 'bad', '--service', 'nginx']);
+  assert.is(noAction.code, 2);
+  assert.match(noAction.stderr, /--service NAME and --action ACTION go together/);
   const dup = await run(['templates', 'create', 'report', '--script', script]);
   assert.is(dup.code, 1);
   assert.match(dup.stderr, /template "report" already exists: add a version with opsctl templates update report/);
@@ -86,6 +89,18 @@ test('tasks run --template: -p values reach the script on the host as OPS_PARAM_
   const both = await run(['tasks', 'run', 'tpl-1', '--template', 'report', '--', 'uptime']);
   assert.is(both.code, 2);
   assert.match(both.stderr, /drop the command after --/);
+});
+
+test('templates create --plugin: the parameters become the plugin\'s; show names the kind and the plugin', async () => {
+  const r = await run(['templates', 'create', 'probe', '--plugin', 'http-probe', '--param', 'url:string', '--param', 'timeout:int=5']);
+  assert.is(r.code, 0, r.stderr);
+  const show = await run(['templates', 'show', 'probe']);
+  assert.match(show.stdout, /^kind\tplugin$/m);
+  assert.match(show.stdout, /^plugin\thttp-probe$/m);
+  assert.not.match(show.stdout, /interpreter/);
+  const svc = await run(['templates', 'create', 'restart-web', '--service', 'nginx', '--action', 'restart', '--param', 'x:string']);
+  assert.is(svc.code, 1);
+  assert.match(svc.stderr, /a service template takes no parameters/);
 });
 
 test('templates update adds a version; show --version shows an older one', async () => {

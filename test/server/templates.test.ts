@@ -108,6 +108,38 @@ for (const kind of DB_KINDS) {
     assert.is(latest.body.data.env.OPS_PARAM_COUNT, '3', 'the default');
   });
 
+  test('plugin and service templates: a plugin\'s parameters come from the template\'s, typed; a service template takes none', async ({ h, node }) => {
+    const probe = await h.api<TemplateView>('POST', '/templates', {
+      name: 'probe', kind: 'plugin', plugin: { name: 'http-probe', params: { method: 'GET' } },
+      params: [{ name: 'url', type: 'string' }, { name: 'timeout', type: 'int', default: '5' }],
+    });
+    assert.is(probe.status, 201, JSON.stringify(probe.body));
+    assert.is(probe.body.data.current.kind, 'plugin');
+    assert.equal(probe.body.data.current.taskParams, { name: 'http-probe', params: { method: 'GET' } });
+    const sent = node.dispatches.length;
+    const run = await h.api<TaskDetail>('POST', '/tasks', { selector: { names: ['tpl-1'] }, template: { name: 'probe', params: { url: 'http://127.0.0.1:1/', timeout: '07' } } });
+    assert.is(run.status, 201, JSON.stringify(run.body));
+    assert.is(run.body.data.kind, 'plugin');
+    assert.equal(node.dispatches[sent].plugin, { name: 'http-probe', params: { method: 'GET', url: 'http://127.0.0.1:1/', timeout: '7' } });
+    await refused(h, 'POST', '/tasks', { selector: { names: ['tpl-1'] }, template: { name: 'probe', params: { url: 'x', timeout: 'soon' } } }, 400, /parameter timeout: value "soon" is not an integer/);
+
+    const svc = await h.api<TemplateView>('POST', '/templates', { name: 'restart-web', kind: 'service', service: { action: 'restart', name: 'nginx' } });
+    assert.is(svc.status, 201, JSON.stringify(svc.body));
+    const svcRun = await h.api<TaskDetail>('POST', '/tasks', { selector: { names: ['tpl-1'] }, template: { name: 'restart-web' } });
+    assert.is(svcRun.status, 201, JSON.stringify(svcRun.body));
+    assert.equal(node.dispatches.at(-1)!.service, { action: 'restart', name: 'nginx' });
+
+    await refused(h, 'POST', '/templates', { name: 'svc-params', kind: 'service', service: { action: 'stop', name: 'x' }, params: [{ name: 'a', type: 'string' }] }, 400, /a service template takes no parameters/);
+    await refused(h, 'POST', '/templates', { name: 'no-plugin', kind: 'plugin' }, 400, /a plugin template needs its plugin/);
+    await refused(h, 'POST', '/templates', { name: 'mixed', script: 'true', plugin: { name: 'x' } }, 400, /a script template takes no plugin/);
+    await refused(h, 'POST', '/templates', { name: 'no-script' }, 400, /a script template needs its script/);
+    // An update that changes only the description keeps what the template runs.
+    const v2 = await h.api<TemplateView>('POST', '/templates/probe/versions', { description: 'probe a URL' });
+    assert.is(v2.body.data.current.kind, 'plugin');
+    assert.equal(v2.body.data.current.taskParams, { name: 'http-probe', params: { method: 'GET' } });
+    assert.is(v2.body.data.current.params.length, 2);
+  });
+
   test('bad runs are refused with 1001 naming the parameter, before anything is stored', async ({ h }) => {
     const run = (template: object, extra: object = {}) => ({ selector: { names: ['tpl-1'] }, template, ...extra });
     const cases: [object, RegExp][] = [

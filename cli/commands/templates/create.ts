@@ -10,10 +10,14 @@ export default class TemplatesCreate extends DataCommand {
   static override description = 'Store a script file as version 1 of a new template. Each --param NAME:TYPE[=DEFAULT] declares a parameter ' +
     '(TYPE string, int, bool or enum(a,b,...); one without a default is required). Run it with opsctl tasks run --template NAME -p NAME=VALUE: ' +
     'the manager checks each value against its type and gives it to the script as the environment variable OPS_PARAM_<NAME> (upper case), never inside the script\'s text.\n\n' +
+    'Instead of a script, a template may run an agentd plugin (--plugin NAME: its parameters are then the plugin\'s parameters, checked by type here ' +
+    'and by the plugin\'s manifest on the host) or a service action (--service NAME --action ACTION, without parameters).\n\n' +
     'An existing name is refused: change a template with opsctl templates update, which adds a version.';
   static override examples = [
     "<%= config.bin %> templates create deploy --script ./deploy.sh --param 'env:enum(prod,staging)' --param count:int=3 --description 'Roll out the app'",
     '<%= config.bin %> templates create disk-report --script ./report.py --param path:string=/ --param verbose:bool=false',
+    '<%= config.bin %> templates create probe --plugin http-probe --param url:string --param timeout:int=5',
+    '<%= config.bin %> templates create restart-nginx --service nginx --action restart',
   ];
   static override args = {
     name: Args.string({ description: 'Template name (letters, digits, . _ -)', required: true }),
@@ -22,7 +26,9 @@ export default class TemplatesCreate extends DataCommand {
 
   async run(): Promise<TemplateView> {
     const { args, flags } = await this.parse(TemplatesCreate);
-    if (flags.script === undefined) throw new UsageError('--script FILE is required: the template\'s script');
+    if (flags.script === undefined && flags.plugin === undefined && flags.service === undefined) {
+      throw new UsageError('what the template runs is required: --script FILE, --plugin NAME, or --service NAME --action ACTION');
+    }
     const body = { name: args.name, ...(await templateBody(flags)) } as CreateTemplateRequest;
     const api = await this.api(flags.server);
     const template = await api.post<TemplateView>('/templates', body);

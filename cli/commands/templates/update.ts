@@ -22,7 +22,7 @@ export default class TemplatesUpdate extends DataCommand {
   async run(): Promise<TemplateView> {
     const { args, flags } = await this.parse(TemplatesUpdate);
     const body = await templateBody(flags);
-    if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --script, --interpreter, --param or --description');
+    if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --script, --plugin, --service, --interpreter, --param or --description');
     const api = await this.api(flags.server);
     const template = await api.post<TemplateView>(`/templates/${encodeURIComponent(args.name)}/versions`, body);
     this.note(`Template ${template.name} is now at version ${template.latestVersion}.`);

@@ -32,7 +32,9 @@ export function renderTemplate(t: TemplateView, ctx: RenderContext): string {
     { label: 'Template', key: 'name', value: t.name },
     { label: 'Version', key: 'version', value: v.version === t.latestVersion ? `${v.version} (latest)` : `${v.version} (latest is ${t.latestVersion})` },
     { label: 'Description', key: 'description', value: v.description },
-    { label: 'Interpreter', key: 'interpreter', value: v.interpreter },
+    { label: 'Kind', key: 'kind', value: v.kind },
+    ...(v.kind === 'script' ? [{ label: 'Interpreter', key: 'interpreter', value: v.interpreter }] : []),
+    ...(v.taskParams ? [{ label: v.kind === 'plugin' ? 'Plugin' : v.kind === 'service' ? 'Service' : 'File', key: v.kind, value: describeTaskParams(v.kind, v.taskParams) }] : []),
     { label: 'Params', key: 'params', value: paramList(v.params as TemplateParam[]) },
     { label: 'Schedules', key: 'schedules', value: t.schedules.join(', ') },
     { label: 'Version by', key: 'version_by', value: v.createdBy },
@@ -47,6 +49,14 @@ export function renderTemplate(t: TemplateView, ctx: RenderContext): string {
     { header: 'CREATED', get: (x) => time(x.createdAt) },
     { header: 'DESCRIPTION', get: (x) => x.description },
   ], ctx)}`;
+  if (v.kind !== 'script') return `${fields}${params}${versions}`;
   const script = v.script.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n');
   return `${fields}${params}${versions}\nScript:\n${script}\n`;
+}
+
+/** "http-probe", "restart nginx", "delete /tmp/x": what a non-script template runs. */
+function describeTaskParams(kind: string, p: Record<string, unknown>): string {
+  if (kind === 'plugin') return String(p.name);
+  if (kind === 'service') return `${String(p.action)} ${String(p.name)}`;
+  return `${String(p.op)} ${String(p.path)}${p.dest ? ` → ${String(p.dest)}` : ''}`;
 }

@@ -1,12 +1,14 @@
-// Templates: stored scripts with typed parameters, versioned (a change adds a version; versions are
-// never edited). Running one (`expand`) turns the template reference of a task request into a
-// plain script task whose parameters are environment variables OPS_PARAM_<NAME>, checked here.
+// Templates: stored scripts (or plugin runs, or other kinds' fixed parameters) with typed
+// parameters, versioned (a change adds a version; versions are never edited). Running one
+// (`expand`) turns the template reference of a task request into a plain task: a script whose
+// parameters are environment variables OPS_PARAM_<NAME>, or a plugin run whose parameters are the
+// plugin's, checked here by type.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
-import type { CreateTaskRequest } from '../../../proto/rest/tasks.js';
+import type { CreateTaskRequest, PluginTaskParams } from '../../../proto/rest/tasks.js';
 import type { CreateTemplateRequest, TemplateSummary, TemplateVersionView, TemplateView, UpdateTemplateRequest } from '../../../proto/rest/templates.js';
-import { checkParamDefinitions, ENV_PREFIX, paramEnv, TemplateParamError, type TemplateParam, type TemplateParamInput } from '../../../proto/template-params.js';
+import { checkParamDefinitions, ENV_PREFIX, paramEnvName, paramValues, TemplateParamError, type TemplateParam, type TemplateParamInput } from '../../../proto/template-params.js';
 import type { Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
@@ -69,10 +71,11 @@ export class TemplatesService {
   async create(by: Principal, input: CreateTemplateRequest): Promise<TemplateView> {
     const em = contextEm(this.orm);
     const params = checkedParams(input.params ?? []);
+    const what = whatItRuns(input, params);
     const now = new Date();
     const template = em.create(Template, { id: randomUUID(), name: input.name, latestVersion: 1, createdBy: actorName(by), createdAt: now });
     em.create(TemplateVersion, {
-      id: randomUUID(), template, version: 1, kind: 'script', script: input.script, interpreter: input.interpreter ?? 'sh', params,
+      id: randomUUID(), template, version: 1, ...what, interpreter: input.interpreter ?? 'sh', params,
       description: input.description ?? '', createdBy: actorName(by), createdAt: now,
     });
     try {
@@ -90,10 +93,17 @@ export class TemplatesService {
     const em = contextEm(this.orm);
     const { template, current } = await this.resolve(em, name);
     const next = current.version + 1;
+    const params = input.params ? checkedParams(input.params) : current.params;
+    // A new kind (or the kind's own field) replaces what the template runs; otherwise it is kept.
+    const changesWhat = input.kind !== undefined || input.script !== undefined || input.file || input.service || input.plugin;
+    if (!changesWhat && current.kind !== 'script' && current.kind !== 'plugin' && params.length > 0) {
+      throw new OpsError(ErrorCode.INVALID_ARGUMENT, `a ${current.kind} template takes no parameters: they reach a script as environment and a plugin as its parameters`);
+    }
+    const what = changesWhat
+      ? whatItRuns({ ...input, kind: input.kind ?? (input.script !== undefined ? 'script' : current.kind) }, params)
+      : { kind: current.kind, script: current.script, taskParams: current.taskParams ?? null };
     em.create(TemplateVersion, {
-      id: randomUUID(), template, version: next, kind: 'script',
-      script: input.script ?? current.script, interpreter: input.interpreter ?? current.interpreter,
-      params: input.params ? checkedParams(input.params) : current.params,
+      id: randomUUID(), template, version: next, ...what, interpreter: input.interpreter ?? current.interpreter, params,
       description: input.description ?? current.description, createdBy: actorName(by), createdAt: new Date(),
     });
     template.latestVersion = next;
@@ -134,24 +144,31 @@ export class TemplatesService {
     const clash = [...Object.keys(input.env ?? {}), ...Object.keys(input.secretEnv ?? {})].find((k) => k.toUpperCase().startsWith(ENV_PREFIX));
     if (clash) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `env ${clash}: ${ENV_PREFIX}* variables are the template's parameters; give them with -p NAME=VALUE`);
     const { current } = await this.resolve(contextEm(this.orm), ref.name, ref.version);
-    const params = this.paramEnv(ref.name, current, ref.params ?? {});
+    const values = this.paramValues(ref.name, current, ref.params ?? {});
     const { template: _, ...rest } = input;
-    return {
-      request: { ...rest, kind: 'script', script: current.script, interpreter: current.interpreter, env: { ...(input.env ?? {}), ...params } },
-      templateName: ref.name,
-      templateVersion: current.version,
-    };
+    let request: CreateTaskRequest;
+    if (current.kind === 'script') {
+      const env = Object.fromEntries(Object.entries(values).map(([name, value]) => [paramEnvName(name), value]));
+      request = { ...rest, kind: 'script', script: current.script, interpreter: current.interpreter, env: { ...(input.env ?? {}), ...env } };
+    } else if (current.kind === 'plugin') {
+      // The plugin's own parameters, checked here by type and again by the plugin's manifest on the host.
+      const plugin = current.taskParams as PluginTaskParams;
+      request = { ...rest, kind: 'plugin', plugin: { ...plugin, params: { ...(plugin.params ?? {}), ...values } } };
+    } else {
+      request = { ...rest, kind: current.kind, [current.kind]: current.taskParams } as CreateTaskRequest;
+    }
+    return { request, templateName: ref.name, templateVersion: current.version };
   }
 
   /** Checks what a schedule will run (template, version, parameter values) when it is created. */
   async checkRun(name: string, version: number | undefined, values: Record<string, string>): Promise<void> {
     const { current } = await this.resolve(contextEm(this.orm), name, version);
-    this.paramEnv(name, current, values);
+    this.paramValues(name, current, values);
   }
 
-  private paramEnv(name: string, version: TemplateVersion, values: Record<string, string>): Record<string, string> {
+  private paramValues(name: string, version: TemplateVersion, values: Record<string, string>): Record<string, string> {
     try {
-      return paramEnv(version.params, values);
+      return paramValues(version.params, values);
     } catch (err) {
       if (err instanceof TemplateParamError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `template ${name} v${version.version}: ${err.message}`);
       throw err;
@@ -183,9 +200,36 @@ function checkedParams(params: TemplateParamInput[]): TemplateParam[] {
   }
 }
 
+/**
+ * What a template version runs: a script, or the fixed parameters of another kind. Parameters are
+ * only for scripts (as environment) and plugins (as the plugin's parameters): a service or file
+ * task has no place to put them but its fields, and values are never spliced into those.
+ */
+function whatItRuns(
+  input: Pick<CreateTemplateRequest, 'kind' | 'script' | 'file' | 'service' | 'plugin'>, params: TemplateParam[],
+): Pick<TemplateVersion, 'kind' | 'script' | 'taskParams'> {
+  const kind = input.kind ?? 'script';
+  const given = (['script', 'file', 'service', 'plugin'] as const).filter((f) => input[f] !== undefined && f !== kind);
+  if (given.length > 0) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `a ${kind} template takes no ${given.join(', ')}`);
+  if (kind === 'script') {
+    if (!input.script) throw new OpsError(ErrorCode.INVALID_ARGUMENT, 'a script template needs its script');
+    return { kind, script: input.script, taskParams: null };
+  }
+  const taskParams = input[kind] as Record<string, unknown> | undefined;
+  if (!taskParams) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `a ${kind} template needs its ${kind} (as POST /tasks takes it)`);
+  if (kind !== 'plugin' && params.length > 0) {
+    throw new OpsError(ErrorCode.INVALID_ARGUMENT, `a ${kind} template takes no parameters: they reach a script as environment and a plugin as its parameters`);
+  }
+  if (kind === 'plugin') {
+    const clash = params.find((p) => Object.hasOwn((taskParams as PluginTaskParams).params ?? {}, p.name));
+    if (clash) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `parameter ${clash.name} is also fixed in the template's plugin params`);
+  }
+  return { kind, script: '', taskParams };
+}
+
 function versionView(v: TemplateVersion): TemplateVersionView {
   return {
-    version: v.version, kind: v.kind, script: v.script, interpreter: v.interpreter, params: v.params,
+    version: v.version, kind: v.kind, script: v.script, taskParams: v.taskParams ?? null, interpreter: v.interpreter, params: v.params,
     description: v.description, createdAt: v.createdAt.toISOString(), createdBy: v.createdBy,
   };
 }

@@ -1,5 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
-import type { Interpreter } from '../../../proto/rest/tasks.js';
+import type { Interpreter, TaskKind } from '../../../proto/rest/tasks.js';
 import type { TemplateParam } from '../../../proto/template-params.js';
 import { PortableJson } from '../../db/portable-json.js';
 import { Template } from './template.entity.js';
@@ -9,9 +9,12 @@ export class TemplateVersion {
   id!: string;
   template!: Template;
   version!: number;
-  /** Only `script` so far; a parameter reaches any kind as environment, never in its text. */
-  kind: 'script' = 'script';
+  /** script: parameters reach it as environment, never in its text; plugin: they become the plugin's parameters. */
+  kind: TaskKind = 'script';
+  /** The script; "" for the other kinds. */
   script!: string;
+  /** The other kinds' fixed parameters, as POST /tasks takes them in the kind's field; null for scripts. */
+  taskParams: Record<string, unknown> | null = null;
   interpreter!: Interpreter;
   params: TemplateParam[] = [];
   description = '';
@@ -32,6 +35,7 @@ export const TemplateVersionSchema = new EntitySchema<TemplateVersion>({
     script: { type: 'text', columnType: 'mediumtext' },
     interpreter: { type: 'string', length: 16 },
     params: { type: PortableJson },
+    taskParams: { type: PortableJson, nullable: true },
     description: { type: 'string', length: 1024 },
     createdBy: { type: 'string', length: 300 },
     createdAt: { type: 'datetime', length: 3 },
