@@ -24,7 +24,7 @@ export async function writePlan(orm: Orm, taskId: string, plan: BatchPlan): Prom
   });
 }
 
-export function fromRow(row: Pick<TaskEventRow, 'seq' | 'type' | 'body'>): TaskStreamEvent {
+function fromRow(row: Pick<TaskEventRow, 'seq' | 'type' | 'body'>): TaskStreamEvent {
   return { ...row.body, type: row.type, seq: row.seq } as TaskStreamEvent;
 }
 

@@ -68,14 +68,3 @@ export function stopReasonText(failed: number, total: number, rollout: RolloutOp
   const allowed = rollout.maxFail === undefined ? 'no failure is allowed without --max-fail' : `--max-fail ${rollout.maxFail} allows ${failureBudget(total, rollout)}`;
   return `${failed} of ${total} runs failed and ${allowed}: ${skipped} node${skipped === 1 ? ' was' : 's were'} not started`;
 }
-
-/** How the waves read in a log line or the CLI: "canary 1, then waves of 3, stop after 2 failures". */
-export function describeRollout(total: number, rollout: RolloutOptions): string {
-  const parts: string[] = [];
-  const waves = assignWaves(total, rollout);
-  if (rollout.canary) parts.push(`canary ${Math.min(rollout.canary, total)}`);
-  if (rollout.batch !== undefined) parts.push(`waves of ${waves.filter((w) => w === (rollout.canary ? 1 : 0)).length}`);
-  const budget = failureBudget(total, rollout);
-  parts.push(budget === 0 ? 'stop at the first failure' : `stop after ${budget + 1} failures`);
-  return parts.join(', ');
-}
