@@ -70,7 +70,8 @@ test('a stream the manager ends early (a slow reader) resumes; only $OPSCTL_DEBU
   for (const debug of [false, true]) {
     const m = await fakeManager((_req, res, attempt) => {
       openStream(res);
-      res.end(attempt === 1 ? sse(output(1, 'a\n')) : sse(output(2, 'b\n')) + sse(done(3)));
+      // As the manager ends a slow reader's stream: a `resume` event naming the last id, then the end.
+      res.end(attempt === 1 ? `${sse(output(1, 'a\n'))}event: resume\ndata: {"after":1}\n\n` : sse(output(2, 'b\n')) + sse(done(3)));
     });
     const notes: string[] = [];
     if (debug) process.env.OPSCTL_DEBUG = '1';

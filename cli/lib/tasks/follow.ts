@@ -69,6 +69,8 @@ export async function followTask(api: ApiClient, taskId: string, opts: FollowOpt
       try {
         const body = await api.openEventStream(path, controller.signal, lastSeq);
         for await (const msg of readSse(body)) {
+          // The manager ending the stream of a client that fell behind: reconnect after lastSeq.
+          if (msg.event === 'resume') continue;
           const ev = parseEvent(msg.data, msg.event, taskId);
           if (!ev) continue;
           const seq = msg.id !== undefined && /^\d+$/.test(msg.id) ? Number(msg.id) : ev.seq;
