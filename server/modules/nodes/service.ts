@@ -59,7 +59,8 @@ export class NodesService {
 
   /** Every node with what a selector looks at. */
   async targets(): Promise<TargetNode[]> {
-    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'groups'], orderBy: { name: 'asc' } });
+    // Not kept in the identity map: a caller flushing later (creating a task) need not check thousands of nodes for changes.
+    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'groups'], orderBy: { name: 'asc' }, disableIdentityMap: true });
     return nodes.map((n) => ({ id: n.id, name: n.name, labels: n.labels ?? {}, groups: n.groups ?? [] }));
   }
 

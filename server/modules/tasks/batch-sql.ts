@@ -3,6 +3,7 @@
 // multi-row INSERTs. The unit of work computes a change set per entity, which cost more than the
 // database itself at hundreds of runs a second. Values are converted the way MikroORM stores them
 // (dates through the platform, JSON as text, booleans as 0/1), so entities read them back unchanged.
+// A new task's runs are inserted the same way.
 import type { EntityManager } from '@mikro-orm/core';
 import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import type { RunChanges } from './batch-plan.js';
@@ -56,26 +57,40 @@ export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunCha
 
 /** The events as INSERTs of at most ROWS_PER_INSERT rows and about BYTES_PER_INSERT bytes each. */
 export function eventInserts(em: EntityManager, taskId: string, events: readonly TaskStreamEvent[]): Statement[] {
-  const meta = em.getMetadata().get(TaskEventRow.name);
-  const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-  const head = `insert into ${q(meta.tableName)} (${['task', 'seq', 'runId', 'type', 'body'].map((p) => columnOf(em, TaskEventRow.name, p)).join(', ')}) values `;
+  return inserts(em, TaskEventRow.name, ['task', 'seq', 'runId', 'type', 'body'], events.map((event) => {
+    const { type, seq, ...body } = event;
+    return [taskId, seq, 'runId' in event ? event.runId : null, type, JSON.stringify(body)];
+  }));
+}
+
+/** A new task's runs (the columns that have no default), as multi-row INSERTs. */
+export function runInserts(em: EntityManager, taskId: string, runs: readonly TaskRun[]): Statement[] {
+  const props = ['id', 'task', 'node', 'nodeName', 'status', 'output', 'outputStreams', 'outputTruncated', 'wave', 'lastSeq'] as const;
+  return inserts(em, TaskRun.name, [...props], runs.map((r) => [
+    r.id, taskId, r.node?.id ?? null, r.nodeName, r.status, r.output, JSON.stringify(r.outputStreams), r.outputTruncated ? 1 : 0, r.wave, r.lastSeq,
+  ]));
+}
+
+/** Multi-row INSERTs of `entity` rows (values already as the database takes them). */
+function inserts(em: EntityManager, entity: string, props: string[], rows: unknown[][]): Statement[] {
+  const head = `insert into ${em.getPlatform().quoteIdentifier(em.getMetadata().get(entity).tableName)} (${props.map((p) => columnOf(em, entity, p)).join(', ')}) values `;
+  const tuple = `(${props.map(() => '?').join(', ')})`;
   const statements: Statement[] = [];
-  let rows: string[] = [];
+  let count = 0;
   let params: unknown[] = [];
   let bytes = 0;
   const flush = () => {
-    if (rows.length) statements.push({ sql: head + rows.join(', '), params });
-    rows = [];
+    if (count > 0) statements.push({ sql: head + new Array(count).fill(tuple).join(', '), params });
+    count = 0;
     params = [];
     bytes = 0;
   };
-  for (const event of events) {
-    const { type, seq, ...rest } = event;
-    const body = JSON.stringify(rest);
-    if (rows.length >= ROWS_PER_INSERT || (rows.length > 0 && bytes + body.length * 3 > BYTES_PER_INSERT)) flush();
-    rows.push('(?, ?, ?, ?, ?)');
-    params.push(taskId, seq, 'runId' in event ? event.runId : null, type, body);
-    bytes += body.length * 3;
+  for (const row of rows) {
+    const size = row.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length * 3 : 8), 0);
+    if (count >= ROWS_PER_INSERT || (count > 0 && bytes + size > BYTES_PER_INSERT)) flush();
+    params.push(...row);
+    count++;
+    bytes += size;
   }
   flush();
   return statements;

@@ -16,12 +16,14 @@ import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { SecretBox } from '../../secret-box.js';
 import type { HostSession, HostSessions } from '../../hostlink/contract.js';
 import type { FileStore } from '../files/file-store.js';
+import type { Node } from '../nodes/node.entity.js';
 import type { NodesService } from '../nodes/service.js';
 import type { TemplatesService } from '../templates/service.js';
 import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { stateView } from './active-task.js';
 import { ALL_EVENTS } from './batch-plan.js';
+import { runInserts } from './batch-sql.js';
 import { Dispatcher } from './dispatch.js';
 import { TaskEngine, type EngineLimits } from './engine.js';
 import { nextEventSeq, readEvents } from './event-log.js';
@@ -146,12 +148,15 @@ export class TasksService {
     });
     targets.sort((a, b) => a.name.localeCompare(b.name));
     const waves = assignWaves(targets.length, rollout);
-    const runs = targets.map((node, i) => em.create(TaskRun, {
-      id: randomUUID(), task, node: node.id, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
+    // Plain rows, not managed entities: a task on thousands of nodes would otherwise cost the unit
+    // of work a change set per run.
+    const runs = targets.map((node, i) => Object.assign(new TaskRun(), {
+      id: randomUUID(), task, node: { id: node.id } as Node, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
       errorCode: null, result: null, wave: waves[i], lastSeq: 0,
-    }));
-    // One flush = one transaction: the task and all its runs (and the audit row), before anything is sent.
+    } satisfies Partial<TaskRun>));
+    // One transaction (the request's): the task, all its runs and the audit row, before anything is sent.
     await em.flush();
+    for (const insert of runInserts(em, task.id, runs)) await em.getConnection().execute(insert.sql, insert.params, 'run', em.getTransactionContext());
     setAuditTarget(task.id);
     await commitNow();
 
