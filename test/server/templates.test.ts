@@ -106,6 +106,10 @@ for (const kind of DB_KINDS) {
     const latest = await h.api<TaskDetail>('POST', '/tasks', { selector: { names: ['tpl-1'] }, template: { name: 'deploy', params: { env: 'staging' } } });
     assert.equal(latest.body.data.template, { name: 'deploy', version: 2 }, 'no version: the latest');
     assert.is(latest.body.data.env.OPS_PARAM_COUNT, '3', 'the default');
+    const again = await h.api<TaskDetail>('POST', `/tasks/${r.body.data.id}/rerun`, {});
+    assert.is(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.data.template, { name: 'deploy', version: 1 }, 'a rerun records the template version it repeats');
+    assert.equal(again.body.data.env, r.body.data.env);
   });
 
   test('plugin and service templates: a plugin\'s parameters come from the template\'s, typed; a service template takes none', async ({ h, node }) => {

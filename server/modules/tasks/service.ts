@@ -122,8 +122,8 @@ export class TasksService {
 
   // ---- REST side
 
-  /** `origin`: what started the task other than a person (a schedule). */
-  async create(by: Principal, request: CreateTaskRequest, origin: { scheduleName?: string } = {}): Promise<TaskDetail> {
+  /** `origin`: what started the task other than a person (a schedule), or what a rerun repeats (a template's version). */
+  async create(by: Principal, request: CreateTaskRequest, origin: { scheduleName?: string; template?: { name: string; version: number } } = {}): Promise<TaskDetail> {
     const expanded = request.template ? await this.templates.expand(by, request) : undefined;
     const input = expanded?.request ?? request;
     const createdAt = new Date();
@@ -144,7 +144,8 @@ export class TasksService {
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
       rollout, queueExpiresAt, stopReason: null,
-      templateName: expanded?.templateName ?? null, templateVersion: expanded?.templateVersion ?? null, scheduleName: origin.scheduleName ?? null,
+      templateName: expanded?.templateName ?? origin.template?.name ?? null, templateVersion: expanded?.templateVersion ?? origin.template?.version ?? null,
+      scheduleName: origin.scheduleName ?? null,
     });
     targets.sort((a, b) => a.name.localeCompare(b.name));
     const waves = assignWaves(targets.length, rollout);
@@ -182,7 +183,7 @@ export class TasksService {
       selector: { names }, kind: stored.kind, timeoutSeconds: stored.timeoutSeconds,
       ...(stored.kind === 'script' ? { script: stored.script, interpreter: stored.interpreter, env: stored.env, secretEnv } : { [stored.kind]: stripDerived(stored.params ?? {}) }),
       ...(stored.rollout ? { rollout: stored.rollout } : {}),
-    } as CreateTaskRequest);
+    } as CreateTaskRequest, stored.templateName ? { template: { name: stored.templateName, version: stored.templateVersion ?? 1 } } : {});
   }
 
   /** The nodes a selector matches, all in the caller's scope (refused whole otherwise), at least one. */

@@ -38,7 +38,8 @@ export const TaskRunSchema = new EntitySchema<TaskRun>({
   class: TaskRun,
   tableName: 'task_runs',
   uniques: [{ properties: ['task', 'node'] }],
-  indexes: [{ properties: ['node', 'status'] }],
+  // node_name: `tasks ls --node` finds a node's tasks by name (also those of deleted nodes).
+  indexes: [{ properties: ['node', 'status'] }, { properties: ['nodeName'] }],
   properties: {
     id: { type: 'string', primary: true, length: 36 },
     task: { kind: 'm:1', entity: () => Task, deleteRule: 'cascade' },
