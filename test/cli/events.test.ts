@@ -12,13 +12,21 @@ const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { ...o
 /** severity, kind, subject, cleared of each piped row. */
 const rows = (tsv: string) => tsv.trimEnd().split('\n').filter(Boolean).map((l) => l.split('\t')).map((c) => [c[1], c[2], c[3], c[4] === 'active' ? 'active' : 'cleared']);
 
+/** Waits for the clock's next millisecond, so events raised one after the other sort in that order. */
+async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() === now) await new Promise((r) => setImmediate(r));
+}
+
 test.before(async () => {
   ensureBuilt();
   m = await startManager();
   const events = m.manager.services.events;
   await events.raise('node.offline', 'web-1', { severity: 'critical', message: 'web-1 has been offline for 130 s' });
+  await nextMillisecond();
   await events.raise('node.memory_high', 'db-1', { severity: 'warning', message: 'db-1: memory 97 % used', details: { usedPercent: 97 } });
   await events.clear('node.offline', 'web-1');
+  await nextMillisecond();
   await events.raise('node.disk_full', 'web-1', { severity: 'critical', message: 'web-1: / 95 % used' });
 });
 test.after(async () => {

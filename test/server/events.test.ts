@@ -140,6 +140,8 @@ for (const kind of DB_KINDS) {
 
   rules('GET /events: newest first, active=true, limit; every role reads; bad queries refused', async ({ h }) => {
     await h.services.events.raise('test.api', 'api-1', { severity: 'warning', message: 'first', details: { n: 1 } });
+    const raisedAt = Date.now();
+    await until('the next millisecond (newest first needs distinct times)', () => Date.now() > raisedAt);
     await h.services.events.raise('test.api', 'api-2', { severity: 'critical', message: 'second' });
     await h.services.events.clear('test.api', 'api-1');
     const viewer = await h.user('events-viewer', 'viewer');
