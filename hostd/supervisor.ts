@@ -2,7 +2,8 @@
 // exiting, and a restarted hostd adopts it through the pid file); hostd notices a death by polling
 // the pid and by the agent socket closing, and restarts it on the crash schedule in
 // agent-process.ts. Agent status: healthy (heartbeat within 2 × 30 s), unhealthy (alive, silent),
-// missing (not running).
+// missing (not running), crash-loop (not healthy after crashing into the longest, 60 s restart
+// delay; the manager raises agent.crash_loop on it).
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
@@ -15,7 +16,7 @@ import type { AgentCapabilities } from '../proto/agent-api.js';
 import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs, spawnAgent } from './agent-process.js';
 import { AgentSocket } from './agent-socket.js';
 
-export type AgentStatus = 'healthy' | 'unhealthy' | 'missing';
+export type AgentStatus = 'healthy' | 'unhealthy' | 'missing' | 'crash-loop';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -38,6 +39,8 @@ export interface SupervisorOptions {
 /** Running this long (and heartbeating) forgives earlier crashes. */
 const STABLE_MS = 5 * 60_000;
 const STOP_WAIT_MS = 10_000;
+/** From this crash on restartDelayMs waits its longest (60 s): the agent is in a crash loop. */
+const CRASH_LOOP_CRASHES = 6;
 
 /** Events: 'status' (AgentStatus) whenever the agent status changes. */
 export class AgentSupervisor extends EventEmitter implements Subsystem {
@@ -78,9 +81,11 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   get agentPid(): number | undefined { return this.pid; }
 
   status(): AgentStatus {
-    if (this.pid === undefined || !isProcessAlive(this.pid)) return 'missing';
     const staleMs = this.opts.heartbeatStaleMs ?? 60_000;
-    return this.lastHeartbeatAt > 0 && Date.now() - this.lastHeartbeatAt <= staleMs ? 'healthy' : 'unhealthy';
+    const alive = this.pid !== undefined && isProcessAlive(this.pid);
+    if (alive && this.lastHeartbeatAt > 0 && Date.now() - this.lastHeartbeatAt <= staleMs) return 'healthy';
+    if (this.crashes >= CRASH_LOOP_CRASHES) return 'crash-loop';
+    return alive ? 'unhealthy' : 'missing';
   }
 
   async start(): Promise<void> {
@@ -156,7 +161,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.crashes++;
     const delay = (this.opts.restartDelay ?? restartDelayMs)(this.crashes);
     const fields = { agentPid: pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
-    if (this.crashes >= 6) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
+    if (this.crashes >= CRASH_LOOP_CRASHES) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
     else this.opts.log.warn(fields, `agentd ${reason}; restarting${delay ? ` in ${delay / 1000} s` : ''}`);
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => this.launch(), delay);

@@ -44,7 +44,8 @@ function coerce(key: string, value: unknown, like: ConfigValue, source: string):
     throw new ConfigError(`config ${key} (from ${source}) must be ${want}, got ${JSON.stringify(value)}`);
   };
   if (Array.isArray(like)) {
-    if (Array.isArray(value)) return value.map(String);
+    // Lists of mappings (e.g. alerts.webhooks) pass through as they are; the process checks them.
+    if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? v : String(v))) as ConfigValue;
     if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
     return fail('a list of strings');
   }

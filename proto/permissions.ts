@@ -26,6 +26,7 @@ export const PERMISSIONS = {
   'templates:write': 'Create, change and delete task templates.',
   'schedules:read': 'List and show schedules and their recent fires.',
   'schedules:write': 'Create, pause, resume and delete schedules (they run as their creator).',
+  'events:read': 'List events and alerts (node offline, disk full, memory high, agent crash loop).',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

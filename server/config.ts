@@ -61,8 +61,27 @@ export const MANAGER_DEFAULTS = {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
     minIntervalSeconds: 60,
   },
+  alerts: {
+    /** A node offline (no heartbeat) this long raises node.offline. */
+    offlineAfterSeconds: 120,
+    /** A mount fuller than this (percent used) raises node.disk_full. */
+    diskPercent: 90,
+    /** Memory used above this percent for memoryForSeconds raises node.memory_high. */
+    memoryPercent: 95,
+    memoryForSeconds: 300,
+    /** Each raise and clear is POSTed to every one of these, signed with its secret. */
+    webhooks: [] as WebhookTarget[],
+    /** Delivery attempts per webhook, the wait before the first retry (doubled each time) and per attempt. */
+    webhookAttempts: 3,
+    webhookRetryMs: 1000,
+    webhookTimeoutMs: 5000,
+    /** Deliveries waiting per webhook; when full the oldest is dropped (and logged). */
+    webhookQueueSize: 1000,
+  },
   log: { level: 'info' },
 };
+
+export interface WebhookTarget { url: string; secret: string }
 
 export type ManagerConfig = typeof MANAGER_DEFAULTS;
 
@@ -140,4 +159,24 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
   check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
+  validateAlerts(c.alerts);
+}
+
+function validateAlerts(a: ManagerConfig['alerts']): void {
+  for (const key of ['offlineAfterSeconds', 'memoryForSeconds', 'webhookAttempts', 'webhookRetryMs', 'webhookTimeoutMs', 'webhookQueueSize'] as const) {
+    check(isPositiveInt(a[key]), `alerts.${key} must be a positive integer, got ${a[key]}`);
+  }
+  for (const key of ['diskPercent', 'memoryPercent'] as const) {
+    check(Number.isFinite(a[key]) && a[key] > 0 && a[key] <= 100, `alerts.${key} must be a percentage above 0 and at most 100, got ${a[key]}`);
+  }
+  a.webhooks.forEach((w, i) => {
+    const at = `alerts.webhooks[${i}]`;
+    check(w !== null && typeof w === 'object' && !Array.isArray(w), `${at} must be a mapping {url, secret}, got ${JSON.stringify(w)}`);
+    const extra = Object.keys(w).filter((k) => k !== 'url' && k !== 'secret');
+    check(extra.length === 0, `${at} has unknown option "${extra[0]}" (only url and secret)`);
+    let url: URL | undefined;
+    try { url = new URL(w.url); } catch { /* refused below */ }
+    check(url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:'), `${at}.url must be an http:// or https:// URL, got ${JSON.stringify(w.url)}`);
+    check(typeof w.secret === 'string' && w.secret.length >= 16, `${at}.secret must be a string of at least 16 characters (receivers check the signature with it)`);
+  });
 }

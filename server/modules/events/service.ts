@@ -1,0 +1,83 @@
+// The one place events are raised and cleared. At most one active event per (kind, subject): raises
+// and clears go through one queue in this process, so a raise of an already-active event is a no-op
+// however calls interleave. Each real change is handed to the webhooks after it is committed.
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from '../../../lib/log.js';
+import type { EventSeverity, EventView, ListEventsQuery } from '../../../proto/rest/events.js';
+import { OpsEvent } from './event.entity.js';
+import type { WebhookSender } from './webhooks.js';
+
+export interface RaiseOptions {
+  severity: EventSeverity;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class EventsService {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly orm: MikroORM, private readonly log: Logger, private readonly webhooks: WebhookSender) {}
+
+  /** Raises (kind, subject) unless it is active already; returns the new event, or null. */
+  raise(kind: string, subject: string, opts: RaiseOptions): Promise<EventView | null> {
+    return this.serially(async () => {
+      const em = this.orm.em.fork();
+      if (await em.findOne(OpsEvent, { kind, subject, clearedAt: null })) return null;
+      const event = em.create(OpsEvent, {
+        id: randomUUID(), kind, subject, severity: opts.severity, message: opts.message, details: opts.details ?? {}, raisedAt: new Date(), clearedAt: null,
+      });
+      await em.flush();
+      this.log.warn({ kind, subject, severity: opts.severity }, `event raised: ${opts.message}`);
+      return this.announce(event, 'raised');
+    });
+  }
+
+  /** Clears the active (kind, subject) event; returns it, or null when none was active. */
+  clear(kind: string, subject: string): Promise<EventView | null> {
+    return this.serially(async () => {
+      const em = this.orm.em.fork();
+      const event = await em.findOne(OpsEvent, { kind, subject, clearedAt: null });
+      if (!event) return null;
+      event.clearedAt = new Date();
+      await em.flush();
+      this.log.info({ kind, subject }, 'event cleared');
+      return this.announce(event, 'cleared');
+    });
+  }
+
+  /** Newest first. */
+  async list(query: ListEventsQuery = {}): Promise<EventView[]> {
+    const where = query.active === undefined ? {} : { clearedAt: query.active ? null : { $ne: null } };
+    const events = await this.orm.em.fork().find(OpsEvent, where, { orderBy: { raisedAt: 'desc', id: 'asc' }, limit: query.limit ?? 100 });
+    return events.map(toView);
+  }
+
+  /** Active events of the given kinds (what the rules compare their findings with). */
+  async active(kinds: readonly string[]): Promise<OpsEvent[]> {
+    return this.orm.em.fork().find(OpsEvent, { kind: { $in: [...kinds] }, clearedAt: null });
+  }
+
+  stop(): void {
+    this.webhooks.stop();
+  }
+
+  private announce(event: OpsEvent, action: 'raised' | 'cleared'): EventView {
+    const view = toView(event);
+    this.webhooks.send({ event: view, action });
+    return view;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function toView(e: OpsEvent): EventView {
+  return {
+    id: e.id, kind: e.kind, subject: e.subject, severity: e.severity, message: e.message,
+    raisedAt: e.raisedAt.toISOString(), clearedAt: e.clearedAt?.toISOString() ?? null, details: e.details,
+  };
+}
