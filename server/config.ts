@@ -57,6 +57,14 @@ export const MANAGER_DEFAULTS = {
     /** Stored files (uploads, downloaded copies) unused this long are deleted; 0 keeps them forever. */
     keepDays: 7,
   },
+  metrics: {
+    /** How long raw samples (one per host per hostlink.metricsSeconds) are kept. */
+    rawRetention: '48h',
+    /** How long 1-minute rollups (min/avg/max per metric) are kept. */
+    minuteRetention: '30d',
+    /** How long 1-hour rollups are kept. */
+    hourRetention: '365d',
+  },
   schedules: {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
     minIntervalSeconds: 60,
@@ -134,6 +142,14 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(isPositiveInt(c.tasks.defaultTimeoutSeconds), 'tasks.defaultTimeoutSeconds must be a positive integer');
   for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
+  }
+  for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) {
+    try {
+      check(parseDuration(c.metrics[key]) > 0, `metrics.${key} must be longer than 0s`);
+    } catch (err) {
+      const message = (err as Error).message;
+      throw new ConfigError(message.startsWith('config ') ? message : `config metrics.${key}: ${message}`);
+    }
   }
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
