@@ -7,7 +7,7 @@ import { Migration20261125210136_task_kinds } from './Migration20261125210136_ta
 import { Migration20261126000007_orchestration } from './Migration20261126000007_orchestration.js';
 import { Migration20261126000458_templates_schedules } from './Migration20261126000458_templates_schedules.js';
 import { Migration20261126010801_template_kinds } from './Migration20261126010801_template_kinds.js';
-import { Migration20261126013035_metric_rollups } from './Migration20261126013035_metric_rollups.js';
+import { Migration20261126013538_metric_rollups } from './Migration20261126013538_metric_rollups.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -17,5 +17,5 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126000007_orchestration', class: Migration20261126000007_orchestration },
   { name: 'Migration20261126000458_templates_schedules', class: Migration20261126000458_templates_schedules },
   { name: 'Migration20261126010801_template_kinds', class: Migration20261126010801_template_kinds },
-  { name: 'Migration20261126013035_metric_rollups', class: Migration20261126013035_metric_rollups },
+  { name: 'Migration20261126013538_metric_rollups', class: Migration20261126013538_metric_rollups },
 ];

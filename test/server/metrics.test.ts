@@ -3,7 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MetricsHistory } from '../../proto/rest/metrics.js';
-import { MetricRollup } from '../../server/modules/metrics/metric-rollup.entity.js';
+import { figuresOf, MetricRollup } from '../../server/modules/metrics/metric-rollup.entity.js';
+import type { MetricName } from '../../server/modules/metrics/values.js';
 import { MetricSample } from '../../server/modules/nodes/metric-sample.entity.js';
 import { DB_KINDS, makeHarness, type Harness } from './harness.js';
 
@@ -18,9 +19,9 @@ function sample(atMs: number, cpuPercent: number, netRxBytes: number, netTxBytes
   };
 }
 
-async function rollup(h: Harness, nodeId: string, stepSeconds: number, metric: string, at: number) {
-  const row = await h.orm.em.fork().findOne(MetricRollup, { node: nodeId, stepSeconds, metric, at: new Date(at) });
-  return row && { min: row.min, max: row.max, sum: row.sum, count: row.count };
+async function rollup(h: Harness, nodeId: string, stepSeconds: number, metric: MetricName, at: number) {
+  const row = await h.orm.em.fork().findOne(MetricRollup, { node: nodeId, stepSeconds, at: new Date(at) });
+  return row && figuresOf(row, metric);
 }
 
 for (const kind of DB_KINDS) {

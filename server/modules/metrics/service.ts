@@ -2,7 +2,7 @@
 // samples and rollups, and the history query behind GET /nodes/{name}/metrics.
 //
 // Rollups are updated in the transaction that stores the sample rather than by a periodic job: a
-// bucket keeps min, max, sum and count, so one more sample is one read and one write, and there is
+// bucket keeps min, max, sum and count per metric, so one more sample is one read and one write, and there is
 // no watermark to keep, no late sample to go back for and no window where history lags the node.
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
@@ -13,9 +13,9 @@ import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import { MetricSample } from '../nodes/metric-sample.entity.js';
 import type { NodesService } from '../nodes/service.js';
-import { MetricRollup } from './metric-rollup.entity.js';
+import { figuresOf, MetricRollup } from './metric-rollup.entity.js';
 import { formatSeconds, parseSince, parseStep } from './time.js';
-import { METRIC_NAMES, METRIC_UNITS, valuesOf, type MetricName } from './values.js';
+import { METRIC_NAMES, METRIC_UNITS, RATE_METRICS, valuesOf, type MetricName } from './values.js';
 
 export const ROLLUP_STEPS = [60, 3600] as const;
 
@@ -39,6 +39,8 @@ const MAX_AUTO_POINTS = 400;
 
 export interface PruneResult { raw: number; minute: number; hour: number; statements: number }
 
+const EMPTY_FIGURES = Object.fromEntries(METRIC_NAMES.flatMap((m) => [`${m}Min`, `${m}Max`, `${m}Sum`].map((k) => [k, 0])));
+
 interface Acc { min: number; max: number; sum: number; count: number }
 
 export class MetricsService {
@@ -56,20 +58,21 @@ export class MetricsService {
   async recordSample(tx: EntityManager, nodeId: string, sample: MetricSample): Promise<void> {
     const prev = await tx.findOne(MetricSample, { node: nodeId, at: { $lt: sample.at } }, { orderBy: { at: 'desc' } });
     const values = valuesOf(sample, prev ?? undefined);
+    const hasRates = values.netRx !== undefined;
     const buckets = ROLLUP_STEPS.map((step) => ({ step, at: bucketStart(sample.at, step) }));
     const existing = await tx.find(MetricRollup, { node: nodeId, $or: buckets.map((b) => ({ stepSeconds: b.step, at: b.at })) });
     for (const { step, at } of buckets) {
+      let row = existing.find((r) => r.stepSeconds === step && r.at.getTime() === at.getTime());
+      if (!row) row = tx.create(MetricRollup, { node: nodeId, stepSeconds: step, at, count: 0, rateCount: 0, ...EMPTY_FIGURES } as never);
+      const first = { all: row.count === 0, rates: row.rateCount === 0 };
       for (const [metric, value] of Object.entries(values) as [MetricName, number][]) {
-        const row = existing.find((r) => r.stepSeconds === step && r.metric === metric && r.at.getTime() === at.getTime());
-        if (row) {
-          row.min = Math.min(row.min, value);
-          row.max = Math.max(row.max, value);
-          row.sum += value;
-          row.count += 1;
-        } else {
-          tx.create(MetricRollup, { node: nodeId, stepSeconds: step, metric, at, min: value, max: value, sum: value, count: 1 });
-        }
+        const isFirst = RATE_METRICS.includes(metric) ? first.rates : first.all;
+        row[`${metric}Min`] = isFirst ? value : Math.min(row[`${metric}Min`], value);
+        row[`${metric}Max`] = isFirst ? value : Math.max(row[`${metric}Max`], value);
+        row[`${metric}Sum`] = (isFirst ? 0 : row[`${metric}Sum`]) + value;
       }
+      row.count += 1;
+      if (hasRates) row.rateCount += 1;
     }
   }
 
@@ -118,10 +121,15 @@ export class MetricsService {
 
   private async rollupBuckets(nodeId: string, since: Date, now: Date, source: number, step: number, metrics: MetricName[]): Promise<Map<MetricName, Map<number, Acc>>> {
     const rows = await contextEm(this.orm).find(MetricRollup,
-      { node: nodeId, stepSeconds: source, metric: { $in: metrics }, at: { $gte: bucketStart(since, source), $lte: now } },
+      { node: nodeId, stepSeconds: source, at: { $gte: bucketStart(since, source), $lte: now } },
       { orderBy: { at: 'asc' }, disableIdentityMap: true });
     const buckets = new Map<MetricName, Map<number, Acc>>();
-    for (const row of rows) add(buckets, row.metric as MetricName, bucketStart(row.at, step).getTime(), row);
+    for (const row of rows) {
+      for (const metric of metrics) {
+        const figures = figuresOf(row, metric);
+        if (figures.count > 0) add(buckets, metric, bucketStart(row.at, step).getTime(), figures);
+      }
+    }
     return buckets;
   }
 

@@ -4,6 +4,8 @@ import type { Metrics } from '../../../proto/rest/nodes.js';
 
 export const METRIC_NAMES = ['cpu', 'mem', 'load1', 'disk', 'netRx', 'netTx'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
+/** Computed from two samples' counters. */
+export const RATE_METRICS: readonly MetricName[] = ['netRx', 'netTx'];
 
 export const METRIC_UNITS: Record<MetricName, string> = {
   cpu: '%', mem: '%', load1: '', disk: '%', netRx: 'B/s', netTx: 'B/s',
