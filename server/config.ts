@@ -101,6 +101,16 @@ function check(ok: boolean, message: string): void {
 /** The output column is MEDIUMTEXT on MySQL. */
 export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024 - 1;
 
+/** A duration option (90s, 15m, 12h, 30d) longer than 0. */
+function checkDuration(option: string, value: string): void {
+  try {
+    check(parseDuration(value) > 0, `${option} must be longer than 0s`);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ConfigError(message.startsWith('config ') ? message : `config ${option}: ${message}`);
+  }
+}
+
 const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
@@ -117,13 +127,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
   for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {
-    const value = key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key];
-    try {
-      check(parseDuration(value) > 0, `auth.${key} must be longer than 0s`);
-    } catch (err) {
-      const message = (err as Error).message;
-      throw new ConfigError(message.startsWith('config ') ? message : `config auth.${key}: ${message}`);
-    }
+    checkDuration(`auth.${key}`, key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key]);
   }
   check(Number.isInteger(c.auth.cacheSeconds) && c.auth.cacheSeconds >= 0 && c.auth.cacheSeconds <= 5,
     `auth.cacheSeconds must be an integer from 0 to 5 (revocations must apply within seconds), got ${c.auth.cacheSeconds}`);
@@ -143,14 +147,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
   }
-  for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) {
-    try {
-      check(parseDuration(c.metrics[key]) > 0, `metrics.${key} must be longer than 0s`);
-    } catch (err) {
-      const message = (err as Error).message;
-      throw new ConfigError(message.startsWith('config ') ? message : `config metrics.${key}: ${message}`);
-    }
-  }
+  for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) checkDuration(`metrics.${key}`, c.metrics[key]);
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
