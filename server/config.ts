@@ -57,6 +57,14 @@ export const MANAGER_DEFAULTS = {
     /** Stored files (uploads, downloaded copies) unused this long are deleted; 0 keeps them forever. */
     keepDays: 7,
   },
+  metrics: {
+    /** How long raw samples (one per host per hostlink.metricsSeconds) are kept. */
+    rawRetention: '48h',
+    /** How long 1-minute rollups (min/avg/max per metric) are kept. */
+    minuteRetention: '30d',
+    /** How long 1-hour rollups are kept. */
+    hourRetention: '365d',
+  },
   schedules: {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
     minIntervalSeconds: 60,
@@ -112,6 +120,16 @@ function check(ok: boolean, message: string): void {
 /** The output column is MEDIUMTEXT on MySQL. */
 export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024 - 1;
 
+/** A duration option (90s, 15m, 12h, 30d) longer than 0. */
+function checkDuration(option: string, value: string): void {
+  try {
+    check(parseDuration(value) > 0, `${option} must be longer than 0s`);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ConfigError(message.startsWith('config ') ? message : `config ${option}: ${message}`);
+  }
+}
+
 const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
@@ -128,13 +146,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
   for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {
-    const value = key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key];
-    try {
-      check(parseDuration(value) > 0, `auth.${key} must be longer than 0s`);
-    } catch (err) {
-      const message = (err as Error).message;
-      throw new ConfigError(message.startsWith('config ') ? message : `config auth.${key}: ${message}`);
-    }
+    checkDuration(`auth.${key}`, key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key]);
   }
   check(Number.isInteger(c.auth.cacheSeconds) && c.auth.cacheSeconds >= 0 && c.auth.cacheSeconds <= 5,
     `auth.cacheSeconds must be an integer from 0 to 5 (revocations must apply within seconds), got ${c.auth.cacheSeconds}`);
@@ -154,6 +166,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   for (const key of ['maxUploadBytes', 'maxDownloadBytes', 'chunkBytes', 'windowBytes'] as const) {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
   }
+  for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) checkDuration(`metrics.${key}`, c.metrics[key]);
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');

@@ -9,6 +9,7 @@ import { Migration20261126000501_templates_schedules } from './Migration20261126
 import { Migration20261126010801_template_kinds } from './Migration20261126010801_template_kinds.js';
 import { Migration20261126013037_events } from './Migration20261126013037_events.js';
 import { Migration20261126013151_run_node_name_index } from './Migration20261126013151_run_node_name_index.js';
+import { Migration20261126013540_metric_rollups } from './Migration20261126013540_metric_rollups.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -20,4 +21,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126010801_template_kinds', class: Migration20261126010801_template_kinds },
   { name: 'Migration20261126013037_events', class: Migration20261126013037_events },
   { name: 'Migration20261126013151_run_node_name_index', class: Migration20261126013151_run_node_name_index },
+  { name: 'Migration20261126013540_metric_rollups', class: Migration20261126013540_metric_rollups },
 ];

@@ -37,7 +37,7 @@ test('a daemon page lists every flag with its environment variable, examples and
 
 test('man/opsctl.1 is up to date with the commands and documents every one', () => {
   const page = opsctlPage();
-  for (const cmd of ['login', 'logout', 'whoami', 'passwd', 'server', 'nodes', 'nodes show', 'nodes token create', 'tasks', 'tasks run', 'tasks show',
+  for (const cmd of ['login', 'logout', 'whoami', 'passwd', 'server', 'nodes', 'nodes show', 'nodes metrics', 'nodes token create', 'tasks', 'tasks run', 'tasks show',
     'users', 'users create', 'users set-role', 'roles', 'roles create', 'tokens', 'tokens create', 'clients', 'clients create', 'audit', 'audit verify']) {
     assert.ok(page.includes(`.SS "opsctl ${roff(cmd)}"`), cmd);
   }

@@ -168,6 +168,8 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
     [{ 'grpc.advertise': 'no-port' }, /grpc\.advertise/],
     [{ 'database.url': 'postgres://x/y' }, /database\.url/],
     [{ 'auth.tokenTtl': 'soon' }, /auth\.tokenTtl/],
+    [{ 'metrics.rawRetention': '2 days' }, /config metrics\.rawRetention: invalid duration "2 days"/],
+    [{ 'metrics.hourRetention': '0d' }, /metrics\.hourRetention must be longer than 0s/],
     [{ 'auth.jwtSecret': 'short' }, /auth\.jwtSecret/],
     [{ 'hostlink.offlineAfterSeconds': 10 }, /offlineAfterSeconds/],
     [{ 'tasks.outputLimitBytes': 0 }, /tasks\.outputLimitBytes/],
@@ -183,7 +185,7 @@ test('configs/manager.yaml documents every option and loads as-is', () => {
   const c = loadManagerConfig({ configFile: file, env: {} });
   assert.is(c.http.port, 8440);
   const text = readFileSync(file, 'utf8');
-  for (const key of ['dataDir', 'host', 'port', 'advertise', 'url', 'jwtSecret', 'tokenTtl', 'heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays', 'outputLimitBytes', 'defaultTimeoutSeconds', 'level']) {
+  for (const key of ['dataDir', 'host', 'port', 'advertise', 'url', 'jwtSecret', 'tokenTtl', 'heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays', 'outputLimitBytes', 'defaultTimeoutSeconds', 'rawRetention', 'minuteRetention', 'hourRetention', 'level']) {
     assert.match(text, new RegExp(`^\\s*#?\\s*${key}:`, 'm'), key);
   }
   const unknown = join(tempDir(), 'bad.yaml');

@@ -23,8 +23,12 @@ export function statusForAgent(agentStatus: string): NodeStatus {
   return agentStatus === 'healthy' ? 'online' : 'degraded';
 }
 
+/** Called inside the transaction that stores a sample (the metrics module keeps its rollups there). */
+export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricSample) => Promise<void>;
+
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
+  readonly sampleRecorders: SampleRecorder[] = [];
 
   constructor(
     private readonly orm: Orm,
@@ -41,6 +45,11 @@ export class NodesService {
 
   async get(by: Principal, name: string): Promise<NodeDetail> {
     return toNodeDetail(await this.require(contextEm(this.orm), name, by));
+  }
+
+  /** The node's id, or 404 as for get. */
+  async visibleId(by: Principal, name: string): Promise<string> {
+    return (await this.require(contextEm(this.orm), name, by)).id;
   }
 
   /**
@@ -137,12 +146,13 @@ export class NodesService {
     const em = this.orm.em.fork();
     await em.transactional(async (tx) => {
       await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
-      tx.create(MetricSample, {
+      const row = tx.create(MetricSample, {
         node: tx.getReference(Node, nodeId), at: new Date(metrics.at), cpuPercent: metrics.cpuPercent,
         memUsedBytes: metrics.memUsedBytes, memTotalBytes: metrics.memTotalBytes,
         load1: metrics.load1, load5: metrics.load5, load15: metrics.load15,
         netRxBytes: metrics.netRxBytes, netTxBytes: metrics.netTxBytes, disks: metrics.disks,
       });
+      for (const record of this.sampleRecorders) await record(tx, nodeId, row);
     });
   }
 

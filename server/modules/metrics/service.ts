@@ -1,0 +1,206 @@
+// Metrics history: 1-minute and 1-hour rollups kept up to date as samples arrive, retention of raw
+// samples and rollups, and the history query behind GET /nodes/{name}/metrics.
+//
+// Rollups are updated in the transaction that stores the sample rather than by a periodic job: a
+// bucket keeps min, max, sum and count per metric, so one more sample is one read and one write, and there is
+// no watermark to keep, no late sample to go back for and no window where history lags the node.
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
+import type { Logger } from '../../../lib/log.js';
+import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import type { MetricPoint, MetricsHistory, MetricsQuery } from '../../../proto/rest/metrics.js';
+import type { Principal } from '../../access/principal.js';
+import { contextEm } from '../../db/context.js';
+import type { Orm } from '../../db/orm.js';
+import { MetricSample } from '../nodes/metric-sample.entity.js';
+import type { NodesService } from '../nodes/service.js';
+import { figuresOf, MetricRollup } from './metric-rollup.entity.js';
+import { formatSeconds, parseSince, parseStep } from './time.js';
+import { METRIC_NAMES, METRIC_UNITS, RATE_METRICS, valuesOf, type MetricName } from './values.js';
+
+export const ROLLUP_STEPS = [60, 3600] as const;
+
+export interface Retention {
+  rawSeconds: number;
+  minuteSeconds: number;
+  hourSeconds: number;
+}
+
+export interface MetricsOptions {
+  /** Rows per DELETE statement of the retention job. */
+  deleteBatch: number;
+  pruneEveryMs: number;
+}
+
+export const METRICS_DEFAULT_OPTIONS: MetricsOptions = { deleteBatch: 5000, pruneEveryMs: 10 * 60_000 };
+
+/** Candidate point spacings when the caller gives no step; the first giving at most MAX_AUTO_POINTS points wins. */
+const AUTO_STEPS = [60, 300, 900, 3600, 6 * 3600, 86400];
+const MAX_AUTO_POINTS = 400;
+
+export interface PruneResult { raw: number; minute: number; hour: number; statements: number }
+
+const EMPTY_FIGURES = Object.fromEntries(METRIC_NAMES.flatMap((m) => [`${m}Min`, `${m}Max`, `${m}Sum`].map((k) => [k, 0])));
+
+interface Acc { min: number; max: number; sum: number; count: number }
+
+export class MetricsService {
+  private pruner?: NodeJS.Timeout;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly log: Logger,
+    private readonly nodes: NodesService,
+    readonly retention: Retention,
+    private readonly options: MetricsOptions = METRICS_DEFAULT_OPTIONS,
+  ) {}
+
+  /** Adds a stored sample to its node's 1m and 1h buckets (same transaction as the sample). */
+  async recordSample(tx: EntityManager, nodeId: string, sample: MetricSample): Promise<void> {
+    const prev = await tx.findOne(MetricSample, { node: nodeId, at: { $lt: sample.at } }, { orderBy: { at: 'desc' } });
+    const values = valuesOf(sample, prev ?? undefined);
+    const hasRates = values.netRx !== undefined;
+    const buckets = ROLLUP_STEPS.map((step) => ({ step, at: bucketStart(sample.at, step) }));
+    const existing = await tx.find(MetricRollup, { node: nodeId, $or: buckets.map((b) => ({ stepSeconds: b.step, at: b.at })) });
+    for (const { step, at } of buckets) {
+      let row = existing.find((r) => r.stepSeconds === step && r.at.getTime() === at.getTime());
+      if (!row) row = tx.create(MetricRollup, { node: nodeId, stepSeconds: step, at, count: 0, rateCount: 0, ...EMPTY_FIGURES } as never);
+      const first = { all: row.count === 0, rates: row.rateCount === 0 };
+      for (const [metric, value] of Object.entries(values) as [MetricName, number][]) {
+        const isFirst = RATE_METRICS.includes(metric) ? first.rates : first.all;
+        row[`${metric}Min`] = isFirst ? value : Math.min(row[`${metric}Min`], value);
+        row[`${metric}Max`] = isFirst ? value : Math.max(row[`${metric}Max`], value);
+        row[`${metric}Sum`] = (isFirst ? 0 : row[`${metric}Sum`]) + value;
+      }
+      row.count += 1;
+      if (hasRates) row.rateCount += 1;
+    }
+  }
+
+  async history(by: Principal, name: string, query: MetricsQuery, now = new Date()): Promise<MetricsHistory> {
+    const nodeId = await this.nodes.visibleId(by, name);
+    const longest = Math.max(this.retention.rawSeconds, this.retention.minuteSeconds, this.retention.hourSeconds);
+    const since = parseSince(query.since ?? '6h', now, longest);
+    const metrics = pickMetrics(query.metric);
+    const spanSeconds = (now.getTime() - since.getTime()) / 1000;
+    const finest = spanSeconds <= this.retention.rawSeconds ? 0 : spanSeconds <= this.retention.minuteSeconds ? 60 : 3600;
+    const step = query.step === undefined ? autoStep(spanSeconds, finest) : parseStep(query.step, spanSeconds);
+    const source = [3600, 60, 0].find((res) => res >= finest && (res === 0 || step % res === 0));
+    if (source === undefined) {
+      throw new OpsError(ErrorCode.INVALID_ARGUMENT,
+        `step ${query.step} does not fit: data that old is kept per ${formatSeconds(finest)}, so step must be a multiple of ${formatSeconds(finest)}`);
+    }
+    const buckets = source === 0
+      ? await this.rawBuckets(nodeId, since, now, step, metrics)
+      : await this.rollupBuckets(nodeId, since, now, source, step, metrics);
+    return {
+      node: name,
+      since: since.toISOString(),
+      stepSeconds: step,
+      source: source === 0 ? 'raw' : source === 60 ? '1m' : '1h',
+      metrics: metrics.map((metric) => ({ metric, unit: METRIC_UNITS[metric], points: toPoints(buckets.get(metric)) })),
+    };
+  }
+
+  private async rawBuckets(nodeId: string, since: Date, now: Date, step: number, metrics: MetricName[]): Promise<Map<MetricName, Map<number, Acc>>> {
+    const em = contextEm(this.orm);
+    // The sample just before `since` gives the first rates.
+    const before = await em.findOne(MetricSample, { node: nodeId, at: { $lt: since } }, { orderBy: { at: 'desc' }, disableIdentityMap: true });
+    const samples = await em.find(MetricSample, { node: nodeId, at: { $gte: since, $lte: now } }, { orderBy: { at: 'asc' }, disableIdentityMap: true });
+    const buckets = new Map<MetricName, Map<number, Acc>>();
+    let prev = before ?? undefined;
+    for (const sample of samples) {
+      const values = valuesOf(sample, prev);
+      for (const metric of metrics) {
+        const value = values[metric];
+        if (value !== undefined) add(buckets, metric, bucketStart(sample.at, step).getTime(), { min: value, max: value, sum: value, count: 1 });
+      }
+      prev = sample;
+    }
+    return buckets;
+  }
+
+  private async rollupBuckets(nodeId: string, since: Date, now: Date, source: number, step: number, metrics: MetricName[]): Promise<Map<MetricName, Map<number, Acc>>> {
+    const rows = await contextEm(this.orm).find(MetricRollup,
+      { node: nodeId, stepSeconds: source, at: { $gte: bucketStart(since, source), $lte: now } },
+      { orderBy: { at: 'asc' }, disableIdentityMap: true });
+    const buckets = new Map<MetricName, Map<number, Acc>>();
+    for (const row of rows) {
+      for (const metric of metrics) {
+        const figures = figuresOf(row, metric);
+        if (figures.count > 0) add(buckets, metric, bucketStart(row.at, step).getTime(), figures);
+      }
+    }
+    return buckets;
+  }
+
+  /** Deletes expired raw samples and rollups, at most deleteBatch rows per statement. */
+  async prune(now = new Date()): Promise<PruneResult> {
+    const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+    const result: PruneResult = { raw: 0, minute: 0, hour: 0, statements: 0 };
+    result.raw = await this.deleteBatched(MetricSample, { at: { $lt: before(this.retention.rawSeconds) } }, result);
+    result.minute = await this.deleteBatched(MetricRollup, { stepSeconds: 60, at: { $lt: before(this.retention.minuteSeconds) } }, result);
+    result.hour = await this.deleteBatched(MetricRollup, { stepSeconds: 3600, at: { $lt: before(this.retention.hourSeconds) } }, result);
+    if (result.raw + result.minute + result.hour > 0) this.log.info(result, 'expired metrics deleted');
+    return result;
+  }
+
+  private async deleteBatched<T extends { id: number }>(entity: EntityName<T>, where: FilterQuery<T>, result: PruneResult): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      // Ids first, then a DELETE by id: portable (MariaDB and SQLite differ on DELETE ... LIMIT) and each statement bounded.
+      const em = this.orm.em.fork();
+      const rows = await em.find(entity, where, { fields: ['id'] as never, limit: this.options.deleteBatch, orderBy: { id: 'asc' } as never, disableIdentityMap: true });
+      if (rows.length === 0) return deleted;
+      deleted += await em.nativeDelete(entity, { id: { $in: rows.map((r) => r.id) } } as unknown as FilterQuery<T>);
+      result.statements += 1;
+      if (rows.length < this.options.deleteBatch) return deleted;
+    }
+  }
+
+  startPruner(): void {
+    const run = () => { this.prune().catch((err) => this.log.warn({ err }, 'deleting expired metrics failed')); };
+    this.pruner = setInterval(run, this.options.pruneEveryMs);
+    this.pruner.unref();
+    run();
+  }
+
+  stopPruner(): void {
+    if (this.pruner) clearInterval(this.pruner);
+    this.pruner = undefined;
+  }
+}
+
+function bucketStart(at: Date, stepSeconds: number): Date {
+  const ms = stepSeconds * 1000;
+  return new Date(Math.floor(at.getTime() / ms) * ms);
+}
+
+function add(buckets: Map<MetricName, Map<number, Acc>>, metric: MetricName, at: number, acc: Acc): void {
+  let series = buckets.get(metric);
+  if (!series) buckets.set(metric, (series = new Map()));
+  const cur = series.get(at);
+  if (!cur) { series.set(at, { min: acc.min, max: acc.max, sum: acc.sum, count: acc.count }); return; }
+  cur.min = Math.min(cur.min, acc.min);
+  cur.max = Math.max(cur.max, acc.max);
+  cur.sum += acc.sum;
+  cur.count += acc.count;
+}
+
+function toPoints(series: Map<number, Acc> | undefined): MetricPoint[] {
+  if (!series) return [];
+  return [...series.entries()].sort(([a], [b]) => a - b)
+    .map(([at, acc]) => ({ at: new Date(at).toISOString(), min: acc.min, avg: acc.sum / acc.count, max: acc.max }));
+}
+
+function pickMetrics(metric: string | undefined): MetricName[] {
+  if (metric === undefined) return [...METRIC_NAMES];
+  if (!(METRIC_NAMES as readonly string[]).includes(metric)) {
+    throw new OpsError(ErrorCode.INVALID_ARGUMENT, `unknown metric "${metric}": use one of ${METRIC_NAMES.join(', ')}`);
+  }
+  return [metric as MetricName];
+}
+
+function autoStep(spanSeconds: number, finest: number): number {
+  const fits = AUTO_STEPS.filter((s) => s >= finest && s % Math.max(finest, 1) === 0);
+  return fits.find((s) => spanSeconds / s <= MAX_AUTO_POINTS) ?? fits[fits.length - 1];
+}
