@@ -75,6 +75,19 @@ for (const kind of DB_KINDS) {
     await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-2', address: '10.0.0.7' });
   });
 
+  test('names are one regardless of case and trailing dots: VM and vm. are refused beside vm; a trailing dot is dropped', async ({ h }) => {
+    await h.enroll('dns-vm');
+    for (const nodeName of ['DNS-VM', 'dns-vm.', 'Dns-Vm..']) {
+      const { token } = await newToken(h);
+      const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.0.9' }));
+      assert.is(msg, `node name ${nodeName} is already enrolled as dns-vm; delete it first (opsctl nodes rm dns-vm)`);
+    }
+    const { token } = await newToken(h);
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'Dotted-1.', address: '10.0.0.9' });
+    const names = (await h.api<{ name: string }[]>('GET', '/nodes')).body.data.map((n) => n.name);
+    assert.ok(names.includes('Dotted-1') && !names.includes('Dotted-1.'), names.join(','));
+  });
+
   test('authenticate: only the recorded certificate of an existing node; deleting the node revokes it', async ({ h }) => {
     const { token } = await newToken(h);
     const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8' });

@@ -83,9 +83,12 @@ export class NodesService {
   // ---- host link side
 
   /** Creates the node for a redeemed enrollment token, inside the caller's transaction. */
-  async createEnrolled(em: EntityManager, name: string, address: string): Promise<Node> {
-    const taken = `node name ${name} is already enrolled; delete it first (opsctl nodes rm ${name})`;
-    if (await em.count(Node, { name })) throw new EnrollmentRefused(taken);
+  async createEnrolled(em: EntityManager, requested: string, address: string): Promise<Node> {
+    // Host names are DNS names: `VM`, `vm` and `vm.` are one host, so they are one node.
+    const name = requested.replace(/\.+$/, '');
+    const existing = await this.nameTaken(em, name);
+    const taken = `node name ${requested} is already enrolled${existing && existing !== requested ? ` as ${existing}` : ''}; delete it first (opsctl nodes rm ${existing ?? name})`;
+    if (existing) throw new EnrollmentRefused(taken);
     const node = Object.assign(new Node(), { id: randomUUID(), name, address, enrolledAt: new Date() });
     em.persist(node);
     try {
@@ -95,6 +98,15 @@ export class NodesService {
       throw err;
     }
     return node;
+  }
+
+  /** The enrolled node whose name equals `name` regardless of case, if any. */
+  private async nameTaken(em: EntityManager, name: string): Promise<string | undefined> {
+    const rows = await em.getConnection().execute<{ name: string }[]>(
+      `select ${em.getPlatform().quoteIdentifier('name')} from ${em.getPlatform().quoteIdentifier('nodes')} where lower(${em.getPlatform().quoteIdentifier('name')}) = ?`,
+      [name.toLowerCase()], 'all', em.getTransactionContext(),
+    );
+    return rows[0]?.name;
   }
 
   async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
