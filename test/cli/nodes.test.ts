@@ -140,4 +140,22 @@ test('nodes token create: uses and ttl reach the manager; prints the token and t
   assert.is(await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-2', address: '10.0.1.2' }).then(() => '', (err: Error) => err.message), 'enrollment token already used');
 });
 
+test('nodes rm: asks without --yes off a terminal, deletes several, and a deleted node is gone', async () => {
+  const hostLink = m.manager.services.hostLink;
+  const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
+    method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
+  }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
+  for (const n of ['rm-1', 'rm-2']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.2.1' });
+  const refused = await run(['nodes', 'rm', 'rm-1']);
+  assert.is(refused.code, 2, refused.stderr);
+  const r = await run(['nodes', 'rm', 'rm-1', 'rm-2', '--yes']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, 'Deleted node rm-1; its certificate no longer connects.\nDeleted node rm-2; its certificate no longer connects.\n');
+  const names = (await m.apiData<NodeSummary[]>('/nodes')).map((n) => n.name);
+  assert.not.ok(names.includes('rm-1') || names.includes('rm-2'));
+  const missing = await run(['nodes', 'rm', 'rm-1', '--yes']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /node "rm-1" not found/);
+});
+
 test.run();
