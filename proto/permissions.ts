@@ -5,6 +5,7 @@
 export const PERMISSIONS = {
   'nodes:read': 'List and show nodes, their facts and metrics.',
   'nodes:delete': 'Delete a node (revokes its certificate).',
+  'nodes:label': 'Set and remove the labels of nodes in scope.',
   'nodes:enroll': 'Create enrollment tokens for new hosts.',
   'tasks:read': 'List and show tasks, follow their output.',
   'tasks:run': 'Run scripts and plugins on the nodes in scope.',
@@ -43,8 +44,8 @@ const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'files:r
 export const BUILTIN_ROLES = {
   viewer: { description: 'Reads everything but the hosts\' files; changes nothing.', permissions: READ },
   operator: {
-    description: 'Viewer, plus runs and cancels tasks, changes files and services, manages templates, schedules and its own API tokens.',
-    permissions: [...READ, 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write', 'templates:write', 'schedules:write'] as Permission[],
+    description: 'Viewer, plus labels nodes, runs and cancels tasks, changes files and services, manages templates, schedules and its own API tokens.',
+    permissions: [...READ, 'nodes:label', 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write', 'templates:write', 'schedules:write'] as Permission[],
   },
   admin: { description: 'Everything.', permissions: ALL_PERMISSIONS },
 } satisfies Record<string, { description: string; permissions: Permission[] }>;

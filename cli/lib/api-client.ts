@@ -112,6 +112,7 @@ export class ApiClient {
   get<T>(path: string, opts?: RequestOptions): Promise<T> { return this.request<T>('GET', path, undefined, opts); }
   post<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('POST', path, body, opts); }
   put<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('PUT', path, body, opts); }
+  patch<T>(path: string, body: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('PATCH', path, body, opts); }
   /** DELETE usually has no body; pass one only where the route takes it. */
   delete<T = null>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('DELETE', path, body, opts); }
 

@@ -70,6 +70,13 @@ export const NodeDetail = Type.Intersect([
 ]);
 export type NodeDetail = Static<typeof NodeDetail>;
 
+/** PATCH /nodes/:name/labels: labels to set (or overwrite) and keys to remove; Kubernetes' rules (proto/labels.ts). */
+export const LabelChangeRequest = Type.Object({
+  set: Type.Optional(Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }), { additionalProperties: false })),
+  remove: Type.Optional(Type.Array(Type.String({ maxLength: 317 }), { maxItems: 100 })),
+}, { additionalProperties: false });
+export type LabelChangeRequest = Static<typeof LabelChangeRequest>;
+
 export const NodeNameParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
 });

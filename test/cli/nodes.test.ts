@@ -158,4 +158,39 @@ test('nodes rm: asks without --yes off a terminal, deletes several, and a delete
   assert.match(missing.stderr, /node "rm-1" not found/);
 });
 
+test('nodes label: sets and removes kubectl style; bad keys and values are refused here and by the manager', async () => {
+  const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
+    method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
+  }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
+  for (const n of ['lab-1', 'lab-2']) await m.manager.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.3.1' });
+  const set = await run(['nodes', 'label', 'lab-1', 'lab-2', 'env=prod', 'tier=web', 'example.com/team=ops']);
+  assert.is(set.code, 0, set.stderr);
+  assert.is(set.stderr, 'Labelled lab-1: env=prod, tier=web, example.com/team=ops.\nLabelled lab-2: env=prod, tier=web, example.com/team=ops.\n');
+  const removed = await run(['nodes', 'label', 'lab-2', 'tier-', 'env=staging']);
+  assert.is(removed.code, 0, removed.stderr);
+  const labels = Object.fromEntries((await m.apiData<NodeSummary[]>('/nodes')).filter((n) => n.name.startsWith('lab-')).map((n) => [n.name, n.labels]));
+  assert.equal(labels, { 'lab-1': { env: 'prod', tier: 'web', 'example.com/team': 'ops' }, 'lab-2': { env: 'staging', 'example.com/team': 'ops' } });
+
+  for (const [args, message] of [
+    [['lab-1', 'bad_=x'], /label key "bad_": the name must be 1–63 characters/],
+    [['lab-1', `k=${'v'.repeat(64)}`], /the value "v+" must be at most 63 characters/],
+    [['lab-1', 'Example.COM/x=1'], /the prefix must be a lower-case DNS subdomain/],
+    [['lab-1'], /no label change/],
+    [['env=prod'], /name at least one node/],
+  ] as const) {
+    const r = await run(['nodes', 'label', ...args]);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  // The manager checks the same rules for any client.
+  const res = await fetch(`${m.url}/api/v1/nodes/lab-1/labels`, {
+    method: 'PATCH', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ set: { 'a b': 'x' } }),
+  });
+  assert.is(res.status, 400);
+  assert.match(((await res.json()) as { message: string }).message, /label key "a b"/);
+  const missing = await run(['nodes', 'label', 'no-such-node', 'a=b']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /node "no-such-node" not found/);
+});
+
 test.run();

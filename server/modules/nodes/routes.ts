@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { NodeDetail, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
+import { LabelChangeRequest, NodeDetail, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
 import { principalOf } from '../../http/access.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import type { NodesService } from './service.js';
@@ -17,6 +17,15 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
     config: { permission: 'nodes:read' },
     schema: { tags: ['nodes'], summary: 'Show one node with facts and latest metrics', params: NodeNameParams, response: { 200: envelopeOf(NodeDetail) } },
   }, async (req) => ok(await nodes.get(principalOf(req), req.params.name)));
+
+  app.patch<{ Params: NameParams; Body: LabelChangeRequest }>('/nodes/:name/labels', {
+    config: { permission: 'nodes:label', audit: 'nodes.label' },
+    schema: {
+      tags: ['nodes'], summary: 'Set (or overwrite) and remove labels of a node; keys and values follow Kubernetes\' rules',
+      description: 'Selectors (-l) match these labels. A node outside the caller\'s scope is 404. 1001 names every bad key or value.',
+      params: NodeNameParams, body: LabelChangeRequest, response: { 200: envelopeOf(NodeDetail) },
+    },
+  }, async (req) => ok(await nodes.label(principalOf(req), req.params.name, req.body)));
 
   app.delete<{ Params: NameParams }>('/nodes/:name', {
     config: { permission: 'nodes:delete', audit: 'nodes.delete' },

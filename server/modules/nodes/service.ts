@@ -6,11 +6,12 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
-import type { Facts, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
+import { labelChangeProblems } from '../../../proto/labels.js';
+import type { Facts, LabelChangeRequest, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
 import type { SelectableNode } from '../../../proto/selector.js';
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
-import { commitNow } from '../../db/request-transaction.js';
+import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import { MetricSample } from './metric-sample.entity.js';
@@ -45,6 +46,21 @@ export class NodesService {
 
   async get(by: Principal, name: string): Promise<NodeDetail> {
     return toNodeDetail(await this.require(contextEm(this.orm), name, by));
+  }
+
+  /** Sets and removes the operator's labels of a node (Kubernetes' rules); returns the node as it is now. */
+  async label(by: Principal, name: string, change: LabelChangeRequest): Promise<NodeDetail> {
+    const wanted = { set: change.set ?? {}, remove: change.remove ?? [] };
+    const problems = labelChangeProblems(wanted);
+    if (problems.length > 0) throw new OpsError(ErrorCode.INVALID_ARGUMENT, problems.join('; '));
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name, by);
+    const labels = { ...(node.labels ?? {}), ...wanted.set };
+    for (const key of wanted.remove) delete labels[key];
+    node.labels = labels;
+    await em.flush();
+    setAuditTarget(node.name);
+    return toNodeDetail(node);
   }
 
   /** The node's id, or 404 as for get. */
