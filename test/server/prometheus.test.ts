@@ -115,7 +115,7 @@ for (const kind of DB_KINDS) {
   });
 
   guarded('a missing or wrong token is 401 in plain text', async ({ h }) => {
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }, { authorization: `Bearer ${h.token}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }, { authorization: `Bearer ${h.token}` }]) {
       const res = await scrape(h, headers, '10.9.8.7');
       assert.is(res.status, 401, JSON.stringify(headers));
       assert.match(res.type, /^text\/plain/);
