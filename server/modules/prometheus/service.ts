@@ -1,10 +1,9 @@
 // What GET /metrics reports: each node's latest sample (nodes.metrics, no history query), node and
 // task counts by status, and this manager process. Read on every scrape; nothing is kept between.
+import type { Metrics } from '../../../proto/rest/nodes.js';
 import type { Orm } from '../../db/orm.js';
 import { Node } from '../nodes/node.entity.js';
 import { nodeLabelName, renderExposition, type Family, type Labels, type Sample } from './exposition.js';
-
-type Metric = NonNullable<Node['metrics']>;
 
 /** `node` first, then the node's own labels (a later label whose sanitised name repeats one is dropped). */
 function labelsOf(node: Node): Labels {
@@ -20,9 +19,9 @@ function gauge(name: string, help: string, samples: Sample[]): Family { return {
 function counter(name: string, help: string, samples: Sample[]): Family { return { name, help, type: 'counter', samples }; }
 
 function nodeFamilies(nodes: Node[]): Family[] {
-  const sampled = nodes.filter((n) => n.metrics).map((n) => ({ labels: labelsOf(n), m: n.metrics as Metric }));
-  const each = (value: (m: Metric) => number): Sample[] => sampled.map(({ labels, m }) => ({ labels, value: value(m) }));
-  const perDisk = (value: (d: Metric['disks'][number]) => number): Sample[] =>
+  const sampled = nodes.filter((n) => n.metrics).map((n) => ({ labels: labelsOf(n), m: n.metrics as Metrics }));
+  const each = (value: (m: Metrics) => number): Sample[] => sampled.map(({ labels, m }) => ({ labels, value: value(m) }));
+  const perDisk = (value: (d: Metrics['disks'][number]) => number): Sample[] =>
     sampled.flatMap(({ labels, m }) => m.disks.map((d) => ({ labels: { ...labels, mount: d.mount }, value: value(d) })));
   return [
     gauge('opsctl_node_cpu_percent', 'CPU busy percent in the latest sample.', each((m) => m.cpuPercent)),
@@ -75,14 +74,13 @@ export class PrometheusService {
   }
 
   private async families(): Promise<Family[]> {
-    const orm = this.orm;
-    const nodes = await orm.em.fork().find(Node, {}, { orderBy: { name: 'asc' } });
+    const nodes = await this.orm.em.fork().find(Node, {}, { orderBy: { name: 'asc' } });
     const nodeCounts = new Map<string, number>();
     for (const n of nodes) nodeCounts.set(n.status, (nodeCounts.get(n.status) ?? 0) + 1);
     return [
       ...nodeFamilies(nodes),
       gauge('opsctl_nodes', 'Enrolled nodes by status.', byStatus(NODE_STATUSES, nodeCounts)),
-      gauge('opsctl_tasks', 'Tasks by status.', byStatus(TASK_STATUSES, await taskCounts(orm))),
+      gauge('opsctl_tasks', 'Tasks by status.', byStatus(TASK_STATUSES, await taskCounts(this.orm))),
       ...processFamilies(),
     ];
   }
