@@ -98,6 +98,8 @@ for (const kind of DB_KINDS) {
     assert.is(far.status, 403);
     assert.match(far.type, /^text\/plain/);
     assert.is(far.body, 'address 10.1.2.3 may not scrape /metrics (metrics.scrapeAllow)\n');
+    // The peer's own address counts, not a header it sends.
+    assert.is((await scrape(h, { 'x-forwarded-for': '127.0.0.1' }, '10.1.2.3')).status, 403);
   });
 
   test.run();
