@@ -79,6 +79,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     for (const m of modules) await m.routes?.(api, { config, services });
     api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   }, { prefix: API_PREFIX });
+  for (const m of modules) await m.rootRoutes?.(app, { config, services });
 
   await app.ready();
   return app;

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../lib/config.js';
+import { AllowList } from '../lib/cidr.js';
 import { parseHostPort } from '../lib/host-port.js';
 
 export const MANAGER_DEFAULTS = {
@@ -64,6 +65,10 @@ export const MANAGER_DEFAULTS = {
     minuteRetention: '30d',
     /** How long 1-hour rollups are kept. */
     hourRetention: '365d',
+    /** Bearer token GET /metrics (Prometheus) requires; '' = none. */
+    scrapeToken: '',
+    /** Addresses/CIDRs that may scrape GET /metrics; empty = loopback only unless scrapeToken is set. */
+    scrapeAllow: [] as string[],
   },
   schedules: {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
@@ -167,12 +172,24 @@ export function validateManagerConfig(c: ManagerConfig): void {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
   }
   for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) checkDuration(`metrics.${key}`, c.metrics[key]);
+  validateScrape(c.metrics);
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
   check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
   validateAlerts(c.alerts);
+}
+
+function validateScrape(m: ManagerConfig['metrics']): void {
+  check(typeof m.scrapeToken === 'string', 'metrics.scrapeToken must be a string');
+  check(m.scrapeToken === '' || m.scrapeToken.length >= 16, 'metrics.scrapeToken must be at least 16 characters (or empty for none)');
+  check(Array.isArray(m.scrapeAllow), `metrics.scrapeAllow must be a list of addresses or CIDRs, got ${JSON.stringify(m.scrapeAllow)}`);
+  try {
+    AllowList.parse(m.scrapeAllow, 'metrics.scrapeAllow');
+  } catch (err) {
+    throw new ConfigError(`config ${(err as Error).message}`);
+  }
 }
 
 function validateAlerts(a: ManagerConfig['alerts']): void {

@@ -1,6 +1,6 @@
 // What a feature module of the manager exports from server/modules/<name>/index.ts. The manager
 // finds every module folder at start (module-loader.ts) and assembles them: entities for the ORM,
-// services in dependency order, routes under /api/v1. Adding a resource touches no central file.
+// services in dependency order, routes under /api/v1 (and a few at the root). Adding a resource touches no central file.
 import type { EntitySchema, MikroORM } from '@mikro-orm/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/log.js';
@@ -48,6 +48,8 @@ export interface ManagerModule {
   services?(ctx: ModuleContext): Partial<ManagerServices>;
   /** Registers the module's routes; `api` is already under /api/v1. */
   routes?(api: FastifyInstance, ctx: RouteContext): void | Promise<void>;
+  /** Routes outside /api/v1, where other tools expect them (GET /metrics for Prometheus). */
+  rootRoutes?(app: FastifyInstance, ctx: RouteContext): void | Promise<void>;
   /** Background work after every service is built (resuming tasks, sweepers); run in order. */
   start?(services: ManagerServices): Promise<void> | void;
   /** Run in reverse order. */
