@@ -10,7 +10,7 @@ export default class NodesLabel extends ApiCommand {
     'Keys are [PREFIX/]NAME and values at most 63 characters, as in Kubernetes. Selectors match labels: -l env=prod,tier in (web,api).';
   static override examples = [
     '<%= config.bin %> nodes label web-1 web-2 env=prod tier=web',
-    '<%= config.bin %> nodes label web-1 tier-',
+    '<%= config.bin %> nodes label web-1 tier- --server http://manager.example:8440',
   ];
   static override strict = false;
   static override args = {
