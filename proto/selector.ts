@@ -120,3 +120,35 @@ export function describeSelector(s: Selector): string {
   if (s.groups?.length) parts.push(s.groups.map((g) => `-g ${g}`).join(' '));
   return `(${parts.join(' ')})`;
 }
+
+/**
+ * A selector as URL query parameters, for GET routes that filter nodes (`/nodes`, the live stream):
+ * `names` and `groups` comma-separated, `labels` as written after -l. No parameter means every node.
+ */
+export interface SelectorQuery { names?: string; labels?: string; groups?: string }
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** The selector a query gives; `{ all: true }` when it gives none. Throws SelectorError when malformed. */
+export function selectorFromQuery(query: SelectorQuery): Selector {
+  const selector: Selector = {};
+  const names = splitList(query.names);
+  const groups = splitList(query.groups);
+  if (names.length > 0) selector.names = names;
+  if (groups.length > 0) selector.groups = groups;
+  if (query.labels !== undefined && query.labels.trim() !== '') selector.labels = query.labels.trim();
+  if (!selector.names && !selector.groups && !selector.labels) selector.all = true;
+  validateSelector(selector);
+  return selector;
+}
+
+/** The query parameters for a selector (none for --all), the inverse of selectorFromQuery. */
+export function selectorToQuery(selector: Selector): SelectorQuery {
+  const query: SelectorQuery = {};
+  if (selector.names?.length) query.names = selector.names.join(',');
+  if (selector.labels) query.labels = selector.labels;
+  if (selector.groups?.length) query.groups = selector.groups.join(',');
+  return query;
+}

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileSelector, parseLabelSelector, SelectorError, validateSelector, type SelectableNode } from '../../proto/selector.js';
+import { compileSelector, parseLabelSelector, SelectorError, selectorFromQuery, selectorToQuery, validateSelector, type SelectableNode } from '../../proto/selector.js';
 
 const nodes: SelectableNode[] = [
   { name: 'web-1', labels: { env: 'prod', role: 'web' }, groups: ['frontend'] },
@@ -46,6 +46,16 @@ test('an empty or contradictory selector is refused', () => {
   assert.throws(() => validateSelector({ names: [] }), /no target/);
   assert.throws(() => validateSelector({ all: true, names: ['a'] }), /cannot be combined/);
   assert.throws(() => validateSelector({ names: ['../etc'] }), /invalid node name/);
+});
+
+test('a selector travels as query parameters and back', () => {
+  assert.equal(selectorFromQuery({}), { all: true });
+  assert.equal(selectorFromQuery({ names: ' web-*, db-1 ', labels: 'env=prod', groups: 'frontend,' }), { names: ['web-*', 'db-1'], groups: ['frontend'], labels: 'env=prod' });
+  const sel = { names: ['web-*'], labels: 'role in (web,db)', groups: ['a', 'b'] };
+  assert.equal(selectorFromQuery(selectorToQuery(sel)), sel);
+  assert.equal(selectorToQuery({ all: true }), {});
+  assert.throws(() => selectorFromQuery({ labels: 'env in (' }), (err: unknown) => err instanceof SelectorError);
+  assert.throws(() => selectorFromQuery({ names: '../x' }), /invalid node name/);
 });
 
 test.run();
