@@ -42,3 +42,17 @@ export function chartLines(values: number[], opts: ChartOptions): string[] {
   }
   return lines;
 }
+
+/**
+ * One line of eighths blocks, the last `width` values (or all of them squeezed, with `squeeze`),
+ * scaled to `max` (the largest value when absent). Zero still shows as ▁ so the line is visible.
+ */
+export function sparkline(values: number[], width: number, opts: { max?: number; squeeze?: boolean; unicode?: boolean } = {}): string {
+  if (width <= 0 || values.length === 0) return '';
+  const cols = opts.squeeze ? columns(values, width) : values.slice(-width);
+  const top = opts.max ?? (Math.max(...cols, 0) || 1);
+  return cols.map((v) => {
+    const level = Math.min(8, Math.max(1, Math.round((Math.max(0, v) / top) * 8)));
+    return opts.unicode === false ? (level >= 4 ? '#' : '_') : EIGHTHS[level];
+  }).join('');
+}
