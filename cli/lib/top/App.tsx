@@ -1,11 +1,12 @@
 // The `opsctl top` screen: a header with the fleet's counts, the node table (or one node's detail),
 // a status line (connection, filter) and the key hints, within the terminal's size.
 import { Box, Text, useApp, useInput } from 'ink';
-import { useState } from 'react';
+import { useEffect, useReducer, useRef } from 'react';
 import type { DetailSource } from './detail-source.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import type { FeedSource } from './live.js';
-import { SORT_BY_KEY, SORT_KEYS, statusCounts, visibleRows, type Sort, type TopState } from './model.js';
+import { currentName, initialUi, reduceKey, type Keys, type UiState } from './keys.js';
+import { statusCounts, visibleRows, type TopState } from './model.js';
 import { NodeDetail } from './NodeDetail.js';
 import { NodeTable } from './NodeTable.js';
 import { useFeed } from './use-feed.js';
@@ -28,9 +29,6 @@ export interface AppProps {
 export const KEY_HINTS = 'q quit  / filter  ↑↓ select  ⏎ detail  sort: c m l d n s (again: reverse), ←→';
 const DETAIL_HINTS = 'q quit  Esc back';
 
-/** The first sort: busiest CPU first, like top. */
-export const DEFAULT_SORT: Sort = { key: 'cpu', reverse: false };
-
 function clip(text: string, width: number): string {
   return text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
 }
@@ -46,55 +44,26 @@ function Screen(props: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(props.size);
   const state = useFeed(props.feed, props.flushMs);
-  const [sort, setSort] = useState<Sort>(DEFAULT_SORT);
-  const [filter, setFilter] = useState('');
-  const [editing, setEditing] = useState(false);
-  const [selected, setSelected] = useState<string>();
-  const [detail, setDetail] = useState<string>();
-  const unicode = props.unicode ?? true;
-
-  const rows = visibleRows(state, sort, filter);
-  const current = rows.some((r) => r.name === selected) ? selected : rows[0]?.name;
-  const index = rows.findIndex((r) => r.name === current);
   const bodyHeight = Math.max(1, size.rows - 3);
+  // Keys reduce against the newest feed state, which a render may not have shown yet.
+  const latest = useRef({ state, page: bodyHeight - 1 });
+  latest.current = { state, page: bodyHeight - 1 };
+  const [ui, dispatch] = useReducer(
+    (u: UiState, k: { input: string; key: Keys }) => reduceKey(u, k.input, k.key, latest.current.state, latest.current.page),
+    undefined,
+    initialUi,
+  );
+  const unicode = props.unicode ?? true;
+  const { sort, filter, editing, detail } = ui;
+  const rows = visibleRows(state, sort, filter);
+  const current = currentName(rows, ui);
 
-  const sortBy = (key: Sort['key']) => setSort((s) => (s.key === key ? { key, reverse: !s.reverse } : { key, reverse: false }));
-  const move = (by: number) => {
-    if (rows.length === 0) return;
-    setSelected(rows[Math.max(0, Math.min(rows.length - 1, index + by))].name);
-  };
-
-  useInput((input, key) => {
-    if (detail !== undefined) {
-      if (input === 'q') exit();
-      else if (key.escape || key.backspace || key.delete) setDetail(undefined);
-      return;
-    }
-    if (editing) {
-      if (key.escape) { setFilter(''); setEditing(false); }
-      else if (key.return) setEditing(false);
-      else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
-      else if (key.upArrow) move(-1);
-      else if (key.downArrow) move(1);
-      else if (input && !key.ctrl && !key.meta && !/[\x00-\x1f]/.test(input)) setFilter((f) => f + input);
-      return;
-    }
-    if (input === 'q') exit();
-    else if (input === '/') setEditing(true);
-    else if (key.escape) setFilter('');
-    else if (key.return) { if (current) setDetail(current); }
-    else if (key.upArrow) move(-1);
-    else if (key.downArrow) move(1);
-    else if (key.pageUp) move(-(bodyHeight - 1));
-    else if (key.pageDown) move(bodyHeight - 1);
-    else if (key.leftArrow || key.rightArrow) {
-      const i = SORT_KEYS.indexOf(sort.key) + (key.leftArrow ? -1 : 1);
-      setSort({ key: SORT_KEYS[(i + SORT_KEYS.length) % SORT_KEYS.length], reverse: false });
-    } else if (SORT_BY_KEY[input]) sortBy(SORT_BY_KEY[input]);
-  });
+  useInput((input, key) => dispatch({ input, key }));
+  useEffect(() => { if (ui.quit) exit(); }, [ui.quit, exit]);
 
   const counts = statusCounts(state);
-  const header = `opsctl top  ${props.manager}  ${state.nodes.size} nodes: ${counts.online} online, ${counts.degraded} degraded, ${counts.offline} offline  sort ${sort.key}${sort.reverse ? '▲' : '▼'}`;
+  const manager = props.manager.replace(/^https?:\/\//, '');
+  const header = `${manager}  ${state.nodes.size} nodes: ${counts.online} online, ${counts.degraded} degraded, ${counts.offline} offline  sort ${sort.key}${sort.reverse ? '▲' : '▼'}`;
   const conn = connectionText(state);
   const filterText = editing ? `filter: /${filter}▏ (Enter keep, Esc clear)` : filter ? `filter: ${filter} (${rows.length} of ${state.nodes.size}; Esc clears)` : '';
   const empty = state.nodes.size === 0

@@ -23,6 +23,7 @@ const FIXED: Fixed[] = [
 const MIN_NAME = 6;
 const MAX_NAME = 24;
 const MIN_SPARK = 5;
+const GOOD_SPARK = 12;
 const MAX_SPARK = 60;
 
 export interface Layout { name: number; fixed: Fixed[]; spark: number }
@@ -35,16 +36,11 @@ export function layout(width: number, longestName: number): Layout {
   while (fixed.length > 1 && MIN_NAME + fixedWidth(fixed) > width) fixed = fixed.slice(0, -1);
   const room = width - fixedWidth(fixed);
   const wanted = Math.min(MAX_NAME, Math.max(MIN_NAME, longestName, 'NAME'.length));
-  let name = Math.max(MIN_NAME, Math.min(wanted, room));
-  let spark = room - name - 1;
-  if (spark < MIN_SPARK) {
-    // Give the name back a little before dropping the sparkline.
-    const take = Math.min(MIN_SPARK - spark, name - Math.min(name, Math.max(MIN_NAME, 10)));
-    name -= take;
-    spark += take;
-  }
-  if (spark < MIN_SPARK) { spark = 0; name = Math.max(MIN_NAME, room); }
-  return { name: Math.min(name, Math.max(MIN_NAME, room)), fixed, spark: Math.min(spark, MAX_SPARK) };
+  // Long names give way to a readable sparkline; short ones leave it the rest of the line.
+  const name = Math.min(wanted, Math.max(MIN_NAME, room - 1 - GOOD_SPARK));
+  const spark = room - name - 1;
+  if (spark < MIN_SPARK) return { name: Math.max(MIN_NAME, Math.min(wanted, room)), fixed, spark: 0 };
+  return { name, fixed, spark: Math.min(spark, MAX_SPARK) };
 }
 
 function fit(text: string, width: number, right = false): string {
