@@ -160,8 +160,8 @@ test('/ filters by name or label; Enter keeps the filter, Esc clears it', async 
   try {
     feed.emit({ type: 'snapshot', nodes: NODES });
     await until(frame, (x) => x.includes('web-2'), 'rows never showed');
-    app.stdin.write('/');
-    for (const ch of 'web') app.stdin.write(ch);
+    // Typed faster than a redraw, the keys come as one string.
+    app.stdin.write('/web');
     let f = await until(frame, (x) => x.includes('filter: /web'), 'the filter prompt never showed');
     assert.equal(names(f), ['web-2', 'web-1']);
     app.stdin.write('\r');

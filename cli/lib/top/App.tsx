@@ -58,7 +58,11 @@ function Screen(props: AppProps) {
   const rows = visibleRows(state, sort, filter);
   const current = currentName(rows, ui);
 
-  useInput((input, key) => dispatch({ input, key }));
+  useInput((input, key) => {
+    // Keys typed quickly (or pasted, or sent by tmux) arrive as one string: one key each.
+    if (input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) dispatch({ input: ch, key: {} });
+    else dispatch({ input, key });
+  });
   useEffect(() => { if (ui.quit) exit(); }, [ui.quit, exit]);
 
   const counts = statusCounts(state);
