@@ -4,6 +4,9 @@
 // are measured from /proc/PID/stat over the same windows; prints each window and the medians.
 // Bounded: --seconds of measuring (default 60) after a warm-up; loopback only; temp dirs removed.
 //
+// Each host is a real hostd + agentd pair sampling every 2 s: 25 of them want a machine with more
+// than 2 cores to start and stay honest; on a small one run fewer (--nodes 8) and say so.
+//
 // Usage: npm run build && node dist/bench/top-idle.js [--nodes 25] [--seconds 60] [--window 10]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,7 +46,9 @@ async function main(): Promise<void> {
     env: { OPS_HOSTLINK_METRICS_SECONDS: '2' },
   });
   try {
+    const started = Date.now();
     for (let i = 1; i < NODES; i++) await stack.addHost(`idle-${String(i).padStart(2, '0')}`, ports[2 + i]);
+    console.log(`${NODES} hosts online after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const login = await runBin('opsctl', ['login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password], env);
     if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
     console.log(`top: median ${m.toFixed(2)} % of one core (floor, an idle node process: ${median(floor).toFixed(2)} %)`);
     console.log(`target: under ${TARGET_PERCENT} % with ${NODES} nodes: ${m < TARGET_PERCENT ? 'met' : 'NOT met'}`);
   } finally {
-    try { tmux('kill-server'); } catch { /* already gone */ }
+    try { execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' }); } catch { /* never started */ }
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

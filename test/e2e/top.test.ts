@@ -32,6 +32,8 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 3
   }
 }
 
+/** Quoted for sh. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const shows = (what: string, re: RegExp, ms?: number) => until(what, () => { const s = screen(); return re.test(s) ? s : undefined; }, ms);
 
 test.before(async () => {
@@ -53,7 +55,6 @@ test.after(async () => {
 
 test('top in tmux: the node\'s row, sorting, filter, detail with its task, resize, q restores the terminal and exits 0', async () => {
   if (!hasTmux) { console.log('  skipped: tmux is not installed (CI installs it; apt-get install tmux)'); return; }
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   // The shell outlives top, so the screen after it and its exit code can be read.
   const command = `${q(process.execPath)} ${q(binPath('opsctl'))} top; echo "top exited $?" > ${q(exitFile)}; exec sleep 600`;
   tmux('new-session', '-d', '-s', 'top', '-x', '80', '-y', '24', '-e', `XDG_CONFIG_HOME=${configHome}`, '-e', 'NO_COLOR=1', 'sh', '-c', command);
@@ -111,6 +112,32 @@ test('--once through a pipe: one tab-separated line per node; --json: the nodes 
   assert.is(all.length, 1);
   assert.is(all[0].name, 'top-node');
   assert.type(all[0].metrics?.cpuPercent, 'number');
+});
+
+test('Ctrl-C quits too: exit 0, main screen back, cursor shown', async () => {
+  if (!hasTmux) return;
+  rmSync(exitFile, { force: true });
+  const command = `${q(process.execPath)} ${q(binPath('opsctl'))} top top-node; echo "top exited $?" > ${q(exitFile)}; exec sleep 600`;
+  tmux('new-session', '-d', '-s', 'ctrlc', '-x', '80', '-y', '24', '-e', `XDG_CONFIG_HOME=${configHome}`, '-e', 'NO_COLOR=1', 'sh', '-c', command);
+  await until('the node row', () => /^top-node\s+online/m.test(tmux('capture-pane', '-p', '-t', 'ctrlc')));
+  tmux('send-keys', '-t', 'ctrlc', 'C-c');
+  const exit = await until('top to exit', () => existsSync(exitFile) && readFileSync(exitFile, 'utf8'));
+  assert.is(exit.trim(), 'top exited 0');
+  assert.is(tmux('display', '-p', '-t', 'ctrlc', '#{alternate_on}').trim(), '0');
+  assert.is(tmux('display', '-p', '-t', 'ctrlc', '#{cursor_flag}').trim(), '1');
+});
+
+test('an unreachable manager is one error line and exit 1, on a terminal or not', async () => {
+  if (!hasTmux) return;
+  const piped = await runBin('opsctl', ['top', '--server', 'http://127.0.0.1:1'], env());
+  assert.is(piped.code, 1);
+  assert.match(piped.stderr, /^Error: .*127\.0\.0\.1:1.*connection refused/m);
+  rmSync(exitFile, { force: true });
+  const command = `${q(process.execPath)} ${q(binPath('opsctl'))} top --server http://127.0.0.1:1 2>&1; echo "top exited $?" >> ${q(exitFile)}; exec sleep 600`;
+  tmux('new-session', '-d', '-s', 'down', '-x', '80', '-y', '24', '-e', `XDG_CONFIG_HOME=${configHome}`, 'sh', '-c', command);
+  const exit = await until('top to exit', () => existsSync(exitFile) && readFileSync(exitFile, 'utf8'));
+  assert.is(exit.trim(), 'top exited 1');
+  assert.match(tmux('capture-pane', '-p', '-t', 'down'), /Error: .*connection refused/);
 });
 
 test('a bad selector is a usage error (exit 2) before anything is sent', async () => {
