@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath, runBin, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePort, freePorts } from '../helpers/ports.js';
 
 const hasTmux = (() => { try { execFileSync('tmux', ['-V'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-top-'));
@@ -129,12 +129,14 @@ test('Ctrl-C quits too: exit 0, main screen back, cursor shown', async () => {
 
 test('an unreachable manager is one error line and exit 1, on a terminal or not', async () => {
   if (!hasTmux) return;
-  const piped = await runBin('opsctl', ['top', '--server', 'http://127.0.0.1:1'], env());
+  const nobody = `http://127.0.0.1:${await freePort()}`;
+  // A token, so that what fails is reaching the manager, not the login.
+  const piped = await runBin('opsctl', ['top', '--server', nobody], { ...env(), OPSCTL_TOKEN: 'some-token' });
   assert.is(piped.code, 1);
-  assert.match(piped.stderr, /^Error: .*127\.0\.0\.1:1.*connection refused/m);
+  assert.match(piped.stderr, /^Error: cannot reach the manager at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)$/m);
   rmSync(exitFile, { force: true });
-  const command = `${q(process.execPath)} ${q(binPath('opsctl'))} top --server http://127.0.0.1:1 2>&1; echo "top exited $?" >> ${q(exitFile)}; exec sleep 600`;
-  tmux('new-session', '-d', '-s', 'down', '-x', '80', '-y', '24', '-e', `XDG_CONFIG_HOME=${configHome}`, 'sh', '-c', command);
+  const command = `${q(process.execPath)} ${q(binPath('opsctl'))} top --server ${nobody} 2>&1; echo "top exited $?" >> ${q(exitFile)}; exec sleep 600`;
+  tmux('new-session', '-d', '-s', 'down', '-x', '80', '-y', '24', '-e', `XDG_CONFIG_HOME=${configHome}`, '-e', 'OPSCTL_TOKEN=some-token', 'sh', '-c', command);
   const exit = await until('top to exit', () => existsSync(exitFile) && readFileSync(exitFile, 'utf8'));
   assert.is(exit.trim(), 'top exited 1');
   assert.match(tmux('capture-pane', '-p', '-t', 'down'), /Error: .*connection refused/);
