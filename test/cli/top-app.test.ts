@@ -2,7 +2,9 @@
 // event source (the screen's input, standing in for the manager's stream) and driven by keys.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { EventEmitter } from 'node:events';
 import { createElement } from 'react';
+import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import type { MetricsHistory } from '../../proto/rest/metrics.js';
 import type { Metrics } from '../../proto/rest/nodes.js';
@@ -231,6 +233,54 @@ test('q quits: the app unmounts and lets go of the feed', async () => {
   const deadline = Date.now() + 3000;
   while (feed.listeners.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.is(feed.listeners.size, 0, 'still subscribed after q');
+});
+
+/** Streams for Ink's own render, to see it exit (ink-testing-library does not expose waitUntilExit). */
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  private data: string | null = null;
+  write(data: string) { this.data = data; this.emit('readable'); this.emit('data', data); }
+  read() { const d = this.data; this.data = null; return d; }
+  setEncoding() {}
+  setRawMode() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+}
+class FakeStdout extends EventEmitter {
+  columns = 80;
+  rows = 24;
+  last = '';
+  write = (frame: string) => { this.last = frame; return true; };
+}
+
+test('a drawing bug shows its message in the error boundary, and q still quits (with the error)', async () => {
+  const feed = new MemoryFeed();
+  const stdin = new FakeStdin();
+  const stdout = new FakeStdout();
+  const quiet = console.error;
+  // React reports the error it caught; the screen is what matters here.
+  console.error = () => {};
+  const instance = inkRender(createElement(App, { feed, detail, manager: 'm', flushMs: 0 }), {
+    stdin: stdin as unknown as NodeJS.ReadStream, stdout: stdout as unknown as NodeJS.WriteStream, debug: true, exitOnCtrlC: false, patchConsole: false,
+  });
+  try {
+    feed.emit({ type: 'snapshot', nodes: [{ ...NODES[0], labels: null as unknown as Record<string, string> }] });
+    await until(() => strip(stdout.last), (x) => x.includes('web-1'), 'rows never showed');
+    stdin.write('\r');
+    await until(() => strip(stdout.last), (x) => x.includes('opsctl top failed to draw'), 'the boundary never showed');
+    const exited = instance.waitUntilExit().then(() => 'no error', (err: Error) => err.message);
+    // The boundary's key handler is registered in an effect, which runs after the frame is drawn:
+    // a key sent in between would reach the table's handler, still subscribed. No person types that fast.
+    await new Promise((r) => setTimeout(r, 100));
+    stdin.write('q');
+    const ended = await exited;
+    assert.match(ended, /labels|null|undefined|convert/, ended);
+  } finally {
+    console.error = quiet;
+    instance.unmount();
+  }
 });
 
 test.run();
