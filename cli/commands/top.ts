@@ -62,7 +62,9 @@ export default class Top extends DataCommand {
       await this.print(nodes, flags, (ctx) => renderOnce(nodes, ctx));
       return nodes;
     }
-    // Ink and React load only here, so the other commands do not pay for them at start-up.
+    // Ink and React load only here, so the other commands do not pay for them at start-up. React's
+    // development build (the default without NODE_ENV) checks a lot on every render: not for users.
+    process.env.NODE_ENV ??= 'production';
     const { runTop } = await import('../lib/top/run.js');
     await runTop(api, path);
     return undefined;
