@@ -33,7 +33,7 @@ export default class Top extends DataCommand {
     'Esc or Backspace goes back; c, m, l, d, n, s sort by CPU, memory, load, disk, name or status (the same key again reverses), ' +
     '←/→ move the sort column; / filters by part of a name or of a key=value label (Enter keeps the filter, Esc clears it); q or Ctrl-C quits.\n\n' +
     'If the stream drops (network, a manager restart) the status line says so and top reconnects by itself, backing off up to 10 s.\n\n' +
-    'With --once, --json, -o, or when stdout is not a terminal, top prints one snapshot as a table and exits: tab-separated without a header ' +
+    'With --once, --json, -o, or when stdout (or stdin, for the keys) is not a terminal, top prints one snapshot as a table and exits: tab-separated without a header ' +
     'when piped (name, status, cpu, mem, load, disk, metrics time); --json gives the nodes as the live stream sends them (with their latest metrics). ' +
     'Network rates need two samples, so only the live view shows them.';
   static override usage = 'top [NODE...] [-l SELECTOR] [-g GROUP] [--once] [--json]';
