@@ -29,30 +29,30 @@ for (const kind of DB_KINDS) {
   test.after(async (ctx) => { await ctx.h?.close(); });
 
   test('an unknown token is refused', async ({ h }) => {
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token: 'not-a-real-token', nodeName: 'x1', address: '127.0.0.1' }));
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token: 'not-a-real-token', nodeName: 'x1', address: '127.0.0.1', keyFingerprint: '0'.repeat(64) }));
     assert.is(msg, 'unknown enrollment token');
   });
 
   test('a one-use token works once, then "already used"', async ({ h }) => {
     const { token } = await newToken(h);
-    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-1', address: '10.0.0.1' });
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-1', address: '10.0.0.1', keyFingerprint: '0'.repeat(64) });
     assert.ok(nodeId);
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-2', address: '10.0.0.2' }));
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-2', address: '10.0.0.2', keyFingerprint: '0'.repeat(64) }));
     assert.is(msg, 'enrollment token already used');
     assert.is((await h.api('GET', '/nodes/once-2')).status, 404);
   });
 
   test('uses=3 enrolls three nodes, the fourth is refused', async ({ h }) => {
     const { token } = await newToken(h, 3);
-    for (const n of ['multi-1', 'multi-2', 'multi-3']) await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.0.3' });
-    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'multi-4', address: '10.0.0.3' })), 'enrollment token already used');
+    for (const n of ['multi-1', 'multi-2', 'multi-3']) await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.0.3', keyFingerprint: '0'.repeat(64) });
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'multi-4', address: '10.0.0.3', keyFingerprint: '0'.repeat(64) })), 'enrollment token already used');
   });
 
   test('two hosts racing for the last use: exactly one wins', async ({ h }) => {
     const { token } = await newToken(h, 1);
     const results = await Promise.allSettled([
-      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-a', address: '10.0.0.4' }),
-      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-b', address: '10.0.0.5' }),
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-a', address: '10.0.0.4', keyFingerprint: '0'.repeat(64) }),
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-b', address: '10.0.0.5', keyFingerprint: '0'.repeat(64) }),
     ]);
     assert.is(results.filter((r) => r.status === 'fulfilled').length, 1);
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -62,37 +62,37 @@ for (const kind of DB_KINDS) {
   test('an expired token is refused', async ({ h }) => {
     const { id, token } = await newToken(h);
     await h.orm.em.fork().nativeUpdate(EnrollmentToken, { id }, { expiresAt: new Date(Date.now() - 1000) });
-    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'late-1', address: '10.0.0.6' })), 'enrollment token expired');
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'late-1', address: '10.0.0.6', keyFingerprint: '0'.repeat(64) })), 'enrollment token expired');
   });
 
   test('a name already enrolled is refused and the token use is not spent', async ({ h }) => {
     await h.enroll('taken-1');
     const { id, token } = await newToken(h);
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7' }));
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7', keyFingerprint: '0'.repeat(64) }));
     assert.is(msg, 'node name taken-1 is already enrolled; delete it first (opsctl nodes rm taken-1)');
     const row = await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id });
     assert.is(row.used, 0);
-    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-2', address: '10.0.0.7' });
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-2', address: '10.0.0.7', keyFingerprint: '0'.repeat(64) });
   });
 
   test('names are one regardless of case and trailing dots: VM and vm. are refused beside vm; a trailing dot is dropped', async ({ h }) => {
     await h.enroll('dns-vm');
     for (const nodeName of ['DNS-VM', 'dns-vm.', 'Dns-Vm..']) {
       const { token } = await newToken(h);
-      const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.0.9' }));
+      const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.0.9', keyFingerprint: '0'.repeat(64) }));
       assert.is(msg, `node name ${nodeName} is already enrolled as dns-vm; delete it first (opsctl nodes rm dns-vm)`);
     }
     const { token } = await newToken(h);
-    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'Dotted-1.', address: '10.0.0.9' });
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'Dotted-1.', address: '10.0.0.9', keyFingerprint: '0'.repeat(64) });
     const names = (await h.api<{ name: string }[]>('GET', '/nodes')).body.data.map((n) => n.name);
     assert.ok(names.includes('Dotted-1') && !names.includes('Dotted-1.'), names.join(','));
   });
 
   test('authenticate: only the recorded certificate of an existing node; deleting the node revokes it', async ({ h }) => {
     const { token } = await newToken(h);
-    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8' });
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8', keyFingerprint: '0'.repeat(64) });
     assert.is(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), null, 'no certificate recorded yet');
-    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'A'.repeat(64), serial: '0a1b', notAfter: new Date(Date.now() + 365 * 86400e3) });
+    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'A'.repeat(64), serial: '0a1b', notAfter: new Date(Date.now() + 365 * 86400e3), keyFingerprint: '0'.repeat(64) });
     assert.equal(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), { nodeId, nodeName: 'cert-1' });
     assert.is(await h.services.hostLink.authenticate(nodeId, 'b'.repeat(64)), null);
     assert.is(await h.services.hostLink.authenticate('00000000-0000-0000-0000-000000000000', 'a'.repeat(64)), null);

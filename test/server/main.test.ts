@@ -201,7 +201,7 @@ test('stop() lets a request in flight finish and ends open event streams', async
   const { token } = await login(m.httpUrl, m.initialAdmin!.username, m.initialAdmin!.password);
   // A task with no live host stays running, so its event stream stays open until the manager stops.
   const nodeId = (await m.services.hostLink.redeemEnrollmentToken({
-    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1',
+    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1', keyFingerprint: '0'.repeat(64),
   })).nodeId;
   assert.ok(nodeId);
   const task = await m.services.tasks.create(systemPrincipal('test'), { selector: { all: true }, script: 'true' });
