@@ -158,7 +158,7 @@ export class HostLinkService {
   }
 
   private async connect(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): Promise<void> {
-    const { backend, pki, sessions, log } = this.opts;
+    const { backend, sessions, log } = this.opts;
     const address = peerAddress(call.getPeer());
     const refuse = (code: grpc.status, details: string) => {
       log.warn({ address, reason: details }, 'host stream refused');
