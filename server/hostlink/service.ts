@@ -105,10 +105,10 @@ export class HostLinkService {
 
   /** Who presented this call's client certificate, or the status to refuse it with. */
   private async authenticateCall(call: { getAuthContext(): AuthContext }):
-    Promise<{ nodeId: string; nodeName: string; fingerprint: string } | { code: grpc.status; details: string }> {
+    Promise<{ nodeId: string; nodeName: string; fingerprint: string } | { code: grpc.status; details: string; noValidCertificate?: boolean }> {
     const { backend, pki, log } = this.opts;
     const cert = checkClientCertificate(call.getAuthContext().sslPeerCertificate?.raw, pki.caCertificate);
-    if (!cert.ok) return { code: grpc.status.UNAUTHENTICATED, details: cert.reason };
+    if (!cert.ok) return { code: grpc.status.UNAUTHENTICATED, details: cert.reason, noValidCertificate: true };
     let identity: { nodeId: string; nodeName: string } | null;
     try {
       identity = await backend.authenticate(cert.nodeId, cert.fingerprint);
@@ -134,8 +134,11 @@ export class HostLinkService {
     const who = await this.authenticateCall(call);
     if ('code' in who) {
       log.warn({ address, reason: who.details }, 'certificate renewal refused');
-      // An expired certificate proves nothing any more: the way back is enrollment and approval.
-      const details = /expired/.test(who.details) ? `${who.details}; an expired certificate cannot renew: enroll again with a new token and have an operator run opsctl nodes approve` : who.details;
+      // An expired certificate proves nothing any more (TLS does not even pass it on): the way back
+      // is enrollment and approval.
+      const details = who.noValidCertificate
+        ? `${who.details}; an expired certificate cannot renew: enroll again with a new token and have an operator run opsctl nodes approve`
+        : who.details;
       callback(grpcError(who.code, details));
       return;
     }

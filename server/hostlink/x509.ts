@@ -46,7 +46,7 @@ function daysFromNow(days: number): Date {
  * does not fire at once on a short-lived certificate.
  */
 function notBefore(days = Infinity): Date {
-  return new Date(Date.now() - Math.min(10 * 60_000, days * 8_640_000));
+  return new Date(Date.now() - Math.max(0, Math.min(10 * 60_000, days * 8_640_000)));
 }
 
 export function createCaCertificate(keys: KeyPairPem, commonName: string, days: number): string {
