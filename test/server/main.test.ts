@@ -163,6 +163,8 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
   assert.is(env.http.port, 9000);
   assert.is(env.grpc.advertise, 'ops.example:443');
   assert.is(env.database.url, 'mysql://u:p@db:3306/ops');
+  // Fractions of a day: short-lived certificates for renewal tests.
+  assert.is(loadManagerConfig({ env: { OPS_HOSTLINK_CERTIFICATE_DAYS: '0.0005' } }).hostlink.certificateDays, 0.0005);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ 'http.port': 70000 }, /http\.port/],
     [{ 'grpc.advertise': 'no-port' }, /grpc\.advertise/],
@@ -174,6 +176,8 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
     [{ 'metrics.scrapeToken': 'short' }, /metrics\.scrapeToken must be at least 16 characters/],
     [{ 'auth.jwtSecret': 'short' }, /auth\.jwtSecret/],
     [{ 'hostlink.offlineAfterSeconds': 10 }, /offlineAfterSeconds/],
+    [{ 'hostlink.certificateDays': 0.0001 }, /hostlink\.certificateDays must be a number of days of at least 30 seconds/],
+    [{ 'hostlink.certificateDays': 'soon' }, /hostlink\.certificateDays/],
     [{ 'tasks.outputLimitBytes': 0 }, /tasks\.outputLimitBytes/],
     [{ 'http.port': 'abc' }, /http\.port/],
   ];
