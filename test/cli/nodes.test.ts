@@ -193,4 +193,38 @@ test('nodes label: sets and removes kubectl style; bad keys and values are refus
   assert.match(missing.stderr, /node "no-such-node" not found/);
 });
 
+test('a held request: nodes ls marks it on a terminal, nodes show prints the key; approve asks first, deny drops it', async () => {
+  const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
+    method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
+  }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
+  const hostLink = m.manager.services.hostLink;
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'held-cli', address: '10.0.4.1', keyFingerprint: '0'.repeat(64) });
+  const key = 'ab'.repeat(32);
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'held-cli', address: '10.0.4.2', keyFingerprint: key });
+
+  const tty = await run(['nodes', 'ls'], { tty: true });
+  assert.match(tty.stdout, /held-cli\s+offline, key pending approval/);
+  const piped = await run(['nodes', 'ls']);
+  assert.match(piped.stdout, /^held-cli\toffline\t/m, 'the piped status cell stays the status alone');
+  const show = await run(['nodes', 'show', 'held-cli']);
+  assert.match(show.stdout, new RegExp(`^pending_key_fingerprint\t${key}$`, 'm'));
+  assert.match(show.stdout, /^pending_address\t10\.0\.4\.2$/m);
+  assert.match(show.stdout, /^pending_since\t\d{4}-\d\d-\d\dT/m);
+  assert.match(show.stdout, /^pending_state\twaiting$/m);
+
+  const unasked = await run(['nodes', 'approve', 'held-cli']);
+  assert.is(unasked.code, 2, unasked.stderr);
+  assert.match(unasked.stderr, /nodes approve needs --yes/);
+  const denied = await run(['nodes', 'deny', 'held-cli']);
+  assert.is(denied.code, 0, denied.stderr);
+  assert.is(denied.stderr, 'Denied the pending enrollment request of node held-cli; its current certificate stays.\n');
+  assert.not.match((await run(['nodes', 'show', 'held-cli'])).stdout, /pending_key_fingerprint/);
+  const nothing = await run(['nodes', 'approve', 'held-cli', '--yes']);
+  assert.is(nothing.code, 1);
+  assert.match(nothing.stderr, /node held-cli has no pending enrollment request to approve/);
+  const missing = await run(['nodes', 'approve', 'no-such-node', '--yes']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /node "no-such-node" not found/);
+});
+
 test.run();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { api, runBin, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import type { NodeDetail } from '../../proto/rest/nodes.js';
 import { freePorts } from '../helpers/ports.js';
+import { pollUntil as until } from '../helpers/poll.js';
 import { killAllUnder, startHostd, waitUntil, type HostdRun } from '../hostd/helpers.js';
 
 const NAME = 'reenroll-node';
@@ -36,16 +37,6 @@ const opsctl = (args: string[], token = stack.token) =>
   runBin('opsctl', args, { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: stack.httpUrl, OPSCTL_TOKEN: token }, 30_000);
 
 const node = async (): Promise<NodeDetail> => (await api<NodeDetail>(stack.httpUrl, stack.token, 'GET', `/nodes/${NAME}`)).body.data;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A hostd with a fresh data directory and a new one-use token, under the enrolled name. */
 async function newHost(dir: string, agentPort: number): Promise<HostdRun> {

@@ -12,6 +12,7 @@ import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack
 import { createHostLinkClient } from '../../hostd/grpc-client.js';
 import type { NodeDetail } from '../../proto/rest/nodes.js';
 import { freePorts } from '../helpers/ports.js';
+import { pollUntil as until } from '../helpers/poll.js';
 
 const NAME = 'renewal-node';
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-e2e-renewal-'));
@@ -30,16 +31,6 @@ test.after(async () => {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Renew with a garbage CSR: harmless either way; the status says whether the certificate is still accepted. */
 function probe(keyPem: string, certPem: string, caPem: string): Promise<grpc.ServiceError> {
