@@ -70,11 +70,12 @@ test('a known name with a new key is held; the token use is taken once; only tha
 
   gw.backend.approve('held-01');
   assert.is(await tryConnect(first), grpc.status.UNAUTHENTICATED, 'approval revokes the old certificate');
-  // Another key cannot collect what was approved for this one: it is a new request (and needs a token).
+  // Another key cannot collect what was approved for this one, nor take its place, even with a fresh token.
   const intruder = createKeyAndCsr('held-01');
-  const refused = await failure(enroll(anon(), { token, nodeName: 'held-01', csrPem: intruder.csrPem }));
+  const refused = await failure(enroll(anon(), { token: gw.backend.addToken('intruder-tok'), nodeName: 'held-01', csrPem: intruder.csrPem }));
   assert.is(refused.code, grpc.status.PERMISSION_DENIED);
-  assert.is(refused.details, 'enrollment token already used');
+  assert.match(refused.details, /approved request for another key waiting to be collected/);
+  assert.is(gw.backend.tokens.get('intruder-tok')!.uses, 1);
 
   const collected = await enroll(anon(), { token, nodeName: 'held-01', csrPem });
   assert.not.ok(collected.held);

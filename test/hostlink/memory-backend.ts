@@ -56,6 +56,7 @@ export class MemoryBackend extends EventEmitter implements HostLinkBackend {
     }
     const held: EnrollmentDecision = { outcome: 'held', nodeId: existing.id, message: `node ${existing.name} is already enrolled with another key; an operator must run \`opsctl nodes approve ${existing.name}\`` };
     if (existing.pending?.keyFingerprint === input.keyFingerprint) return existing.pending.approved ? { outcome: 'issue', nodeId: existing.id } : held;
+    if (existing.pending?.approved) throw new EnrollmentRefused(`node ${existing.name} has an approved request for another key waiting to be collected`);
     this.consume(input.token);
     existing.pending = { keyFingerprint: input.keyFingerprint, approved: false };
     return held;

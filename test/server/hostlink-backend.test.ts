@@ -130,8 +130,12 @@ for (const kind of DB_KINDS) {
     assert.match(stream.closedBecause ?? '', /approved a new key/, 'the old stream was ended');
     assert.is((await h.api('POST', '/nodes/appr-1/approve')).status, 409, 'already approved');
 
-    // Another key is a new request (with a spent token: refused); the approved key collects without one.
-    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'appr-1', address: '10.0.0.11', keyFingerprint: 'd'.repeat(64) })), 'enrollment token already used');
+    // Another key cannot take the approved one's place, even with a fresh token (which stays unspent);
+    // the approved key collects without a token.
+    const fresh = await newToken(h);
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token: fresh.token, nodeName: 'appr-1', address: '10.0.0.11', keyFingerprint: 'd'.repeat(64) })),
+      'node appr-1 has an approved request for another key waiting to be collected; an operator can drop it with opsctl nodes deny appr-1');
+    assert.is((await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id: fresh.id })).used, 0);
     const collect = await h.services.hostLink.redeemEnrollmentToken({ token: 'spent', nodeName: 'appr-1', address: '10.0.0.10', keyFingerprint: key });
     assert.equal(collect, { outcome: 'issue', nodeId });
     await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'E'.repeat(64), serial: '02', notAfter: new Date(Date.now() + 86400e3), keyFingerprint: key });

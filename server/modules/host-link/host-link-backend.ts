@@ -58,6 +58,10 @@ export class NodeHostLinkBackend implements HostLinkBackend {
           await this.audit.append(tx, record('ok', 0, existing.id, { approvedKey: input.keyFingerprint }));
           return { outcome: 'issue', nodeId: existing.id };
         }
+        if (existing.pendingApprovedAt) {
+          // The operator approved one key; another must not take its place before it is collected.
+          throw new EnrollmentRefused(`node ${existing.name} has an approved request for another key waiting to be collected; an operator can drop it with opsctl nodes deny ${existing.name}`);
+        }
         await this.tokens.consume(tx, input.token);
         await this.nodes.holdEnrollment(tx, existing, input.keyFingerprint, input.address);
         await this.audit.append(tx, record('ok', 0, existing.id, { held: true, keyFingerprint: input.keyFingerprint }));
