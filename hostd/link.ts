@@ -64,9 +64,12 @@ export class ManagerLink implements Subsystem {
   private heartbeatTimer?: NodeJS.Timeout;
   private metricsTimer?: NodeJS.Timeout;
   private metricsBusy = false;
+  /** Replaced when the certificate is renewed. */
+  private identity: NodeIdentity;
 
   constructor(private readonly opts: LinkOptions) {
     this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
+    this.identity = opts.identity;
   }
 
   /** True once the manager has welcomed the current stream. */
@@ -74,8 +77,41 @@ export class ManagerLink implements Subsystem {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const { identity } = this.opts;
-    this.client = createHostLinkClient(this.opts.address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
+    this.client = this.newClient();
+    this.connect();
+  }
+
+  private newClient(): HostLinkClient {
+    const { identity } = this;
+    return createHostLinkClient(this.opts.address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
+  }
+
+  /**
+   * A renewed certificate: the stream is opened again with it at once, so the manager sees the
+   * new certificate in use and stops accepting the old one (it accepts the old one until then,
+   * in case the new one never reached our disk). Runs go on in agentd and their events are in the
+   * spool; only an upload in flight is cut, once per renewal.
+   */
+  useIdentity(identity: NodeIdentity): void {
+    this.identity = identity;
+    if (this.stopped || !this.client) return;
+    const oldClient = this.client;
+    const oldCall = this.call;
+    this.client = this.newClient();
+    this.call = undefined;
+    this.welcomed = false;
+    this.live = false;
+    this.stopTimers();
+    clearTimeout(this.reconnectTimer);
+    if (oldCall) {
+      this.opts.onStreamLost?.();
+      const cut = setTimeout(() => oldCall.cancel(), 2000);
+      oldCall.once('status', () => { clearTimeout(cut); oldClient.close(); });
+      oldCall.end();
+    } else {
+      oldClient.close();
+    }
+    this.opts.log.info('reconnecting with the renewed certificate');
     this.connect();
   }
 
@@ -154,7 +190,7 @@ export class ManagerLink implements Subsystem {
       facts = await this.opts.collectFacts();
     } catch (err) {
       this.opts.log.warn({ err }, 'collecting host facts failed; sending what is known');
-      facts = { hostname: this.opts.identity.nodeName, os: '', platform: process.platform, kernel: '', arch: process.arch, cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] };
+      facts = { hostname: this.identity.nodeName, os: '', platform: process.platform, kernel: '', arch: process.arch, cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] };
     }
     if (this.call !== call) return;
     call.write({

@@ -161,9 +161,12 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(isPositiveInt(c.auth.loginLimit.perAddress), 'auth.loginLimit.perAddress must be a positive integer');
   check(c.secrets.key === '' || Buffer.from(c.secrets.key, 'base64').length === 32, 'secrets.key must be base64 of 32 bytes (openssl rand -base64 32), or empty to generate one');
   check(c.auth.jwtSecret === '' || c.auth.jwtSecret.length >= 32, 'auth.jwtSecret must be at least 32 characters (or empty to generate one)');
-  for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays'] as const) {
+  for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds'] as const) {
     check(isPositiveInt(c.hostlink[key]), `hostlink.${key} must be a positive integer, got ${c.hostlink[key]}`);
   }
+  // Fractions are allowed so tests can issue certificates that live a minute (hostd renews them).
+  check(typeof c.hostlink.certificateDays === 'number' && c.hostlink.certificateDays >= 30 / 86_400,
+    `hostlink.certificateDays must be a number of days of at least 30 seconds (0.00035), got ${c.hostlink.certificateDays}`);
   check(c.hostlink.offlineAfterSeconds > c.hostlink.heartbeatSeconds,
     'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
   check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,

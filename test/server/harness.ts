@@ -135,8 +135,8 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
     api,
     async enroll(name, labels = {}, groups = []) {
       const created = await api<{ token: string }>('POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
-      const { nodeId } = await services.hostLink.redeemEnrollmentToken({ token: created.body.data.token, nodeName: name, address: '127.0.0.1' });
-      await services.hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: new Date(Date.now() + 86400e3) });
+      const { nodeId } = await services.hostLink.redeemEnrollmentToken({ token: created.body.data.token, nodeName: name, address: '127.0.0.1', keyFingerprint: '0'.repeat(64) });
+      await services.hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: new Date(Date.now() + 86400e3), keyFingerprint: '0'.repeat(64) });
       if (Object.keys(labels).length || groups.length) {
         const { Node } = await import('../../server/modules/nodes/node.entity.js');
         await orm.em.fork().nativeUpdate(Node, { id: nodeId }, { labels, groups });

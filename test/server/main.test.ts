@@ -163,6 +163,8 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
   assert.is(env.http.port, 9000);
   assert.is(env.grpc.advertise, 'ops.example:443');
   assert.is(env.database.url, 'mysql://u:p@db:3306/ops');
+  // Fractions of a day: short-lived certificates for renewal tests.
+  assert.is(loadManagerConfig({ env: { OPS_HOSTLINK_CERTIFICATE_DAYS: '0.0005' } }).hostlink.certificateDays, 0.0005);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ 'http.port': 70000 }, /http\.port/],
     [{ 'grpc.advertise': 'no-port' }, /grpc\.advertise/],
@@ -174,6 +176,8 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
     [{ 'metrics.scrapeToken': 'short' }, /metrics\.scrapeToken must be at least 16 characters/],
     [{ 'auth.jwtSecret': 'short' }, /auth\.jwtSecret/],
     [{ 'hostlink.offlineAfterSeconds': 10 }, /offlineAfterSeconds/],
+    [{ 'hostlink.certificateDays': 0.0001 }, /hostlink\.certificateDays must be a number of days of at least 30 seconds/],
+    [{ 'hostlink.certificateDays': 'soon' }, /hostlink\.certificateDays/],
     [{ 'tasks.outputLimitBytes': 0 }, /tasks\.outputLimitBytes/],
     [{ 'http.port': 'abc' }, /http\.port/],
   ];
@@ -201,7 +205,7 @@ test('stop() lets a request in flight finish and ends open event streams', async
   const { token } = await login(m.httpUrl, m.initialAdmin!.username, m.initialAdmin!.password);
   // A task with no live host stays running, so its event stream stays open until the manager stops.
   const nodeId = (await m.services.hostLink.redeemEnrollmentToken({
-    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1',
+    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1', keyFingerprint: '0'.repeat(64),
   })).nodeId;
   assert.ok(nodeId);
   const task = await m.services.tasks.create(systemPrincipal('test'), { selector: { all: true }, script: 'true' });

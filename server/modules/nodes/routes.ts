@@ -27,6 +27,24 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
     },
   }, async (req) => ok(await nodes.label(principalOf(req), req.params.name, req.body)));
 
+  app.post<{ Params: NameParams }>('/nodes/:name/approve', {
+    config: { permission: 'nodes:approve', audit: 'nodes.approve' },
+    schema: {
+      tags: ['nodes'], summary: 'Approve the node\'s pending enrollment request: its new key gets the certificate, the old one stops authenticating',
+      description: 'The node keeps its id, labels, groups and tasks. The host collects its certificate at its next try. 1005 when nothing is pending or it was already approved.',
+      params: NodeNameParams, response: { 200: envelopeOf(NodeDetail) },
+    },
+  }, async (req) => ok(await nodes.approve(principalOf(req), req.params.name)));
+
+  app.post<{ Params: NameParams }>('/nodes/:name/deny', {
+    config: { permission: 'nodes:approve', audit: 'nodes.deny' },
+    schema: {
+      tags: ['nodes'], summary: 'Drop the node\'s pending enrollment request; the node keeps its current certificate',
+      description: '1005 when nothing is pending.',
+      params: NodeNameParams, response: { 200: envelopeOf(NodeDetail) },
+    },
+  }, async (req) => ok(await nodes.deny(principalOf(req), req.params.name)));
+
   app.delete<{ Params: NameParams }>('/nodes/:name', {
     config: { permission: 'nodes:delete', audit: 'nodes.delete' },
     schema: {

@@ -98,22 +98,72 @@ export class NodesService {
 
   // ---- host link side
 
+  /** The node a host name belongs to (`VM`, `vm` and `vm.` are one host), inside the caller's transaction. */
+  async findForEnrollment(em: EntityManager, requested: string): Promise<Node | null> {
+    const existing = await this.nameTaken(em, requested.replace(/\.+$/, ''));
+    return existing ? em.findOne(Node, { name: existing }) : null;
+  }
+
   /** Creates the node for a redeemed enrollment token, inside the caller's transaction. */
   async createEnrolled(em: EntityManager, requested: string, address: string): Promise<Node> {
     // Host names are DNS names: `VM`, `vm` and `vm.` are one host, so they are one node.
     const name = requested.replace(/\.+$/, '');
-    const existing = await this.nameTaken(em, name);
-    const taken = `node name ${requested} is already enrolled${existing && existing !== requested ? ` as ${existing}` : ''}; delete it first (opsctl nodes rm ${existing ?? name})`;
-    if (existing) throw new EnrollmentRefused(taken);
     const node = Object.assign(new Node(), { id: randomUUID(), name, address, enrolledAt: new Date() });
     em.persist(node);
     try {
       await em.flush();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new EnrollmentRefused(taken);
+      // Another host took the name between our look-up and this insert: it enrolls first, we retry as held.
+      if (isUniqueViolation(err)) throw new EnrollmentRefused(`node name ${requested} was enrolled by another host at the same moment; try again`);
       throw err;
     }
     return node;
+  }
+
+  /**
+   * Keeps a known name's request with a new key for an operator. One request is kept per node: a
+   * newer one (another valid token, another key) replaces it, since the operator compares the
+   * fingerprint with the host's log before approving anyway.
+   */
+  async holdEnrollment(em: EntityManager, node: Node, keyFingerprint: string, address: string): Promise<void> {
+    if (node.pendingKeyFingerprint && node.pendingKeyFingerprint !== keyFingerprint) {
+      this.log.warn({ node: node.name, replaced: node.pendingKeyFingerprint, keyFingerprint, address }, 'a newer enrollment request with another key replaces the pending one');
+    }
+    Object.assign(node, { pendingKeyFingerprint: keyFingerprint, pendingAddress: address, pendingSince: new Date(), pendingApprovedAt: null });
+    await em.flush();
+    this.log.warn({ node: node.name, keyFingerprint, address }, `enrollment held: node ${node.name} is enrolled with another key; an operator must run opsctl nodes approve ${node.name}`);
+  }
+
+  /** Approves the node's pending key: its current certificate stops authenticating now; the host collects the new one with its next Enroll. */
+  async approve(by: Principal, name: string): Promise<NodeDetail> {
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name, by);
+    if (!node.pendingKeyFingerprint) throw new OpsError(ErrorCode.CONFLICT, `node ${node.name} has no pending enrollment request to approve`);
+    if (node.pendingApprovedAt) {
+      throw new OpsError(ErrorCode.CONFLICT, `node ${node.name}: the request of key ${node.pendingKeyFingerprint} was already approved at ${node.pendingApprovedAt.toISOString()}; waiting for the host to collect its certificate`);
+    }
+    // History stays: same id, labels, groups and tasks; only the key changes.
+    Object.assign(node, { pendingApprovedAt: new Date(), certFingerprint: null, previousCertFingerprint: null, certSerial: null, certExpiresAt: null });
+    await em.flush();
+    setAuditTarget(node.name);
+    // Committed before the stream ends, as in remove().
+    await commitNow();
+    this.sessions.disconnect(node.id, 'an operator approved a new key for this node; the old certificate is revoked');
+    this.log.info({ node: node.name, keyFingerprint: node.pendingKeyFingerprint }, 'new key approved; the old certificate no longer authenticates');
+    return toNodeDetail(node);
+  }
+
+  /** Drops the node's pending request (approved or not); the host waiting on it is refused at its next try. */
+  async deny(by: Principal, name: string): Promise<NodeDetail> {
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name, by);
+    if (!node.pendingKeyFingerprint) throw new OpsError(ErrorCode.CONFLICT, `node ${node.name} has no pending enrollment request to deny`);
+    const keyFingerprint = node.pendingKeyFingerprint;
+    Object.assign(node, { pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null });
+    await em.flush();
+    setAuditTarget(node.name);
+    this.log.info({ node: node.name, keyFingerprint }, 'pending enrollment request denied');
+    return toNodeDetail(node);
   }
 
   /** The enrolled node whose name equals `name` regardless of case, if any. */
@@ -126,16 +176,40 @@ export class NodesService {
   }
 
   async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
-    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, {
-      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter,
+    const em = this.orm.em.fork();
+    const updated = await em.nativeUpdate(Node, { id: nodeId }, {
+      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: null,
     });
     if (updated === 0) throw new Error(`recording the certificate of node ${nodeId}: no such node`);
+    // The approved request is collected; a newer one with another key stays pending.
+    await em.nativeUpdate(Node, { id: nodeId, pendingKeyFingerprint: cert.keyFingerprint }, {
+      pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null,
+    });
   }
 
   async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
-    const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint'] });
-    if (!node || !node.certFingerprint || node.certFingerprint !== fingerprint.toLowerCase()) return null;
-    return { nodeId: node.id, nodeName: node.name };
+    const fp = fingerprint.toLowerCase();
+    const em = this.orm.em.fork();
+    const node = await em.findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint', 'previousCertFingerprint'] });
+    if (!node) return null;
+    if (node.certFingerprint && node.certFingerprint === fp) {
+      if (node.previousCertFingerprint) {
+        // The renewed certificate reached the host's disk: the one it replaced may go.
+        await em.nativeUpdate(Node, { id: nodeId, certFingerprint: fp }, { previousCertFingerprint: null });
+        this.log.info({ node: node.name }, 'renewed certificate in use; the previous one no longer authenticates');
+      }
+      return { nodeId: node.id, nodeName: node.name };
+    }
+    if (node.previousCertFingerprint && node.previousCertFingerprint === fp) return { nodeId: node.id, nodeName: node.name };
+    return null;
+  }
+
+  async recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean> {
+    const fp = presented.toLowerCase();
+    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId, $or: [{ certFingerprint: fp }, { previousCertFingerprint: fp }] }, {
+      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: fp,
+    });
+    return updated > 0;
   }
 
   async markConnected(nodeId: string, hello: HostHello, address: string): Promise<void> {

@@ -16,6 +16,7 @@ export function toNodeSummary(node: Node): NodeSummary {
     groups: node.groups ?? [],
     lastSeenAt: node.lastSeenAt ? node.lastSeenAt.toISOString() : null,
     enrolledAt: node.enrolledAt.toISOString(),
+    pendingApproval: node.pendingKeyFingerprint !== null && node.pendingKeyFingerprint !== undefined,
   };
 }
 
@@ -25,6 +26,12 @@ export function toNodeDetail(node: Node): NodeDetail {
     facts: node.facts,
     metrics: node.metrics,
     certificateExpiresAt: node.certExpiresAt ? node.certExpiresAt.toISOString() : null,
+    pendingEnrollment: node.pendingKeyFingerprint ? {
+      keyFingerprint: node.pendingKeyFingerprint,
+      address: node.pendingAddress ?? '',
+      requestedAt: (node.pendingSince ?? new Date(0)).toISOString(),
+      approvedAt: node.pendingApprovedAt ? node.pendingApprovedAt.toISOString() : null,
+    } : null,
   };
 }
 
