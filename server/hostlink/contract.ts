@@ -44,6 +44,8 @@ export interface HostLinkBackend {
   /** A stream presents a certificate signed by our CA: is it the node's current one? */
   authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null>;
   onConnected(session: HostSession, hello: HostHello): Promise<void>;
+  /** The welcome (which sets the host's intervals) is on its way: what must follow it goes now. */
+  onWelcomed?(session: HostSession): void;
   /** `capabilities`: what agentd can run, when it changed since the host last said. */
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void>;
   onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void>;

@@ -1,5 +1,6 @@
 import { defineModule } from '../../module.js';
 import { InProcessLiveHub, type LiveHub } from './live-hub.js';
+import { LIVE_SAMPLING_DEFAULTS, LiveSampling } from './live-sampling.js';
 import { MetricSampleSchema } from './metric-sample.entity.js';
 import { NodeSchema } from './node.entity.js';
 import { nodeRoutes } from './routes.js';
@@ -10,17 +11,28 @@ declare module '../../module.js' {
     nodes: NodesService;
     /** What live streams follow (samples, status, nodes coming and going). */
     liveHub: LiveHub;
+    /** Tells watched hosts to sample every metrics.liveIntervalSeconds. */
+    liveSampling: LiveSampling;
   }
 }
 
 export default defineModule({
   name: 'nodes',
   entities: [NodeSchema, MetricSampleSchema],
-  services: ({ orm, log, config, sessions }) => {
+  services: ({ orm, log, config, sessions, overrides }) => {
     const liveHub = new InProcessLiveHub(log.child({ module: 'live' }));
-    return { liveHub, nodes: new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, sessions, liveHub) };
+    const liveSampling = new LiveSampling(liveHub, sessions, {
+      ...LIVE_SAMPLING_DEFAULTS, intervalSeconds: config.metrics.liveIntervalSeconds, ...overrides.nodes,
+    }, log.child({ module: 'live' }));
+    // 90 %: a host's own 60 s rhythm arriving a little early must not skip a sample.
+    const storeEveryMs = config.hostlink.metricsSeconds * 900;
+    const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, sessions, liveHub, storeEveryMs);
+    return { liveHub, liveSampling, nodes };
   },
   routes: (api, { services }) => nodeRoutes(api, services.nodes),
   start: (services) => services.nodes.startOfflineSweeper(),
-  stop: (services) => services.nodes.stopOfflineSweeper(),
+  stop: (services) => {
+    services.liveSampling.stop();
+    services.nodes.stopOfflineSweeper();
+  },
 });

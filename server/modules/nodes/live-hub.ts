@@ -13,6 +13,8 @@ export type LiveChange =
   | { kind: 'removed'; nodeId: string };
 
 export type LiveListener = (change: LiveChange) => void;
+/** A node got its first watcher (true) or lost its last (false). */
+export type WatchListener = (nodeId: string, watched: boolean) => void;
 
 export interface LiveHub {
   /** True while someone listens: a publisher skips work (loading a node) that nobody would see. */
@@ -21,10 +23,17 @@ export interface LiveHub {
   publish(change: LiveChange): void;
   /** Returns the function that stops listening. */
   subscribe(listener: LiveListener): () => void;
+  /** A live view shows the node (counted per view): the host samples fast while any does. */
+  watch(nodeId: string): void;
+  unwatch(nodeId: string): void;
+  isWatched(nodeId: string): boolean;
+  onWatchChange(listener: WatchListener): void;
 }
 
 export class InProcessLiveHub implements LiveHub {
   private readonly listeners = new Set<LiveListener>();
+  private readonly watchers = new Map<string, number>();
+  private readonly watchListeners: WatchListener[] = [];
 
   constructor(private readonly log: Logger) {}
 
@@ -46,5 +55,32 @@ export class InProcessLiveHub implements LiveHub {
     const own: LiveListener = (change) => listener(change);
     this.listeners.add(own);
     return () => { this.listeners.delete(own); };
+  }
+
+  watch(nodeId: string): void {
+    const count = (this.watchers.get(nodeId) ?? 0) + 1;
+    this.watchers.set(nodeId, count);
+    if (count === 1) this.tellWatch(nodeId, true);
+  }
+
+  unwatch(nodeId: string): void {
+    const count = (this.watchers.get(nodeId) ?? 0) - 1;
+    if (count > 0) return void this.watchers.set(nodeId, count);
+    if (!this.watchers.delete(nodeId)) return;
+    this.tellWatch(nodeId, false);
+  }
+
+  isWatched(nodeId: string): boolean { return this.watchers.has(nodeId); }
+
+  onWatchChange(listener: WatchListener): void { this.watchListeners.push(listener); }
+
+  private tellWatch(nodeId: string, watched: boolean): void {
+    for (const listener of this.watchListeners) {
+      try {
+        listener(nodeId, watched);
+      } catch (err) {
+        this.log.warn({ err, nodeId, watched }, 'a watch listener failed');
+      }
+    }
   }
 }

@@ -8,7 +8,7 @@ import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
 import { labelChangeProblems } from '../../../proto/labels.js';
 import type { LiveEvent, LiveQuery } from '../../../proto/rest/live.js';
-import type { Facts, LabelChangeRequest, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
+import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
 import { compileSelector, SelectorError, selectorFromQuery, type SelectableNode } from '../../../proto/selector.js';
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
@@ -33,6 +33,8 @@ export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricS
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
   readonly sampleRecorders: SampleRecorder[] = [];
+  /** When each node's last sample was stored (the manager's clock, ms). */
+  private readonly storedAt = new Map<string, number>();
 
   constructor(
     private readonly orm: Orm,
@@ -40,6 +42,8 @@ export class NodesService {
     private readonly offlineAfterSeconds: number,
     private readonly sessions: HostSessions,
     private readonly live: LiveHub,
+    /** While a node is watched, a sample is stored once this long has passed since its last stored one. */
+    private readonly storeEveryMs: number,
   ) {}
 
   /** The nodes in the caller's scope (groups are a node's `groups`). */
@@ -84,17 +88,18 @@ export class NodesService {
    * the matching nodes that connect later. Returns the function that stops following.
    */
   async followLive(visible: (node: SelectableNode) => boolean, send: (event: LiveEvent) => void): Promise<() => void> {
-    const view = new LiveView(visible, send);
+    const view = new LiveView(visible, send, this.live);
     // Subscribed before the snapshot is read, so a change made meanwhile is not lost.
     const unsubscribe = this.live.subscribe((change) => view.apply(change));
+    const stop = () => { unsubscribe(); view.close(); };
     try {
       const nodes = await this.orm.em.fork().find(Node, {}, { orderBy: { name: 'asc' }, disableIdentityMap: true });
       view.start(nodes.map(toLiveNode));
     } catch (err) {
-      unsubscribe();
+      stop();
       throw err;
     }
-    return unsubscribe;
+    return stop;
   }
 
   /** The node's id, or 404 as for get. */
@@ -112,6 +117,7 @@ export class NodesService {
     await em.remove(node).flush();
     // Committed before the stream ends: ending it marks the node offline on another connection.
     await commitNow();
+    this.storedAt.delete(node.id);
     this.live.publish({ kind: 'removed', nodeId: node.id });
     this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
     this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
@@ -209,8 +215,23 @@ export class NodesService {
     this.live.publish({ kind: 'status', nodeId, status: changes.status! });
   }
 
+  /**
+   * Every sample goes to live watchers. While a node is watched (sampling every 2 s) its history
+   * (raw rows, rollups, the node's latest) keeps one sample per storeEveryMs, so watching a host
+   * costs the database no more than not watching it.
+   */
   async recordMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
     const metrics = toMetrics(sample);
+    const now = Date.now();
+    const last = this.storedAt.get(nodeId);
+    if (!this.live.isWatched(nodeId) || last === undefined || now - last >= this.storeEveryMs || now < last) {
+      await this.storeMetrics(nodeId, metrics);
+      this.storedAt.set(nodeId, now);
+    }
+    this.live.publish({ kind: 'sample', nodeId, metrics });
+  }
+
+  private async storeMetrics(nodeId: string, metrics: Metrics): Promise<void> {
     const em = this.orm.em.fork();
     await em.transactional(async (tx) => {
       await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
@@ -222,7 +243,6 @@ export class NodesService {
       });
       for (const record of this.sampleRecorders) await record(tx, nodeId, row);
     });
-    this.live.publish({ kind: 'sample', nodeId, metrics });
   }
 
   async markOffline(nodeId: string): Promise<void> {
