@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { waitUntil } from '../hostd/helpers.js';
 import { openLive } from '../helpers/live-stream.js';
 import { freePorts } from '../helpers/ports.js';
 
@@ -24,13 +25,7 @@ function hostdLines(msg: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, probe: () => boolean) => waitUntil(what, probe, 20_000);
 
 test.before(async () => {
   const [httpPort, grpcPort, agentPort] = await freePorts(3);

@@ -257,11 +257,16 @@ export class NodesService {
     const stale = { status: { $ne: 'offline' as const }, $or: [{ lastSeenAt: { $lt: cutoff } }, { lastSeenAt: null }] };
     // Live views are told which nodes went: read them first. The update keeps the staleness test,
     // so a node heard from in between stays up (and its next heartbeat corrects a view told otherwise).
-    const ids = this.live.listening ? (await em.find(Node, stale, { fields: ['id'], disableIdentityMap: true })).map((n) => n.id) : undefined;
-    if (ids?.length === 0) return 0;
-    const count = await em.nativeUpdate(Node, ids ? { ...stale, id: { $in: ids } } : stale, { status: 'offline' });
+    let count = 0;
+    if (this.live.listening) {
+      const ids = (await em.find(Node, stale, { fields: ['id'], disableIdentityMap: true })).map((n) => n.id);
+      // In slices: a statement's parameters are bounded (after a long outage every node is stale).
+      for (let i = 0; i < ids.length; i += 500) count += await em.nativeUpdate(Node, { ...stale, id: { $in: ids.slice(i, i + 500) } }, { status: 'offline' });
+      for (const nodeId of ids) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
+    } else {
+      count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    }
     if (count > 0) this.log.info({ count }, 'nodes marked offline (no heartbeat)');
-    for (const nodeId of ids ?? []) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
     return count;
   }
 
