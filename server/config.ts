@@ -87,6 +87,8 @@ export const MANAGER_DEFAULTS = {
     /** Memory used above this percent for memoryForSeconds raises node.memory_high. */
     memoryPercent: 95,
     memoryForSeconds: 300,
+    /** Cleared events older than this are deleted (hourly, by the leader); active ones stay. */
+    clearedRetention: '90d',
     /** Each raise and clear is POSTed to every one of these, signed with its secret. */
     webhooks: [] as WebhookTarget[],
     /** Delivery attempts per webhook, the wait before the first retry (doubled each time) and per attempt. */
@@ -199,6 +201,7 @@ function validateScrape(m: ManagerConfig['metrics']): void {
 }
 
 function validateAlerts(a: ManagerConfig['alerts']): void {
+  checkDuration('alerts.clearedRetention', a.clearedRetention);
   for (const key of ['offlineAfterSeconds', 'memoryForSeconds', 'webhookAttempts', 'webhookRetryMs', 'webhookTimeoutMs', 'webhookQueueSize'] as const) {
     check(isPositiveInt(a[key]), `alerts.${key} must be a positive integer, got ${a[key]}`);
   }

@@ -91,7 +91,8 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
 
 export interface HarnessOptions {
   tasks?: { timeoutGraceMs?: number; outputFlushMs?: number; ackDelayMs?: number };
-  schedules?: { leader?: Leader };
+  /** Who leads; default: always this manager. */
+  leader?: Leader;
   metrics?: { deleteBatch?: number; pruneEveryMs?: number };
   /** Live sampling (server/modules/nodes/live-sampling.ts). */
   nodes?: { ttlSeconds?: number; releaseDelayMs?: number; tickMs?: number };
@@ -116,7 +117,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, overrides: { tasks: opts.tasks, schedules: opts.schedules, metrics: opts.metrics, nodes: opts.nodes } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
