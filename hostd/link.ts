@@ -1,7 +1,7 @@
 // hostd's end of the host link: one Connect stream with mutual TLS. hello (facts, versions, agent
 // status, the runs this host still knows) first; after the manager's welcome, every task event the
 // manager has not acknowledged (from the event spool, in order), then heartbeats and metrics on its
-// intervals and task events as they come. Every task event is spooled on disk until an EventAck
+// intervals (metrics faster while the manager says someone watches live) and task events as they come. Every task event is spooled on disk until an EventAck
 // covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
 // is retried with exponential backoff and full jitter.
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +17,7 @@ import { Backoff } from './backoff.js';
 import type { EventSpool } from './event-spool.js';
 import { createHostLinkClient } from './grpc-client.js';
 import type { NodeIdentity } from './identity.js';
+import { MetricsSchedule } from './metrics-schedule.js';
 
 export interface LinkOptions {
   address: string;
@@ -62,7 +63,7 @@ export class ManagerLink implements Subsystem {
   private readonly backoff: Backoff;
   private reconnectTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
-  private metricsTimer?: NodeJS.Timeout;
+  private readonly metrics: MetricsSchedule;
   private metricsBusy = false;
   /** Replaced when the certificate is renewed. */
   private identity: NodeIdentity;
@@ -70,7 +71,11 @@ export class ManagerLink implements Subsystem {
   constructor(private readonly opts: LinkOptions) {
     this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
     this.identity = opts.identity;
+    this.metrics = new MetricsSchedule(() => void this.sendMetrics(), opts.log);
   }
+
+  /** The metrics interval in force, in seconds: the welcome's, or the live one while someone watches. */
+  get metricsSeconds(): number { return this.metrics.seconds; }
 
   /** True once the manager has welcomed the current stream. */
   get connected(): boolean { return this.welcomed; }
@@ -235,7 +240,7 @@ export class ManagerLink implements Subsystem {
         this.opts.log.info({ nodeId: w.nodeId, nodeName: w.nodeName, heartbeatSeconds, metricsSeconds, knownRuns: this.opts.spool.knownRuns().length }, 'connected to the manager');
         this.stopTimers();
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
-        this.metricsTimer = setInterval(() => void this.sendMetrics(), metricsSeconds * 1000);
+        this.metrics.start(metricsSeconds);
         void this.resend(call);
         // The hello's agent status may be stale by now (agentd turning healthy while the hello was
         // on its way is missed by agentStatusChanged, which waits for the welcome): say it again
@@ -255,6 +260,9 @@ export class ManagerLink implements Subsystem {
         return;
       case 'eventAck':
         if (msg.eventAck) this.opts.spool.ack(msg.eventAck.runs);
+        return;
+      case 'setSampling':
+        if (msg.setSampling && this.welcomed) this.metrics.setLive(msg.setSampling.intervalSeconds, msg.setSampling.ttlSeconds);
         return;
       default:
         this.opts.log.debug('ignoring an empty message from the manager');
@@ -292,7 +300,7 @@ export class ManagerLink implements Subsystem {
 
   private stopTimers(): void {
     clearInterval(this.heartbeatTimer);
-    clearInterval(this.metricsTimer);
+    this.metrics.stop();
   }
 
   private onStreamEnd(call: Stream, status: grpc.StatusObject): void {

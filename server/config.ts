@@ -65,6 +65,11 @@ export const MANAGER_DEFAULTS = {
     minuteRetention: '30d',
     /** How long 1-hour rollups are kept. */
     hourRetention: '365d',
+    /**
+     * Seconds between samples of a host while anyone watches it live (GET /nodes/live, opsctl top);
+     * the history still stores one sample per host per hostlink.metricsSeconds.
+     */
+    liveIntervalSeconds: 2,
     /** Bearer token GET /metrics (Prometheus) requires; '' = none. */
     scrapeToken: '',
     /** Addresses/CIDRs that may scrape GET /metrics; empty = loopback only unless scrapeToken is set. */
@@ -177,6 +182,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
   }
   for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) checkDuration(`metrics.${key}`, c.metrics[key]);
+  check(isPositiveInt(c.metrics.liveIntervalSeconds), `metrics.liveIntervalSeconds must be a positive integer, got ${c.metrics.liveIntervalSeconds}`);
   validateScrape(c.metrics);
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');

@@ -26,6 +26,7 @@ import type { RenewResponse as _opsctl_hostlink_v1_RenewResponse, RenewResponse_
 import type { RunSeq as _opsctl_hostlink_v1_RunSeq, RunSeq__Output as _opsctl_hostlink_v1_RunSeq__Output } from './opsctl/hostlink/v1/RunSeq.js';
 import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output as _opsctl_hostlink_v1_ScriptTask__Output } from './opsctl/hostlink/v1/ScriptTask.js';
 import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
+import type { SetSampling as _opsctl_hostlink_v1_SetSampling, SetSampling__Output as _opsctl_hostlink_v1_SetSampling__Output } from './opsctl/hostlink/v1/SetSampling.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from './opsctl/hostlink/v1/TaskEvent.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from './opsctl/hostlink/v1/TaskExited.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from './opsctl/hostlink/v1/TaskOutput.js';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
         RunSeq: MessageTypeDefinition<_opsctl_hostlink_v1_RunSeq, _opsctl_hostlink_v1_RunSeq__Output>
         ScriptTask: MessageTypeDefinition<_opsctl_hostlink_v1_ScriptTask, _opsctl_hostlink_v1_ScriptTask__Output>
         ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
+        SetSampling: MessageTypeDefinition<_opsctl_hostlink_v1_SetSampling, _opsctl_hostlink_v1_SetSampling__Output>
         TaskEvent: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvent, _opsctl_hostlink_v1_TaskEvent__Output>
         TaskExited: MessageTypeDefinition<_opsctl_hostlink_v1_TaskExited, _opsctl_hostlink_v1_TaskExited__Output>
         TaskOutput: MessageTypeDefinition<_opsctl_hostlink_v1_TaskOutput, _opsctl_hostlink_v1_TaskOutput__Output>

@@ -75,6 +75,8 @@ export interface HostLinkBackend {
    */
   recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean>;
   onConnected(session: HostSession, hello: HostHello): Promise<void>;
+  /** The welcome (which sets the host's intervals) is on its way: what must follow it goes now. */
+  onWelcomed?(session: HostSession): void;
   /** `capabilities`: what agentd can run, when it changed since the host last said. */
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void>;
   onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void>;

@@ -216,6 +216,7 @@ export class HostLinkService {
           heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
         },
       });
+      backend.onWelcomed?.(session);
       log.info({ nodeId: session.nodeId, nodeName: session.nodeName, address }, 'host connected');
     });
   }

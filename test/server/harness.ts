@@ -94,6 +94,8 @@ export interface HarnessOptions {
   /** Who leads; default: always this manager. */
   leader?: Leader;
   metrics?: { deleteBatch?: number; pruneEveryMs?: number };
+  /** Live sampling (server/modules/nodes/live-sampling.ts). */
+  nodes?: { ttlSeconds?: number; releaseDelayMs?: number; tickMs?: number };
   config?: Record<string, unknown>;
 }
 
@@ -115,7 +117,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
@@ -147,6 +149,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
       const session = new FakeSession(nodeId, name);
       sessions.byNode.set(nodeId, session);
       await services.hostLink.onConnected(session, hello(name, agentStatus));
+      services.hostLink.onWelcomed?.(session);
       return session;
     },
     async user(username, role, scopeGroups) {

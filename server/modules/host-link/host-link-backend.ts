@@ -11,6 +11,7 @@ import { EnrollmentRefused } from '../../hostlink/contract.js';
 import { ErrorCode } from '../../../proto/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { EnrollmentTokensService } from '../enrollment-tokens/service.js';
+import type { LiveSampling } from '../nodes/live-sampling.js';
 import type { NodesService } from '../nodes/service.js';
 import type { TasksService } from '../tasks/service.js';
 
@@ -25,6 +26,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tokens: EnrollmentTokensService,
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
+    private readonly liveSampling?: LiveSampling,
   ) {}
 
   /**
@@ -94,6 +96,10 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     await this.nodes.markConnected(session.nodeId, hello, session.address);
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
     if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
+  }
+
+  onWelcomed(session: HostSession): void {
+    if (this.current.get(session.nodeId) === session) this.liveSampling?.hostWelcomed(session);
   }
 
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {

@@ -7,16 +7,19 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
 import { labelChangeProblems } from '../../../proto/labels.js';
-import type { Facts, LabelChangeRequest, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
-import type { SelectableNode } from '../../../proto/selector.js';
+import type { LiveEvent, LiveQuery } from '../../../proto/rest/live.js';
+import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
+import { compileSelector, SelectorError, selectorFromQuery, type SelectableNode } from '../../../proto/selector.js';
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
+import type { LiveHub } from './live-hub.js';
+import { LiveView } from './live-view.js';
 import { MetricSample } from './metric-sample.entity.js';
 import { Node } from './node.entity.js';
-import { toMetrics, toNodeDetail, toNodeSummary } from './views.js';
+import { toLiveNode, toMetrics, toNodeDetail, toNodeSummary } from './views.js';
 
 export interface TargetNode extends SelectableNode { id: string }
 
@@ -30,12 +33,17 @@ export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricS
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
   readonly sampleRecorders: SampleRecorder[] = [];
+  /** When each node's last sample was stored (the manager's clock, ms). */
+  private readonly storedAt = new Map<string, number>();
 
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
     private readonly offlineAfterSeconds: number,
     private readonly sessions: HostSessions,
+    private readonly live: LiveHub,
+    /** While a node is watched, a sample is stored once this long has passed since its last stored one. */
+    private readonly storeEveryMs: number,
   ) {}
 
   /** The nodes in the caller's scope (groups are a node's `groups`). */
@@ -63,6 +71,37 @@ export class NodesService {
     return toNodeDetail(node);
   }
 
+  /** The live stream's node predicate: the selector (1001 when malformed) within the caller's scope. */
+  liveFilter(by: Principal, query: LiveQuery): (node: SelectableNode) => boolean {
+    let matches: (node: SelectableNode) => boolean;
+    try {
+      matches = compileSelector(selectorFromQuery(query));
+    } catch (err) {
+      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
+      throw err;
+    }
+    return (node) => inScope(by, node) && matches(node);
+  }
+
+  /**
+   * Sends the snapshot of the nodes `visible` selects, then their samples and status changes and
+   * the matching nodes that connect later. Returns the function that stops following.
+   */
+  async followLive(visible: (node: SelectableNode) => boolean, send: (event: LiveEvent) => void): Promise<() => void> {
+    const view = new LiveView(visible, send, this.live);
+    // Subscribed before the snapshot is read, so a change made meanwhile is not lost.
+    const unsubscribe = this.live.subscribe((change) => view.apply(change));
+    const stop = () => { unsubscribe(); view.close(); };
+    try {
+      const nodes = await this.orm.em.fork().find(Node, {}, { orderBy: { name: 'asc' }, disableIdentityMap: true });
+      view.start(nodes.map(toLiveNode));
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    return stop;
+  }
+
   /** The node's id, or 404 as for get. */
   async visibleId(by: Principal, name: string): Promise<string> {
     return (await this.require(contextEm(this.orm), name, by)).id;
@@ -78,6 +117,8 @@ export class NodesService {
     await em.remove(node).flush();
     // Committed before the stream ends: ending it marks the node offline on another connection.
     await commitNow();
+    this.storedAt.delete(node.id);
+    this.live.publish({ kind: 'removed', nodeId: node.id });
     this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
     this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
   }
@@ -230,6 +271,10 @@ export class NodesService {
       } satisfies Facts;
     }
     await em.nativeUpdate(Node, { id: nodeId }, changes);
+    if (this.live.listening) {
+      const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { disableIdentityMap: true });
+      if (node) this.live.publish({ kind: 'connected', nodeId, node: toLiveNode(node) });
+    }
   }
 
   async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
@@ -241,10 +286,26 @@ export class NodesService {
       if (facts) changes.facts = { ...facts, agent: agentFacts(capabilities) };
     }
     await em.nativeUpdate(Node, { id: nodeId }, changes);
+    this.live.publish({ kind: 'status', nodeId, status: changes.status! });
   }
 
+  /**
+   * Every sample goes to live watchers. While a node is watched (sampling every 2 s) its history
+   * (raw rows, rollups, the node's latest) keeps one sample per storeEveryMs, so watching a host
+   * costs the database no more than not watching it.
+   */
   async recordMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
     const metrics = toMetrics(sample);
+    const now = Date.now();
+    const last = this.storedAt.get(nodeId);
+    if (!this.live.isWatched(nodeId) || last === undefined || now - last >= this.storeEveryMs || now < last) {
+      await this.storeMetrics(nodeId, metrics);
+      this.storedAt.set(nodeId, now);
+    }
+    this.live.publish({ kind: 'sample', nodeId, metrics });
+  }
+
+  private async storeMetrics(nodeId: string, metrics: Metrics): Promise<void> {
     const em = this.orm.em.fork();
     await em.transactional(async (tx) => {
       await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
@@ -259,7 +320,8 @@ export class NodesService {
   }
 
   async markOffline(nodeId: string): Promise<void> {
-    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
+    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
+    if (updated > 0) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
   }
 
   /** Marks offline every node not heard from within offlineAfterSeconds; returns how many. */
@@ -267,7 +329,17 @@ export class NodesService {
     const cutoff = new Date(now.getTime() - this.offlineAfterSeconds * 1000);
     const em = this.orm.em.fork();
     const stale = { status: { $ne: 'offline' as const }, $or: [{ lastSeenAt: { $lt: cutoff } }, { lastSeenAt: null }] };
-    const count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    // Live views are told which nodes went: read them first. The update keeps the staleness test,
+    // so a node heard from in between stays up (and its next heartbeat corrects a view told otherwise).
+    let count = 0;
+    if (this.live.listening) {
+      const ids = (await em.find(Node, stale, { fields: ['id'], disableIdentityMap: true })).map((n) => n.id);
+      // In slices: a statement's parameters are bounded (after a long outage every node is stale).
+      for (let i = 0; i < ids.length; i += 500) count += await em.nativeUpdate(Node, { ...stale, id: { $in: ids.slice(i, i + 500) } }, { status: 'offline' });
+      for (const nodeId of ids) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
+    } else {
+      count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    }
     if (count > 0) this.log.info({ count }, 'nodes marked offline (no heartbeat)');
     return count;
   }

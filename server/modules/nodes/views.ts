@@ -1,4 +1,5 @@
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
+import type { LiveNode } from '../../../proto/rest/live.js';
 import type { Metrics, NodeDetail, NodeSummary } from '../../../proto/rest/nodes.js';
 import type { Node } from './node.entity.js';
 
@@ -33,6 +34,10 @@ export function toNodeDetail(node: Node): NodeDetail {
       approvedAt: node.pendingApprovedAt ? node.pendingApprovedAt.toISOString() : null,
     } : null,
   };
+}
+
+export function toLiveNode(node: Node): LiveNode {
+  return { ...toNodeSummary(node), metrics: node.metrics };
 }
 
 export function toMetrics(sample: MetricsSample__Output): Metrics {
