@@ -1,5 +1,8 @@
 // First start: trade the enrollment token for a client certificate. The key is generated here
-// and only its CSR leaves the host.
+// and only its CSR leaves the host. When the name is already enrolled with another key (a
+// re-installed host), the manager holds the request for an operator: hostd logs its key's
+// fingerprint once ("waiting for approval") and asks again with the same key, backing off up to
+// 30 s, until `opsctl nodes approve NAME` lets it collect its certificate (or deny drops it).
 import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
@@ -8,7 +11,9 @@ import type { Logger } from '../lib/log.js';
 import type { EnrollResponse__Output } from '../proto/hostlink.js';
 import type { HostdConfig } from './config.js';
 import { createHostLinkClient } from './grpc-client.js';
-import { readIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+import { keyFingerprint } from '../proto/key-fingerprint.js';
+import { Backoff } from './backoff.js';
+import { enrollmentKey, forgetEnrollmentKey, readIdentity, saveIdentity, type NodeIdentity } from './identity.js';
 import { caHashOfPem, fetchCaByHash, readCaFile, TrustError } from './trust.js';
 
 /** Enrollment cannot go on; the message is what the operator sees on stderr. */
@@ -18,15 +23,27 @@ export class EnrollError extends Error {
 
 const ENROLL_DEADLINE_MS = 20_000;
 
-export function createKeyAndCsr(nodeName: string): { keyPem: string; csrPem: string } {
+/** Waiting for approval: retries back off from 1 s to this. */
+const HELD_RETRY_MAX_MS = 30_000;
+
+export function createKey(): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+}
+
+export function createKeyAndCsr(nodeName: string): { keyPem: string; csrPem: string } {
+  const keyPem = createKey();
+  return { keyPem, csrPem: csrFor(keyPem, nodeName) };
+}
+
+/** A PKCS#10 request for the key, naming the node. */
+export function csrFor(keyPem: string, nodeName: string): string {
   const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e);
   csr.setSubject([{ name: 'commonName', value: nodeName }]);
   csr.sign(forgeKey, forge.md.sha256.create());
-  return { keyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
+  return forge.pki.certificationRequestToPem(csr);
 }
 
 /** The CA to trust for enrollment: --ca-file (checked against --ca-hash when both), else --ca-hash. */
@@ -47,19 +64,24 @@ function callEnroll(address: string, caPem: string, request: { token: string; no
   });
 }
 
-function explain(err: grpc.ServiceError, address: string): EnrollError {
+function explain(err: grpc.ServiceError, address: string, wasHeld: boolean): EnrollError {
   switch (err.code) {
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.UNAUTHENTICATED:
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.ALREADY_EXISTS:
-      return new EnrollError(`enrollment refused: ${err.details}`);
+      // A denied request is forgotten by the manager: the retry is then a new request with a used token.
+      return new EnrollError(`enrollment refused${wasHeld ? ' after waiting for approval (was the request denied?)' : ''}: ${err.details}`);
     case grpc.status.UNAVAILABLE:
     case grpc.status.DEADLINE_EXCEEDED:
       return new EnrollError(`cannot reach the manager at ${address}: ${err.details}`);
     default:
       return new EnrollError(`enrollment failed: ${err.details || err.message}`);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The identity in dataDir, enrolling first when there is none (which needs a token). */
@@ -79,13 +101,31 @@ export async function ensureIdentity(cfg: HostdConfig, log: Logger): Promise<Nod
     if (err instanceof TrustError || err instanceof EnrollError) throw new EnrollError(err.message);
     throw err;
   }
-  const { keyPem, csrPem } = createKeyAndCsr(cfg.node.name);
+  const keyPem = enrollmentKey(cfg.dataDir, createKey);
+  const csrPem = csrFor(keyPem, cfg.node.name);
   log.info({ manager: cfg.manager.address, nodeName: cfg.node.name }, 'enrolling');
+  const backoff = new Backoff(1000, HELD_RETRY_MAX_MS);
+  let held = false;
   let res: EnrollResponse__Output;
-  try {
-    res = await callEnroll(cfg.manager.address, caPem, { token: cfg.enroll.token, nodeName: cfg.node.name, csrPem });
-  } catch (err) {
-    throw explain(err as grpc.ServiceError, cfg.manager.address);
+  for (;;) {
+    try {
+      res = await callEnroll(cfg.manager.address, caPem, { token: cfg.enroll.token, nodeName: cfg.node.name, csrPem });
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      // Once held, the request lives on the manager: a manager restart must not make us give up.
+      if (held && (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED)) {
+        await sleep(backoff.next());
+        continue;
+      }
+      throw explain(e, cfg.manager.address, held);
+    }
+    if (!res.held) break;
+    if (!held) {
+      log.info({ nodeName: cfg.node.name, keyFingerprint: keyFingerprint(keyPem), manager: cfg.manager.address, reason: res.heldMessage },
+        `waiting for approval: an operator must run opsctl nodes approve ${cfg.node.name} (compare the key fingerprint)`);
+      held = true;
+    }
+    await sleep(backoff.next());
   }
 
   if (res.caPem && caHashOfPem(res.caPem) !== caHashOfPem(caPem)) {
@@ -100,6 +140,7 @@ export async function ensureIdentity(cfg: HostdConfig, log: Logger): Promise<Nod
     enrolledAt: new Date().toISOString(), keyPem, certPem: res.certificatePem, caPem,
   };
   saveIdentity(cfg.dataDir, identity);
-  log.info({ nodeId: identity.nodeId, nodeName: identity.nodeName }, 'enrolled');
+  forgetEnrollmentKey(cfg.dataDir);
+  log.info({ nodeId: identity.nodeId, nodeName: identity.nodeName, keyFingerprint: keyFingerprint(keyPem) }, held ? 'enrolled: approved by an operator' : 'enrolled');
   return identity;
 }

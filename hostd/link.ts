@@ -1,7 +1,7 @@
 // hostd's end of the host link: one Connect stream with mutual TLS. hello (facts, versions, agent
 // status, the runs this host still knows) first; after the manager's welcome, every task event the
 // manager has not acknowledged (from the event spool, in order), then heartbeats and metrics on its
-// intervals and task events as they come. Every task event is spooled on disk until an EventAck
+// intervals (metrics faster while the manager says someone watches live) and task events as they come. Every task event is spooled on disk until an EventAck
 // covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
 // is retried with exponential backoff and full jitter.
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +17,7 @@ import { Backoff } from './backoff.js';
 import type { EventSpool } from './event-spool.js';
 import { createHostLinkClient } from './grpc-client.js';
 import type { NodeIdentity } from './identity.js';
+import { MetricsSchedule } from './metrics-schedule.js';
 
 export interface LinkOptions {
   address: string;
@@ -62,20 +63,60 @@ export class ManagerLink implements Subsystem {
   private readonly backoff: Backoff;
   private reconnectTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
-  private metricsTimer?: NodeJS.Timeout;
+  private readonly metrics: MetricsSchedule;
   private metricsBusy = false;
+  /** Replaced when the certificate is renewed. */
+  private identity: NodeIdentity;
 
   constructor(private readonly opts: LinkOptions) {
     this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
+    this.identity = opts.identity;
+    this.metrics = new MetricsSchedule(() => void this.sendMetrics(), opts.log);
   }
+
+  /** The metrics interval in force, in seconds: the welcome's, or the live one while someone watches. */
+  get metricsSeconds(): number { return this.metrics.seconds; }
 
   /** True once the manager has welcomed the current stream. */
   get connected(): boolean { return this.welcomed; }
 
   async start(): Promise<void> {
     this.stopped = false;
-    const { identity } = this.opts;
-    this.client = createHostLinkClient(this.opts.address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
+    this.client = this.newClient();
+    this.connect();
+  }
+
+  private newClient(): HostLinkClient {
+    const { identity } = this;
+    return createHostLinkClient(this.opts.address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
+  }
+
+  /**
+   * A renewed certificate: the stream is opened again with it at once, so the manager sees the
+   * new certificate in use and stops accepting the old one (it accepts the old one until then,
+   * in case the new one never reached our disk). Runs go on in agentd and their events are in the
+   * spool; only an upload in flight is cut, once per renewal.
+   */
+  useIdentity(identity: NodeIdentity): void {
+    this.identity = identity;
+    if (this.stopped || !this.client) return;
+    const oldClient = this.client;
+    const oldCall = this.call;
+    this.client = this.newClient();
+    this.call = undefined;
+    this.welcomed = false;
+    this.live = false;
+    this.stopTimers();
+    clearTimeout(this.reconnectTimer);
+    if (oldCall) {
+      this.opts.onStreamLost?.();
+      const cut = setTimeout(() => oldCall.cancel(), 2000);
+      oldCall.once('status', () => { clearTimeout(cut); oldClient.close(); });
+      oldCall.end();
+    } else {
+      oldClient.close();
+    }
+    this.opts.log.info('reconnecting with the renewed certificate');
     this.connect();
   }
 
@@ -154,7 +195,7 @@ export class ManagerLink implements Subsystem {
       facts = await this.opts.collectFacts();
     } catch (err) {
       this.opts.log.warn({ err }, 'collecting host facts failed; sending what is known');
-      facts = { hostname: this.opts.identity.nodeName, os: '', platform: process.platform, kernel: '', arch: process.arch, cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] };
+      facts = { hostname: this.identity.nodeName, os: '', platform: process.platform, kernel: '', arch: process.arch, cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] };
     }
     if (this.call !== call) return;
     call.write({
@@ -199,7 +240,7 @@ export class ManagerLink implements Subsystem {
         this.opts.log.info({ nodeId: w.nodeId, nodeName: w.nodeName, heartbeatSeconds, metricsSeconds, knownRuns: this.opts.spool.knownRuns().length }, 'connected to the manager');
         this.stopTimers();
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
-        this.metricsTimer = setInterval(() => void this.sendMetrics(), metricsSeconds * 1000);
+        this.metrics.start(metricsSeconds);
         void this.resend(call);
         // The hello's agent status may be stale by now (agentd turning healthy while the hello was
         // on its way is missed by agentStatusChanged, which waits for the welcome): say it again
@@ -219,6 +260,9 @@ export class ManagerLink implements Subsystem {
         return;
       case 'eventAck':
         if (msg.eventAck) this.opts.spool.ack(msg.eventAck.runs);
+        return;
+      case 'setSampling':
+        if (msg.setSampling && this.welcomed) this.metrics.setLive(msg.setSampling.intervalSeconds, msg.setSampling.ttlSeconds);
         return;
       default:
         this.opts.log.debug('ignoring an empty message from the manager');
@@ -256,7 +300,7 @@ export class ManagerLink implements Subsystem {
 
   private stopTimers(): void {
     clearInterval(this.heartbeatTimer);
-    clearInterval(this.metricsTimer);
+    this.metrics.stop();
   }
 
   private onStreamEnd(call: Stream, status: grpc.StatusObject): void {

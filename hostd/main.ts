@@ -1,5 +1,5 @@
 // hostd's entry point: parse flags, load config, enroll if needed, then run the daemon's
-// subsystems (event spool, agent supervisor, task relay, manager link) as one group until a
+// subsystems (event spool, agent supervisor, task relay, manager link, certificate renewal) as one group until a
 // signal or failure.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { EnrollError, ensureIdentity } from './enroll.js';
 import { EventSpool } from './event-spool.js';
 import { collectFacts, collectMetrics } from './facts.js';
 import { ManagerLink } from './link.js';
+import { CertificateRenewer } from './renewal.js';
 import { TaskRelay } from './relay.js';
 import { AgentSupervisor } from './supervisor.js';
 
@@ -108,7 +109,10 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   supervisor.on('status', () => link?.agentStatusChanged());
   supervisor.on('capabilities', () => link?.agentStatusChanged());
   supervisor.on('lost-runs', (runs: { runId: string; killed: boolean }[]) => relay.reportLost(runs));
-  group.add(spool).add(supervisor).add(relay).add(link);
+  const renewer = new CertificateRenewer({
+    address, dataDir: cfg.dataDir, identity, onRenewed: (renewed) => link?.useIdentity(renewed), log: log.child({ subsystem: 'renewal' }),
+  });
+  group.add(spool).add(supervisor).add(relay).add(link).add(renewer);
   group.handleSignals();
   log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');
   await group.start();

@@ -15,6 +15,8 @@ export type { TaskEvent, TaskEvent__Output } from './gen/opsctl/hostlink/v1/Task
 export type { Dispatch, Dispatch__Output } from './gen/opsctl/hostlink/v1/Dispatch.js';
 export type { EnrollRequest__Output } from './gen/opsctl/hostlink/v1/EnrollRequest.js';
 export type { EnrollResponse__Output } from './gen/opsctl/hostlink/v1/EnrollResponse.js';
+export type { RenewRequest__Output } from './gen/opsctl/hostlink/v1/RenewRequest.js';
+export type { RenewResponse, RenewResponse__Output } from './gen/opsctl/hostlink/v1/RenewResponse.js';
 export type { HostLinkClient, HostLinkHandlers } from './gen/opsctl/hostlink/v1/HostLink.js';
 
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {

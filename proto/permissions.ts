@@ -7,6 +7,7 @@ export const PERMISSIONS = {
   'nodes:delete': 'Delete a node (revokes its certificate).',
   'nodes:label': 'Set and remove the labels of nodes in scope.',
   'nodes:enroll': 'Create enrollment tokens for new hosts.',
+  'nodes:approve': 'Approve or deny a known host name enrolling with a new key (replaces its certificate).',
   'tasks:read': 'List and show tasks, follow their output.',
   'tasks:run': 'Run scripts and plugins on the nodes in scope.',
   'tasks:cancel': 'Cancel running tasks on the nodes in scope.',

@@ -65,6 +65,11 @@ export const MANAGER_DEFAULTS = {
     minuteRetention: '30d',
     /** How long 1-hour rollups are kept. */
     hourRetention: '365d',
+    /**
+     * Seconds between samples of a host while anyone watches it live (GET /nodes/live, opsctl top);
+     * the history still stores one sample per host per hostlink.metricsSeconds.
+     */
+    liveIntervalSeconds: 2,
     /** Bearer token GET /metrics (Prometheus) requires; '' = none. */
     scrapeToken: '',
     /** Addresses/CIDRs that may scrape GET /metrics; empty = loopback only unless scrapeToken is set. */
@@ -82,6 +87,8 @@ export const MANAGER_DEFAULTS = {
     /** Memory used above this percent for memoryForSeconds raises node.memory_high. */
     memoryPercent: 95,
     memoryForSeconds: 300,
+    /** Cleared events older than this are deleted (hourly, by the leader); active ones stay. */
+    clearedRetention: '90d',
     /** Each raise and clear is POSTed to every one of these, signed with its secret. */
     webhooks: [] as WebhookTarget[],
     /** Delivery attempts per webhook, the wait before the first retry (doubled each time) and per attempt. */
@@ -159,9 +166,12 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(isPositiveInt(c.auth.loginLimit.perAddress), 'auth.loginLimit.perAddress must be a positive integer');
   check(c.secrets.key === '' || Buffer.from(c.secrets.key, 'base64').length === 32, 'secrets.key must be base64 of 32 bytes (openssl rand -base64 32), or empty to generate one');
   check(c.auth.jwtSecret === '' || c.auth.jwtSecret.length >= 32, 'auth.jwtSecret must be at least 32 characters (or empty to generate one)');
-  for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays'] as const) {
+  for (const key of ['heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds'] as const) {
     check(isPositiveInt(c.hostlink[key]), `hostlink.${key} must be a positive integer, got ${c.hostlink[key]}`);
   }
+  // Fractions are allowed so tests can issue certificates that live a minute (hostd renews them).
+  check(typeof c.hostlink.certificateDays === 'number' && c.hostlink.certificateDays >= 30 / 86_400,
+    `hostlink.certificateDays must be a number of days of at least 30 seconds (0.00035), got ${c.hostlink.certificateDays}`);
   check(c.hostlink.offlineAfterSeconds > c.hostlink.heartbeatSeconds,
     'hostlink.offlineAfterSeconds must be longer than hostlink.heartbeatSeconds');
   check(isPositiveInt(c.tasks.outputLimitBytes) && c.tasks.outputLimitBytes <= MAX_OUTPUT_LIMIT_BYTES,
@@ -172,6 +182,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
     check(isPositiveInt(c.files[key]), `files.${key} must be a positive integer, got ${c.files[key]}`);
   }
   for (const key of ['rawRetention', 'minuteRetention', 'hourRetention'] as const) checkDuration(`metrics.${key}`, c.metrics[key]);
+  check(isPositiveInt(c.metrics.liveIntervalSeconds), `metrics.liveIntervalSeconds must be a positive integer, got ${c.metrics.liveIntervalSeconds}`);
   validateScrape(c.metrics);
   // gRPC refuses messages over 4 MiB by default; a chunk must leave room for its envelope.
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
@@ -193,6 +204,7 @@ function validateScrape(m: ManagerConfig['metrics']): void {
 }
 
 function validateAlerts(a: ManagerConfig['alerts']): void {
+  checkDuration('alerts.clearedRetention', a.clearedRetention);
   for (const key of ['offlineAfterSeconds', 'memoryForSeconds', 'webhookAttempts', 'webhookRetryMs', 'webhookTimeoutMs', 'webhookQueueSize'] as const) {
     check(isPositiveInt(a[key]), `alerts.${key} must be a positive integer, got ${a[key]}`);
   }

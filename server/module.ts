@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/log.js';
 import type { ManagerConfig } from './config.js';
 import type { HostSessions } from './hostlink/contract.js';
+import type { Leader } from './leadership/leader.js';
 
 /**
  * The manager's services, one object shared by the REST app and the host link gateway. Each module
@@ -26,6 +27,8 @@ export interface ModuleContext {
   sessions: HostSessions;
   /** sha256 of the manager CA (the gateway's caHash()). */
   caHash: () => string;
+  /** Whether this process does the once-per-cluster work (schedules, alert rules, retention). */
+  leader: Leader;
   /** The services of the modules built so far: every module named in `after` is there. */
   services: ManagerServices;
   /** Per-module option overrides, for tests (e.g. {tasks: {timeoutGraceMs: 100}}). */

@@ -4,6 +4,7 @@ import type { Logger } from '../lib/log.js';
 import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
 import type { HostSessions } from './hostlink/contract.js';
+import { InProcessLeader, type Leader } from './leadership/leader.js';
 import type { ManagerServices, ModuleContext } from './module.js';
 import { loadModules } from './module-loader.js';
 
@@ -16,6 +17,8 @@ export interface CreateServicesOptions {
   sessions: HostSessions;
   /** sha256 of the manager CA (the gateway's caHash()). */
   caHash: () => string;
+  /** Who does the once-per-cluster work; one manager (the default) is always its own leader. */
+  leader?: Leader;
   /** Per-module option overrides for tests, e.g. {tasks: {timeoutGraceMs: 100}}. */
   overrides?: ModuleContext['overrides'];
 }
@@ -23,7 +26,7 @@ export interface CreateServicesOptions {
 export async function createServices(opts: CreateServicesOptions): Promise<ManagerServices> {
   const modules = await loadModules();
   const services = {} as ManagerServices;
-  const ctx: ModuleContext = { ...opts, services, overrides: opts.overrides ?? {} };
+  const ctx: ModuleContext = { ...opts, leader: opts.leader ?? new InProcessLeader(), services, overrides: opts.overrides ?? {} };
   for (const m of modules) Object.assign(services, m.services?.(ctx) ?? {});
   services.start = async () => { for (const m of modules) await m.start?.(services); };
   services.stop = async () => { for (const m of [...modules].reverse()) await m.stop?.(services); };

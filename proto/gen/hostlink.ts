@@ -21,9 +21,12 @@ import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Outpu
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from './opsctl/hostlink/v1/ManagerMessage.js';
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from './opsctl/hostlink/v1/MetricsSample.js';
 import type { PluginTask as _opsctl_hostlink_v1_PluginTask, PluginTask__Output as _opsctl_hostlink_v1_PluginTask__Output } from './opsctl/hostlink/v1/PluginTask.js';
+import type { RenewRequest as _opsctl_hostlink_v1_RenewRequest, RenewRequest__Output as _opsctl_hostlink_v1_RenewRequest__Output } from './opsctl/hostlink/v1/RenewRequest.js';
+import type { RenewResponse as _opsctl_hostlink_v1_RenewResponse, RenewResponse__Output as _opsctl_hostlink_v1_RenewResponse__Output } from './opsctl/hostlink/v1/RenewResponse.js';
 import type { RunSeq as _opsctl_hostlink_v1_RunSeq, RunSeq__Output as _opsctl_hostlink_v1_RunSeq__Output } from './opsctl/hostlink/v1/RunSeq.js';
 import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output as _opsctl_hostlink_v1_ScriptTask__Output } from './opsctl/hostlink/v1/ScriptTask.js';
 import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
+import type { SetSampling as _opsctl_hostlink_v1_SetSampling, SetSampling__Output as _opsctl_hostlink_v1_SetSampling__Output } from './opsctl/hostlink/v1/SetSampling.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from './opsctl/hostlink/v1/TaskEvent.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from './opsctl/hostlink/v1/TaskExited.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from './opsctl/hostlink/v1/TaskOutput.js';
@@ -57,9 +60,12 @@ export interface ProtoGrpcType {
         ManagerMessage: MessageTypeDefinition<_opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_ManagerMessage__Output>
         MetricsSample: MessageTypeDefinition<_opsctl_hostlink_v1_MetricsSample, _opsctl_hostlink_v1_MetricsSample__Output>
         PluginTask: MessageTypeDefinition<_opsctl_hostlink_v1_PluginTask, _opsctl_hostlink_v1_PluginTask__Output>
+        RenewRequest: MessageTypeDefinition<_opsctl_hostlink_v1_RenewRequest, _opsctl_hostlink_v1_RenewRequest__Output>
+        RenewResponse: MessageTypeDefinition<_opsctl_hostlink_v1_RenewResponse, _opsctl_hostlink_v1_RenewResponse__Output>
         RunSeq: MessageTypeDefinition<_opsctl_hostlink_v1_RunSeq, _opsctl_hostlink_v1_RunSeq__Output>
         ScriptTask: MessageTypeDefinition<_opsctl_hostlink_v1_ScriptTask, _opsctl_hostlink_v1_ScriptTask__Output>
         ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
+        SetSampling: MessageTypeDefinition<_opsctl_hostlink_v1_SetSampling, _opsctl_hostlink_v1_SetSampling__Output>
         TaskEvent: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvent, _opsctl_hostlink_v1_TaskEvent__Output>
         TaskExited: MessageTypeDefinition<_opsctl_hostlink_v1_TaskExited, _opsctl_hostlink_v1_TaskExited__Output>
         TaskOutput: MessageTypeDefinition<_opsctl_hostlink_v1_TaskOutput, _opsctl_hostlink_v1_TaskOutput__Output>

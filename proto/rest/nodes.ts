@@ -44,6 +44,16 @@ export const MetricsSchema = Type.Object({
 });
 export type Metrics = Static<typeof MetricsSchema>;
 
+export const PendingEnrollment = Type.Object({
+  /** sha256 of the new public key (SubjectPublicKeyInfo DER), hex: hostd logs the same when it waits. */
+  keyFingerprint: Type.String(),
+  address: Type.String(),
+  requestedAt: Type.String({ format: 'date-time' }),
+  /** Set once approved: the host collects its certificate at its next try. */
+  approvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type PendingEnrollment = Static<typeof PendingEnrollment>;
+
 export const NodeSummary = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -57,6 +67,8 @@ export const NodeSummary = Type.Object({
   groups: Type.Array(Type.String()),
   lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   enrolledAt: Type.String({ format: 'date-time' }),
+  /** A request with a new key waits for `opsctl nodes approve` (details in NodeDetail.pendingEnrollment). */
+  pendingApproval: Type.Boolean(),
 });
 export type NodeSummary = Static<typeof NodeSummary>;
 
@@ -66,6 +78,8 @@ export const NodeDetail = Type.Intersect([
     facts: Type.Union([FactsSchema, Type.Null()]),
     metrics: Type.Union([MetricsSchema, Type.Null()]),
     certificateExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    /** The name arrived with a new key (a re-installed host, or someone else): held for an operator. */
+    pendingEnrollment: Type.Union([PendingEnrollment, Type.Null()]),
   }),
 ]);
 export type NodeDetail = Static<typeof NodeDetail>;

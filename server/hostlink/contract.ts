@@ -5,7 +5,7 @@ import type { AgentCapabilities__Output } from '../../proto/gen/opsctl/hostlink/
 import type { FileAck__Output } from '../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { Dispatch, Facts__Output, MetricsSample__Output, TaskEvent__Output, ManagerMessage } from '../../proto/hostlink.js';
 
-/** Refusal of an enrollment; `message` says exactly why (unknown, used or expired token, name taken). */
+/** Refusal of an enrollment; `message` says exactly why (unknown, used or expired token). */
 export class EnrollmentRefused extends Error {
   constructor(message: string) { super(message); this.name = 'EnrollmentRefused'; }
 }
@@ -15,7 +15,25 @@ export interface IssuedCertificate {
   fingerprint: string;
   serial: string;
   notAfter: Date;
+  /** sha256 of the certified public key (proto/key-fingerprint.ts). */
+  keyFingerprint: string;
 }
+
+export interface EnrollmentRequest {
+  token: string;
+  nodeName: string;
+  address: string;
+  /** The fingerprint of the CSR's key (proto/key-fingerprint.ts). */
+  keyFingerprint: string;
+}
+
+/**
+ * `issue`: sign the CSR for this node. `held`: the name is enrolled with another key; the request
+ * waits for `opsctl nodes approve` and `message` says so.
+ */
+export type EnrollmentDecision =
+  | { outcome: 'issue'; nodeId: string }
+  | { outcome: 'held'; nodeId: string; message: string };
 
 export interface HostHello {
   facts: Facts__Output;
@@ -37,13 +55,28 @@ export interface HostSession {
 }
 
 export interface HostLinkBackend {
-  /** Checks and consumes one use of the token and creates the node; throws EnrollmentRefused. */
-  redeemEnrollmentToken(input: { token: string; nodeName: string; address: string }): Promise<{ nodeId: string }>;
-  /** Remembers the certificate now issued to the node (only that fingerprint may connect). */
+  /**
+   * A new name: consumes one use of the token, creates the node → issue. A known name with another
+   * key: consumes one use, keeps the request pending → held. The pending key again (the host
+   * retrying): held until approved, then issue, without the token. Throws EnrollmentRefused.
+   */
+  redeemEnrollmentToken(input: EnrollmentRequest): Promise<EnrollmentDecision>;
+  /** Remembers the certificate now issued to the node (only that fingerprint may connect); ends a pending request for its key. */
   recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void>;
-  /** A stream presents a certificate signed by our CA: is it the node's current one? */
+  /**
+   * A certificate signed by our CA: is it the node's current one (or the one just renewed, until
+   * its successor is first presented)? A call presenting the current one ends that overlap.
+   */
   authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null>;
+  /**
+   * Records a renewed certificate issued to a host that presented `presented` (authenticated just
+   * before); `presented` stays accepted until `cert` is first presented. False when the node was
+   * deleted or re-keyed in between (the renewal is refused).
+   */
+  recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean>;
   onConnected(session: HostSession, hello: HostHello): Promise<void>;
+  /** The welcome (which sets the host's intervals) is on its way: what must follow it goes now. */
+  onWelcomed?(session: HostSession): void;
   /** `capabilities`: what agentd can run, when it changed since the host last said. */
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void>;
   onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void>;
@@ -74,7 +107,7 @@ export interface HostLinkGatewayOptions {
   pkiDir: string;
   heartbeatSeconds: number;
   metricsSeconds: number;
-  /** Client certificate lifetime. */
+  /** Client certificate lifetime; fractions allowed (short-lived certificates in tests). */
   certificateDays: number;
   backend: HostLinkBackend;
   log: import('../../lib/log.js').Logger;

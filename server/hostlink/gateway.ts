@@ -18,6 +18,9 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
+/** 30 s: fractions of a day are for tests of renewal; hostd renews with a third of the lifetime left. */
+export const MIN_CERTIFICATE_DAYS = 30 / 86_400;
+
 function bindAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -29,8 +32,11 @@ export class HostLinkGateway {
   private boundPort = 0;
 
   constructor(private readonly opts: HostLinkGatewayOptions) {
-    for (const [key, value] of [['heartbeatSeconds', opts.heartbeatSeconds], ['metricsSeconds', opts.metricsSeconds], ['certificateDays', opts.certificateDays]] as const) {
+    for (const [key, value] of [['heartbeatSeconds', opts.heartbeatSeconds], ['metricsSeconds', opts.metricsSeconds]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new Error(`host link: ${key} must be a whole number ≥ 1, got ${value}`);
+    }
+    if (!(opts.certificateDays >= MIN_CERTIFICATE_DAYS)) {
+      throw new Error(`host link: certificateDays must be at least ${MIN_CERTIFICATE_DAYS} (30 seconds), got ${opts.certificateDays}`);
     }
   }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../lib/atomic-write.js';
 import { hostOnly } from '../../lib/host-port.js';
 import {
-  createCaCertificate, generateRsaKeyPair, issueNodeCertificate, issueServerCertificate, parseCsr,
+  createCaCertificate, csrKeyFingerprint, generateRsaKeyPair, issueNodeCertificate, issueServerCertificate, parseCsr,
   type IssuedLeaf, type Issuer,
 } from './x509.js';
 
@@ -98,6 +98,11 @@ export class ManagerPki {
   /** The chain the gRPC port presents: its own certificate, then the CA (so --ca-hash can find it). */
   serverChainPem(): string {
     return this.serverCertPem.trimEnd() + '\n' + this.caCertPem.trimEnd() + '\n';
+  }
+
+  /** Checks a node's CSR without signing it: the fingerprint of its key; throws InvalidCsrError. */
+  checkNodeCsr(csrPem: string): { keyFingerprint: string } {
+    return { keyFingerprint: csrKeyFingerprint(parseCsr(csrPem)) };
   }
 
   /** Checks a node's CSR and signs it; throws InvalidCsrError for a bad request. */

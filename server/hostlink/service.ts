@@ -1,8 +1,10 @@
-// The HostLink gRPC service: Enroll (token + CSR → certificate) and Connect (the host's one
-// stream). Transport and certificates are handled here; every rule about nodes and tasks is the
+// The HostLink gRPC service: Enroll (token + CSR → certificate, or held for an operator when the
+// name is enrolled with another key), Connect (the host's one stream) and Renew (current
+// certificate + CSR for a new key → fresh certificate). Transport and certificates are handled here; every rule about nodes and tasks is the
 // backend's (contract.ts).
 import * as grpc from '@grpc/grpc-js';
-import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage } from '../../proto/hostlink.js';
+import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
+import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage, RenewRequest__Output, RenewResponse } from '../../proto/hostlink.js';
 import type { EnrollResponse } from '../../proto/gen/opsctl/hostlink/v1/EnrollResponse.js';
 import { loadHostLink } from '../../proto/hostlink.js';
 import type { Logger } from '../../lib/log.js';
@@ -47,6 +49,7 @@ export class HostLinkService {
     const handlers: HostLinkHandlers = {
       Enroll: (call, callback) => { void this.enroll(call, callback); },
       Connect: (call) => { void this.connect(call); },
+      Renew: (call, callback) => { void this.renew(call, callback); },
     };
     server.addService(loadHostLink().HostLink.service, handlers);
   }
@@ -68,18 +71,25 @@ export class HostLinkService {
       return;
     }
     // Check the CSR before the token is consumed, so a broken request does not burn a one-time token.
+    let keyFingerprint: string;
     try {
-      pki.signNodeCsr(csrPem, nodeName, 'check', 1);
+      ({ keyFingerprint } = pki.checkNodeCsr(csrPem));
     } catch (err) {
       callback(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
       return;
     }
     try {
-      const { nodeId } = await backend.redeemEnrollmentToken({ token, nodeName, address });
+      const decision = await backend.redeemEnrollmentToken({ token, nodeName, address, keyFingerprint });
+      if (decision.outcome === 'held') {
+        // Not an error status: hostd must tell "wait for an operator" apart from a refusal.
+        callback(null, { nodeId: '', certificatePem: '', caPem: pki.caCertPem, held: true, heldMessage: decision.message, keyFingerprint });
+        return;
+      }
+      const { nodeId } = decision;
       const issued = pki.signNodeCsr(csrPem, nodeName, nodeId, this.opts.certificateDays);
-      await backend.recordCertificate(nodeId, { fingerprint: issued.fingerprint, serial: issued.serial, notAfter: issued.notAfter });
+      await backend.recordCertificate(nodeId, issued);
       log.info({ nodeId, nodeName, address, serial: issued.serial }, 'node enrolled');
-      callback(null, { nodeId, certificatePem: issued.certificatePem, caPem: pki.caCertPem });
+      callback(null, { nodeId, certificatePem: issued.certificatePem, caPem: pki.caCertPem, keyFingerprint });
     } catch (err) {
       if (err instanceof EnrollmentRefused || (err as Error)?.name === 'EnrollmentRefused') {
         log.warn({ nodeName, address, reason: (err as Error).message }, 'enrollment refused');
@@ -93,27 +103,74 @@ export class HostLinkService {
     }
   }
 
+  /** Who presented this call's client certificate, or the status to refuse it with. */
+  private async authenticateCall(call: { getAuthContext(): AuthContext }):
+    Promise<{ nodeId: string; nodeName: string; fingerprint: string } | { code: grpc.status; details: string; noValidCertificate?: boolean }> {
+    const { backend, pki, log } = this.opts;
+    const cert = checkClientCertificate(call.getAuthContext().sslPeerCertificate?.raw, pki.caCertificate);
+    if (!cert.ok) return { code: grpc.status.UNAUTHENTICATED, details: cert.reason, noValidCertificate: true };
+    let identity: { nodeId: string; nodeName: string } | null;
+    try {
+      identity = await backend.authenticate(cert.nodeId, cert.fingerprint);
+    } catch (err) {
+      log.error({ err, nodeId: cert.nodeId }, 'authenticating a host certificate failed');
+      return { code: grpc.status.UNAVAILABLE, details: 'the manager could not check this certificate; try again later' };
+    }
+    if (!identity) {
+      return {
+        code: grpc.status.UNAUTHENTICATED,
+        details: `certificate for node ${cert.nodeId} is not accepted (the node was deleted or banned, or it was re-enrolled with a newer certificate)`,
+      };
+    }
+    return { ...identity, fingerprint: cert.fingerprint };
+  }
+
+  private async renew(
+    call: grpc.ServerUnaryCall<RenewRequest__Output, RenewResponse>,
+    callback: grpc.sendUnaryData<RenewResponse>,
+  ): Promise<void> {
+    const { backend, pki, log } = this.opts;
+    const address = peerAddress(call.getPeer());
+    const who = await this.authenticateCall(call);
+    if ('code' in who) {
+      log.warn({ address, reason: who.details }, 'certificate renewal refused');
+      // An expired certificate proves nothing any more (TLS does not even pass it on): the way back
+      // is enrollment and approval.
+      const details = who.noValidCertificate
+        ? `${who.details}; an expired certificate cannot renew: enroll again with a new token and have an operator run opsctl nodes approve`
+        : who.details;
+      callback(grpcError(who.code, details));
+      return;
+    }
+    try {
+      const issued = pki.signNodeCsr(call.request.csrPem, who.nodeName, who.nodeId, this.opts.certificateDays);
+      if (!(await backend.recordRenewal(who.nodeId, who.fingerprint, issued))) {
+        callback(grpcError(grpc.status.UNAUTHENTICATED, `certificate for node ${who.nodeId} is no longer accepted (the node was deleted or re-keyed)`));
+        return;
+      }
+      log.info({ nodeId: who.nodeId, nodeName: who.nodeName, address, serial: issued.serial, notAfter: issued.notAfter }, 'node certificate renewed');
+      callback(null, { certificatePem: issued.certificatePem, caPem: pki.caCertPem });
+    } catch (err) {
+      if (err instanceof InvalidCsrError) {
+        callback(grpcError(grpc.status.INVALID_ARGUMENT, err.message));
+        return;
+      }
+      log.error({ err, nodeId: who.nodeId }, 'certificate renewal failed');
+      callback(grpcError(grpc.status.INTERNAL, `certificate renewal failed on the manager: ${(err as Error).message}`));
+    }
+  }
+
   private async connect(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): Promise<void> {
-    const { backend, pki, sessions, log } = this.opts;
+    const { backend, sessions, log } = this.opts;
     const address = peerAddress(call.getPeer());
     const refuse = (code: grpc.status, details: string) => {
       log.warn({ address, reason: details }, 'host stream refused');
       call.emit('error', grpcError(code, details));
     };
 
-    const cert = checkClientCertificate(call.getAuthContext().sslPeerCertificate?.raw, pki.caCertificate);
-    if (!cert.ok) return refuse(grpc.status.UNAUTHENTICATED, cert.reason);
-    let identity: { nodeId: string; nodeName: string } | null;
-    try {
-      identity = await backend.authenticate(cert.nodeId, cert.fingerprint);
-    } catch (err) {
-      log.error({ err, nodeId: cert.nodeId }, 'authenticating a host stream failed');
-      return refuse(grpc.status.UNAVAILABLE, 'the manager could not check this certificate; try again later');
-    }
-    if (!identity) {
-      return refuse(grpc.status.UNAUTHENTICATED,
-        `certificate for node ${cert.nodeId} is not accepted (the node was deleted or banned, or it was re-enrolled with a newer certificate)`);
-    }
+    const who = await this.authenticateCall(call);
+    if ('code' in who) return refuse(who.code, who.details);
+    const identity = { nodeId: who.nodeId, nodeName: who.nodeName };
 
     const hello = await this.waitForHello(call);
     if (typeof hello === 'string') return refuse(grpc.status.INVALID_ARGUMENT, hello);
@@ -122,7 +179,7 @@ export class HostLinkService {
     const session = new LinkSession(identity.nodeId, identity.nodeName, address, {
       write: (message) => call.write(message),
       close: (reason) => {
-        log.info({ nodeId: identity!.nodeId, reason }, 'ending host stream');
+        log.info({ nodeId: identity.nodeId, reason }, 'ending host stream');
         call.end();
       },
     });
@@ -159,6 +216,7 @@ export class HostLinkService {
           heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
         },
       });
+      backend.onWelcomed?.(session);
       log.info({ nodeId: session.nodeId, nodeName: session.nodeName, address }, 'host connected');
     });
   }

@@ -3,6 +3,7 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
+import { keyFingerprint } from '../../proto/key-fingerprint.js';
 
 const { pki } = forge;
 
@@ -39,9 +40,13 @@ function daysFromNow(days: number): Date {
   return new Date(Date.now() + days * 86_400_000);
 }
 
-/** Backdated a little so a host whose clock runs behind still accepts a fresh certificate. */
-function notBefore(): Date {
-  return new Date(Date.now() - 10 * 60_000);
+/**
+ * Backdated a little so a host whose clock runs behind still accepts a fresh certificate; by at
+ * most a tenth of the lifetime, so hostd's renewal rule (renew with a third of the lifetime left)
+ * does not fire at once on a short-lived certificate.
+ */
+function notBefore(days = Infinity): Date {
+  return new Date(Date.now() - Math.max(0, Math.min(10 * 60_000, days * 8_640_000)));
 }
 
 export function createCaCertificate(keys: KeyPairPem, commonName: string, days: number): string {
@@ -73,14 +78,18 @@ interface LeafInput {
   usage: 'serverAuth' | 'clientAuth';
 }
 
-export interface IssuedLeaf { certificatePem: string; serial: string; notAfter: Date; fingerprint: string }
+export interface IssuedLeaf {
+  certificatePem: string; serial: string; notAfter: Date; fingerprint: string;
+  /** sha256 of the certified public key (proto/key-fingerprint.ts). */
+  keyFingerprint: string;
+}
 
 function issueLeaf(input: LeafInput): IssuedLeaf {
   const caCert = pki.certificateFromPem(input.issuer.caCertPem);
   const cert = pki.createCertificate();
   cert.publicKey = input.publicKey;
   cert.serialNumber = randomSerial();
-  cert.validity.notBefore = notBefore();
+  cert.validity.notBefore = notBefore(input.days);
   cert.validity.notAfter = daysFromNow(input.days);
   cert.setSubject([{ name: 'commonName', value: input.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
@@ -94,7 +103,10 @@ function issueLeaf(input: LeafInput): IssuedLeaf {
   ]);
   cert.sign(pki.privateKeyFromPem(input.issuer.caKeyPem), forge.md.sha256.create());
   const certificatePem = pki.certificateToPem(cert);
-  return { certificatePem, serial: cert.serialNumber, notAfter: cert.validity.notAfter, fingerprint: fingerprintOfPem(certificatePem) };
+  return {
+    certificatePem, serial: cert.serialNumber, notAfter: cert.validity.notAfter,
+    fingerprint: fingerprintOfPem(certificatePem), keyFingerprint: keyFingerprint(certificatePem),
+  };
 }
 
 /** DNS names and IPs → subjectAltName entries (type 2 = DNS, 7 = IP). */
@@ -135,6 +147,11 @@ export function parseCsr(csrPem: string): forge.pki.CertificateSigningRequest {
   const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
   if (!key || !key.n || key.n.bitLength() < 2048) throw new InvalidCsrError('malformed CSR: the key must be RSA of at least 2048 bits');
   return csr;
+}
+
+/** The fingerprint of the key a (checked) CSR asks to certify. */
+export function csrKeyFingerprint(csr: forge.pki.CertificateSigningRequest): string {
+  return keyFingerprint(pki.publicKeyToPem(csr.publicKey!));
 }
 
 /** Signs a node's CSR: subject CN = node name, URI SAN urn:opsctl:node:<nodeId>, client auth only. */

@@ -1,5 +1,5 @@
-// Server-Sent Events over a hijacked Fastify reply: `id: <seq>`, `event: <type>` and
-// `data: <json>` per event. The resource is checked before the response starts, so a missing one
+// Server-Sent Events over a hijacked Fastify reply: `id: <seq>` (for events that carry one),
+// `event: <type>` and `data: <json>` per event. The resource is checked before the response starts, so a missing one
 // still gets the normal JSON error envelope instead of an empty stream.
 //
 // A client that reads slower than events arrive must not grow the manager's memory: once more
@@ -41,7 +41,10 @@ export interface EventSource<E> {
    * it between pages of a long replay). Returns the function that stops following.
    */
   subscribe(onEvent: (event: E) => void, pause: () => Promise<void>): Promise<() => void>;
-  isLast(event: E): boolean;
+  /** The event that ends the stream; none for a live stream that ends only on its own terms. */
+  isLast?(event: E): boolean;
+  /** What goes on the `data:` line; the whole event unless given. */
+  dataOf?(event: E): unknown;
   maxBufferedBytes?: number;
 }
 
@@ -80,9 +83,10 @@ export async function streamEvents<E extends { type: string; seq?: number }>(req
       res.cork();
       process.nextTick(() => { corked = false; res.uncork(); });
     }
-    res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const data = source.dataOf ? source.dataOf(event) : event;
+    res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
     if (event.seq !== undefined) lastId = event.seq;
-    if (source.isLast(event)) return end();
+    if (source.isLast?.(event)) return end();
     if (res.writableLength > limit) {
       req.log.info({ url: req.url, buffered: res.writableLength, lastId }, 'event stream client too slow; ending it so it resumes');
       res.write(`event: resume\ndata: ${JSON.stringify({ after: lastId ?? 0 })}\n\n`);

@@ -82,8 +82,8 @@ export async function enrollHost(m: TestManager, name: string, address: string, 
   });
   const { data } = (await r.json()) as { data: { token: string } };
   const hostLink = m.manager.services.hostLink;
-  const { nodeId } = await hostLink.redeemEnrollmentToken({ token: data.token, nodeName: name, address });
-  await hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: certificateExpiresAt });
+  const { nodeId } = await hostLink.redeemEnrollmentToken({ token: data.token, nodeName: name, address, keyFingerprint: '0'.repeat(64) });
+  await hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: certificateExpiresAt, keyFingerprint: '0'.repeat(64) });
   return nodeId;
 }
 

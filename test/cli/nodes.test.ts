@@ -120,9 +120,9 @@ test('nodes token create: uses and ttl reach the manager; prints the token and t
 
   // The token really has three uses: three hosts enroll with it, the fourth is refused.
   const hostLink = m.manager.services.hostLink;
-  for (const n of ['tok-1', 'tok-2', 'tok-3']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.1.1' });
+  for (const n of ['tok-1', 'tok-2', 'tok-3']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.1.1', keyFingerprint: '0'.repeat(64) });
   let refused = '';
-  await hostLink.redeemEnrollmentToken({ token, nodeName: 'tok-4', address: '10.0.1.1' }).catch((err: Error) => { refused = err.message; });
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'tok-4', address: '10.0.1.1', keyFingerprint: '0'.repeat(64) }).catch((err: Error) => { refused = err.message; });
   assert.is(refused, 'enrollment token already used');
   for (const n of ['tok-1', 'tok-2', 'tok-3']) await fetch(`${m.url}/api/v1/nodes/${n}`, { method: 'DELETE', headers: { authorization: `Bearer ${m.token}` } });
 
@@ -136,8 +136,8 @@ test('nodes token create: uses and ttl reach the manager; prints the token and t
   assert.is(created.uses, 1, 'default: one use');
   assert.ok(ttl > 3590_000 && ttl <= 3600_000, `default: one hour (${ttl} ms)`);
   // Two one-use tokens from the terminal run: the first enrolls, the second try is refused.
-  await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-1', address: '10.0.1.2' });
-  assert.is(await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-2', address: '10.0.1.2' }).then(() => '', (err: Error) => err.message), 'enrollment token already used');
+  await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-1', address: '10.0.1.2', keyFingerprint: '0'.repeat(64) });
+  assert.is(await hostLink.redeemEnrollmentToken({ token: ttyToken, nodeName: 'tty-2', address: '10.0.1.2', keyFingerprint: '0'.repeat(64) }).then(() => '', (err: Error) => err.message), 'enrollment token already used');
 });
 
 test('nodes rm: asks without --yes off a terminal, deletes several, and a deleted node is gone', async () => {
@@ -145,7 +145,7 @@ test('nodes rm: asks without --yes off a terminal, deletes several, and a delete
   const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
     method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
   }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
-  for (const n of ['rm-1', 'rm-2']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.2.1' });
+  for (const n of ['rm-1', 'rm-2']) await hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.2.1', keyFingerprint: '0'.repeat(64) });
   const refused = await run(['nodes', 'rm', 'rm-1']);
   assert.is(refused.code, 2, refused.stderr);
   const r = await run(['nodes', 'rm', 'rm-1', 'rm-2', '--yes']);
@@ -162,7 +162,7 @@ test('nodes label: sets and removes kubectl style; bad keys and values are refus
   const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
     method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
   }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
-  for (const n of ['lab-1', 'lab-2']) await m.manager.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.3.1' });
+  for (const n of ['lab-1', 'lab-2']) await m.manager.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.3.1', keyFingerprint: '0'.repeat(64) });
   const set = await run(['nodes', 'label', 'lab-1', 'lab-2', 'env=prod', 'tier=web', 'example.com/team=ops']);
   assert.is(set.code, 0, set.stderr);
   assert.is(set.stderr, 'Labelled lab-1: env=prod, tier=web, example.com/team=ops.\nLabelled lab-2: env=prod, tier=web, example.com/team=ops.\n');
@@ -189,6 +189,40 @@ test('nodes label: sets and removes kubectl style; bad keys and values are refus
   assert.is(res.status, 400);
   assert.match(((await res.json()) as { message: string }).message, /label key "a b"/);
   const missing = await run(['nodes', 'label', 'no-such-node', 'a=b']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /node "no-such-node" not found/);
+});
+
+test('a held request: nodes ls marks it on a terminal, nodes show prints the key; approve asks first, deny drops it', async () => {
+  const { token } = await fetch(`${m.url}/api/v1/enrollment-tokens`, {
+    method: 'POST', headers: { authorization: `Bearer ${m.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ uses: 2 }),
+  }).then(async (res) => ((await res.json()) as { data: { token: string } }).data);
+  const hostLink = m.manager.services.hostLink;
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'held-cli', address: '10.0.4.1', keyFingerprint: '0'.repeat(64) });
+  const key = 'ab'.repeat(32);
+  await hostLink.redeemEnrollmentToken({ token, nodeName: 'held-cli', address: '10.0.4.2', keyFingerprint: key });
+
+  const tty = await run(['nodes', 'ls'], { tty: true });
+  assert.match(tty.stdout, /held-cli\s+offline, key pending approval/);
+  const piped = await run(['nodes', 'ls']);
+  assert.match(piped.stdout, /^held-cli\toffline\t/m, 'the piped status cell stays the status alone');
+  const show = await run(['nodes', 'show', 'held-cli']);
+  assert.match(show.stdout, new RegExp(`^pending_key_fingerprint\t${key}$`, 'm'));
+  assert.match(show.stdout, /^pending_address\t10\.0\.4\.2$/m);
+  assert.match(show.stdout, /^pending_since\t\d{4}-\d\d-\d\dT/m);
+  assert.match(show.stdout, /^pending_state\twaiting$/m);
+
+  const unasked = await run(['nodes', 'approve', 'held-cli']);
+  assert.is(unasked.code, 2, unasked.stderr);
+  assert.match(unasked.stderr, /nodes approve needs --yes/);
+  const denied = await run(['nodes', 'deny', 'held-cli']);
+  assert.is(denied.code, 0, denied.stderr);
+  assert.is(denied.stderr, 'Denied the pending enrollment request of node held-cli; its current certificate stays.\n');
+  assert.not.match((await run(['nodes', 'show', 'held-cli'])).stdout, /pending_key_fingerprint/);
+  const nothing = await run(['nodes', 'approve', 'held-cli', '--yes']);
+  assert.is(nothing.code, 1);
+  assert.match(nothing.stderr, /node held-cli has no pending enrollment request to approve/);
+  const missing = await run(['nodes', 'approve', 'no-such-node', '--yes']);
   assert.is(missing.code, 1);
   assert.match(missing.stderr, /node "no-such-node" not found/);
 });

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { startGateway, type TestGateway } from '../hostlink/helpers.js';
 import { ManagerPki } from '../../server/hostlink/pki.js';
-import { killAllUnder, runHostd } from './helpers.js';
+import { client, enroll } from '../hostlink/helpers.js';
+import { createKeyAndCsr } from '../../hostd/enroll.js';
+import { keyFingerprint } from '../../proto/key-fingerprint.js';
+import { killAllUnder, runHostd, startHostd, waitUntil } from './helpers.js';
 
 let gw: TestGateway;
 const root = mkdtempSync(join(tmpdir(), 'ops-hostd-enroll-'));
@@ -122,6 +125,36 @@ test('an incomplete identity is reported, not silently replaced', async () => {
   const r = await runHostd(base(dir));
   assert.is(r.code, 1);
   assert.match(r.stderr, /incomplete identity .*node\.key, node\.crt, ca\.crt missing/);
+});
+
+test('a known name with a new key waits for approval, across a restart with the same key, then enrolls', async () => {
+  const { csrPem } = createKeyAndCsr('held-h');
+  const anon = client(gw.address, { caPem: gw.gateway.caPem() });
+  await enroll(anon, { token: gw.backend.addToken('first-held-h'), nodeName: 'held-h', csrPem });
+  anon.close();
+  const dir = freshDir();
+  gw.backend.addToken('held-tok', 1);
+  const args = ['--manager', gw.address, '--data-dir', dir, '--agent-listen', '127.0.0.1:1', '--log-level', 'info', '--ca-hash', gw.gateway.caHash(), '--name', 'held-h'];
+  const env = { OPS_ENROLL_TOKEN: 'held-tok', OPS_AGENT_COMMAND: 'true' };
+  const first = startHostd(args, env);
+  await waitUntil('waiting for approval', () => first.stdout().includes('waiting for approval'));
+  const line = JSON.parse(first.stdout().split('\n').find((l) => l.includes('waiting for approval'))!) as { keyFingerprint: string; level: number };
+  assert.is(line.keyFingerprint, gw.backend.byName('held-h')!.pending!.keyFingerprint);
+  assert.is(statSync(join(dir, 'enroll.key')).mode & 0o777, 0o600);
+  first.child.kill('SIGKILL');
+  await first.exit;
+  assert.is(gw.backend.tokens.get('held-tok')!.uses, 0, 'the token use went to the held request');
+
+  // Restarted: same key from enroll.key, so still held rather than refused for a spent token.
+  const second = startHostd(args, env);
+  await waitUntil('waiting for approval again', () => second.stdout().includes('waiting for approval'));
+  assert.is(gw.backend.byName('held-h')!.pending!.keyFingerprint, line.keyFingerprint);
+  gw.backend.approve('held-h');
+  await waitForFile(join(dir, 'node.json'), 45_000);
+  await waitUntil('enrolled after approval', () => second.stdout().includes('enrolled: approved by an operator'));
+  assert.not.ok(existsSync(join(dir, 'enroll.key')), 'the request key is now node.key');
+  assert.is(keyFingerprint(readFileSync(join(dir, 'node.key'), 'utf8')), line.keyFingerprint);
+  await killAllUnder(dir, [second]);
 });
 
 async function waitForFile(path: string, timeoutMs = 15_000): Promise<void> {

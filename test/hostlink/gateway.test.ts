@@ -49,7 +49,7 @@ test('enroll with a good token: certificate for our key, chained to the CA, nami
   assert.ok(gw.backend.nodes.get(id.nodeId)?.fingerprint, 'the certificate was recorded');
 });
 
-test('enroll refusals carry the backend message: unknown, used, expired token; name taken', async () => {
+test('enroll refusals carry the backend message: unknown, used, expired token; a taken name is held, not refused', async () => {
   const { csrPem } = createKeyAndCsr('x');
   const unknown = await enrollError({ token: 'nope', nodeName: 'a1', csrPem });
   assert.is(unknown.code, grpc.status.PERMISSION_DENIED);
@@ -66,8 +66,10 @@ test('enroll refusals carry the backend message: unknown, used, expired token; n
   assert.is(expired.details, 'enrollment token expired');
 
   gw.backend.addToken('multi', 5);
-  const taken = await enrollError({ token: 'multi', nodeName: 'a2', csrPem });
-  assert.match(taken.details, /node name a2 is already enrolled/);
+  const taken = await enroll(track(client(gw.address, { caPem: gw.gateway.caPem() })), { token: 'multi', nodeName: 'a2', csrPem: createKeyAndCsr('a2').csrPem });
+  assert.ok(taken.held);
+  assert.is(taken.certificatePem, '');
+  assert.match(taken.heldMessage, /opsctl nodes approve a2/);
 });
 
 test('malformed CSR → INVALID_ARGUMENT, and the token is not consumed', async () => {

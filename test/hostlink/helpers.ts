@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
-import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output } from '../../proto/hostlink.js';
+import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output, RenewResponse__Output } from '../../proto/hostlink.js';
 import { HostLinkGateway } from '../../server/hostlink/gateway.js';
 import { createHostLinkClient, type LinkTls } from '../../hostd/grpc-client.js';
 import { MemoryBackend } from './memory-backend.js';
@@ -39,6 +39,12 @@ export async function startGateway(over: { heartbeatSeconds?: number; metricsSec
 export function enroll(client: HostLinkClient, req: { token: string; nodeName: string; csrPem: string }): Promise<EnrollResponse__Output> {
   return new Promise((resolve, reject) => {
     client.Enroll(req, { deadline: Date.now() + 15_000 }, (err, res) => (err ? reject(err) : resolve(res!)));
+  });
+}
+
+export function renew(client: HostLinkClient, csrPem: string): Promise<RenewResponse__Output> {
+  return new Promise((resolve, reject) => {
+    client.Renew({ csrPem }, { deadline: Date.now() + 15_000 }, (err, res) => (err ? reject(err) : resolve(res!)));
   });
 }
 

@@ -3,7 +3,19 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { MetricsSample__Output, TaskEvent__Output } from '../../proto/hostlink.js';
-import { EnrollmentRefused, type HostHello, type HostLinkBackend, type HostSession, type IssuedCertificate } from '../../server/hostlink/contract.js';
+import {
+  EnrollmentRefused, type EnrollmentDecision, type EnrollmentRequest, type HostHello, type HostLinkBackend, type HostSession, type IssuedCertificate,
+} from '../../server/hostlink/contract.js';
+
+export interface MemoryNode {
+  id: string;
+  name: string;
+  fingerprint?: string;
+  /** The certificate a renewal replaced, accepted until the new one is presented. */
+  previous?: string;
+  revoked?: boolean;
+  pending?: { keyFingerprint: string; approved: boolean };
+}
 
 export type BackendRecord =
   | { type: 'connected'; nodeId: string; hello: HostHello; session: HostSession }
@@ -14,7 +26,7 @@ export type BackendRecord =
 
 export class MemoryBackend extends EventEmitter implements HostLinkBackend {
   readonly tokens = new Map<string, { uses: number; expiresAt: number }>();
-  readonly nodes = new Map<string, { id: string; name: string; fingerprint?: string; revoked?: boolean }>();
+  readonly nodes = new Map<string, MemoryNode>();
   readonly records: BackendRecord[] = [];
 
   addToken(token: string, uses = 1, ttlMs = 600_000): string {
@@ -22,29 +34,67 @@ export class MemoryBackend extends EventEmitter implements HostLinkBackend {
     return token;
   }
 
-  async redeemEnrollmentToken(input: { token: string; nodeName: string; address: string }): Promise<{ nodeId: string }> {
-    const t = this.tokens.get(input.token);
+  private consume(token: string): void {
+    const t = this.tokens.get(token);
     if (!t) throw new EnrollmentRefused('unknown enrollment token');
     if (t.expiresAt < Date.now()) throw new EnrollmentRefused('enrollment token expired');
     if (t.uses <= 0) throw new EnrollmentRefused('enrollment token already used');
-    if ([...this.nodes.values()].some((n) => n.name === input.nodeName)) {
-      throw new EnrollmentRefused(`node name ${input.nodeName} is already enrolled with another key; an operator must approve or delete it`);
-    }
     t.uses--;
-    const id = randomUUID();
-    this.nodes.set(id, { id, name: input.nodeName });
-    return { nodeId: id };
+  }
+
+  byName(name: string): MemoryNode | undefined {
+    return [...this.nodes.values()].find((n) => n.name === name);
+  }
+
+  async redeemEnrollmentToken(input: EnrollmentRequest): Promise<EnrollmentDecision> {
+    const existing = this.byName(input.nodeName);
+    if (!existing) {
+      this.consume(input.token);
+      const id = randomUUID();
+      this.nodes.set(id, { id, name: input.nodeName });
+      return { outcome: 'issue', nodeId: id };
+    }
+    const held: EnrollmentDecision = { outcome: 'held', nodeId: existing.id, message: `node ${existing.name} is already enrolled with another key; an operator must run \`opsctl nodes approve ${existing.name}\`` };
+    if (existing.pending?.keyFingerprint === input.keyFingerprint) return existing.pending.approved ? { outcome: 'issue', nodeId: existing.id } : held;
+    if (existing.pending?.approved) throw new EnrollmentRefused(`node ${existing.name} has an approved request for another key waiting to be collected`);
+    this.consume(input.token);
+    existing.pending = { keyFingerprint: input.keyFingerprint, approved: false };
+    return held;
+  }
+
+  /** What `opsctl nodes approve` does to the node: the old certificate stops authenticating. */
+  approve(name: string): void {
+    const node = this.byName(name);
+    if (!node?.pending) throw new Error(`nothing pending for ${name}`);
+    node.pending.approved = true;
+    node.fingerprint = undefined;
+    node.previous = undefined;
   }
 
   async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
     const node = this.nodes.get(nodeId);
-    if (node) node.fingerprint = cert.fingerprint;
+    if (!node) return;
+    node.fingerprint = cert.fingerprint;
+    node.previous = undefined;
+    if (node.pending?.keyFingerprint === cert.keyFingerprint) node.pending = undefined;
   }
 
   async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
     const node = this.nodes.get(nodeId);
-    if (!node || node.revoked || node.fingerprint !== fingerprint) return null;
-    return { nodeId: node.id, nodeName: node.name };
+    if (!node || node.revoked) return null;
+    if (node.fingerprint === fingerprint) {
+      node.previous = undefined;
+      return { nodeId: node.id, nodeName: node.name };
+    }
+    return node.previous === fingerprint ? { nodeId: node.id, nodeName: node.name } : null;
+  }
+
+  async recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean> {
+    const node = this.nodes.get(nodeId);
+    if (!node || node.revoked || (node.fingerprint !== presented && node.previous !== presented)) return false;
+    node.fingerprint = cert.fingerprint;
+    node.previous = presented;
+    return true;
   }
 
   private record(r: BackendRecord): void {

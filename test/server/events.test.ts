@@ -164,6 +164,23 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api('GET', '/events', undefined, null)).status, 401);
   });
 
+  rules('retention deletes events cleared before the cutoff, in batches; active and recent ones stay', async ({ h }) => {
+    const em = h.orm.em.fork();
+    const day = 86_400_000;
+    const row = (subject: string, clearedDaysAgo: number | null) => em.create(OpsEvent, {
+      id: crypto.randomUUID(), kind: 'node.offline', subject, severity: 'critical', message: 'm', details: {},
+      raisedAt: new Date(Date.now() - 200 * day), clearedAt: clearedDaysAgo === null ? null : new Date(Date.now() - clearedDaysAgo * day),
+    });
+    for (let i = 0; i < 5; i++) row(`ret-old-${i}`, 100);
+    row('ret-recent', 10);
+    row('ret-active', null);
+    await em.flush();
+    const deleted = await h.services.events.pruneCleared(new Date(Date.now() - 90 * day), 2);
+    assert.is(deleted, 5);
+    const left = (await h.orm.em.fork().find(OpsEvent, { subject: { $like: 'ret-%' } })).map((e) => e.subject).sort();
+    assert.equal(left, ['ret-active', 'ret-recent']);
+  });
+
   rules.run();
 }
 

@@ -91,8 +91,11 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
 
 export interface HarnessOptions {
   tasks?: { timeoutGraceMs?: number; outputFlushMs?: number; ackDelayMs?: number };
-  schedules?: { leader?: Leader };
+  /** Who leads; default: always this manager. */
+  leader?: Leader;
   metrics?: { deleteBatch?: number; pruneEveryMs?: number };
+  /** Live sampling (server/modules/nodes/live-sampling.ts). */
+  nodes?: { ttlSeconds?: number; releaseDelayMs?: number; tickMs?: number };
   config?: Record<string, unknown>;
 }
 
@@ -114,7 +117,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, overrides: { tasks: opts.tasks, schedules: opts.schedules, metrics: opts.metrics } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
@@ -134,8 +137,8 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
     api,
     async enroll(name, labels = {}, groups = []) {
       const created = await api<{ token: string }>('POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 600 });
-      const { nodeId } = await services.hostLink.redeemEnrollmentToken({ token: created.body.data.token, nodeName: name, address: '127.0.0.1' });
-      await services.hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: new Date(Date.now() + 86400e3) });
+      const { nodeId } = await services.hostLink.redeemEnrollmentToken({ token: created.body.data.token, nodeName: name, address: '127.0.0.1', keyFingerprint: '0'.repeat(64) });
+      await services.hostLink.recordCertificate(nodeId, { fingerprint: 'f'.repeat(64), serial: '01', notAfter: new Date(Date.now() + 86400e3), keyFingerprint: '0'.repeat(64) });
       if (Object.keys(labels).length || groups.length) {
         const { Node } = await import('../../server/modules/nodes/node.entity.js');
         await orm.em.fork().nativeUpdate(Node, { id: nodeId }, { labels, groups });
@@ -146,6 +149,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
       const session = new FakeSession(nodeId, name);
       sessions.byNode.set(nodeId, session);
       await services.hostLink.onConnected(session, hello(name, agentStatus));
+      services.hostLink.onWelcomed?.(session);
       return session;
     },
     async user(username, role, scopeGroups) {

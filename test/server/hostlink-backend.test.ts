@@ -6,6 +6,7 @@ import { EnrollmentRefused } from '../../server/hostlink/contract.js';
 import { EnrollmentToken } from '../../server/modules/enrollment-tokens/enrollment-token.entity.js';
 import { MetricSample } from '../../server/modules/nodes/metric-sample.entity.js';
 import { Node } from '../../server/modules/nodes/node.entity.js';
+import type { NodeDetail } from '../../proto/rest/nodes.js';
 import { DB_KINDS, FakeSession, hello, makeHarness, type Harness } from './harness.js';
 
 async function refused(p: Promise<unknown>): Promise<string> {
@@ -29,30 +30,30 @@ for (const kind of DB_KINDS) {
   test.after(async (ctx) => { await ctx.h?.close(); });
 
   test('an unknown token is refused', async ({ h }) => {
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token: 'not-a-real-token', nodeName: 'x1', address: '127.0.0.1' }));
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token: 'not-a-real-token', nodeName: 'x1', address: '127.0.0.1', keyFingerprint: '0'.repeat(64) }));
     assert.is(msg, 'unknown enrollment token');
   });
 
   test('a one-use token works once, then "already used"', async ({ h }) => {
     const { token } = await newToken(h);
-    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-1', address: '10.0.0.1' });
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-1', address: '10.0.0.1', keyFingerprint: '0'.repeat(64) });
     assert.ok(nodeId);
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-2', address: '10.0.0.2' }));
+    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'once-2', address: '10.0.0.2', keyFingerprint: '0'.repeat(64) }));
     assert.is(msg, 'enrollment token already used');
     assert.is((await h.api('GET', '/nodes/once-2')).status, 404);
   });
 
   test('uses=3 enrolls three nodes, the fourth is refused', async ({ h }) => {
     const { token } = await newToken(h, 3);
-    for (const n of ['multi-1', 'multi-2', 'multi-3']) await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.0.3' });
-    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'multi-4', address: '10.0.0.3' })), 'enrollment token already used');
+    for (const n of ['multi-1', 'multi-2', 'multi-3']) await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: n, address: '10.0.0.3', keyFingerprint: '0'.repeat(64) });
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'multi-4', address: '10.0.0.3', keyFingerprint: '0'.repeat(64) })), 'enrollment token already used');
   });
 
   test('two hosts racing for the last use: exactly one wins', async ({ h }) => {
     const { token } = await newToken(h, 1);
     const results = await Promise.allSettled([
-      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-a', address: '10.0.0.4' }),
-      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-b', address: '10.0.0.5' }),
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-a', address: '10.0.0.4', keyFingerprint: '0'.repeat(64) }),
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'race-b', address: '10.0.0.5', keyFingerprint: '0'.repeat(64) }),
     ]);
     assert.is(results.filter((r) => r.status === 'fulfilled').length, 1);
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -62,37 +63,119 @@ for (const kind of DB_KINDS) {
   test('an expired token is refused', async ({ h }) => {
     const { id, token } = await newToken(h);
     await h.orm.em.fork().nativeUpdate(EnrollmentToken, { id }, { expiresAt: new Date(Date.now() - 1000) });
-    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'late-1', address: '10.0.0.6' })), 'enrollment token expired');
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'late-1', address: '10.0.0.6', keyFingerprint: '0'.repeat(64) })), 'enrollment token expired');
   });
 
-  test('a name already enrolled is refused and the token use is not spent', async ({ h }) => {
-    await h.enroll('taken-1');
+  test('a name already enrolled with another key is held: token use taken, node unchanged, audited', async ({ h }) => {
+    const nodeId = await h.enroll('taken-1');
     const { id, token } = await newToken(h);
-    const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7' }));
-    assert.is(msg, 'node name taken-1 is already enrolled; delete it first (opsctl nodes rm taken-1)');
-    const row = await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id });
-    assert.is(row.used, 0);
-    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-2', address: '10.0.0.7' });
+    const decision = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7', keyFingerprint: 'a'.repeat(64) });
+    assert.equal(decision, {
+      outcome: 'held', nodeId,
+      message: `node taken-1 is already enrolled with another key; this request is held: an operator must run \`opsctl nodes approve taken-1\` (key ${'a'.repeat(64)})`,
+    });
+    assert.is((await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id })).used, 1);
+    assert.equal(await h.services.hostLink.authenticate(nodeId, 'f'.repeat(64)), { nodeId, nodeName: 'taken-1' }, 'the old certificate still works');
+    // The same key again (the host retrying, its token spent): held, no second use, no audit row per retry.
+    const again = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'taken-1', address: '10.0.0.7', keyFingerprint: 'a'.repeat(64) });
+    assert.is(again.outcome, 'held');
+    const detail = (await h.api<NodeDetail>('GET', '/nodes/taken-1')).body.data;
+    assert.is(detail.pendingApproval, true);
+    assert.equal({ ...detail.pendingEnrollment, requestedAt: typeof detail.pendingEnrollment?.requestedAt }, {
+      keyFingerprint: 'a'.repeat(64), address: '10.0.0.7', requestedAt: 'string', approvedAt: null,
+    });
+    const audit = (await h.api<{ action: string; target: string; params: Record<string, unknown> }[]>('GET', '/audit?action=nodes.enroll&limit=100')).body.data
+      .filter((a) => a.target === 'taken-1');
+    assert.is(audit.filter((a) => a.params.held === true).length, 1, JSON.stringify(audit));
   });
 
-  test('names are one regardless of case and trailing dots: VM and vm. are refused beside vm; a trailing dot is dropped', async ({ h }) => {
+  test('names are one regardless of case and trailing dots: VM and vm. are held as vm; a trailing dot is dropped', async ({ h }) => {
     await h.enroll('dns-vm');
     for (const nodeName of ['DNS-VM', 'dns-vm.', 'Dns-Vm..']) {
       const { token } = await newToken(h);
-      const msg = await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.0.9' }));
-      assert.is(msg, `node name ${nodeName} is already enrolled as dns-vm; delete it first (opsctl nodes rm dns-vm)`);
+      const decision = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.0.9', keyFingerprint: 'b'.repeat(64) });
+      assert.is(decision.outcome, 'held', nodeName);
+      assert.match(decision.outcome === 'held' ? decision.message : '', /^node dns-vm is already enrolled with another key/);
     }
     const { token } = await newToken(h);
-    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'Dotted-1.', address: '10.0.0.9' });
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'Dotted-1.', address: '10.0.0.9', keyFingerprint: '0'.repeat(64) });
     const names = (await h.api<{ name: string }[]>('GET', '/nodes')).body.data.map((n) => n.name);
     assert.ok(names.includes('Dotted-1') && !names.includes('Dotted-1.'), names.join(','));
   });
 
+  test('approve: 409 with nothing pending, 403 for an operator; revokes the old certificate, ends its stream, keeps the node; the key collects', async ({ h }) => {
+    const nodeId = await h.enroll('appr-1', { env: 'prod' });
+    const stream = await h.connect(nodeId, 'appr-1');
+    const nothing = await h.api('POST', '/nodes/appr-1/approve');
+    assert.is(nothing.status, 409);
+    assert.is(nothing.body.code, 1005);
+    assert.is(nothing.body.message, 'node appr-1 has no pending enrollment request to approve');
+    assert.is((await h.api('POST', '/nodes/appr-1/deny')).status, 409);
+
+    const { token } = await newToken(h);
+    const key = 'c'.repeat(64);
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'appr-1', address: '10.0.0.10', keyFingerprint: key });
+    for (const role of ['viewer', 'operator']) {
+      const who = await h.user(`appr-${role}`, role);
+      const denied = await h.api('POST', '/nodes/appr-1/approve', undefined, who);
+      assert.is(denied.status, 403, role);
+      assert.is((await h.api('POST', '/nodes/appr-1/deny', undefined, who)).status, 403, role);
+    }
+    const approved = await h.api<NodeDetail>('POST', '/nodes/appr-1/approve');
+    assert.is(approved.status, 200, JSON.stringify(approved.body));
+    assert.ok(approved.body.data.pendingEnrollment?.approvedAt);
+    assert.is(approved.body.data.id, nodeId);
+    assert.equal(approved.body.data.labels, { env: 'prod' });
+    assert.is(await h.services.hostLink.authenticate(nodeId, 'f'.repeat(64)), null, 'the old certificate no longer authenticates');
+    assert.match(stream.closedBecause ?? '', /approved a new key/, 'the old stream was ended');
+    assert.is((await h.api('POST', '/nodes/appr-1/approve')).status, 409, 'already approved');
+
+    // Another key cannot take the approved one's place, even with a fresh token (which stays unspent);
+    // the approved key collects without a token.
+    const fresh = await newToken(h);
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token: fresh.token, nodeName: 'appr-1', address: '10.0.0.11', keyFingerprint: 'd'.repeat(64) })),
+      'node appr-1 has an approved request for another key waiting to be collected; an operator can drop it with opsctl nodes deny appr-1');
+    assert.is((await h.orm.em.fork().findOneOrFail(EnrollmentToken, { id: fresh.id })).used, 0);
+    const collect = await h.services.hostLink.redeemEnrollmentToken({ token: 'spent', nodeName: 'appr-1', address: '10.0.0.10', keyFingerprint: key });
+    assert.equal(collect, { outcome: 'issue', nodeId });
+    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'E'.repeat(64), serial: '02', notAfter: new Date(Date.now() + 86400e3), keyFingerprint: key });
+    assert.equal(await h.services.hostLink.authenticate(nodeId, 'e'.repeat(64)), { nodeId, nodeName: 'appr-1' });
+    const after = (await h.api<NodeDetail>('GET', '/nodes/appr-1')).body.data;
+    assert.is(after.pendingEnrollment, null);
+    assert.is(after.pendingApproval, false);
+    const audit = (await h.api<{ action: string; target: string; result: string }[]>('GET', '/audit?action=nodes.approve&limit=100')).body.data;
+    assert.ok(audit.some((a) => a.target === 'appr-1' && a.result === 'ok'), JSON.stringify(audit));
+  });
+
+  test('deny drops the pending request; the node keeps its certificate', async ({ h }) => {
+    const nodeId = await h.enroll('deny-1');
+    const { token } = await newToken(h);
+    await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'deny-1', address: '10.0.0.12', keyFingerprint: '1'.repeat(64) });
+    const denied = await h.api<NodeDetail>('POST', '/nodes/deny-1/deny');
+    assert.is(denied.status, 200);
+    assert.is(denied.body.data.pendingEnrollment, null);
+    assert.equal(await h.services.hostLink.authenticate(nodeId, 'f'.repeat(64)), { nodeId, nodeName: 'deny-1' });
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'deny-1', address: '10.0.0.12', keyFingerprint: '1'.repeat(64) })), 'enrollment token already used');
+  });
+
+  test('renewal: the new certificate is current, the old one is accepted until the new one is presented', async ({ h }) => {
+    const nodeId = await h.enroll('renew-1');
+    const next = { fingerprint: '2'.repeat(64), serial: '03', notAfter: new Date(Date.now() + 2 * 86400e3), keyFingerprint: '3'.repeat(64) };
+    assert.ok(await h.services.hostLink.recordRenewal(nodeId, 'f'.repeat(64), next));
+    assert.ok(await h.services.hostLink.authenticate(nodeId, 'f'.repeat(64)), 'overlap: the old one still works');
+    assert.ok(await h.services.hostLink.authenticate(nodeId, '2'.repeat(64)));
+    assert.is(await h.services.hostLink.authenticate(nodeId, 'f'.repeat(64)), null, 'the new one was presented: the old one is refused');
+    assert.not.ok(await h.services.hostLink.recordRenewal(nodeId, 'f'.repeat(64), { ...next, fingerprint: '4'.repeat(64) }), 'an old certificate cannot renew');
+    assert.is((await h.api<NodeDetail>('GET', '/nodes/renew-1')).body.data.certificateExpiresAt, next.notAfter.toISOString());
+    assert.is((await h.api('DELETE', '/nodes/renew-1')).status, 200);
+    assert.not.ok(await h.services.hostLink.recordRenewal(nodeId, '2'.repeat(64), { ...next, fingerprint: '5'.repeat(64) }), 'a deleted node cannot renew');
+  });
+
   test('authenticate: only the recorded certificate of an existing node; deleting the node revokes it', async ({ h }) => {
     const { token } = await newToken(h);
-    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8' });
+    const { nodeId } = await h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'cert-1', address: '10.0.0.8', keyFingerprint: '0'.repeat(64) });
     assert.is(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), null, 'no certificate recorded yet');
-    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'A'.repeat(64), serial: '0a1b', notAfter: new Date(Date.now() + 365 * 86400e3) });
+    await h.services.hostLink.recordCertificate(nodeId, { fingerprint: 'A'.repeat(64), serial: '0a1b', notAfter: new Date(Date.now() + 365 * 86400e3), keyFingerprint: '0'.repeat(64) });
     assert.equal(await h.services.hostLink.authenticate(nodeId, 'a'.repeat(64)), { nodeId, nodeName: 'cert-1' });
     assert.is(await h.services.hostLink.authenticate(nodeId, 'b'.repeat(64)), null);
     assert.is(await h.services.hostLink.authenticate('00000000-0000-0000-0000-000000000000', 'a'.repeat(64)), null);

@@ -159,10 +159,13 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
   assert.match(c.grpc.advertise, /:8441$/);
   assert.is(c.tasks.outputLimitBytes, 1024 * 1024);
   assert.ok(c.dataDir.endsWith('data/manager'));
+  assert.is(c.metrics.liveIntervalSeconds, 2);
   const env = loadManagerConfig({ env: { OPS_HTTP_PORT: '9000', OPS_GRPC_ADVERTISE: 'ops.example:443', OPS_DATABASE_URL: 'mysql://u:p@db:3306/ops' } });
   assert.is(env.http.port, 9000);
   assert.is(env.grpc.advertise, 'ops.example:443');
   assert.is(env.database.url, 'mysql://u:p@db:3306/ops');
+  // Fractions of a day: short-lived certificates for renewal tests.
+  assert.is(loadManagerConfig({ env: { OPS_HOSTLINK_CERTIFICATE_DAYS: '0.0005' } }).hostlink.certificateDays, 0.0005);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ 'http.port': 70000 }, /http\.port/],
     [{ 'grpc.advertise': 'no-port' }, /grpc\.advertise/],
@@ -172,8 +175,12 @@ test('config: defaults, env and flags; bad values fail fast naming the option', 
     [{ 'metrics.hourRetention': '0d' }, /metrics\.hourRetention must be longer than 0s/],
     [{ 'metrics.scrapeAllow': ['127.0.0.1/32', '10.0.0.0/40'] }, /^config metrics\.scrapeAllow: "10\.0\.0\.0\/40" is not an IP address or CIDR/],
     [{ 'metrics.scrapeToken': 'short' }, /metrics\.scrapeToken must be at least 16 characters/],
+    [{ 'metrics.liveIntervalSeconds': 0 }, /metrics\.liveIntervalSeconds must be a positive integer, got 0/],
+    [{ 'metrics.liveIntervalSeconds': 1.5 }, /metrics\.liveIntervalSeconds must be a positive integer/],
     [{ 'auth.jwtSecret': 'short' }, /auth\.jwtSecret/],
     [{ 'hostlink.offlineAfterSeconds': 10 }, /offlineAfterSeconds/],
+    [{ 'hostlink.certificateDays': 0.0001 }, /hostlink\.certificateDays must be a number of days of at least 30 seconds/],
+    [{ 'hostlink.certificateDays': 'soon' }, /hostlink\.certificateDays/],
     [{ 'tasks.outputLimitBytes': 0 }, /tasks\.outputLimitBytes/],
     [{ 'http.port': 'abc' }, /http\.port/],
   ];
@@ -187,7 +194,7 @@ test('configs/manager.yaml documents every option and loads as-is', () => {
   const c = loadManagerConfig({ configFile: file, env: {} });
   assert.is(c.http.port, 8440);
   const text = readFileSync(file, 'utf8');
-  for (const key of ['dataDir', 'host', 'port', 'advertise', 'url', 'jwtSecret', 'tokenTtl', 'heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays', 'outputLimitBytes', 'defaultTimeoutSeconds', 'rawRetention', 'minuteRetention', 'hourRetention', 'level']) {
+  for (const key of ['dataDir', 'host', 'port', 'advertise', 'url', 'jwtSecret', 'tokenTtl', 'heartbeatSeconds', 'metricsSeconds', 'offlineAfterSeconds', 'certificateDays', 'outputLimitBytes', 'defaultTimeoutSeconds', 'rawRetention', 'minuteRetention', 'hourRetention', 'liveIntervalSeconds', 'level']) {
     assert.match(text, new RegExp(`^\\s*#?\\s*${key}:`, 'm'), key);
   }
   const unknown = join(tempDir(), 'bad.yaml');
@@ -201,7 +208,7 @@ test('stop() lets a request in flight finish and ends open event streams', async
   const { token } = await login(m.httpUrl, m.initialAdmin!.username, m.initialAdmin!.password);
   // A task with no live host stays running, so its event stream stays open until the manager stops.
   const nodeId = (await m.services.hostLink.redeemEnrollmentToken({
-    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1',
+    token: (await m.services.tokens.create({}, 'test')).token, nodeName: 'stop-node', address: '127.0.0.1', keyFingerprint: '0'.repeat(64),
   })).nodeId;
   assert.ok(nodeId);
   const task = await m.services.tasks.create(systemPrincipal('test'), { selector: { all: true }, script: 'true' });

@@ -248,7 +248,7 @@ for (const kind of DB_KINDS) {
   const lead = suite<{ h: Harness; leader: SwitchLeader }>(`schedules leadership on ${kind}`);
   lead.before(async (ctx) => {
     ctx.leader = new SwitchLeader();
-    ctx.h = await makeHarness(kind, { config: { 'schedules.minIntervalSeconds': 1 }, schedules: { leader: ctx.leader } });
+    ctx.h = await makeHarness(kind, { config: { 'schedules.minIntervalSeconds': 1 }, leader: ctx.leader });
     await setUp(ctx.h);
   });
   lead.after(async (ctx) => { await ctx.h?.close(); });

@@ -5,7 +5,8 @@ import { dual, renderFields, renderTable, time, type Column, type Field, type Re
 
 export const NODE_COLUMNS: Column<NodeSummary>[] = [
   { header: 'NAME', get: (n) => n.name },
-  { header: 'STATUS', get: (n) => n.status },
+  // The machine-readable cell stays the status alone; --json has pendingApproval.
+  { header: 'STATUS', get: (n) => (n.pendingApproval ? dual(`${n.status}, key pending approval`, n.status) : n.status) },
   { header: 'OS', get: (n) => n.os },
   { header: 'ADDRESS', get: (n) => n.address },
   { header: 'AGENT', get: (n) => (n.agentVersion ? `${n.agentVersion} (${n.agentStatus})` : n.agentStatus) },
@@ -47,6 +48,15 @@ export function renderNode(node: NodeDetail, ctx: RenderContext): string {
     { label: 'Enrolled', key: 'enrolled', value: time(node.enrolledAt) },
     { label: 'Certificate expires', key: 'certificate_expires', value: time(node.certificateExpiresAt) },
   ];
+  const p = node.pendingEnrollment;
+  if (p) {
+    fields.push(
+      { label: 'Pending key', key: 'pending_key_fingerprint', value: p.keyFingerprint },
+      { label: 'Pending from', key: 'pending_address', value: p.address },
+      { label: 'Pending since', key: 'pending_since', value: time(p.requestedAt) },
+      { label: 'Pending', key: 'pending_state', value: p.approvedAt ? dual('approved; waiting for the host to collect its certificate', 'approved') : dual(`opsctl nodes approve ${node.name} (or deny)`, 'waiting') },
+    );
+  }
   const m = node.metrics;
   if (m) {
     fields.push(

@@ -5,6 +5,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import type { ManagerConfig } from '../../config.js';
+import type { Leader } from '../../leadership/leader.js';
+import { LeaderTimer } from '../../leadership/leader-timer.js';
 import { Node } from '../nodes/node.entity.js';
 import type { EventsService, RaiseOptions } from './service.js';
 
@@ -27,21 +29,22 @@ export class AlertRules {
   /** Since when each node's memory has been above the threshold (in memory: after a restart the
    * wait starts again, but an event already active stays active while memory stays high). */
   private readonly memoryHighSince = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
+  private readonly timer: LeaderTimer;
   private running?: Promise<void>;
 
-  constructor(private readonly orm: MikroORM, private readonly events: EventsService, private readonly limits: Thresholds, private readonly log: Logger) {}
+  constructor(private readonly orm: MikroORM, private readonly events: EventsService, private readonly limits: Thresholds, leader: Leader, private readonly log: Logger) {
+    // Only the leader evaluates: replicas would otherwise raise and clear the same events, and send each webhook twice.
+    this.timer = new LeaderTimer(leader, () => this.evaluate(), {
+      everyMs: EVALUATE_EVERY_MS, onError: (err) => this.log.warn({ err }, 'evaluating alert rules failed'),
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.evaluate().catch((err) => this.log.warn({ err }, 'evaluating alert rules failed'));
-    }, EVALUATE_EVERY_MS);
-    this.timer.unref();
+    this.timer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    await this.timer.stop();
     await this.running?.catch(() => undefined);
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import type { EventSeverity, EventView, ListEventsQuery } from '../../../proto/rest/events.js';
+import { deleteBatched } from '../../db/delete-batched.js';
 import { OpsEvent } from './event.entity.js';
 import type { WebhookSender } from './webhooks.js';
 
@@ -56,6 +57,13 @@ export class EventsService {
   /** Active events of the given kinds (what the rules compare their findings with). */
   async active(kinds: readonly string[]): Promise<OpsEvent[]> {
     return this.orm.em.fork().find(OpsEvent, { kind: { $in: [...kinds] }, clearedAt: null });
+  }
+
+  /** Deletes events cleared before `before`, a bounded batch per statement; active events stay whatever their age. */
+  async pruneCleared(before: Date, batch = 5000): Promise<number> {
+    const { deleted } = await deleteBatched(this.orm, OpsEvent, { clearedAt: { $ne: null, $lt: before } }, batch);
+    if (deleted > 0) this.log.info({ deleted, before }, 'old cleared events deleted');
+    return deleted;
   }
 
   stop(): void {

@@ -6,11 +6,12 @@ import type { MetricsSample__Output, TaskEvent__Output } from '../../../proto/ho
 import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { Orm } from '../../db/orm.js';
-import type { HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
+import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';
 import { ErrorCode } from '../../../proto/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { EnrollmentTokensService } from '../enrollment-tokens/service.js';
+import type { LiveSampling } from '../nodes/live-sampling.js';
 import type { NodesService } from '../nodes/service.js';
 import type { TasksService } from '../tasks/service.js';
 
@@ -25,21 +26,48 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tokens: EnrollmentTokensService,
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
+    private readonly liveSampling?: LiveSampling,
   ) {}
 
-  /** Enrolls the host; the audit row (nodes.enroll, by the host) is written in the same transaction. */
-  async redeemEnrollmentToken(input: { token: string; nodeName: string; address: string }): Promise<{ nodeId: string }> {
-    const record = (result: 'ok' | 'error', code: number, actorId = '') => ({
+  /**
+   * Enrolls the host, or holds a known name's request with a new key for an operator; the audit
+   * row (nodes.enroll, by the host) is written in the same transaction. The token use is taken
+   * when a request is first held: the token did its job (it let this key ask), and an operator
+   * approves the key, not the token, so the host retries with its key alone. Retries are not
+   * audited (one every 30 s while waiting); the hold and the collection are.
+   */
+  async redeemEnrollmentToken(input: EnrollmentRequest): Promise<EnrollmentDecision> {
+    const record = (result: 'ok' | 'error', code: number, actorId = '', more: Record<string, unknown> = {}) => ({
       actorKind: 'host' as const, actor: input.nodeName, actorId, action: 'nodes.enroll', target: input.nodeName,
-      params: { address: input.address }, result, code, source: input.address,
+      params: { address: input.address, ...more }, result, code, source: input.address,
     });
-    let node;
+    let decision: EnrollmentDecision;
     try {
-      node = await this.orm.em.fork().transactional(async (tx) => {
+      decision = await this.orm.em.fork().transactional(async (tx): Promise<EnrollmentDecision> => {
+        const existing = await this.nodes.findForEnrollment(tx, input.nodeName);
+        if (!existing) {
+          await this.tokens.consume(tx, input.token);
+          const created = await this.nodes.createEnrolled(tx, input.nodeName, input.address);
+          await this.audit.append(tx, record('ok', 0, created.id));
+          return { outcome: 'issue', nodeId: created.id };
+        }
+        const held: EnrollmentDecision = {
+          outcome: 'held', nodeId: existing.id,
+          message: `node ${existing.name} is already enrolled with another key; this request is held: an operator must run \`opsctl nodes approve ${existing.name}\` (key ${input.keyFingerprint})`,
+        };
+        if (existing.pendingKeyFingerprint === input.keyFingerprint) {
+          if (!existing.pendingApprovedAt) return held;
+          await this.audit.append(tx, record('ok', 0, existing.id, { approvedKey: input.keyFingerprint }));
+          return { outcome: 'issue', nodeId: existing.id };
+        }
+        if (existing.pendingApprovedAt) {
+          // The operator approved one key; another must not take its place before it is collected.
+          throw new EnrollmentRefused(`node ${existing.name} has an approved request for another key waiting to be collected; an operator can drop it with opsctl nodes deny ${existing.name}`);
+        }
         await this.tokens.consume(tx, input.token);
-        const created = await this.nodes.createEnrolled(tx, input.nodeName, input.address);
-        await this.audit.append(tx, record('ok', 0, created.id));
-        return created;
+        await this.nodes.holdEnrollment(tx, existing, input.keyFingerprint, input.address);
+        await this.audit.append(tx, record('ok', 0, existing.id, { held: true, keyFingerprint: input.keyFingerprint }));
+        return held;
       });
     } catch (err) {
       const code = err instanceof EnrollmentRefused ? ErrorCode.UNAUTHENTICATED : ErrorCode.INTERNAL;
@@ -47,12 +75,16 @@ export class NodeHostLinkBackend implements HostLinkBackend {
         .catch((e) => this.log.error({ err: e }, 'writing the audit row of a refused enrollment failed'));
       throw err;
     }
-    this.log.info({ node: input.nodeName, nodeId: node.id, address: input.address }, 'node enrolled');
-    return { nodeId: node.id };
+    if (decision.outcome === 'issue') this.log.info({ node: input.nodeName, nodeId: decision.nodeId, address: input.address }, 'node enrolled');
+    return decision;
   }
 
   recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
     return this.nodes.recordCertificate(nodeId, cert);
+  }
+
+  recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean> {
+    return this.nodes.recordRenewal(nodeId, presented, cert);
   }
 
   authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
@@ -64,6 +96,10 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     await this.nodes.markConnected(session.nodeId, hello, session.address);
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
     if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
+  }
+
+  onWelcomed(session: HostSession): void {
+    if (this.current.get(session.nodeId) === session) this.liveSampling?.hostWelcomed(session);
   }
 
   onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {

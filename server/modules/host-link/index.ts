@@ -13,6 +13,6 @@ export default defineModule({
   name: 'host-link',
   after: ['nodes', 'enrollment-tokens', 'tasks', 'audit'],
   services: ({ orm, log, services }) => ({
-    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit),
+    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit, services.liveSampling),
   }),
 });

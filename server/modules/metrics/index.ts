@@ -1,27 +1,33 @@
 import { parseDuration } from '../../../lib/config.js';
+import { LeaderTimer } from '../../leadership/leader-timer.js';
 import { defineModule } from '../../module.js';
 import { MetricRollupSchema } from './metric-rollup.entity.js';
 import { metricsRoutes } from './routes.js';
 import { METRICS_DEFAULT_OPTIONS, MetricsService } from './service.js';
 
 declare module '../../module.js' {
-  interface ManagerServices { metrics: MetricsService }
+  interface ManagerServices { metrics: MetricsService; metricsRetention: LeaderTimer }
 }
 
 export default defineModule({
   name: 'metrics',
   after: ['nodes'],
   entities: [MetricRollupSchema],
-  services: ({ orm, log, config, services, overrides }) => {
-    const metrics = new MetricsService(orm, log.child({ module: 'metrics' }), services.nodes, {
+  services: ({ orm, log, config, services, overrides, leader }) => {
+    const options = { ...METRICS_DEFAULT_OPTIONS, ...overrides.metrics };
+    const metricsLog = log.child({ module: 'metrics' });
+    const metrics = new MetricsService(orm, metricsLog, services.nodes, {
       rawSeconds: parseDuration(config.metrics.rawRetention),
       minuteSeconds: parseDuration(config.metrics.minuteRetention),
       hourSeconds: parseDuration(config.metrics.hourRetention),
-    }, { ...METRICS_DEFAULT_OPTIONS, ...overrides.metrics });
+    }, options);
     services.nodes.sampleRecorders.push((tx, nodeId, sample) => metrics.recordSample(tx, nodeId, sample));
-    return { metrics };
+    const metricsRetention = new LeaderTimer(leader, () => metrics.prune(), {
+      everyMs: options.pruneEveryMs, runAtStart: true, onError: (err) => metricsLog.warn({ err }, 'deleting expired metrics failed'),
+    });
+    return { metrics, metricsRetention };
   },
   routes: (api, { services }) => metricsRoutes(api, services.metrics),
-  start: (services) => services.metrics.startPruner(),
-  stop: (services) => services.metrics.stopPruner(),
+  start: (services) => services.metricsRetention.start(),
+  stop: (services) => services.metricsRetention.stop(),
 });

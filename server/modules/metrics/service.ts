@@ -4,12 +4,13 @@
 // Rollups are updated in the transaction that stores the sample rather than by a periodic job: a
 // bucket keeps min, max, sum and count per metric, so one more sample is one read and one write, and there is
 // no watermark to keep, no late sample to go back for and no window where history lags the node.
-import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricPoint, MetricsHistory, MetricsQuery } from '../../../proto/rest/metrics.js';
 import type { Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
+import { deleteBatched } from '../../db/delete-batched.js';
 import type { Orm } from '../../db/orm.js';
 import { MetricSample } from '../nodes/metric-sample.entity.js';
 import type { NodesService } from '../nodes/service.js';
@@ -44,8 +45,6 @@ const EMPTY_FIGURES = Object.fromEntries(METRIC_NAMES.flatMap((m) => [`${m}Min`,
 interface Acc { min: number; max: number; sum: number; count: number }
 
 export class MetricsService {
-  private pruner?: NodeJS.Timeout;
-
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
@@ -136,37 +135,13 @@ export class MetricsService {
   /** Deletes expired raw samples and rollups, at most deleteBatch rows per statement. */
   async prune(now = new Date()): Promise<PruneResult> {
     const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
-    const result: PruneResult = { raw: 0, minute: 0, hour: 0, statements: 0 };
-    result.raw = await this.deleteBatched(MetricSample, { at: { $lt: before(this.retention.rawSeconds) } }, result);
-    result.minute = await this.deleteBatched(MetricRollup, { stepSeconds: 60, at: { $lt: before(this.retention.minuteSeconds) } }, result);
-    result.hour = await this.deleteBatched(MetricRollup, { stepSeconds: 3600, at: { $lt: before(this.retention.hourSeconds) } }, result);
+    const batch = this.options.deleteBatch;
+    const raw = await deleteBatched(this.orm, MetricSample, { at: { $lt: before(this.retention.rawSeconds) } }, batch);
+    const minute = await deleteBatched(this.orm, MetricRollup, { stepSeconds: 60, at: { $lt: before(this.retention.minuteSeconds) } }, batch);
+    const hour = await deleteBatched(this.orm, MetricRollup, { stepSeconds: 3600, at: { $lt: before(this.retention.hourSeconds) } }, batch);
+    const result = { raw: raw.deleted, minute: minute.deleted, hour: hour.deleted, statements: raw.statements + minute.statements + hour.statements };
     if (result.raw + result.minute + result.hour > 0) this.log.info(result, 'expired metrics deleted');
     return result;
-  }
-
-  private async deleteBatched<T extends { id: number }>(entity: EntityName<T>, where: FilterQuery<T>, result: PruneResult): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      // Ids first, then a DELETE by id: portable (MariaDB and SQLite differ on DELETE ... LIMIT) and each statement bounded.
-      const em = this.orm.em.fork();
-      const rows = await em.find(entity, where, { fields: ['id'] as never, limit: this.options.deleteBatch, orderBy: { id: 'asc' } as never, disableIdentityMap: true });
-      if (rows.length === 0) return deleted;
-      deleted += await em.nativeDelete(entity, { id: { $in: rows.map((r) => r.id) } } as unknown as FilterQuery<T>);
-      result.statements += 1;
-      if (rows.length < this.options.deleteBatch) return deleted;
-    }
-  }
-
-  startPruner(): void {
-    const run = () => { this.prune().catch((err) => this.log.warn({ err }, 'deleting expired metrics failed')); };
-    this.pruner = setInterval(run, this.options.pruneEveryMs);
-    this.pruner.unref();
-    run();
-  }
-
-  stopPruner(): void {
-    if (this.pruner) clearInterval(this.pruner);
-    this.pruner = undefined;
   }
 }
 

@@ -18,6 +18,18 @@ export class Node {
   certFingerprint: string | null = null;
   certSerial: string | null = null;
   certExpiresAt: Date | null = null;
+  /**
+   * The certificate this one renewed, still accepted until the renewed one is first presented,
+   * so a host that crashed between the manager recording a renewal and writing it to disk can
+   * come back with the old one (bounded by the old one's own expiry).
+   */
+  previousCertFingerprint: string | null = null;
+  /** A known name arrived with another key: that key's fingerprint, held for `opsctl nodes approve`. */
+  pendingKeyFingerprint: string | null = null;
+  pendingAddress: string | null = null;
+  pendingSince: Date | null = null;
+  /** Approved: the host collects its certificate on its next Enroll with that key. */
+  pendingApprovedAt: Date | null = null;
   lastSeenAt: Date | null = null;
   enrolledAt: Date = new Date();
 }
@@ -40,6 +52,11 @@ export const NodeSchema = new EntitySchema<Node>({
     certFingerprint: { type: 'string', length: 64, nullable: true },
     certSerial: { type: 'string', length: 128, nullable: true },
     certExpiresAt: { type: 'datetime', length: 3, nullable: true },
+    previousCertFingerprint: { type: 'string', length: 64, nullable: true },
+    pendingKeyFingerprint: { type: 'string', length: 64, nullable: true },
+    pendingAddress: { type: 'string', length: 255, nullable: true },
+    pendingSince: { type: 'datetime', length: 3, nullable: true },
+    pendingApprovedAt: { type: 'datetime', length: 3, nullable: true },
     lastSeenAt: { type: 'datetime', length: 3, nullable: true, index: true },
     enrolledAt: { type: 'datetime', length: 3 },
   },

@@ -7,16 +7,19 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
 import { labelChangeProblems } from '../../../proto/labels.js';
-import type { Facts, LabelChangeRequest, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
-import type { SelectableNode } from '../../../proto/selector.js';
+import type { LiveEvent, LiveQuery } from '../../../proto/rest/live.js';
+import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
+import { compileSelector, SelectorError, selectorFromQuery, type SelectableNode } from '../../../proto/selector.js';
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
+import type { LiveHub } from './live-hub.js';
+import { LiveView } from './live-view.js';
 import { MetricSample } from './metric-sample.entity.js';
 import { Node } from './node.entity.js';
-import { toMetrics, toNodeDetail, toNodeSummary } from './views.js';
+import { toLiveNode, toMetrics, toNodeDetail, toNodeSummary } from './views.js';
 
 export interface TargetNode extends SelectableNode { id: string }
 
@@ -30,12 +33,17 @@ export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricS
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
   readonly sampleRecorders: SampleRecorder[] = [];
+  /** When each node's last sample was stored (the manager's clock, ms). */
+  private readonly storedAt = new Map<string, number>();
 
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
     private readonly offlineAfterSeconds: number,
     private readonly sessions: HostSessions,
+    private readonly live: LiveHub,
+    /** While a node is watched, a sample is stored once this long has passed since its last stored one. */
+    private readonly storeEveryMs: number,
   ) {}
 
   /** The nodes in the caller's scope (groups are a node's `groups`). */
@@ -63,6 +71,37 @@ export class NodesService {
     return toNodeDetail(node);
   }
 
+  /** The live stream's node predicate: the selector (1001 when malformed) within the caller's scope. */
+  liveFilter(by: Principal, query: LiveQuery): (node: SelectableNode) => boolean {
+    let matches: (node: SelectableNode) => boolean;
+    try {
+      matches = compileSelector(selectorFromQuery(query));
+    } catch (err) {
+      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
+      throw err;
+    }
+    return (node) => inScope(by, node) && matches(node);
+  }
+
+  /**
+   * Sends the snapshot of the nodes `visible` selects, then their samples and status changes and
+   * the matching nodes that connect later. Returns the function that stops following.
+   */
+  async followLive(visible: (node: SelectableNode) => boolean, send: (event: LiveEvent) => void): Promise<() => void> {
+    const view = new LiveView(visible, send, this.live);
+    // Subscribed before the snapshot is read, so a change made meanwhile is not lost.
+    const unsubscribe = this.live.subscribe((change) => view.apply(change));
+    const stop = () => { unsubscribe(); view.close(); };
+    try {
+      const nodes = await this.orm.em.fork().find(Node, {}, { orderBy: { name: 'asc' }, disableIdentityMap: true });
+      view.start(nodes.map(toLiveNode));
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    return stop;
+  }
+
   /** The node's id, or 404 as for get. */
   async visibleId(by: Principal, name: string): Promise<string> {
     return (await this.require(contextEm(this.orm), name, by)).id;
@@ -78,6 +117,8 @@ export class NodesService {
     await em.remove(node).flush();
     // Committed before the stream ends: ending it marks the node offline on another connection.
     await commitNow();
+    this.storedAt.delete(node.id);
+    this.live.publish({ kind: 'removed', nodeId: node.id });
     this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
     this.log.info({ node: name }, 'node deleted; its certificate no longer authenticates');
   }
@@ -98,22 +139,72 @@ export class NodesService {
 
   // ---- host link side
 
+  /** The node a host name belongs to (`VM`, `vm` and `vm.` are one host), inside the caller's transaction. */
+  async findForEnrollment(em: EntityManager, requested: string): Promise<Node | null> {
+    const existing = await this.nameTaken(em, requested.replace(/\.+$/, ''));
+    return existing ? em.findOne(Node, { name: existing }) : null;
+  }
+
   /** Creates the node for a redeemed enrollment token, inside the caller's transaction. */
   async createEnrolled(em: EntityManager, requested: string, address: string): Promise<Node> {
     // Host names are DNS names: `VM`, `vm` and `vm.` are one host, so they are one node.
     const name = requested.replace(/\.+$/, '');
-    const existing = await this.nameTaken(em, name);
-    const taken = `node name ${requested} is already enrolled${existing && existing !== requested ? ` as ${existing}` : ''}; delete it first (opsctl nodes rm ${existing ?? name})`;
-    if (existing) throw new EnrollmentRefused(taken);
     const node = Object.assign(new Node(), { id: randomUUID(), name, address, enrolledAt: new Date() });
     em.persist(node);
     try {
       await em.flush();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new EnrollmentRefused(taken);
+      // Another host took the name between our look-up and this insert: it enrolls first, we retry as held.
+      if (isUniqueViolation(err)) throw new EnrollmentRefused(`node name ${requested} was enrolled by another host at the same moment; try again`);
       throw err;
     }
     return node;
+  }
+
+  /**
+   * Keeps a known name's request with a new key for an operator. One request is kept per node: a
+   * newer one (another valid token, another key) replaces it, since the operator compares the
+   * fingerprint with the host's log before approving anyway.
+   */
+  async holdEnrollment(em: EntityManager, node: Node, keyFingerprint: string, address: string): Promise<void> {
+    if (node.pendingKeyFingerprint && node.pendingKeyFingerprint !== keyFingerprint) {
+      this.log.warn({ node: node.name, replaced: node.pendingKeyFingerprint, keyFingerprint, address }, 'a newer enrollment request with another key replaces the pending one');
+    }
+    Object.assign(node, { pendingKeyFingerprint: keyFingerprint, pendingAddress: address, pendingSince: new Date(), pendingApprovedAt: null });
+    await em.flush();
+    this.log.warn({ node: node.name, keyFingerprint, address }, `enrollment held: node ${node.name} is enrolled with another key; an operator must run opsctl nodes approve ${node.name}`);
+  }
+
+  /** Approves the node's pending key: its current certificate stops authenticating now; the host collects the new one with its next Enroll. */
+  async approve(by: Principal, name: string): Promise<NodeDetail> {
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name, by);
+    if (!node.pendingKeyFingerprint) throw new OpsError(ErrorCode.CONFLICT, `node ${node.name} has no pending enrollment request to approve`);
+    if (node.pendingApprovedAt) {
+      throw new OpsError(ErrorCode.CONFLICT, `node ${node.name}: the request of key ${node.pendingKeyFingerprint} was already approved at ${node.pendingApprovedAt.toISOString()}; waiting for the host to collect its certificate`);
+    }
+    // History stays: same id, labels, groups and tasks; only the key changes.
+    Object.assign(node, { pendingApprovedAt: new Date(), certFingerprint: null, previousCertFingerprint: null, certSerial: null, certExpiresAt: null });
+    await em.flush();
+    setAuditTarget(node.name);
+    // Committed before the stream ends, as in remove().
+    await commitNow();
+    this.sessions.disconnect(node.id, 'an operator approved a new key for this node; the old certificate is revoked');
+    this.log.info({ node: node.name, keyFingerprint: node.pendingKeyFingerprint }, 'new key approved; the old certificate no longer authenticates');
+    return toNodeDetail(node);
+  }
+
+  /** Drops the node's pending request (approved or not); the host waiting on it is refused at its next try. */
+  async deny(by: Principal, name: string): Promise<NodeDetail> {
+    const em = contextEm(this.orm);
+    const node = await this.require(em, name, by);
+    if (!node.pendingKeyFingerprint) throw new OpsError(ErrorCode.CONFLICT, `node ${node.name} has no pending enrollment request to deny`);
+    const keyFingerprint = node.pendingKeyFingerprint;
+    Object.assign(node, { pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null });
+    await em.flush();
+    setAuditTarget(node.name);
+    this.log.info({ node: node.name, keyFingerprint }, 'pending enrollment request denied');
+    return toNodeDetail(node);
   }
 
   /** The enrolled node whose name equals `name` regardless of case, if any. */
@@ -126,16 +217,40 @@ export class NodesService {
   }
 
   async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
-    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, {
-      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter,
+    const em = this.orm.em.fork();
+    const updated = await em.nativeUpdate(Node, { id: nodeId }, {
+      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: null,
     });
     if (updated === 0) throw new Error(`recording the certificate of node ${nodeId}: no such node`);
+    // The approved request is collected; a newer one with another key stays pending.
+    await em.nativeUpdate(Node, { id: nodeId, pendingKeyFingerprint: cert.keyFingerprint }, {
+      pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null,
+    });
   }
 
   async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
-    const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint'] });
-    if (!node || !node.certFingerprint || node.certFingerprint !== fingerprint.toLowerCase()) return null;
-    return { nodeId: node.id, nodeName: node.name };
+    const fp = fingerprint.toLowerCase();
+    const em = this.orm.em.fork();
+    const node = await em.findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint', 'previousCertFingerprint'] });
+    if (!node) return null;
+    if (node.certFingerprint && node.certFingerprint === fp) {
+      if (node.previousCertFingerprint) {
+        // The renewed certificate reached the host's disk: the one it replaced may go.
+        await em.nativeUpdate(Node, { id: nodeId, certFingerprint: fp }, { previousCertFingerprint: null });
+        this.log.info({ node: node.name }, 'renewed certificate in use; the previous one no longer authenticates');
+      }
+      return { nodeId: node.id, nodeName: node.name };
+    }
+    if (node.previousCertFingerprint && node.previousCertFingerprint === fp) return { nodeId: node.id, nodeName: node.name };
+    return null;
+  }
+
+  async recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean> {
+    const fp = presented.toLowerCase();
+    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId, $or: [{ certFingerprint: fp }, { previousCertFingerprint: fp }] }, {
+      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: fp,
+    });
+    return updated > 0;
   }
 
   async markConnected(nodeId: string, hello: HostHello, address: string): Promise<void> {
@@ -156,6 +271,10 @@ export class NodesService {
       } satisfies Facts;
     }
     await em.nativeUpdate(Node, { id: nodeId }, changes);
+    if (this.live.listening) {
+      const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { disableIdentityMap: true });
+      if (node) this.live.publish({ kind: 'connected', nodeId, node: toLiveNode(node) });
+    }
   }
 
   async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
@@ -167,10 +286,26 @@ export class NodesService {
       if (facts) changes.facts = { ...facts, agent: agentFacts(capabilities) };
     }
     await em.nativeUpdate(Node, { id: nodeId }, changes);
+    this.live.publish({ kind: 'status', nodeId, status: changes.status! });
   }
 
+  /**
+   * Every sample goes to live watchers. While a node is watched (sampling every 2 s) its history
+   * (raw rows, rollups, the node's latest) keeps one sample per storeEveryMs, so watching a host
+   * costs the database no more than not watching it.
+   */
   async recordMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
     const metrics = toMetrics(sample);
+    const now = Date.now();
+    const last = this.storedAt.get(nodeId);
+    if (!this.live.isWatched(nodeId) || last === undefined || now - last >= this.storeEveryMs || now < last) {
+      await this.storeMetrics(nodeId, metrics);
+      this.storedAt.set(nodeId, now);
+    }
+    this.live.publish({ kind: 'sample', nodeId, metrics });
+  }
+
+  private async storeMetrics(nodeId: string, metrics: Metrics): Promise<void> {
     const em = this.orm.em.fork();
     await em.transactional(async (tx) => {
       await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
@@ -185,7 +320,8 @@ export class NodesService {
   }
 
   async markOffline(nodeId: string): Promise<void> {
-    await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
+    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
+    if (updated > 0) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
   }
 
   /** Marks offline every node not heard from within offlineAfterSeconds; returns how many. */
@@ -193,7 +329,17 @@ export class NodesService {
     const cutoff = new Date(now.getTime() - this.offlineAfterSeconds * 1000);
     const em = this.orm.em.fork();
     const stale = { status: { $ne: 'offline' as const }, $or: [{ lastSeenAt: { $lt: cutoff } }, { lastSeenAt: null }] };
-    const count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    // Live views are told which nodes went: read them first. The update keeps the staleness test,
+    // so a node heard from in between stays up (and its next heartbeat corrects a view told otherwise).
+    let count = 0;
+    if (this.live.listening) {
+      const ids = (await em.find(Node, stale, { fields: ['id'], disableIdentityMap: true })).map((n) => n.id);
+      // In slices: a statement's parameters are bounded (after a long outage every node is stale).
+      for (let i = 0; i < ids.length; i += 500) count += await em.nativeUpdate(Node, { ...stale, id: { $in: ids.slice(i, i + 500) } }, { status: 'offline' });
+      for (const nodeId of ids) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
+    } else {
+      count = await em.nativeUpdate(Node, stale, { status: 'offline' });
+    }
     if (count > 0) this.log.info({ count }, 'nodes marked offline (no heartbeat)');
     return count;
   }

@@ -1,4 +1,5 @@
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
+import type { LiveNode } from '../../../proto/rest/live.js';
 import type { Metrics, NodeDetail, NodeSummary } from '../../../proto/rest/nodes.js';
 import type { Node } from './node.entity.js';
 
@@ -16,6 +17,7 @@ export function toNodeSummary(node: Node): NodeSummary {
     groups: node.groups ?? [],
     lastSeenAt: node.lastSeenAt ? node.lastSeenAt.toISOString() : null,
     enrolledAt: node.enrolledAt.toISOString(),
+    pendingApproval: node.pendingKeyFingerprint !== null && node.pendingKeyFingerprint !== undefined,
   };
 }
 
@@ -25,7 +27,17 @@ export function toNodeDetail(node: Node): NodeDetail {
     facts: node.facts,
     metrics: node.metrics,
     certificateExpiresAt: node.certExpiresAt ? node.certExpiresAt.toISOString() : null,
+    pendingEnrollment: node.pendingKeyFingerprint ? {
+      keyFingerprint: node.pendingKeyFingerprint,
+      address: node.pendingAddress ?? '',
+      requestedAt: (node.pendingSince ?? new Date(0)).toISOString(),
+      approvedAt: node.pendingApprovedAt ? node.pendingApprovedAt.toISOString() : null,
+    } : null,
   };
+}
+
+export function toLiveNode(node: Node): LiveNode {
+  return { ...toNodeSummary(node), metrics: node.metrics };
 }
 
 export function toMetrics(sample: MetricsSample__Output): Metrics {

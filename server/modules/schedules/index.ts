@@ -1,4 +1,3 @@
-import { InProcessLeader, type Leader } from '../../leadership/leader.js';
 import { defineModule } from '../../module.js';
 import { scheduleRoutes } from './routes.js';
 import { ScheduleFireSchema } from './schedule-fire.entity.js';
@@ -13,11 +12,10 @@ export default defineModule({
   name: 'schedules',
   after: ['templates', 'tasks', 'users'],
   entities: [ScheduleSchema, ScheduleFireSchema],
-  services: ({ orm, log, config, services, overrides }) => ({
+  services: ({ orm, log, config, services, leader }) => ({
     schedules: new SchedulesService(orm, log.child({ module: 'schedules' }), services.templates, services.tasks, services.users, {
       minIntervalSeconds: config.schedules.minIntervalSeconds,
-      // Tests pass a Leader they control; replicas will pass an elected one.
-      leader: (overrides.schedules?.leader as Leader | undefined) ?? new InProcessLeader(),
+      leader,
     }),
   }),
   routes: (api, { services }) => scheduleRoutes(api, services.schedules),

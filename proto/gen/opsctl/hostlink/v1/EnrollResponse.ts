@@ -6,10 +6,16 @@ export interface EnrollResponse {
   'nodeId'?: (string);
   'certificatePem'?: (string);
   'caPem'?: (string);
+  'held'?: (boolean);
+  'heldMessage'?: (string);
+  'keyFingerprint'?: (string);
 }
 
 export interface EnrollResponse__Output {
   'nodeId': (string);
   'certificatePem': (string);
   'caPem': (string);
+  'held': (boolean);
+  'heldMessage': (string);
+  'keyFingerprint': (string);
 }

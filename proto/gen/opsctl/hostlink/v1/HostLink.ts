@@ -7,6 +7,8 @@ import type { EnrollRequest as _opsctl_hostlink_v1_EnrollRequest, EnrollRequest_
 import type { EnrollResponse as _opsctl_hostlink_v1_EnrollResponse, EnrollResponse__Output as _opsctl_hostlink_v1_EnrollResponse__Output } from '../../../opsctl/hostlink/v1/EnrollResponse.js';
 import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Output as _opsctl_hostlink_v1_HostMessage__Output } from '../../../opsctl/hostlink/v1/HostMessage.js';
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from '../../../opsctl/hostlink/v1/ManagerMessage.js';
+import type { RenewRequest as _opsctl_hostlink_v1_RenewRequest, RenewRequest__Output as _opsctl_hostlink_v1_RenewRequest__Output } from '../../../opsctl/hostlink/v1/RenewRequest.js';
+import type { RenewResponse as _opsctl_hostlink_v1_RenewResponse, RenewResponse__Output as _opsctl_hostlink_v1_RenewResponse__Output } from '../../../opsctl/hostlink/v1/RenewResponse.js';
 
 export interface HostLinkClient extends grpc.Client {
   Connect(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_opsctl_hostlink_v1_HostMessage, _opsctl_hostlink_v1_ManagerMessage__Output>;
@@ -23,6 +25,15 @@ export interface HostLinkClient extends grpc.Client {
   enroll(argument: _opsctl_hostlink_v1_EnrollRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   enroll(argument: _opsctl_hostlink_v1_EnrollRequest, callback: grpc.requestCallback<_opsctl_hostlink_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   
+  Renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  Renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  Renew(argument: _opsctl_hostlink_v1_RenewRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  Renew(argument: _opsctl_hostlink_v1_RenewRequest, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  renew(argument: _opsctl_hostlink_v1_RenewRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  renew(argument: _opsctl_hostlink_v1_RenewRequest, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface HostLinkHandlers extends grpc.UntypedServiceImplementation {
@@ -30,9 +41,12 @@ export interface HostLinkHandlers extends grpc.UntypedServiceImplementation {
   
   Enroll: grpc.handleUnaryCall<_opsctl_hostlink_v1_EnrollRequest__Output, _opsctl_hostlink_v1_EnrollResponse>;
   
+  Renew: grpc.handleUnaryCall<_opsctl_hostlink_v1_RenewRequest__Output, _opsctl_hostlink_v1_RenewResponse>;
+  
 }
 
 export interface HostLinkDefinition extends grpc.ServiceDefinition {
   Connect: MethodDefinition<_opsctl_hostlink_v1_HostMessage, _opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_HostMessage__Output, _opsctl_hostlink_v1_ManagerMessage__Output>
   Enroll: MethodDefinition<_opsctl_hostlink_v1_EnrollRequest, _opsctl_hostlink_v1_EnrollResponse, _opsctl_hostlink_v1_EnrollRequest__Output, _opsctl_hostlink_v1_EnrollResponse__Output>
+  Renew: MethodDefinition<_opsctl_hostlink_v1_RenewRequest, _opsctl_hostlink_v1_RenewResponse, _opsctl_hostlink_v1_RenewRequest__Output, _opsctl_hostlink_v1_RenewResponse__Output>
 }

@@ -6,6 +6,7 @@ import type { Dispatch as _opsctl_hostlink_v1_Dispatch, Dispatch__Output as _ops
 import type { Cancel as _opsctl_hostlink_v1_Cancel, Cancel__Output as _opsctl_hostlink_v1_Cancel__Output } from '../../../opsctl/hostlink/v1/Cancel.js';
 import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from '../../../opsctl/hostlink/v1/FileChunk.js';
 import type { EventAck as _opsctl_hostlink_v1_EventAck, EventAck__Output as _opsctl_hostlink_v1_EventAck__Output } from '../../../opsctl/hostlink/v1/EventAck.js';
+import type { SetSampling as _opsctl_hostlink_v1_SetSampling, SetSampling__Output as _opsctl_hostlink_v1_SetSampling__Output } from '../../../opsctl/hostlink/v1/SetSampling.js';
 
 export interface ManagerMessage {
   'welcome'?: (_opsctl_hostlink_v1_Welcome | null);
@@ -13,7 +14,8 @@ export interface ManagerMessage {
   'cancel'?: (_opsctl_hostlink_v1_Cancel | null);
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk | null);
   'eventAck'?: (_opsctl_hostlink_v1_EventAck | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck";
+  'setSampling'?: (_opsctl_hostlink_v1_SetSampling | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling";
 }
 
 export interface ManagerMessage__Output {
@@ -22,5 +24,6 @@ export interface ManagerMessage__Output {
   'cancel'?: (_opsctl_hostlink_v1_Cancel__Output | null);
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk__Output | null);
   'eventAck'?: (_opsctl_hostlink_v1_EventAck__Output | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck";
+  'setSampling'?: (_opsctl_hostlink_v1_SetSampling__Output | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling";
 }
