@@ -43,7 +43,6 @@ async function main(): Promise<void> {
   const ports = await freePorts(2 + NODES);
   const stack = await startLocalStack({
     dataDir, httpPort: ports[0], grpcPort: ports[1], agentPort: ports[2], nodeName: 'idle-00', logLevel: 'warn', timeoutMs: 60_000,
-    env: { OPS_HOSTLINK_METRICS_SECONDS: '2' },
   });
   try {
     const started = Date.now();

@@ -34,7 +34,7 @@ function metrics(s: number, cpu: number, mem = 25): Metrics {
 
 function node(name: string, cpu: number, labels: Record<string, string> = {}, mem = 25): LiveNode {
   return {
-    id: name, name, status: 'online', os: 'linux', address: `10.0.0.${name.length}`, agentVersion: '1', agentStatus: 'running', hostdVersion: '1',
+    id: name, name, status: 'online', os: 'linux', address: `10.0.0.${name.length}`, agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false,
     labels, groups: ['g1'], lastSeenAt: at(0), enrolledAt: at(0), metrics: metrics(0, cpu, mem),
   };
 }

@@ -39,7 +39,7 @@ const shows = (what: string, re: RegExp, ms?: number) => until(what, () => { con
 test.before(async () => {
   if (!hasTmux) return;
   const [httpPort, grpcPort, agentPort] = await freePorts(3);
-  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'top-node', env: { OPS_HOSTLINK_METRICS_SECONDS: '2' } });
+  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'top-node' });
   const login = await runBin('opsctl', ['login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password], env());
   if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
   const task = await runBin('opsctl', ['tasks', 'run', 'top-node', '--', 'echo from-top-test'], env());

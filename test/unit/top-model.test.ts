@@ -21,7 +21,7 @@ function metrics(s: number, over: Partial<Metrics> = {}): Metrics {
 
 function node(name: string, over: Partial<LiveNode> = {}): LiveNode {
   return {
-    id: name, name, status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1',
+    id: name, name, status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false,
     labels: {}, groups: [], lastSeenAt: at(0), enrolledAt: at(0), metrics: metrics(0), ...over,
   };
 }

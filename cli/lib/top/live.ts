@@ -1,8 +1,8 @@
-// The events of GET /api/v1/nodes/live as opsctl reads them. The manager's branch adds `LiveNode`
-// to proto/rest/nodes.ts; until it lands the shape is declared here, from the agreed contract.
-import type { Metrics, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
+// The events of GET /api/v1/nodes/live (proto/rest/live.ts) as opsctl's top screen reads them.
+import type { LiveNode } from '../../../proto/rest/live.js';
+import type { Metrics, NodeStatus } from '../../../proto/rest/nodes.js';
 
-export type LiveNode = NodeSummary & { metrics: Metrics | null };
+export type { LiveNode };
 
 /** What the stream says, plus where the connection stands (never from the manager: from the feed). */
 export type FeedEvent =
