@@ -5,8 +5,11 @@ import { useEffect, useRef, useState } from 'react';
 import type { FeedSource } from './live.js';
 import { applyEvent, emptyState, type TopState } from './model.js';
 
-/** Once a second: live enough for samples that come every 2 s, and half the CPU of twice a second. */
-export const FLUSH_MS = 1000;
+/**
+ * As often as watched hosts sample (metrics.liveIntervalSeconds, 2 s), like top's own 2-3 s: each
+ * redraw builds the whole 80×24 frame, and that, not the stream, is what top costs while idle.
+ */
+export const FLUSH_MS = 2000;
 
 export function useFeed(feed: FeedSource, flushMs = FLUSH_MS): TopState {
   const latest = useRef<TopState>(emptyState());
