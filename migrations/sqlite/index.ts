@@ -10,6 +10,7 @@ import { Migration20261126010801_template_kinds } from './Migration2026112601080
 import { Migration20261126013037_events } from './Migration20261126013037_events.js';
 import { Migration20261126013149_run_node_name_index } from './Migration20261126013149_run_node_name_index.js';
 import { Migration20261126013538_metric_rollups } from './Migration20261126013538_metric_rollups.js';
+import { Migration20261126023518_groups } from './Migration20261126023518_groups.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -22,4 +23,5 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126013037_events', class: Migration20261126013037_events },
   { name: 'Migration20261126013149_run_node_name_index', class: Migration20261126013149_run_node_name_index },
   { name: 'Migration20261126013538_metric_rollups', class: Migration20261126013538_metric_rollups },
+  { name: 'Migration20261126023518_groups', class: Migration20261126023518_groups },
 ];
