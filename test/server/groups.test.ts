@@ -193,6 +193,31 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api('DELETE', '/groups/pets', undefined, scopedAdmin)).status, 403);
   });
 
+  test('a schedule whose selector names a group that does not exist is refused when created', async ({ h }) => {
+    assert.is((await h.api('POST', '/templates', { name: 'noop', script: 'true' })).status, 201);
+    const body = { name: 'nightly', cron: '0 3 * * *', template: 'noop', selector: { groups: ['nope'] } };
+    const refused = await h.api('POST', '/schedules', body);
+    assert.is(refused.body.code, 1001);
+    assert.is(refused.body.message, 'no group named nope (opsctl groups ls)');
+    assert.is((await h.api('POST', '/schedules', { ...body, selector: { groups: ['prod-web'] } })).status, 201);
+  });
+
+  test('Prometheus labels are the effective ones: the host\'s, overlaid by the operator\'s', async ({ h }) => {
+    const id = (await h.api<NodeDetail>('GET', '/nodes/host-1')).body.data.id;
+    await h.services.hostLink.onMetrics(id, {
+      atMs: Date.now(), cpuPercent: 1, memUsedBytes: 1, memTotalBytes: 2, load1: 0, load5: 0, load15: 0, disks: [], netRxBytes: 0, netTxBytes: 0,
+    });
+    const body = (await h.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    const line = body.split('\n').find((l) => l.startsWith('opsctl_node_cpu_percent{node="host-1"'));
+    assert.is(line, 'opsctl_node_cpu_percent{node="host-1",label_rack="r13",label_env="staging"} 1');
+  });
+
+  test('the audit log has groups.create, groups.update and groups.delete with the group as target', async ({ h }) => {
+    const rows = await h.api<{ action: string; target: string }[]>('GET', '/audit?action=groups.');
+    const seen = new Set(rows.body.data.map((r) => `${r.action} ${r.target}`));
+    for (const row of ['groups.create pets', 'groups.update pets', 'groups.create prod-web']) assert.ok(seen.has(row), row);
+  });
+
   test('deleting a group takes it off every node; its name is free again', async ({ h }) => {
     assert.ok((await groupsOf(h, 'db-1')).includes('pets'));
     const del = await h.api('DELETE', '/groups/pets');
@@ -203,6 +228,8 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api('GET', '/groups/pets')).status, 404);
     assert.is((await h.api('POST', '/groups', { name: 'pets' })).status, 201);
     assert.equal(await nodesOf(h, 'pets'), [], 'a new group of the same name starts empty');
+    const rows = await h.api<{ target: string; result: string; actor: string }[]>('GET', '/audit?action=groups.delete');
+    assert.equal(rows.body.data.map((r) => `${r.actor} ${r.target} ${r.result}`), ['admin pets ok', 'petadmin pets error'], 'the refused attempt is recorded too');
   });
 
   test.run();

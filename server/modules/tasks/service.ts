@@ -186,6 +186,11 @@ export class TasksService {
     } as CreateTaskRequest, stored.templateName ? { template: { name: stored.templateName, version: stored.templateVersion ?? 1 } } : {});
   }
 
+  /** 1001 when the selector is malformed or names a group that does not exist. */
+  async checkSelector(selector: CreateTaskRequest['selector']): Promise<void> {
+    await this.nodes.compile(selector);
+  }
+
   /** The nodes a selector matches, all in the caller's scope (refused whole otherwise), at least one. */
   private async targetsOf(by: Principal, selector: CreateTaskRequest['selector']) {
     const matches = await this.nodes.compile(selector);
