@@ -1,8 +1,7 @@
 import { Args } from '@oclif/core';
 import type { GroupDetail } from '../../../proto/rest/groups.js';
 import { ApiCommand } from '../../lib/base-command.js';
-import { UsageError } from '../../lib/errors.js';
-import { checkGroupName } from '../../lib/groups/render.js';
+import { changeMembers } from '../../lib/groups/members.js';
 
 export default class GroupsRemove extends ApiCommand {
   static override summary = 'Remove nodes from a static group.';
@@ -19,12 +18,8 @@ export default class GroupsRemove extends ApiCommand {
 
   async run(): Promise<GroupDetail> {
     const { argv, flags } = await this.parse(GroupsRemove);
-    const [name, ...nodes] = argv as string[];
-    checkGroupName(name);
-    if (nodes.length === 0) throw new UsageError('name at least one node after the group');
-    const api = await this.api(flags.server);
-    const group = await api.patch<GroupDetail>(`/groups/${encodeURIComponent(name)}`, { remove: [...new Set(nodes)] });
-    this.note(`Removed ${nodes.length} node${nodes.length === 1 ? '' : 's'} from ${group.name}; it holds ${group.nodeCount} now.`);
+    const { group, note } = await changeMembers(() => this.api(flags.server), argv as string[], 'remove');
+    this.note(note);
     return group;
   }
 }
