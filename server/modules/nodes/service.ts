@@ -72,7 +72,7 @@ export class NodesService {
     return matches;
   }
 
-  /** 1001 naming the first of `names` that is no group. */
+  /** 1001 naming every one of `names` that is no group. */
   async requireGroups(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     const unknown = await this.unknownGroups(contextEm(this.orm), names);
