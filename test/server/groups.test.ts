@@ -218,6 +218,17 @@ for (const kind of DB_KINDS) {
     for (const row of ['groups.create pets', 'groups.update pets', 'groups.create prod-web']) assert.ok(seen.has(row), row);
   });
 
+  test('reconcile repairs nodes.groups that a change outside the rules left wrong', async ({ h }) => {
+    const { Node } = await import('../../server/modules/nodes/node.entity.js');
+    await h.orm.em.fork().nativeUpdate(Node, { name: 'db-1' }, { labels: { env: 'prod', tier: 'web' }, groups: ['stale'] });
+    assert.is(await h.services.groups.reconcile(), 1);
+    assert.ok((await groupsOf(h, 'db-1')).includes('prod-web'));
+    assert.not.ok((await groupsOf(h, 'db-1')).includes('stale'));
+    assert.match(h.logText(), /node groups repaired/);
+    assert.is(await h.services.groups.reconcile(), 0, 'nothing left to repair');
+    await h.api('PATCH', '/nodes/db-1/labels', { set: { tier: 'db' } });
+  });
+
   test('deleting a group takes it off every node; its name is free again', async ({ h }) => {
     assert.ok((await groupsOf(h, 'db-1')).includes('pets'));
     const del = await h.api('DELETE', '/groups/pets');

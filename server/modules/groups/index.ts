@@ -11,6 +11,8 @@ export default defineModule({
   name: 'groups',
   after: ['nodes'],
   entities: [GroupSchema],
-  services: ({ orm, services }) => ({ groups: new GroupsService(orm, services.nodes) }),
+  services: ({ orm, log, services }) => ({ groups: new GroupsService(orm, log.child({ module: 'groups' }), services.nodes) }),
   routes: (api, { services }) => groupRoutes(api, services.groups),
+  start: (services) => services.groups.startReconciler(),
+  stop: (services) => services.groups.stopReconciler(),
 });

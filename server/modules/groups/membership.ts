@@ -39,12 +39,16 @@ export async function refreshNode(em: EntityManager, node: Node): Promise<void> 
   await em.flush();
 }
 
-/** Recomputes every node's groups (a group was created, changed or deleted); writes only the changed rows. */
-export async function refreshAll(em: EntityManager): Promise<void> {
+/** Recomputes every node's groups (a group was created, changed or deleted); writes only the changed rows and returns how many. */
+export async function refreshAll(em: EntityManager): Promise<number> {
   const membership = await loadMembership(em);
   const nodes = await em.find(Node, {}, { fields: ['id', 'name', 'labels', 'hostLabels', 'groups'], disableIdentityMap: true });
+  let changed = 0;
   for (const node of nodes) {
     const groups = membership.of(node);
-    if (!sameList(node.groups ?? [], groups)) await em.nativeUpdate(Node, { id: node.id }, { groups });
+    if (sameList(node.groups ?? [], groups)) continue;
+    await em.nativeUpdate(Node, { id: node.id }, { groups });
+    changed++;
   }
+  return changed;
 }

@@ -9,14 +9,20 @@ import { parseLabelSelector, SelectorError } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
+import type { Logger } from '../../../lib/log.js';
 import { setAuditTarget } from '../../db/request-transaction.js';
 import { Node } from '../nodes/node.entity.js';
 import type { NodesService } from '../nodes/service.js';
 import { Group } from './group.entity.js';
 import { refreshAll, refreshNode } from './membership.js';
 
+/** How often every node's groups are recomputed from scratch (see reconcile). */
+const RECONCILE_EVERY_MS = 60_000;
+
 export class GroupsService {
-  constructor(private readonly orm: Orm, nodes: NodesService) {
+  private reconciler?: NodeJS.Timeout;
+
+  constructor(private readonly orm: Orm, private readonly log: Logger, nodes: NodesService) {
     nodes.membershipRefreshers.push(refreshNode);
     nodes.unknownGroups = (em, names) => this.unknown(em, names);
   }
@@ -98,6 +104,29 @@ export class GroupsService {
     await em.remove(group).flush();
     await refreshAll(em);
     setAuditTarget(name);
+  }
+
+  /**
+   * Recomputes every node's groups in a transaction of its own; returns how many changed. Changes
+   * keep nodes.groups right in their own transaction, but two of them committing at once on MariaDB
+   * each compute from what they saw (a group created while a node is relabelled): this repairs that.
+   */
+  async reconcile(): Promise<number> {
+    const changed = await this.orm.em.fork().transactional((tx) => refreshAll(tx));
+    if (changed > 0) this.log.info({ changed }, 'node groups repaired');
+    return changed;
+  }
+
+  startReconciler(everyMs = RECONCILE_EVERY_MS): void {
+    this.reconciler = setInterval(() => {
+      this.reconcile().catch((err) => this.log.warn({ err }, 'recomputing node groups failed'));
+    }, everyMs);
+    this.reconciler.unref();
+  }
+
+  stopReconciler(): void {
+    if (this.reconciler) clearInterval(this.reconciler);
+    this.reconciler = undefined;
   }
 
   /** The names among `names` that no group has. */
