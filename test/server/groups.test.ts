@@ -176,6 +176,9 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api('POST', '/tokens', { name: 'ghost', role: 'viewer', scopeGroups: ['pets', 'nope'] })).body.code, 1001);
     assert.is((await h.api('POST', '/oauth/clients', { name: 'ghost', role: 'viewer', scopeGroups: ['nope'] })).body.code, 1001);
     assert.is((await h.api('POST', '/tokens', { name: 'fine', role: 'viewer', scopeGroups: ['pets'] })).status, 201);
+    const setRole = await h.api('PUT', '/users/prodweb/role', { role: 'viewer', scopeGroups: ['nope'] });
+    assert.is(setRole.body.code, 1001);
+    assert.is(setRole.body.message, 'no group named nope (opsctl groups ls)');
   });
 
   test('permissions: a viewer reads groups but cannot create (403); a scoped admin cannot widen its scope', async ({ h }) => {
