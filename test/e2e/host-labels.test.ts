@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroupDetail } from '../../proto/rest/groups.js';
 import type { NodeDetail } from '../../proto/rest/nodes.js';
-import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { api, runBin, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { freePorts } from '../helpers/ports.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-e2e-labels-'));
@@ -46,6 +46,14 @@ test('a hostd with labels in its hostd.yaml: stored as host labels, matched by a
   const staging = await data<NodeDetail[]>('GET', `/nodes?labels=${encodeURIComponent('env=staging,example.com/role=edge')}`);
   assert.equal(staging.map((n) => n.name), ['edge-1']);
   assert.equal((await data<NodeDetail>('GET', '/nodes/plain-node')).hostLabels, {}, 'a hostd without labels declares none');
+});
+
+test('a bad label key in hostd.yaml stops hostd at start (exit 2), naming the key', async () => {
+  const config = join(dataDir, 'bad-labels.yaml');
+  writeFileSync(config, 'labels:\n  "bad key": x\n');
+  const r = await runBin('hostd', ['--config', config, '--data-dir', join(dataDir, 'never')], { ...process.env });
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /labels: label key "bad key"/);
 });
 
 test.run();
