@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort } from '../lib/host-port.js';
 import { packageRoot } from '../lib/version.js';
+import { labelKeyProblem, labelValueProblem } from '../proto/labels.js';
 
 export const HOSTD_DEFAULTS = {
   log: { level: 'info' },
@@ -18,6 +19,8 @@ export const HOSTD_DEFAULTS = {
   enroll: { token: '' },
   /** Empty name = this machine's host name. */
   node: { name: '' },
+  /** Labels this host declares (Kubernetes' rules); the manager lets an operator's label of the same key win. */
+  labels: {} as Record<string, string>,
   agent: {
     listen: '127.0.0.1:8442',
     /** Program and arguments that start agentd; empty = this Node running this package's bin/agentd.js. */
@@ -56,6 +59,8 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   }
   if (!cfg.dataDir) throw new ConfigError('dataDir must not be empty');
   if (!cfg.node.name) throw new ConfigError('node.name must not be empty');
+  const labelProblems = Object.entries(cfg.labels).flatMap(([key, value]) => [labelKeyProblem(key), labelValueProblem(key, value)].filter((p): p is string => !!p));
+  if (labelProblems.length > 0) throw new ConfigError(`labels: ${labelProblems.join('; ')}`);
   const wholeAtLeast = (key: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`${key} must be a whole number ≥ ${min}, got ${v}`);
   };

@@ -38,6 +38,8 @@ export interface LinkOptions {
   /** The stream ended: uploads in flight cannot be finished. */
   onStreamLost?: () => void;
   collectFacts: () => Promise<Facts>;
+  /** Labels from hostd.yaml, sent in every hello. */
+  labels?: Record<string, string>;
   collectMetrics: () => Promise<MetricsSample>;
   /** Task events until the manager acknowledges them (started before the link). */
   spool: EventSpool;
@@ -202,7 +204,7 @@ export class ManagerLink implements Subsystem {
       hello: {
         facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus(), capabilities: this.capabilitiesToSend(),
         // The manager ends every other unfinished run of this node as lost.
-        knownRuns: this.opts.spool.knownRuns(), reportsRuns: true,
+        knownRuns: this.opts.spool.knownRuns(), reportsRuns: true, labels: this.opts.labels ?? {},
       },
     });
   }

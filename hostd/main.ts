@@ -104,7 +104,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     agentCapabilities: () => supervisor.capabilities,
     onDispatch: (d) => relay.dispatch(d), onCancel: (runId) => void relay.cancel(runId),
     onFileChunk: (chunk) => relay.fileChunk(chunk), onStreamLost: () => relay.linkLost(),
-    collectFacts, collectMetrics, spool, log: log.child({ subsystem: 'link' }),
+    collectFacts, collectMetrics, spool, labels: cfg.labels, log: log.child({ subsystem: 'link' }),
   });
   supervisor.on('status', () => link?.agentStatusChanged());
   supervisor.on('capabilities', () => link?.agentStatusChanged());

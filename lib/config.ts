@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
-export type ConfigValue = string | number | boolean | string[];
+/** A mapping default (`{}`, e.g. hostd's `labels`) holds free keys that may contain dots: it is one option. */
+export type ConfigValue = string | number | boolean | string[] | Record<string, string>;
 export type ConfigTree = { [key: string]: ConfigValue | ConfigTree };
 
 export class ConfigError extends Error {
@@ -16,13 +17,18 @@ export function envName(key: string): string {
   return 'OPS_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[.-]/g, '_').toUpperCase();
 }
 
-/** Flattens a tree to dotted keys: `{a: {b: 1}}` → `{'a.b': 1}`. */
-export function flatten(tree: ConfigTree, prefix = ''): Record<string, ConfigValue> {
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Flattens a tree to dotted keys: `{a: {b: 1}}` → `{'a.b': 1}`. An empty mapping is kept whole, and
+ * so is a mapping at one of `mappings` (the options whose default is `{}`).
+ */
+export function flatten(tree: ConfigTree, prefix = '', mappings: ReadonlySet<string> = new Set()): Record<string, ConfigValue> {
   const out: Record<string, ConfigValue> = {};
   for (const [k, v] of Object.entries(tree)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v, key));
-    else out[key] = v;
+    if (isMapping(v) && !mappings.has(key) && Object.keys(v).length > 0) Object.assign(out, flatten(v as ConfigTree, key, mappings));
+    else out[key] = v as ConfigValue;
   }
   return out;
 }
@@ -43,6 +49,13 @@ function coerce(key: string, value: unknown, like: ConfigValue, source: string):
   const fail = (want: string): never => {
     throw new ConfigError(`config ${key} (from ${source}) must be ${want}, got ${JSON.stringify(value)}`);
   };
+  if (isMapping(like)) {
+    // From the environment or a flag: `key=value,key2=value2`.
+    const entries = typeof value === 'string'
+      ? value.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => pair.includes('=') ? [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] : fail('key=value pairs separated by commas'))
+      : isMapping(value) ? Object.entries(value) : fail('a mapping of names to values');
+    return Object.fromEntries(entries.map(([k, v]) => [String(k), v !== null && typeof v === 'object' ? fail('a mapping of names to plain values') : String(v ?? '')]));
+  }
   if (Array.isArray(like)) {
     // Lists of mappings (e.g. alerts.webhooks) pass through as they are; the process checks them.
     if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? v : String(v))) as ConfigValue;
@@ -98,7 +111,8 @@ export function loadConfig<T extends object>(opts: LoadConfigOptions<T>): T {
       }
       if (parsed !== null && parsed !== undefined) {
         if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${opts.file} must hold a mapping`);
-        for (const [key, value] of Object.entries(flatten(parsed as ConfigTree))) {
+        const mappings = new Set(Object.keys(defaults).filter((k) => isMapping(defaults[k])));
+        for (const [key, value] of Object.entries(flatten(parsed as ConfigTree, '', mappings))) {
           if (!(key in defaults)) throw new ConfigError(`config file ${opts.file}: unknown option "${key}"`);
           if (value === null) continue;
           merged[key] = coerce(key, value, defaults[key], opts.file);

@@ -53,3 +53,23 @@ export function parseLabelArgs(args: readonly string[]): LabelChange {
   }
   return change;
 }
+
+/**
+ * The labels selectors and dynamic groups match: the host's own (hostd.yaml) overlaid by the
+ * operator's, so an operator can always override what a host claims.
+ */
+export function effectiveLabels(node: { labels?: Record<string, string> | null; hostLabels?: Record<string, string> | null }): Record<string, string> {
+  return { ...(node.hostLabels ?? {}), ...(node.labels ?? {}) };
+}
+
+/** The labels among `labels` that follow the rules, and why each other one does not. */
+export function splitValidLabels(labels: Record<string, string>): { valid: Record<string, string>; problems: string[] } {
+  const valid: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(labels)) {
+    const problem = labelKeyProblem(key) ?? labelValueProblem(key, value);
+    if (problem) problems.push(problem);
+    else valid[key] = value;
+  }
+  return { valid, problems };
+}

@@ -8,6 +8,8 @@ export const PERMISSIONS = {
   'nodes:label': 'Set and remove the labels of nodes in scope.',
   'nodes:enroll': 'Create enrollment tokens for new hosts.',
   'nodes:approve': 'Approve or deny a known host name enrolling with a new key (replaces its certificate).',
+  'groups:read': 'List and show node groups (a scoped caller: the groups of its scope).',
+  'groups:write': 'Create, change and delete node groups (groups make scopes, so not operators).',
   'tasks:read': 'List and show tasks, follow their output.',
   'tasks:run': 'Run scripts and plugins on the nodes in scope.',
   'tasks:cancel': 'Cancel running tasks on the nodes in scope.',

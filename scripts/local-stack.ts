@@ -34,8 +34,11 @@ export interface LocalStack {
   hostd: ChildProcess;
   logDir: string;
   stop(): Promise<void>;
-  /** Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online. `env`: more environment for this host only. */
-  addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv): Promise<ChildProcess>;
+  /**
+   * Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online.
+   * `env`: more environment for this host only; `configFile`: its hostd.yaml (--config).
+   */
+  addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string): Promise<ChildProcess>;
   /** Stops the manager with `signal` (SIGKILL: a crash) and starts it again on the same data; resolves once it answers. */
   restartManager(signal?: NodeJS.Signals): Promise<ChildProcess>;
 }
@@ -154,9 +157,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (login.status !== 200) throw new Error(`login as ${admin.username} failed: ${login.body.message}`);
     const token = login.body.data.token;
     const nodeName = opts.nodeName ?? hostname();
-    const startHost = async (name: string, dir: string, agentPort: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> => {
+    const startHost = async (name: string, dir: string, agentPort: number, env: NodeJS.ProcessEnv = {}, configFile?: string): Promise<ChildProcess> => {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const hostdArgs = ['--manager', grpcAddress, '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`, '--name', name];
+      if (configFile) hostdArgs.push('--config', configFile);
       // The launcher owns this agentd's lifetime: hostd stops it on exit (in production it does not).
       const hostdEnv: NodeJS.ProcessEnv = { ...baseEnv, ...env, OPS_AGENT_STOP_ON_EXIT: 'true' };
       if (!existsSync(join(dir, 'node.crt'))) {
@@ -177,7 +181,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return child;
     };
     const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
-    const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env);
+    const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env, configFile);
 
     const restartManager = async (signal: NodeJS.Signals = 'SIGKILL') => {
       const old = manager;

@@ -63,7 +63,11 @@ export const NodeSummary = Type.Object({
   agentVersion: Type.String(),
   agentStatus: Type.String(),
   hostdVersion: Type.String(),
+  /** The operator's labels (opsctl nodes label). */
   labels: Type.Record(Type.String(), Type.String()),
+  /** The labels the host declares in hostd.yaml; selectors match both, the operator's winning on the same key. */
+  hostLabels: Type.Record(Type.String(), Type.String()),
+  /** The groups the node is in (static members and dynamic matches). */
   groups: Type.Array(Type.String()),
   lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   enrolledAt: Type.String({ format: 'date-time' }),
@@ -94,3 +98,11 @@ export type LabelChangeRequest = Static<typeof LabelChangeRequest>;
 export const NodeNameParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
 });
+
+/** GET /nodes?names=&labels=&groups=: a selector as query parameters (proto/selector.ts selectorFromQuery); none = every node in scope. */
+export const NodeListQuery = Type.Object({
+  names: Type.Optional(Type.String({ maxLength: 4096 })),
+  labels: Type.Optional(Type.String({ maxLength: 4096 })),
+  groups: Type.Optional(Type.String({ maxLength: 4096 })),
+}, { additionalProperties: false });
+export type NodeListQuery = Static<typeof NodeListQuery>;

@@ -57,6 +57,9 @@ export function requireGrantable(p: Principal, permissions: Iterable<Permission>
   }
 }
 
+/** Refuses a scope naming a group that does not exist (the groups module's requireExisting). */
+export interface ScopeGroupCheck { requireExisting(names: readonly string[]): Promise<void> }
+
 /** Narrows a scope to the principal's own when it gave none. */
 export function effectiveScope(p: Principal, requested: readonly string[] | undefined): string[] {
   return requested === undefined ? [...p.scopeGroups] : [...requested];

@@ -43,6 +43,8 @@ export interface HostHello {
   capabilities: AgentCapabilities__Output | null;
   /** The runs the host still knows (in flight or with unacknowledged events); null from a hostd that does not report them. */
   knownRuns: string[] | null;
+  /** Labels the host declares (hostd.yaml); unchecked until the nodes service stores them. */
+  labels?: Record<string, string>;
 }
 
 /** One connected host's stream, as the backend sees it. */

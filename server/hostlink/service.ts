@@ -238,7 +238,7 @@ export class HostLinkService {
         done({
           facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
           hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
-          capabilities: h.capabilities ?? null, knownRuns: h.reportsRuns ? h.knownRuns ?? [] : null,
+          capabilities: h.capabilities ?? null, knownRuns: h.reportsRuns ? h.knownRuns ?? [] : null, labels: { ...(h.labels ?? {}) },
         });
       };
       const onEnd = () => done('the stream ended before hello');

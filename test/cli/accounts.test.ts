@@ -12,6 +12,7 @@ import type { UserCreated, UserView } from '../../proto/rest/users.js';
 import { freePort } from '../helpers/ports.js';
 import { assertGolden } from './golden.js';
 import { startManager, type TestManager } from './manager.js';
+import { seedGroups } from './fixtures.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
 
 const home = new ConfigHome();
@@ -40,6 +41,7 @@ async function canLogin(username: string, password: string): Promise<boolean> {
 test.before(async () => {
   ensureBuilt();
   m = await startManager();
+  await seedGroups(m, { web: [], db: [] });
 });
 test.after(async () => {
   await m?.stop();

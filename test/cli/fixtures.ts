@@ -1,8 +1,9 @@
 // The nodes of the CLI tests, made real on the real manager: each is enrolled and reports through
 // the manager's host-link backend what its hostd would (facts, versions, agent health, metrics).
-// Labels and groups have no API yet, and the clocks are pinned so the golden files hold exact
-// times: both are written to the manager's database, as an operator's tooling would.
+// Groups are made through the groups service; labels and the clocks (pinned so the golden files
+// hold exact times) are written to the manager's database, as an operator's tooling would.
 import type { HostHello } from '../../server/hostlink/contract.js';
+import { systemPrincipal } from '../../server/access/principal.js';
 import { Node } from '../../server/modules/nodes/node.entity.js';
 import { connectHost, enrollHost, type TestManager } from './manager.js';
 
@@ -45,8 +46,9 @@ export async function seedNodes(m: TestManager): Promise<SeededNodes> {
   ids['web-2'] = await enrollHost(m, 'web-2', '10.0.0.12', CERT_EXPIRES_AT);
 
   const em = (await m.db()).em.fork();
-  await em.nativeUpdate(Node, { name: 'db-1' }, { labels: { env: 'prod', role: 'db' }, groups: ['db'] });
-  await em.nativeUpdate(Node, { name: 'web-1' }, { labels: { env: 'prod', role: 'web' }, groups: ['web'] });
+  await em.nativeUpdate(Node, { name: 'db-1' }, { labels: { env: 'prod', role: 'db' } });
+  await em.nativeUpdate(Node, { name: 'web-1' }, { labels: { env: 'prod', role: 'web' } });
+  await seedGroups(m, { db: ['db-1'], web: ['web-1'] });
   await em.nativeUpdate(Node, {}, { enrolledAt: ENROLLED_AT });
   const pinLastSeen = async (db1: Date, web1: Date) => {
     await em.nativeUpdate(Node, { name: 'db-1' }, { lastSeenAt: db1 });
@@ -54,6 +56,15 @@ export async function seedNodes(m: TestManager): Promise<SeededNodes> {
   };
   await pinLastSeen(new Date('2025-01-02T03:04:05.000Z'), new Date('2025-01-02T03:04:50.123Z'));
   return { ids, pinLastSeen };
+}
+
+/** Static groups with their nodes, through the groups service (which keeps nodes.groups). */
+export async function seedGroups(m: TestManager, groups: Record<string, string[]>): Promise<void> {
+  const service = m.manager.services.groups;
+  for (const [name, nodes] of Object.entries(groups)) {
+    await service.create(systemPrincipal(), { name });
+    if (nodes.length > 0) await service.update(systemPrincipal(), name, { add: nodes });
+  }
 }
 
 /** Replaces each node's generated id with `<id of NAME>`, so golden files hold no random ids. */

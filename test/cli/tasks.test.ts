@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { TaskDetail, TaskStreamEvent, TaskSummary } from '../../proto/rest/tasks.js';
 import { api, binPath, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { databaseTarget, openOrm, type Orm } from '../../server/db/orm.js';
-import { Node } from '../../server/modules/nodes/node.entity.js';
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { freePorts } from '../helpers/ports.js';
 import { assertGolden } from './golden.js';
@@ -64,11 +63,12 @@ test.before(async () => {
     return nodes.some((n) => n.name === 'web-2' && n.status === 'online' && n.agentStatus === 'healthy');
   });
 
-  // Labels and groups have no API yet: set them in the manager's database.
+  await apiData('PATCH', '/nodes/web-1/labels', { set: { env: 'prod', role: 'web' } });
+  await apiData('PATCH', '/nodes/web-2/labels', { set: { env: 'staging', role: 'web' } });
+  await apiData('POST', '/groups', { name: 'web' });
+  await apiData('PATCH', '/groups/web', { add: ['web-1', 'web-2'] });
+  await apiData('POST', '/groups', { name: 'db' });
   db = await openOrm(databaseTarget('', join(scratch, 'stack', 'manager')));
-  const em = db.em.fork();
-  await em.nativeUpdate(Node, { name: 'web-1' }, { labels: { env: 'prod', role: 'web' }, groups: ['web'] });
-  await em.nativeUpdate(Node, { name: 'web-2' }, { labels: { env: 'staging', role: 'web' }, groups: ['web'] });
 });
 
 test.after(async () => {

@@ -46,6 +46,26 @@ test('flags > OPS_* env > file', () => {
   assert.is(loadHostdConfig(undefined, {}, { OPS_ENROLL_TOKEN: 'tok-env' }).enroll.token, 'tok-env');
 });
 
+test('labels: a map in hostd.yaml (keys with dots and slashes), or OPS_LABELS=k=v,k2=v2; a bad key or value stops hostd', () => {
+  const file = join(dir, 'labels.yaml');
+  writeFileSync(file, 'labels:\n  env: prod\n  example.com/rack: r12\n  port: 8080\n');
+  assert.equal(loadHostdConfig(file, {}, {}).labels, { env: 'prod', 'example.com/rack': 'r12', port: '8080' });
+  assert.equal(loadHostdConfig(file, {}, { OPS_LABELS: 'env=staging,tier=' }).labels, { env: 'staging', tier: '' }, 'the environment replaces the map');
+  assert.equal(loadHostdConfig(undefined, {}, {}).labels, {});
+  const bad: [string, RegExp][] = [
+    ['labels:\n  "bad key": x\n', /labels: label key "bad key"/],
+    ['labels:\n  env: "not ok!"\n', /labels: label env: the value "not ok!"/],
+    ['labels:\n  Example.COM/x: y\n', /the prefix must be a lower-case DNS subdomain/],
+    ['labels:\n  env:\n    nested: x\n', /must be a mapping of names to plain values/],
+    ['labels: [a, b]\n', /labels .*must be a mapping/],
+  ];
+  for (const [yaml, message] of bad) {
+    writeFileSync(file, yaml);
+    assert.throws(() => loadHostdConfig(file, {}, {}), message, yaml);
+  }
+  assert.throws(() => loadHostdConfig(undefined, {}, { OPS_LABELS: 'novalue' }), /key=value pairs/);
+});
+
 test('bad values fail at start-up naming the option', () => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ OPS_AGENT_LISTEN: '8442' }, /agent\.listen must be HOST:PORT/],

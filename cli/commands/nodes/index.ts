@@ -1,24 +1,41 @@
+import { Args } from '@oclif/core';
 import type { NodeSummary } from '../../../proto/rest/nodes.js';
+import { selectorToQuery } from '../../../proto/selector.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { renderNodeList } from '../../lib/nodes/render.js';
+import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 
 export default class NodesList extends DataCommand {
-  static override summary = 'List nodes.';
-  static override description = 'List every node the manager knows, sorted by name, with its status, OS, address, versions and when it was last seen.\n\n' +
+  static override summary = 'List nodes, all or those a selector matches.';
+  static override description = 'List the nodes the manager knows, sorted by name, with their status, OS, address, versions and when they were last seen. ' +
+    'Narrow the list as tasks run does: node names or globs, -l label selectors (host labels overlaid by the operator\'s) and -g groups; ' +
+    'kinds combine with AND. Nothing given: every node. Groups and labels of a node: opsctl nodes show NAME.\n\n' +
     'On a terminal the output is a table; piped, it is one tab-separated line per node with RFC 3339 times and no header.';
   static override aliases = ['nodes:ls'];
+  static override strict = false;
   static override examples = [
     '<%= config.bin %> nodes',
-    '<%= config.bin %> nodes ls --output yaml',
+    '<%= config.bin %> nodes ls \'web-*\' --label env=prod',
+    '<%= config.bin %> nodes ls --group db --output yaml',
     '<%= config.bin %> nodes ls --json --server http://manager.example:8440',
   ];
+  static override args = {
+    name: Args.string({ description: 'Node names or globs (any may match)' }),
+  };
+  static override flags = {
+    label: selectorFlags.label,
+    group: selectorFlags.group,
+  };
 
   async run(): Promise<NodeSummary[]> {
-    const { flags } = await this.parse(NodesList);
+    const { flags, argv } = await this.parse(NodesList);
+    const names = argv as string[];
+    const narrowed = names.length > 0 || (flags.label ?? []).length > 0 || (flags.group ?? []).length > 0;
+    const query = new URLSearchParams(selectorToQuery(buildSelector(names, { ...flags, all: !narrowed })) as Record<string, string>).toString();
     const api = await this.api(flags.server);
-    const nodes = await api.get<NodeSummary[]>('/nodes');
+    const nodes = await api.get<NodeSummary[]>(`/nodes${query ? `?${query}` : ''}`);
     await this.print(nodes, flags, (ctx) => {
-      if (nodes.length === 0 && ctx.tty) this.note('No nodes enrolled yet: create a token with `opsctl nodes token create`.');
+      if (nodes.length === 0 && ctx.tty) this.note(narrowed ? 'No node matches.' : 'No nodes enrolled yet: create a token with `opsctl nodes token create`.');
       return renderNodeList(nodes, ctx);
     });
     return nodes;

@@ -36,6 +36,7 @@ export function renderNode(node: NodeDetail, ctx: RenderContext): string {
     { label: 'Memory', key: 'memory_bytes', value: f ? dual(humanBytes(f.memoryBytes), f.memoryBytes) : null },
     { label: 'IPs', key: 'ips', value: f ? f.ips.join(ctx.tty ? ', ' : ',') : null },
     { label: 'Labels', key: 'labels', value: pairs(node.labels) },
+    { label: 'Host labels', key: 'host_labels', value: pairs(node.hostLabels ?? {}) },
     { label: 'Groups', key: 'groups', value: node.groups.join(',') },
     { label: 'Agent', key: 'agent_version', value: node.agentVersion },
     { label: 'Agent status', key: 'agent_status', value: node.agentStatus },

@@ -9,8 +9,8 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'api-tokens',
-  after: ['roles', 'users'],
+  after: ['roles', 'users', 'groups'],
   entities: [ApiTokenSchema],
-  services: ({ orm, services }) => ({ apiTokens: new ApiTokensService(orm, services.roles, services.accessChanges) }),
+  services: ({ orm, services }) => ({ apiTokens: new ApiTokensService(orm, services.roles, services.accessChanges, services.groups) }),
   routes: (api, { services }) => apiTokenRoutes(api, services.apiTokens),
 });

@@ -6,7 +6,7 @@ import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { Permission } from '../../../proto/permissions.js';
 import { API_TOKEN_PREFIX, type ApiTokenCreated, type ApiTokenView, type CreateApiTokenRequest } from '../../../proto/rest/api-tokens.js';
 import type { AccessChanges } from '../../access/changes.js';
-import { can, effectiveScope, requireGrantable, type Principal } from '../../access/principal.js';
+import { can, effectiveScope, requireGrantable, type Principal, type ScopeGroupCheck } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import type { RolesService } from '../roles/service.js';
@@ -18,7 +18,7 @@ export function sha256Hex(text: string): string {
 }
 
 export class ApiTokensService {
-  constructor(private readonly orm: Orm, private readonly roles: RolesService, private readonly changes: AccessChanges) {
+  constructor(private readonly orm: Orm, private readonly roles: RolesService, private readonly changes: AccessChanges, private readonly scopes: ScopeGroupCheck) {
     roles.countUsesWith((em, role) => em.count(ApiToken, { role, revokedAt: null }));
   }
 
@@ -26,6 +26,7 @@ export class ApiTokensService {
     if (!by.userId) throw new OpsError(ErrorCode.FORBIDDEN, 'API tokens belong to users; an OAuth2 client cannot create them');
     const scopeGroups = effectiveScope(by, input.scopeGroups);
     requireGrantable(by, await this.roles.requireRole(input.role), scopeGroups);
+    await this.scopes.requireExisting(input.scopeGroups ?? []);
     const em = contextEm(this.orm);
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const row = em.create(ApiToken, {

@@ -2,7 +2,6 @@
 // at subscribe time plus matching nodes that connect later) and the events it sends for them.
 import type { LiveEvent, LiveNode } from '../../../proto/rest/live.js';
 import type { NodeStatus } from '../../../proto/rest/nodes.js';
-import type { SelectableNode } from '../../../proto/selector.js';
 import type { LiveChange } from './live-hub.js';
 
 interface Shown { name: string; status: NodeStatus }
@@ -17,7 +16,7 @@ export class LiveView {
   private closed = false;
 
   constructor(
-    private readonly visible: (node: SelectableNode) => boolean,
+    private readonly visible: (node: LiveNode) => boolean,
     private readonly send: (event: LiveEvent) => void,
     private readonly watching: Watching,
   ) {}

@@ -6,7 +6,11 @@ export class Node {
   id!: string;
   name!: string;
   status: NodeStatus = 'offline';
+  /** The operator's labels (opsctl nodes label); they win over hostLabels on the same key. */
   labels: Record<string, string> = {};
+  /** The labels the host declares in hostd.yaml, as of its last hello (null before it said any). */
+  hostLabels: Record<string, string> | null = null;
+  /** The names of the groups the node is in, kept by the groups module (groups/membership.ts). */
   groups: string[] = [];
   facts: Facts | null = null;
   metrics: Metrics | null = null;
@@ -42,6 +46,7 @@ export const NodeSchema = new EntitySchema<Node>({
     name: { type: 'string', length: 253, unique: true },
     status: { type: 'string', length: 16, index: true },
     labels: { type: PortableJson },
+    hostLabels: { type: PortableJson, nullable: true },
     groups: { type: PortableJson },
     facts: { type: PortableJson, nullable: true },
     metrics: { type: PortableJson, nullable: true },

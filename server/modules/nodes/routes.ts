@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LiveQuery, type LiveEvent } from '../../../proto/rest/live.js';
-import { LabelChangeRequest, NodeDetail, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
+import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import { LabelChangeRequest, NodeDetail, NodeListQuery, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
+import { selectorFromQuery, SelectorError } from '../../../proto/selector.js';
 import { principalOf } from '../../http/access.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { streamEvents } from '../../http/sse.js';
@@ -10,10 +12,23 @@ import type { NodesService } from './service.js';
 type NameParams = { name: string };
 
 export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
-  app.get('/nodes', {
+  app.get<{ Querystring: NodeListQuery }>('/nodes', {
     config: { permission: 'nodes:read' },
-    schema: { tags: ['nodes'], summary: 'List the nodes in the caller\'s scope, sorted by name', response: { 200: envelopeOf(Type.Array(NodeSummary)) } },
-  }, async (req) => ok(await nodes.list(principalOf(req))));
+    schema: {
+      tags: ['nodes'], summary: 'List the nodes in the caller\'s scope that a selector matches, sorted by name',
+      description: 'names and groups are comma-separated (any of them matches), labels a label selector as after -l; kinds combine with AND. No parameter: every node. 1001 for a malformed selector or a group that does not exist.',
+      querystring: NodeListQuery, response: { 200: envelopeOf(Type.Array(NodeSummary)) },
+    },
+  }, async (req) => {
+    let selector;
+    try {
+      selector = selectorFromQuery(req.query);
+    } catch (err) {
+      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
+      throw err;
+    }
+    return ok(await nodes.list(principalOf(req), selector));
+  });
 
   // A static path: Fastify matches it before /nodes/:name.
   app.get<{ Querystring: LiveQuery }>('/nodes/live', {
@@ -31,9 +46,9 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
     },
   }, async (req, reply) => {
     const by = principalOf(req);
-    let visible: ReturnType<NodesService['liveFilter']>;
+    let visible: Awaited<ReturnType<NodesService['liveFilter']>>;
     await streamEvents<LiveEvent>(req, reply, {
-      check: async () => { visible = nodes.liveFilter(by, req.query); },
+      check: async () => { visible = await nodes.liveFilter(by, req.query); },
       subscribe: (send) => nodes.followLive(visible, send),
       dataOf: (event) => event.data,
     });

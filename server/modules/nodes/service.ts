@@ -6,10 +6,10 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
-import { labelChangeProblems } from '../../../proto/labels.js';
-import type { LiveEvent, LiveQuery } from '../../../proto/rest/live.js';
+import { effectiveLabels, labelChangeProblems, splitValidLabels } from '../../../proto/labels.js';
+import type { LiveEvent, LiveNode, LiveQuery } from '../../../proto/rest/live.js';
 import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
-import { compileSelector, SelectorError, selectorFromQuery, type SelectableNode } from '../../../proto/selector.js';
+import { compileSelector, SelectorError, selectorFromQuery, type Selector, type SelectableNode } from '../../../proto/selector.js';
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
@@ -27,6 +27,15 @@ export function statusForAgent(agentStatus: string): NodeStatus {
   return agentStatus === 'healthy' ? 'online' : 'degraded';
 }
 
+/**
+ * Called inside the transaction that created a node or changed its labels (operator's or host's),
+ * after the change is flushed: the groups module puts the node in the dynamic groups it now matches.
+ */
+export type MembershipRefresher = (tx: EntityManager, node: Node) => Promise<void>;
+
+/** The names among `names` that no group has (the groups module answers; without it, none). */
+export type UnknownGroups = (em: EntityManager, names: readonly string[]) => Promise<string[]>;
+
 /** Called inside the transaction that stores a sample (the metrics module keeps its rollups there). */
 export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricSample) => Promise<void>;
 
@@ -35,6 +44,8 @@ export class NodesService {
   readonly sampleRecorders: SampleRecorder[] = [];
   /** When each node's last sample was stored (the manager's clock, ms). */
   private readonly storedAt = new Map<string, number>();
+  readonly membershipRefreshers: MembershipRefresher[] = [];
+  unknownGroups: UnknownGroups = async () => [];
 
   constructor(
     private readonly orm: Orm,
@@ -46,10 +57,34 @@ export class NodesService {
     private readonly storeEveryMs: number,
   ) {}
 
-  /** The nodes in the caller's scope (groups are a node's `groups`). */
-  async list(by: Principal): Promise<NodeSummary[]> {
+  /** The nodes in the caller's scope (groups are a node's `groups`) that the selector matches (all by default). */
+  async list(by: Principal, selector: Selector = { all: true }): Promise<NodeSummary[]> {
+    const matches = await this.compile(selector);
     const nodes = await contextEm(this.orm).find(Node, {}, { orderBy: { name: 'asc' } });
-    return nodes.filter((n) => inScope(by, { groups: n.groups ?? [] })).map(toNodeSummary);
+    return nodes.filter((n) => inScope(by, { groups: n.groups ?? [] }) && matches(selectable(n))).map(toNodeSummary);
+  }
+
+  /**
+   * The selector as a predicate; 1001 when it is malformed or names a group that does not exist
+   * (matching nothing silently would hide a typo).
+   */
+  async compile(selector: Selector): Promise<(node: SelectableNode) => boolean> {
+    let matches;
+    try {
+      matches = compileSelector(selector);
+    } catch (err) {
+      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
+      throw err;
+    }
+    await this.requireGroups(selector.groups ?? []);
+    return matches;
+  }
+
+  /** 1001 naming every one of `names` that is no group. */
+  async requireGroups(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const unknown = await this.unknownGroups(contextEm(this.orm), names);
+    if (unknown.length > 0) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `no group named ${unknown.join(', ')} (opsctl groups ls)`);
   }
 
   async get(by: Principal, name: string): Promise<NodeDetail> {
@@ -67,27 +102,32 @@ export class NodesService {
     for (const key of wanted.remove) delete labels[key];
     node.labels = labels;
     await em.flush();
+    await this.refreshMembership(em, node);
     setAuditTarget(node.name);
     return toNodeDetail(node);
   }
 
-  /** The live stream's node predicate: the selector (1001 when malformed) within the caller's scope. */
-  liveFilter(by: Principal, query: LiveQuery): (node: SelectableNode) => boolean {
-    let matches: (node: SelectableNode) => boolean;
+  /**
+   * The live stream's node predicate: the selector (1001 when malformed or naming no group) within
+   * the caller's scope, matched on effective labels like every other selector.
+   */
+  async liveFilter(by: Principal, query: LiveQuery): Promise<(node: LiveNode) => boolean> {
+    let selector: Selector;
     try {
-      matches = compileSelector(selectorFromQuery(query));
+      selector = selectorFromQuery(query);
     } catch (err) {
       if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
       throw err;
     }
-    return (node) => inScope(by, node) && matches(node);
+    const matches = await this.compile(selector);
+    return (node) => inScope(by, node) && matches(selectable(node));
   }
 
   /**
    * Sends the snapshot of the nodes `visible` selects, then their samples and status changes and
    * the matching nodes that connect later. Returns the function that stops following.
    */
-  async followLive(visible: (node: SelectableNode) => boolean, send: (event: LiveEvent) => void): Promise<() => void> {
+  async followLive(visible: (node: LiveNode) => boolean, send: (event: LiveEvent) => void): Promise<() => void> {
     const view = new LiveView(visible, send, this.live);
     // Subscribed before the snapshot is read, so a change made meanwhile is not lost.
     const unsubscribe = this.live.subscribe((change) => view.apply(change));
@@ -126,8 +166,12 @@ export class NodesService {
   /** Every node with what a selector looks at. */
   async targets(): Promise<TargetNode[]> {
     // Not kept in the identity map: a caller flushing later (creating a task) need not check thousands of nodes for changes.
-    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'groups'], orderBy: { name: 'asc' }, disableIdentityMap: true });
-    return nodes.map((n) => ({ id: n.id, name: n.name, labels: n.labels ?? {}, groups: n.groups ?? [] }));
+    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'hostLabels', 'groups'], orderBy: { name: 'asc' }, disableIdentityMap: true });
+    return nodes.map((n) => ({ id: n.id, ...selectable(n) }));
+  }
+
+  private async refreshMembership(tx: EntityManager, node: Node): Promise<void> {
+    for (const refresh of this.membershipRefreshers) await refresh(tx, node);
   }
 
   /** The node, or 404 — also for a node outside the caller's scope, whose existence is not told. */
@@ -158,6 +202,7 @@ export class NodesService {
       if (isUniqueViolation(err)) throw new EnrollmentRefused(`node name ${requested} was enrolled by another host at the same moment; try again`);
       throw err;
     }
+    await this.refreshMembership(em, node);
     return node;
   }
 
@@ -270,11 +315,26 @@ export class NodesService {
         ...(hello.capabilities ? { agent: agentFacts(hello.capabilities) } : known ? { agent: known } : {}),
       } satisfies Facts;
     }
-    await em.nativeUpdate(Node, { id: nodeId }, changes);
+    const declared = this.checkHostLabels(nodeId, hello.labels ?? {});
+    await em.transactional(async (tx) => {
+      await tx.nativeUpdate(Node, { id: nodeId }, changes);
+      const node = await tx.findOne(Node, { id: nodeId });
+      if (!node || sameLabels(node.hostLabels ?? {}, declared)) return;
+      node.hostLabels = declared;
+      await tx.flush();
+      await this.refreshMembership(tx, node);
+    });
     if (this.live.listening) {
       const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { disableIdentityMap: true });
       if (node) this.live.publish({ kind: 'connected', nodeId, node: toLiveNode(node) });
     }
+  }
+
+  /** A host's labels that follow the rules; the others are dropped with a warning, not refused: the host stays usable. */
+  private checkHostLabels(nodeId: string, labels: Record<string, string>): Record<string, string> {
+    const { valid, problems } = splitValidLabels(labels);
+    if (problems.length > 0) this.log.warn({ nodeId, problems }, 'host labels dropped: they break the label rules');
+    return valid;
   }
 
   async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
@@ -356,6 +416,16 @@ export class NodesService {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
+}
+
+/** What a selector looks at: the effective labels (host's overlaid by operator's). */
+function selectable(n: { name: string; labels?: Record<string, string> | null; hostLabels?: Record<string, string> | null; groups?: string[] | null }): SelectableNode {
+  return { name: n.name, labels: effectiveLabels(n), groups: n.groups ?? [] };
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 function agentFacts(c: AgentCapabilities__Output): NonNullable<Facts['agent']> {

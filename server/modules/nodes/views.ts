@@ -14,6 +14,7 @@ export function toNodeSummary(node: Node): NodeSummary {
     agentStatus: node.agentStatus,
     hostdVersion: node.hostdVersion,
     labels: node.labels ?? {},
+    hostLabels: node.hostLabels ?? {},
     groups: node.groups ?? [],
     lastSeenAt: node.lastSeenAt ? node.lastSeenAt.toISOString() : null,
     enrolledAt: node.enrolledAt.toISOString(),

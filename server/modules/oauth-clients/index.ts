@@ -9,8 +9,8 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'oauth-clients',
-  after: ['roles'],
+  after: ['roles', 'groups'],
   entities: [OAuthClientSchema],
-  services: ({ orm, services }) => ({ oauthClients: new OAuthClientsService(orm, services.roles, services.accessChanges) }),
+  services: ({ orm, services }) => ({ oauthClients: new OAuthClientsService(orm, services.roles, services.accessChanges, services.groups) }),
   routes: (api, { services }) => oauthClientRoutes(api, services.oauthClients),
 });

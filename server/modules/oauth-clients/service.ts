@@ -4,7 +4,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { CreateOAuthClientRequest, OAuthClientCreated, OAuthClientView } from '../../../proto/rest/oauth-clients.js';
 import type { AccessChanges } from '../../access/changes.js';
-import { effectiveScope, requireGrantable, type Principal } from '../../access/principal.js';
+import { effectiveScope, requireGrantable, type Principal, type ScopeGroupCheck } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import { sha256Hex } from '../api-tokens/service.js';
@@ -15,7 +15,7 @@ import { OAuthClient } from './oauth-client.entity.js';
 const DUMMY_HASH = '0'.repeat(64);
 
 export class OAuthClientsService {
-  constructor(private readonly orm: Orm, private readonly roles: RolesService, private readonly changes: AccessChanges) {
+  constructor(private readonly orm: Orm, private readonly roles: RolesService, private readonly changes: AccessChanges, private readonly scopes: ScopeGroupCheck) {
     roles.countUsesWith((em, role) => em.count(OAuthClient, { role }));
   }
 
@@ -26,6 +26,7 @@ export class OAuthClientsService {
   async create(by: Principal, input: CreateOAuthClientRequest): Promise<OAuthClientCreated> {
     const scopeGroups = effectiveScope(by, input.scopeGroups);
     requireGrantable(by, await this.roles.requireRole(input.role), scopeGroups);
+    await this.scopes.requireExisting(input.scopeGroups ?? []);
     const em = contextEm(this.orm);
     const clientSecret = randomBytes(32).toString('base64url');
     const row = em.create(OAuthClient, {

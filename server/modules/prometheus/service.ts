@@ -1,14 +1,15 @@
 // What GET /metrics reports: each node's latest sample (nodes.metrics, no history query), node and
 // task counts by status, and this manager process. Read on every scrape; nothing is kept between.
+import { effectiveLabels } from '../../../proto/labels.js';
 import type { Metrics } from '../../../proto/rest/nodes.js';
 import type { Orm } from '../../db/orm.js';
 import { Node } from '../nodes/node.entity.js';
 import { nodeLabelName, renderExposition, type Family, type Labels, type Sample } from './exposition.js';
 
-/** `node` first, then the node's own labels (a later label whose sanitised name repeats one is dropped). */
+/** `node` first, then the node's effective labels (host's overlaid by operator's) (a later label whose sanitised name repeats one is dropped). */
 function labelsOf(node: Node): Labels {
   const labels: Labels = { node: node.name };
-  for (const [key, value] of Object.entries(node.labels ?? {})) {
+  for (const [key, value] of Object.entries(effectiveLabels(node))) {
     const name = nodeLabelName(key);
     if (!(name in labels)) labels[name] = value;
   }

@@ -10,7 +10,6 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { CreateScheduleRequest, ScheduleDetail, ScheduleFireView, ScheduleView } from '../../../proto/rest/schedules.js';
 import type { CreateTaskRequest } from '../../../proto/rest/tasks.js';
-import { compileSelector, SelectorError } from '../../../proto/selector.js';
 import { requirePermission, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
@@ -82,12 +81,8 @@ export class SchedulesService implements TemplateUser {
     requirePermission(by, 'tasks:run');
     const tz = input.tz ?? 'UTC';
     checkCron(input.cron, tz, this.opts.minIntervalSeconds);
-    try {
-      compileSelector(input.selector);
-    } catch (err) {
-      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
-      throw err;
-    }
+    // Malformed, or naming a group that does not exist (1001): better now than at every fire.
+    await this.tasks.checkSelector(input.selector);
     await this.templates.checkRun(input.template, input.templateVersion, input.params ?? {});
     const em = contextEm(this.orm);
     const schedule = em.create(Schedule, {

@@ -8,7 +8,7 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
 import type { CreateTaskRequest, TaskDetail, TaskListQuery, TaskOutputPage, TaskOutputQuery, TaskStreamEvent, TaskSummary } from '../../../proto/rest/tasks.js';
-import { compileSelector, describeSelector, SelectorError } from '../../../proto/selector.js';
+import { describeSelector } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
@@ -186,15 +186,14 @@ export class TasksService {
     } as CreateTaskRequest, stored.templateName ? { template: { name: stored.templateName, version: stored.templateVersion ?? 1 } } : {});
   }
 
+  /** 1001 when the selector is malformed or names a group that does not exist. */
+  async checkSelector(selector: CreateTaskRequest['selector']): Promise<void> {
+    await this.nodes.compile(selector);
+  }
+
   /** The nodes a selector matches, all in the caller's scope (refused whole otherwise), at least one. */
   private async targetsOf(by: Principal, selector: CreateTaskRequest['selector']) {
-    let matches;
-    try {
-      matches = compileSelector(selector);
-    } catch (err) {
-      if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
-      throw err;
-    }
+    const matches = await this.nodes.compile(selector);
     const targets = (await this.nodes.targets()).filter(matches);
     // Refused whole, never silently narrowed: the caller learns how many, not which.
     const outside = targets.filter((n) => !inScope(by, n)).length;

@@ -10,8 +10,8 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'users',
-  after: ['roles'],
+  after: ['roles', 'groups'],
   entities: [UserSchema, SessionSchema],
-  services: ({ orm, log, services }) => ({ users: new UsersService(orm, log.child({ module: 'users' }), services.roles, services.accessChanges) }),
+  services: ({ orm, log, services }) => ({ users: new UsersService(orm, log.child({ module: 'users' }), services.roles, services.accessChanges, services.groups) }),
   routes: (api, { services }) => userRoutes(api, services.users),
 });

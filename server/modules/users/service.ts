@@ -7,7 +7,7 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { ChangePasswordRequest, CreateUserRequest, PasswordChanged, SetRoleRequest, UserCreated, UserView } from '../../../proto/rest/users.js';
 import type { AccessChanges } from '../../access/changes.js';
-import { isScoped, requireGrantable, requirePermission, type Principal } from '../../access/principal.js';
+import { isScoped, requireGrantable, requirePermission, type Principal, type ScopeGroupCheck } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import type { RolesService } from '../roles/service.js';
@@ -26,6 +26,7 @@ export class UsersService {
     private readonly log: Logger,
     private readonly roles: RolesService,
     private readonly changes: AccessChanges,
+    private readonly scopes: ScopeGroupCheck,
   ) {
     roles.countUsesWith((em, role) => em.count(User, { role }));
   }
@@ -108,6 +109,7 @@ export class UsersService {
   async create(by: Principal, input: CreateUserRequest): Promise<UserCreated> {
     const scopeGroups = input.scopeGroups ?? [...by.scopeGroups];
     requireGrantable(by, await this.roles.requireRole(input.role), scopeGroups);
+    await this.scopes.requireExisting(input.scopeGroups ?? []);
     const generated = input.password === undefined ? randomPassword() : null;
     const em = contextEm(this.orm);
     const now = new Date();
@@ -140,6 +142,7 @@ export class UsersService {
     await this.requireManageable(by, user);
     const scopeGroups = input.scopeGroups ?? user.scopeGroups;
     requireGrantable(by, await this.roles.requireRole(input.role), scopeGroups);
+    await this.scopes.requireExisting(input.scopeGroups ?? []);
     if (input.role !== 'admin') await this.requireAnotherAdmin(user, 'demote');
     user.role = input.role;
     user.scopeGroups = [...scopeGroups];

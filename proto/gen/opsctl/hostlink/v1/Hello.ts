@@ -12,6 +12,7 @@ export interface Hello {
   'capabilities'?: (_opsctl_hostlink_v1_AgentCapabilities | null);
   'knownRuns'?: (string)[];
   'reportsRuns'?: (boolean);
+  'labels'?: ({[key: string]: string});
 }
 
 export interface Hello__Output {
@@ -22,4 +23,5 @@ export interface Hello__Output {
   'capabilities': (_opsctl_hostlink_v1_AgentCapabilities__Output | null);
   'knownRuns': (string)[];
   'reportsRuns': (boolean);
+  'labels': ({[key: string]: string});
 }
