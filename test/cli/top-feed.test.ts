@@ -10,7 +10,7 @@ import { LiveFeed, livePath, readSnapshot } from '../../cli/lib/top/feed.js';
 import type { FeedEvent, LiveNode } from '../../cli/lib/top/live.js';
 
 const NODE: LiveNode = {
-  id: '1', name: 'web-1', status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false,
+  id: '1', name: 'web-1', status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false, hostLabels: {},
   labels: { env: 'prod' }, groups: [], lastSeenAt: null, enrolledAt: '2026-01-01T00:00:00.000Z', metrics: null,
 };
 

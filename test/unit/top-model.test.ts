@@ -21,7 +21,7 @@ function metrics(s: number, over: Partial<Metrics> = {}): Metrics {
 
 function node(name: string, over: Partial<LiveNode> = {}): LiveNode {
   return {
-    id: name, name, status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false,
+    id: name, name, status: 'online', os: 'linux', address: '10.0.0.1', agentVersion: '1', agentStatus: 'running', hostdVersion: '1', pendingApproval: false, hostLabels: {},
     labels: {}, groups: [], lastSeenAt: at(0), enrolledAt: at(0), metrics: metrics(0), ...over,
   };
 }
@@ -108,6 +108,10 @@ test('filter: part of the name or of a key=value label, any case', () => {
   assert.not.ok(matchesFilter(web, 'db'));
   const s = fold({ type: 'snapshot', nodes: [node('web-1', { labels: { env: 'prod' } }), node('db-1', { labels: { env: 'dev' } })] });
   assert.equal(visibleRows(s, { key: 'name', reverse: false }, 'env=prod').map((r) => r.name), ['web-1']);
+  // The host's own labels count too, the operator's winning on the same key.
+  const h = fold({ type: 'snapshot', nodes: [node('a', { hostLabels: { rack: 'r1', env: 'prod' }, labels: { env: 'dev' } })] });
+  assert.equal(visibleRows(h, { key: 'name', reverse: false }, 'rack=r1').map((r) => r.name), ['a']);
+  assert.equal(visibleRows(h, { key: 'name', reverse: false }, 'env=prod').map((r) => r.name), []);
 });
 
 test('every line fits the width, from 80 columns down to 40, with long names truncated', () => {

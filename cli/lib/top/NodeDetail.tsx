@@ -43,7 +43,7 @@ export function NodeDetail({ name, state, source, width, height, unicode, refres
   }
   const n = state.node;
   const row = toRow(state);
-  const labels = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(',');
   const series = new Map<string, MetricSeries>((data.history?.metrics ?? []).map((s) => [s.metric, s]));
   const sparkWidth = Math.max(0, width - TITLE - VALUE - 2);
   const tasks = data.tasks ?? [];

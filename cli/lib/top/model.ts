@@ -1,6 +1,7 @@
 // What the top screen shows, computed without React so it can be tested on its own: the state the
 // feed events build (per node: its summary, latest metrics, network rates from the counters and
 // the last CPU values), and the rows from it, filtered and sorted.
+import { effectiveLabels } from '../../../proto/labels.js';
 import type { Metrics, NodeStatus } from '../../../proto/rest/nodes.js';
 import type { Connection, FeedEvent, LiveNode } from './live.js';
 
@@ -121,7 +122,8 @@ export function toRow(s: NodeState): Row {
   return {
     name: s.node.name,
     status: s.node.status,
-    labels: s.node.labels,
+    // What selectors match: the host's own labels overlaid by the operator's.
+    labels: effectiveLabels(s.node),
     cpu: m ? m.cpuPercent : null,
     mem: m ? memPercent(m) : null,
     load: m ? m.load1 : null,
