@@ -51,7 +51,8 @@ test('nodes ls -o yaml', async () => {
 
 test('nodes ls on a terminal: aligned table with a header and relative times', async () => {
   const now = Date.now();
-  await seeded.pinLastSeen(new Date(now - 42_000), new Date(now - (3 * 3600 + 300) * 1000));
+  // Minutes, not seconds: "5m ago" holds for 40 s of a slow start on a loaded machine ("42s" did not).
+  await seeded.pinLastSeen(new Date(now - 320_000), new Date(now - (3 * 3600 + 300) * 1000));
   try {
     const r = await run(['nodes', 'ls'], { tty: true });
     assert.is(r.code, 0, r.stdout);
