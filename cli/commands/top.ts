@@ -65,6 +65,10 @@ export default class Top extends DataCommand {
     // Ink and React load only here, so the other commands do not pay for them at start-up. React's
     // development build (the default without NODE_ENV) checks a lot on every render: not for users.
     process.env.NODE_ENV ??= 'production';
+    // Ink draws nothing until exit when it thinks it runs in CI (CI or CONTINUOUS_INTEGRATION set,
+    // read once as it loads). We are past the terminal checks above, so a person is watching:
+    // a shell that exports CI=true must not get a blank screen.
+    for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[key];
     const { runTop } = await import('../lib/top/run.js');
     await runTop(api, path);
     return undefined;
