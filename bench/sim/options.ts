@@ -35,8 +35,9 @@ export const SIM_SPEC: DaemonSpec = {
     flag('ca-file', 'FILE', "the manager's CA certificate (PEM); kept in --dir as ca.crt for later starts"),
     flag('prepare', undefined, 'only generate a key for each host that has none (in parallel across --procs), then exit; a later enrollment storm then measures the manager, not RSA key generation'),
     flag('key-pool', 'K', 'hosts without a prepared key share K keys kept in --dir/key-pool (each host still gets its own certificate); fast, less realistic'),
-    flag('rate', 'N', 'new enrollments and connections per second, over all workers (default: unlimited)'),
-    flag('concurrency', 'N', 'enrollments and connections in flight per worker (default 200)'),
+    flag('rate', 'N', 'new enrollments per second, and new connections per second, over all workers (default: unlimited)'),
+    flag('concurrency', 'N', 'connections in flight (not yet welcomed) per worker (default 500)'),
+    flag('enroll-concurrency', 'N', 'enrollments in flight per worker (default 16): a manager signs certificates one at a time, and a request that waits past its 60 s deadline is retried and then held (its name is taken)'),
     flag('latency', 'MS[-MS]', 'delay before started and before exit of each run (default 0)'),
     flag('output-lines', 'N', 'output lines per run (default 1)'),
     flag('output-bytes', 'N', 'bytes per output line, padded (default: the line as it is)'),
@@ -77,6 +78,7 @@ export interface SimOptions {
   keyPool: number;
   rate: number;
   concurrency: number;
+  enrollConcurrency: number;
   latency: Latency;
   outputLines: number;
   outputBytes: number;
@@ -139,7 +141,8 @@ export function parseSimArgs(argv: string[]): SimOptions | 'help' {
     caFile: values['ca-file'] as string | undefined,
     keyPool: whole(values, 'key-pool', 0, 1),
     rate: whole(values, 'rate', 0, 1),
-    concurrency: whole(values, 'concurrency', 200, 1),
+    concurrency: whole(values, 'concurrency', 500, 1),
+    enrollConcurrency: whole(values, 'enroll-concurrency', 16, 1),
     latency: parseLatency(values.latency as string | undefined),
     outputLines: whole(values, 'output-lines', 1, 0, 100_000),
     outputBytes: whole(values, 'output-bytes', 0, 1, 4 * 1024 * 1024),

@@ -25,7 +25,9 @@ export interface WorkerContext {
   keyPool: string[];
   counters: SimCounters;
   log: Logger;
+  /** New connections (held until welcomed). */
   gate: StartGate;
+  enrollGate: StartGate;
   /** One server-TLS client for every Enroll call of the worker (hostd makes one per call). */
   enrollClient(): HostLinkClient;
   /** A refused enrollment, said once to the parent. */
@@ -38,7 +40,8 @@ type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
 
 /** hostd's (enroll.ts): refusals that retrying cannot change. */
 const REFUSALS = new Set([grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.INVALID_ARGUMENT, grpc.status.ALREADY_EXISTS]);
-const ENROLL_DEADLINE_MS = 20_000;
+/** Longer than hostd's 20 s: a storm queues on the manager, and a retry after a deadline finds the name taken. */
+const ENROLL_DEADLINE_MS = 60_000;
 /** hostd/link.ts: a stream that lasted this long resets the backoff. */
 const STABLE_MS = 30_000;
 const CAPABILITIES = { taskKinds: ['script', 'file', 'service', 'plugin'], interpreters: ['sh', 'bash'], serviceManager: 'none', plugins: [] };
@@ -134,7 +137,7 @@ export class SimHost implements RunHost {
     const csrPem = fastCsrFor(keyPem, this.name);
     let res: EnrollResponse__Output;
     for (;;) {
-      const release = await ctx.gate.acquire();
+      const release = await ctx.enrollGate.acquire();
       if (this.stopped) { release(); return undefined; }
       if (!counters.firstEnrollAt) counters.firstEnrollAt = Date.now();
       try {

@@ -6,7 +6,8 @@ export class StartGate {
   private inFlight = 0;
   private tokens: number;
   private last = Date.now();
-  private readonly waiting: (() => void)[] = [];
+  private waiting: (() => void)[] = [];
+  private head = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly concurrency: number, private readonly perSecond = 0) {
@@ -32,7 +33,8 @@ export class StartGate {
   /** Drops everything waiting (stopping). */
   close(): void {
     clearTimeout(this.timer);
-    this.waiting.length = 0;
+    this.waiting = [];
+    this.head = 0;
   }
 
   private refill(): void {
@@ -44,12 +46,14 @@ export class StartGate {
 
   private pump(): void {
     this.refill();
-    while (this.waiting.length > 0 && this.inFlight < this.concurrency && (this.perSecond <= 0 || this.tokens >= 1)) {
+    while (this.head < this.waiting.length && this.inFlight < this.concurrency && (this.perSecond <= 0 || this.tokens >= 1)) {
       this.inFlight++;
       if (this.perSecond > 0) this.tokens--;
-      this.waiting.shift()!();
+      this.waiting[this.head++]();
     }
-    if (this.waiting.length > 0 && this.perSecond > 0 && this.tokens < 1 && !this.timer) {
+    // A queue of thousands: index rather than shift(), compacted once drained.
+    if (this.head === this.waiting.length) { this.waiting = []; this.head = 0; }
+    if (this.head < this.waiting.length && this.perSecond > 0 && this.tokens < 1 && !this.timer) {
       this.timer = setTimeout(() => { this.timer = undefined; this.pump(); }, 10);
     }
   }

@@ -71,6 +71,7 @@ async function run(init: WorkerInit): Promise<void> {
     opts, caPem: init.caPem, token: init.token, counters, log,
     keyPool: opts.keyPool > 0 ? await loadKeyPool(opts.dir, opts.keyPool) : [],
     gate: new StartGate(opts.concurrency, opts.rate / opts.procs),
+    enrollGate: new StartGate(opts.enrollConcurrency, opts.rate / opts.procs),
     enrollClient: () => (enrollClient ??= createHostLinkClient(opts.manager, { caPem: init.caPem })),
     refused: (message) => {
       if (!refusal) log.error({ message }, 'enrollment refused');
@@ -101,6 +102,7 @@ async function run(init: WorkerInit): Promise<void> {
     stopping = true;
     clearInterval(timer);
     ctx.gate.close();
+    ctx.enrollGate.close();
     await Promise.all(hosts.map((h) => h.stop()));
     enrollClient?.close();
     await send({ type: 'done', counters, rssKb: rssKb(), refusal });
@@ -121,6 +123,9 @@ async function run(init: WorkerInit): Promise<void> {
     });
   }
 }
+
+// grpc-js sets an IP address as TLS servername (DEP0123): once per worker, noise in the sim's stderr.
+process.noDeprecation = true;
 
 process.once('message', (m: WorkerInit) => {
   if (m?.type !== 'start') return;
