@@ -1,0 +1,143 @@
+// The fleet simulator (bench/sim) against a real manager: 40 simulated hosts in 2 worker processes
+// enroll with one multi-use token, each with its own key and certificate, and show online; a task
+// on all of them succeeds with each host's output stored; a second start on the same --dir brings
+// back the same nodes without enrolling again. A wrong token is refused with a clear message and
+// a non-zero exit. Real processes, real gRPC/mTLS, loopback only.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TaskDetail } from '../../proto/rest/tasks.js';
+import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { freePorts } from '../helpers/ports.js';
+import { pollUntil } from '../helpers/poll.js';
+import { startSim, type SimProcess } from '../helpers/sim.js';
+
+const HOSTS = 40;
+const dataDir = mkdtempSync(join(tmpdir(), 'ops-sim-'));
+const simDir = join(dataDir, 'sim');
+let stack: LocalStack;
+let caHash = '';
+const sims: SimProcess[] = [];
+
+interface NodeRow { id: string; name: string; status: string }
+
+test.before(async () => {
+  const [httpPort, grpcPort, agentPort] = await freePorts(3);
+  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
+});
+
+test.after(async () => {
+  for (const s of sims) await s.stop().catch(() => undefined);
+  await stack?.stop();
+  if (!process.env.KEEP) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function tokenFile(uses: number, name: string): Promise<string> {
+  const created = await api<{ token: string; caHash: string }>(stack.httpUrl, stack.token, 'POST', '/enrollment-tokens', { uses, ttlSeconds: 600 });
+  assert.is(created.status, 201, created.body.message);
+  caHash = created.body.data.caHash;
+  const file = join(dataDir, name);
+  writeFileSync(file, created.body.data.token + '\n', { mode: 0o600 });
+  return file;
+}
+
+async function simNodes(): Promise<NodeRow[]> {
+  const res = await api<NodeRow[]>(stack.httpUrl, stack.token, 'GET', '/nodes');
+  return res.body.data.filter((n) => /^sim-\d{5}$/.test(n.name)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function enrollAudits(): Promise<number> {
+  const res = await api<{ action: string; result: string; target: string }[]>(stack.httpUrl, stack.token, 'GET', '/audit?action=nodes.enroll&limit=1000');
+  return res.body.data.filter((e) => e.result === 'ok' && /^sim-\d{5}$/.test(e.target)).length;
+}
+
+function sim(args: string[]): SimProcess {
+  const s = startSim(['--manager', stack.grpcAddress, '--dir', simDir, '--hosts', String(HOSTS), '--procs', '2', '--report-ms', '200', ...args]);
+  sims.push(s);
+  return s;
+}
+
+let firstIds: string[] = [];
+
+test('40 simulated hosts in 2 processes enroll, come online and answer a task', async () => {
+  const token = await tokenFile(HOSTS, 'token.txt');
+  const s = sim(['--token-file', token, '--ca-hash', caHash]);
+  const ready = await s.waitFor('ready', 120_000);
+  assert.is(ready.enrolled, HOSTS);
+  assert.is(ready.everConnected, HOSTS);
+  assert.is(readdirSync(join(simDir, 'hosts')).filter((f) => f.endsWith('.json')).length, HOSTS, 'one identity file per host');
+
+  const nodes = await pollUntil('every simulated node online', async () => {
+    const rows = await simNodes();
+    return rows.length === HOSTS && rows.every((n) => n.status === 'online') ? rows : undefined;
+  }, 30_000);
+  firstIds = nodes.map((n) => n.id);
+  assert.is(nodes[0].name, 'sim-00001');
+  assert.is(nodes[HOSTS - 1].name, 'sim-00040');
+
+  const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
+  assert.is(created.status, 201, created.body.message);
+  const done = await pollUntil('the task to finish', async () => {
+    const t = (await api<TaskDetail>(stack.httpUrl, stack.token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
+    return t.status !== 'running' ? t : undefined;
+  }, 60_000);
+  assert.is(done.status, 'succeeded', JSON.stringify(done.runs.filter((r) => r.status !== 'succeeded').slice(0, 3)));
+  assert.is(done.runs.length, HOSTS);
+  for (const r of done.runs) {
+    assert.is(r.status, 'succeeded');
+    assert.ok(r.output.startsWith(`${r.node} run ${r.id.slice(0, 8)} line 1`), `output of ${r.node}: ${JSON.stringify(r.output)}`);
+  }
+
+  assert.is(await s.stop(), 0, s.stderr());
+  const final = s.lines.find((l) => l.t === 'final')!;
+  assert.ok(final, 'a final line on exit');
+  assert.is(final.answered, HOSTS);
+  assert.is(final.connected, 0, 'every stream closed');
+  await pollUntil('the simulated nodes to go offline', async () => ((await simNodes()).every((n) => n.status === 'offline') ? true : undefined), 30_000);
+});
+
+test('a second start on the same --dir reconnects the same nodes without enrolling', async () => {
+  assert.is(await enrollAudits(), HOSTS);
+  const s = sim([]); // no token, no CA hash: both are in --dir
+  const ready = await s.waitFor('ready', 120_000);
+  assert.is(ready.enrolled, 0);
+  assert.is(ready.loaded, HOSTS);
+  const nodes = await pollUntil('every simulated node online again', async () => {
+    const rows = await simNodes();
+    return rows.length === HOSTS && rows.every((n) => n.status === 'online') ? rows : undefined;
+  }, 30_000);
+  assert.equal(nodes.map((n) => n.id), firstIds, 'the same node ids');
+  assert.is(await enrollAudits(), HOSTS, 'no second nodes.enroll');
+  assert.is(await s.stop(), 0, s.stderr());
+});
+
+test('a wrong token: enrollment refused, said clearly, exit code 1', async () => {
+  const bad = join(dataDir, 'bad-token.txt');
+  writeFileSync(bad, 'not-a-token\n');
+  const s = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, 'sim-bad'), '--hosts', '3', '--start', '501', '--token-file', bad, '--ca-hash', caHash, '--report-ms', '200']);
+  sims.push(s);
+  assert.is(await s.exited(60_000), 1);
+  assert.match(s.stderr(), /enrollment refused: unknown enrollment token/);
+  const final = s.lines.find((l) => l.t === 'final')!;
+  assert.is(final.enrollFailed, 3);
+  assert.is(final.enrolled, 0);
+});
+
+test('bad flags are refused with exit code 2 and a message naming the flag', async () => {
+  for (const [args, message] of [
+    [['--hosts', 'ten', '--manager', '127.0.0.1:1'], /--hosts must be a whole number/],
+    [['--manager', 'nowhere'], /--manager must be HOST:PORT/],
+    [['--manager', '127.0.0.1:1', '--fail-rate', '2'], /--fail-rate must be a number from 0 to 1/],
+    [['--manager', '127.0.0.1:1', '--latency', '9-3'], /--latency must be MS or MIN-MAX/],
+    [['--manager', '127.0.0.1:1', '--dir', join(dataDir, 'sim-none')], /no CA kept in .*: pass --ca-hash/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ] as [string[], RegExp][]) {
+    const s = startSim(args);
+    assert.is(await s.exited(), 2, args.join(' '));
+    assert.match(s.stderr(), message);
+  }
+});
+
+test.run();

@@ -1,0 +1,73 @@
+// The fleet simulator (bench/sim, built in dist/) as a child process, for e2e suites: its JSON
+// progress lines parsed as they come, a wait for a line type, and a stop that waits for its exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../../lib/version.js';
+import { pollUntil } from './poll.js';
+
+export interface SimLine {
+  t: string;
+  [key: string]: unknown;
+}
+
+export interface SimProcess {
+  child: ChildProcess;
+  lines: SimLine[];
+  stderr(): string;
+  /** The first line of type `t` (waiting for it), e.g. 'ready'. */
+  waitFor(t: string, timeoutMs?: number): Promise<SimLine>;
+  /** Resolves with the exit code. */
+  exited(timeoutMs?: number): Promise<number | null>;
+  /** SIGTERM, then the exit code (SIGKILL after timeoutMs). */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+export function simMainPath(): string {
+  return join(packageRoot(), 'dist', 'bench', 'sim', 'main.js');
+}
+
+export function startSim(args: string[], env: NodeJS.ProcessEnv = {}): SimProcess {
+  const child = spawn(process.execPath, [simMainPath(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: SimLine[] = [];
+  let stderr = '';
+  let partial = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    partial += chunk;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const text = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      try { lines.push(JSON.parse(text) as SimLine); } catch { stderr += `[stdout, not JSON] ${text}\n`; }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-200_000); });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = async (timeoutMs = 30_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+    const code = await Promise.race([exit, timeout]);
+    clearTimeout(timer);
+    if (code === 'timeout') {
+      child.kill('SIGKILL');
+      throw new Error(`the simulator did not exit within ${timeoutMs} ms\n${stderr.slice(-3000)}`);
+    }
+    return code;
+  };
+  return {
+    child, lines,
+    stderr: () => stderr,
+    waitFor: (t, timeoutMs = 60_000) => pollUntil(`a "${t}" line from the simulator`, () => {
+      const line = lines.find((l) => l.t === t);
+      if (line) return line;
+      if (child.exitCode !== null) throw new Error(`the simulator exited (${child.exitCode}) before a "${t}" line\n${stderr.slice(-3000)}`);
+      return undefined;
+    }, timeoutMs, 100),
+    exited,
+    stop: (timeoutMs = 15_000) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited(timeoutMs);
+    },
+  };
+}
