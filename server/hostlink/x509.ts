@@ -91,6 +91,8 @@ export interface Issuer { caCertPem: string; caKeyPem: string }
 interface LeafInput {
   issuer: Issuer;
   publicKey: forge.pki.PublicKey;
+  /** The key's fingerprint when the caller has it already (a checked CSR). */
+  keyFingerprint?: string;
   commonName: string;
   days: number;
   altNames: { type: number; value?: string; ip?: string }[];
@@ -130,7 +132,7 @@ function issueLeaf(input: LeafInput): IssuedLeaf {
   const certificatePem = pki.certificateToPem(cert);
   return {
     certificatePem, serial: cert.serialNumber, notAfter: cert.validity.notAfter,
-    fingerprint: createHash('sha256').update(der).digest('hex'), keyFingerprint: keyFingerprint(certificatePem),
+    fingerprint: createHash('sha256').update(der).digest('hex'), keyFingerprint: input.keyFingerprint ?? keyFingerprint(certificatePem),
   };
 }
 
@@ -180,9 +182,9 @@ export function csrKeyFingerprint(csr: forge.pki.CertificateSigningRequest): str
 }
 
 /** Signs a node's CSR: subject CN = node name, URI SAN urn:opsctl:node:<nodeId>, client auth only. */
-export function issueNodeCertificate(issuer: Issuer, csr: forge.pki.CertificateSigningRequest, nodeName: string, nodeId: string, days: number): IssuedLeaf {
+export function issueNodeCertificate(issuer: Issuer, csr: forge.pki.CertificateSigningRequest, nodeName: string, nodeId: string, days: number, keyFingerprint?: string): IssuedLeaf {
   return issueLeaf({
-    issuer, publicKey: csr.publicKey!, commonName: nodeName, days,
+    issuer, publicKey: csr.publicKey!, keyFingerprint, commonName: nodeName, days,
     altNames: [{ type: 6, value: NODE_ID_URI_PREFIX + nodeId }], usage: 'clientAuth',
   });
 }

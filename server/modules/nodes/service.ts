@@ -13,7 +13,7 @@ import { compileSelector, SelectorError, selectorFromQuery, type Selector, type 
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
-import type { Orm } from '../../db/orm.js';
+import { dialectOf, type Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import type { LiveHub } from './live-hub.js';
 import { LiveView } from './live-view.js';
@@ -256,9 +256,11 @@ export class NodesService {
 
   /** The enrolled node whose name equals `name` regardless of case, if any. */
   private async nameTaken(em: EntityManager, name: string): Promise<string | undefined> {
+    const q = (id: string) => em.getPlatform().quoteIdentifier(id);
+    // MySQL compares names case-insensitively already (and then uses the unique index); SQLite has an index on lower(name).
+    const where = dialectOf(em) === 'mysql' ? `${q('name')} = ?` : `lower(${q('name')}) = ?`;
     const rows = await em.getConnection().execute<{ name: string }[]>(
-      `select ${em.getPlatform().quoteIdentifier('name')} from ${em.getPlatform().quoteIdentifier('nodes')} where lower(${em.getPlatform().quoteIdentifier('name')}) = ?`,
-      [name.toLowerCase()], 'all', em.getTransactionContext(),
+      `select ${q('name')} from ${q('nodes')} where ${where}`, [name.toLowerCase()], 'all', em.getTransactionContext(),
     );
     return rows[0]?.name;
   }
