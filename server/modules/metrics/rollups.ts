@@ -8,7 +8,7 @@
 // (out of order) gets no rate rather than a wrong one.
 import type { EntityManager } from '@mikro-orm/core';
 import { columnOf, executeAll, multiInsert, tableOf, toDatabase } from '../../db/batch-sql.js';
-import { dialectOf } from '../../db/orm.js';
+import { dialectOf } from '../../db/dialect.js';
 import { MetricSample } from '../nodes/metric-sample.entity.js';
 import type { StoredSample } from '../nodes/report-writer.js';
 import { MetricRollup } from './metric-rollup.entity.js';

@@ -1,7 +1,7 @@
 // Write-behind for what every host reports all day: heartbeats and metrics samples. At 20,000
 // hosts that is ~670 heartbeats and ~330 samples a second; one transaction each cost more CPU than
 // the manager has. They are gathered for up to `flushMs` and written together: the node rows in one
-// `UPDATE … CASE` per 500 nodes, the samples in multi-row INSERTs, and the rollups by the recorders
+// UPDATE per 500 nodes, the samples in multi-row INSERTs, and the rollups by the recorders
 // (the metrics module) in the same transaction. A heartbeat coalesces with the node's earlier one.
 //
 // What this costs: a report is in the database up to flushMs later (live watchers are told at
@@ -11,7 +11,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import type { Metrics } from '../../../proto/rest/nodes.js';
-import { caseUpdate, executeAll, multiInsert, ROWS_PER_UPDATE, toDatabase } from '../../db/batch-sql.js';
+import { batchUpdate, executeAll, multiInsert, ROWS_PER_UPDATE, toDatabase } from '../../db/batch-sql.js';
 import type { Orm } from '../../db/orm.js';
 import { MetricSample } from './metric-sample.entity.js';
 import { Node } from './node.entity.js';
@@ -144,7 +144,7 @@ export class HostReportWriter {
       const rows = [...nodes].map(([id, columns]) => [id, Object.fromEntries(
         Object.entries(columns).map(([prop, value]) => [prop, toDatabase(tx, Node.name, prop, value)]),
       )] as const);
-      for (let i = 0; i < rows.length; i += ROWS_PER_UPDATE) await executeAll(tx, [caseUpdate(tx, Node.name, new Map(rows.slice(i, i + ROWS_PER_UPDATE)))]);
+      await executeAll(tx, batchUpdate(tx, Node.name, new Map(rows)));
       // Rollups before the samples: a recorder looking up a node's previous sample must not find this batch's.
       for (const record of this.recorders) await record(tx, samples);
       await executeAll(tx, multiInsert(tx, MetricSample.name, SAMPLE_PROPS, samples.map(({ nodeId, metrics: m, at }) => [

@@ -13,7 +13,8 @@ import { compileSelector, SelectorError, selectorFromQuery, type Selector, type 
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
-import { dialectOf, type Orm } from '../../db/orm.js';
+import { dialectOf } from '../../db/dialect.js';
+import type { Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import type { LiveHub } from './live-hub.js';
 import { LiveView } from './live-view.js';

@@ -6,20 +6,20 @@
 // A new task's runs are inserted the same way.
 import type { EntityManager } from '@mikro-orm/core';
 import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
-import { caseUpdate, multiInsert, toDatabase, type Statement } from '../../db/batch-sql.js';
+import { batchUpdate, multiInsert, toDatabase, type Statement } from '../../db/batch-sql.js';
 import type { RunChanges } from './batch-plan.js';
 import { TaskEventRow } from './task-event.entity.js';
 import { TaskRun } from './task-run.entity.js';
 
 export type { Statement };
 
-/** One UPDATE for every run of the batch: each changed column set per run id, the others left as they are. */
-export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunChanges>): Statement | undefined {
+/** The UPDATEs of the batch's runs: each changed column set per run id, the others left as they are. */
+export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunChanges>): Statement[] {
   const converted = new Map<string, Record<string, unknown>>();
   for (const [runId, c] of changes) {
     converted.set(runId, Object.fromEntries(Object.entries(c).map(([prop, value]) => [prop, toDatabase(em, TaskRun.name, prop, value)])));
   }
-  return caseUpdate(em, TaskRun.name, converted);
+  return batchUpdate(em, TaskRun.name, converted);
 }
 
 /** The events as multi-row INSERTs. */

@@ -13,8 +13,7 @@ export async function writePlan(orm: Orm, taskId: string, plan: BatchPlan): Prom
   await orm.em.fork().transactional(async (tx) => {
     const connection = tx.getConnection();
     const run = (st: Statement) => connection.execute(st.sql, st.params, 'run', tx.getTransactionContext());
-    const update = runUpdate(tx, plan.changes);
-    if (update) await run(update);
+    for (const update of runUpdate(tx, plan.changes)) await run(update);
     for (const insert of eventInserts(tx, taskId, plan.events)) await run(insert);
     if (plan.finished || plan.stopReason) {
       await tx.nativeUpdate(Task, { id: taskId }, {
