@@ -26,8 +26,11 @@ type Segment = string | Range[];
 
 const bad = (set: string, why: string) => new NodeSetError(`invalid node set "${set}": ${why}`);
 
-/** Splits on the commas outside brackets; throws on unbalanced brackets and empty patterns. */
-export function splitNodeSet(text: string): string[] {
+/**
+ * Splits on the commas outside brackets; throws on unbalanced brackets, and on empty patterns
+ * unless `skipEmpty` (a query's `names=a,,b`, lenient as it always was).
+ */
+export function splitNodeSet(text: string, skipEmpty = false): string[] {
   const parts: string[] = [];
   let depth = 0;
   let current = '';
@@ -47,6 +50,7 @@ export function splitNodeSet(text: string): string[] {
   }
   if (depth > 0) throw bad(text, '"[" is never closed');
   parts.push(current.trim());
+  if (skipEmpty) return parts.filter((p) => p !== '');
   if (parts.some((p) => p === '')) throw bad(text, 'empty pattern (two commas in a row, or one at an end)');
   return parts;
 }
