@@ -58,19 +58,12 @@ function asLines(text: string): string {
   return text.replace(/\n$/, '').split('\n').map((l) => `${l.replace(/\r$/, '')}\n`).join('');
 }
 
-export interface FoldedSinks {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-  colour: boolean;
-}
-
-/** Header and standard output on stdout, the block's standard error on stderr, as unfolded lines go. */
-export function printBlocks(blocks: FoldedBlock[], out: FoldedSinks): void {
-  for (const block of blocks) {
-    out.stdout.write(`${paint(blockHeader(block), BOLD, out.colour)}\n`);
-    out.stdout.write(asLines(block.stdout));
-    out.stderr.write(asLines(block.stderr));
-  }
+/**
+ * Header, standard output, then standard error, all on `out`: a block is one unit, and its stderr
+ * on another stream could not say whose it was without the header (clubak reads `2>&1` too).
+ */
+export function printBlocks(blocks: FoldedBlock[], out: { write(s: string): unknown }, colour: boolean): void {
+  for (const block of blocks) out.write(`${paint(blockHeader(block), BOLD, colour)}\n${asLines(block.stdout)}${asLines(block.stderr)}`);
 }
 
 /** Length-prefixed, so stdout "ab" + stderr "" is not stdout "a" + stderr "b". */
@@ -134,11 +127,10 @@ export function foldStoredRuns(runs: TaskRun[]): FoldedBlock[] | undefined {
   return blocks.some((b) => b.nodes.length > 1) ? blocks : undefined;
 }
 
-/** The blocks as text, for views rendered to one string (tasks show): all on stdout. */
+/** The blocks as text, for views rendered to one string (tasks show). */
 export function renderBlocks(blocks: FoldedBlock[], colour: boolean): string {
   let text = '';
-  const sink = { write: (s: string) => { text += s; } };
-  printBlocks(blocks, { stdout: sink, stderr: sink, colour });
+  printBlocks(blocks, { write: (s: string) => { text += s; } }, colour);
   return text;
 }
 

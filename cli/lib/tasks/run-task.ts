@@ -88,7 +88,7 @@ export async function followStartedTask(started: StartedTask, opts: RunTaskOptio
   printer.finish();
   progress?.clear();
   // Whatever the end, the output gathered so far is shown: an interrupted task's too.
-  if (folder) printBlocks(folder.blocks(printer.runs), { stdout: process.stdout, stderr: process.stderr, colour: colourEnabled(process.stdout) });
+  if (folder) printBlocks(folder.blocks(printer.runs), process.stdout, colourEnabled(process.stdout));
   const summary = summaryLine([...printer.runs.values()], Date.now() - startedAt, printer.done?.stopReason);
   const see = showHint ? `; see '${showHint}'` : '';
   if (end === 'interrupted') {
