@@ -1,6 +1,8 @@
 // The node selector every command that acts on nodes takes (DESIGN.md §4 Targeting):
 // names and globs, label requirements (`env=prod,role!=db,zone in (a,b),!canary,gpu`),
 // groups, or all. Kinds combine with AND; names and groups each match any of their entries.
+// A name entry may be a node set (`web[01-40,42],db1`, proto/nodeset.ts): it stands for its names.
+import { expandNodeSet, isNodeSet, NODESET_LIMIT, NodeSetError, splitNodeSet } from './nodeset.js';
 
 export interface Selector {
   all?: boolean;
@@ -85,8 +87,30 @@ function labelMatches(req: LabelRequirement, labels: Record<string, string>): bo
   }
 }
 
-/** Throws SelectorError when the selector is empty or malformed; returns the parsed labels. */
-export function validateSelector(selector: Selector): LabelRequirement[] {
+/**
+ * The names and globs the selector's name entries stand for: node sets expanded (together at most
+ * NODESET_LIMIT names), each checked. Throws SelectorError with the node-set parser's message.
+ */
+function expandNames(entries: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (!isNodeSet(entry)) { names.push(entry); continue; }
+    try {
+      names.push(...expandNodeSet(entry));
+    } catch (err) {
+      if (err instanceof NodeSetError) throw new SelectorError(err.message);
+      throw err;
+    }
+    if (names.length > NODESET_LIMIT) throw new SelectorError(`the node sets expand to more than the limit of ${NODESET_LIMIT} names together`);
+  }
+  for (const name of names) {
+    if (!/^[A-Za-z0-9*?][A-Za-z0-9._*?-]*$/.test(name)) throw new SelectorError(`invalid node name or glob "${name}"`);
+  }
+  return names;
+}
+
+/** The selector checked: its label requirements and its expanded names. Throws SelectorError. */
+function checkSelector(selector: Selector): { labels: LabelRequirement[]; names: string[] } {
   const hasNames = (selector.names?.length ?? 0) > 0;
   const hasGroups = (selector.groups?.length ?? 0) > 0;
   const hasLabels = selector.labels !== undefined && selector.labels !== '';
@@ -94,22 +118,24 @@ export function validateSelector(selector: Selector): LabelRequirement[] {
     throw new SelectorError('no target: give node names, -l labels, -g groups or --all');
   }
   if (selector.all && hasNames) throw new SelectorError('--all cannot be combined with node names');
-  for (const name of selector.names ?? []) {
-    if (!/^[A-Za-z0-9*?][A-Za-z0-9._*?-]*$/.test(name)) throw new SelectorError(`invalid node name or glob "${name}"`);
-  }
-  return hasLabels ? parseLabelSelector(selector.labels!) : [];
+  const names = expandNames(selector.names ?? []);
+  return { labels: hasLabels ? parseLabelSelector(selector.labels!) : [], names };
+}
+
+/** Throws SelectorError when the selector is empty or malformed; returns the parsed labels. */
+export function validateSelector(selector: Selector): LabelRequirement[] {
+  return checkSelector(selector).labels;
 }
 
 /** Returns a predicate for the selector; throws SelectorError when it is invalid. */
 export function compileSelector(selector: Selector): (node: SelectableNode) => boolean {
-  const labels = validateSelector(selector);
-  // Exact names in a set: a task on 10,000 named nodes must not test 10,000 patterns per node.
-  const exact = new Set((selector.names ?? []).filter((n) => !/[*?]/.test(n)));
-  const globs = (selector.names ?? []).filter((n) => /[*?]/.test(n)).map(globToRegExp);
-  const anyName = exact.size === 0 && globs.length === 0;
+  const { labels, names } = checkSelector(selector);
+  // A node set may name 100,000 nodes: exact names are looked up, only globs are tried one by one.
+  const exact = new Set(names.filter((n) => !/[*?]/.test(n)));
+  const globs = names.filter((n) => /[*?]/.test(n)).map(globToRegExp);
   const groups = selector.groups ?? [];
   return (node) =>
-    (anyName || exact.has(node.name) || globs.some((re) => re.test(node.name))) &&
+    (names.length === 0 || exact.has(node.name) || globs.some((re) => re.test(node.name))) &&
     (groups.length === 0 || groups.some((g) => node.groups.includes(g))) &&
     labels.every((req) => labelMatches(req, node.labels));
 }
@@ -126,7 +152,8 @@ export function describeSelector(s: Selector): string {
 
 /**
  * A selector as URL query parameters, for GET routes that filter nodes (`/nodes`, the live stream):
- * `names` and `groups` comma-separated, `labels` as written after -l. No parameter means every node.
+ * `names` and `groups` comma-separated (names may be node sets: `web[1-3,5],db1`), `labels` as written
+ * after -l. No parameter means every node.
  */
 export interface SelectorQuery { names?: string; labels?: string; groups?: string }
 
@@ -134,10 +161,21 @@ function splitList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/** `names` split on the commas outside brackets, so `web[1-3,5],db1` stays one node set and one name. */
+function splitNames(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  try {
+    return splitNodeSet(value, true);
+  } catch (err) {
+    if (err instanceof NodeSetError) throw new SelectorError(err.message);
+    throw err;
+  }
+}
+
 /** The selector a query gives; `{ all: true }` when it gives none. Throws SelectorError when malformed. */
 export function selectorFromQuery(query: SelectorQuery): Selector {
   const selector: Selector = {};
-  const names = splitList(query.names);
+  const names = splitNames(query.names);
   const groups = splitList(query.groups);
   if (names.length > 0) selector.names = names;
   if (groups.length > 0) selector.groups = groups;

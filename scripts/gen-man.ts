@@ -31,7 +31,7 @@ const header = (name: string, section: number, title: string) =>
 /** Blank lines separate paragraphs; single newlines inside one are soft breaks that roff refills. */
 const paragraphs = (text: string) => text.split(/\n\s*\n/).map((p) => `.PP\n${roff(p.trim().replace(/\s*\n\s*/g, ' '))}\n`).join('');
 
-interface ManifestFlag { name: string; char?: string; type: 'boolean' | 'option'; description?: string; helpValue?: string; options?: string[]; default?: unknown; multiple?: boolean }
+interface ManifestFlag { name: string; char?: string; type: 'boolean' | 'option'; description?: string; helpValue?: string; options?: string[]; default?: unknown; multiple?: boolean; allowNo?: boolean }
 interface ManifestCommand {
   id: string; summary?: string; description?: string; usage?: string | string[]; aliases: string[]; hidden: boolean;
   flags: Record<string, ManifestFlag>; args: Record<string, { name: string; description?: string; required?: boolean }>;
@@ -40,7 +40,9 @@ interface ManifestCommand {
 
 function flagSynopsis(f: ManifestFlag): string {
   const value = f.type === 'option' ? (f.helpValue ?? (f.options ? f.options.join('|') : f.name.toUpperCase())) : '';
-  const long = `\\fB\\-\\-${roff(f.name)}\\fR${value ? ` \\fI${roff(value)}\\fR` : ''}`;
+  // A boolean with allowNo is also given as --no-NAME: show both, as --help does with --[no-]NAME.
+  const name = f.type === 'boolean' && f.allowNo ? `[no\\-]${roff(f.name)}` : roff(f.name);
+  const long = `\\fB\\-\\-${name}\\fR${value ? ` \\fI${roff(value)}\\fR` : ''}`;
   return f.char ? `\\fB\\-${f.char}\\fR, ${long}` : long;
 }
 

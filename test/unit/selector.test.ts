@@ -48,6 +48,32 @@ test('an empty or contradictory selector is refused', () => {
   assert.throws(() => validateSelector({ names: ['../etc'] }), /invalid node name/);
 });
 
+test('node sets in names: expanded where the selector is compiled, mixed with names and globs', () => {
+  assert.equal(pick({ names: ['web-[1-2]'] }), ['web-1', 'web-2']);
+  assert.equal(pick({ names: ['web-[2-9],db-1'] }), ['web-2', 'db-1'], 'unknown names in a set match nothing, as unknown names do');
+  assert.equal(pick({ names: ['db-[1]', 'web-*'] }), ['web-1', 'web-2', 'db-1']);
+  assert.equal(pick({ names: ['web-[01-02]'] }), [], 'padding is kept: web-01 is not web-1');
+  assert.equal(pick({ names: ['web-[1-2]'], labels: 'env=prod' }), ['web-1']);
+  const big = nodes.filter(compileSelector({ names: ['web-[1-99999]'] })).map((n) => n.name);
+  assert.equal(big, ['web-1', 'web-2']);
+});
+
+test('a malformed or oversized node set is refused with the parser\'s message', () => {
+  assert.throws(() => validateSelector({ names: ['web['] }), (e: Error) => e instanceof SelectorError && e.message === 'invalid node set "web[": "[" is never closed');
+  assert.throws(() => validateSelector({ names: ['web[3-1]'] }), /invalid node set "web\[3-1\]": range 3-1 goes down/);
+  assert.throws(() => validateSelector({ names: ['web[a-b]'] }), /"a" is not a number/);
+  assert.throws(() => validateSelector({ names: ['web[1-2]/x'] }), /invalid node name or glob "web1\/x"/);
+  assert.throws(() => validateSelector({ names: ['a[1-60000]', 'b[1-60000]'] }), /more than the limit of 100000/, 'the limit holds for all the sets together');
+  assert.throws(() => compileSelector({ names: ['web]'] }), (e: unknown) => e instanceof SelectorError);
+});
+
+test('a node set travels as one query entry: commas inside brackets do not split it', () => {
+  const sel = { names: ['web[01-40,42]', 'db-1'] };
+  assert.equal(selectorToQuery(sel), { names: 'web[01-40,42],db-1' });
+  assert.equal(selectorFromQuery(selectorToQuery(sel)), sel);
+  assert.throws(() => selectorFromQuery({ names: 'web[1-2' }), /"\[" is never closed/);
+});
+
 test('a selector travels as query parameters and back', () => {
   assert.equal(selectorFromQuery({}), { all: true });
   assert.equal(selectorFromQuery({ names: ' web-*, db-1 ', labels: 'env=prod', groups: 'frontend,' }), { names: ['web-*', 'db-1'], groups: ['frontend'], labels: 'env=prod' });

@@ -8,7 +8,7 @@ import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 export default class NodesList extends DataCommand {
   static override summary = 'List nodes, all or those a selector matches.';
   static override description = 'List the nodes the manager knows, sorted by name, with their status, OS, address, versions and when they were last seen. ' +
-    'Narrow the list as tasks run does: node names or globs, -l label selectors (host labels overlaid by the operator\'s) and -g groups; ' +
+    'Narrow the list as tasks run does: node names, globs or node sets (web[01-40,42],db1), -l label selectors (host labels overlaid by the operator\'s) and -g groups; ' +
     'kinds combine with AND. Nothing given: every node. Groups and labels of a node: opsctl nodes show NAME.\n\n' +
     'On a terminal the output is a table; piped, it is one tab-separated line per node with RFC 3339 times and no header.';
   static override aliases = ['nodes:ls'];
@@ -17,10 +17,11 @@ export default class NodesList extends DataCommand {
     '<%= config.bin %> nodes',
     '<%= config.bin %> nodes ls \'web-*\' --label env=prod',
     '<%= config.bin %> nodes ls --group db --output yaml',
+    "<%= config.bin %> nodes ls 'web[01-40,42]' --output json",
     '<%= config.bin %> nodes ls --json --server http://manager.example:8440',
   ];
   static override args = {
-    name: Args.string({ description: 'Node names or globs (any may match)' }),
+    name: Args.string({ description: 'Node names, globs or node sets such as web[01-40,42] (any may match)' }),
   };
   static override flags = {
     label: selectorFlags.label,

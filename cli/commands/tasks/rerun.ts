@@ -8,7 +8,7 @@ import { followFlags, startAndFollow } from '../../lib/tasks/start-and-follow.js
 export default class TasksRerun extends ApiCommand {
   static override summary = 'Run a task again, on every node or only on those that failed, and stream its output.';
   static override description = 'Create a new task with what an earlier one ran (its command or kind, environment, timeout, rollout and queueing) ' +
-    'and follow it exactly as tasks run does: output lines as they arrive, the summary on standard error, the same exit codes, Ctrl-C cancelling it.\n\n' +
+    'and follow it exactly as tasks run does: output folded on a terminal (--no-fold: lines as they arrive), the summary on standard error, the same exit codes, Ctrl-C cancelling it.\n\n' +
     'With --failed, only the nodes whose run did not succeed (failed, timed out, cancelled, skipped, offline, expired or lost) run it again.';
   static override examples = [
     '<%= config.bin %> tasks rerun 01J9Z8Q4V7Y3T2',

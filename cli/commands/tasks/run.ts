@@ -16,8 +16,12 @@ import { buildSelector, selectorFlags } from '../../lib/tasks/selector.js';
 export default class TasksRun extends TaskCommand {
   static override summary = 'Run a shell command or script on nodes and stream its output.';
   static override description = 'Run a command (everything after --, joined with spaces and run by the interpreter, like ssh does) or a script file on the ' +
-    'selected nodes. Select nodes by name or glob, with -l label selectors (env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
-    'Output lines are printed as they arrive, prefixed by the node name (standard error of a node goes to standard error). ' +
+    'selected nodes. Select nodes by name, glob or node set (web[01-40,42],db1: ranges keep their zero padding), with -l label selectors ' +
+    '(env=prod,role!=db,zone in (a,b)), -g groups, or --all; kinds combine with AND.\n\n' +
+    'On a terminal, the output of a task on several nodes is folded: a progress count while it runs, then each distinct output once, under a header ' +
+    'naming its nodes as a node set ("---- web[01-40,42] (41) · succeeded, exit 0 ----"), the largest block last. With --no-fold (the default when ' +
+    'standard output is not a terminal; --fold folds there too), and always for one node, output lines are printed as they arrive, prefixed by the ' +
+    'node name (standard error of a node goes to standard error). ' +
     'The task ID is printed on standard error as soon as the manager accepts the task; a summary follows at the end. ' +
     'The exit code is 0 only when every targeted node succeeded; a node that did not answer, was offline, was skipped or was lost counts as failed ' +
     '(a node queued with --queue does not, yet).\n\n' +
@@ -35,6 +39,7 @@ export default class TasksRun extends TaskCommand {
   static override examples = [
     '<%= config.bin %> tasks run --all -- uptime',
     '<%= config.bin %> tasks run web-1 web-2 -- systemctl is-active nginx',
+    "<%= config.bin %> tasks run 'web[01-40,42]' --no-fold -- uptime",
     "<%= config.bin %> tasks run --label 'env=prod,role in (web,api)' --timeout 2m -- df -h /",
     '<%= config.bin %> tasks run --group db --script ./backup.sh --interpreter bash --env TARGET=s3 --json',
     'DB_PASSWORD="$(pass show db)" <%= config.bin %> tasks run --group db --secret-env DB_PASSWORD -- ./migrate.sh',

@@ -2,6 +2,7 @@
 import type { RolloutOptions, TaskDetail, TaskRun, TaskSummary } from '../../../proto/rest/tasks.js';
 import { humanDuration } from '../format.js';
 import { cellText, dual, renderFields, renderTable, time, type Column, type RenderContext } from '../output.js';
+import { foldStoredRuns, renderBlocks } from './fold.js';
 
 /** The first line of the script, shortened: enough to recognise a task in a list. */
 export function scriptTitle(script: string, max = 50): string {
@@ -89,7 +90,8 @@ function indent(text: string): string {
   return text.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n') + '\n';
 }
 
-export function renderTask(task: TaskDetail, ctx: RenderContext): string {
+/** `fold`: the outputs folded (fold.ts) when two or more nodes share one, instead of one section per node. */
+export function renderTask(task: TaskDetail, ctx: RenderContext, opts: { fold?: boolean } = {}): string {
   const header = renderFields([
     { label: 'Task', key: 'id', value: task.id },
     { label: 'Status', key: 'status', value: task.status },
@@ -113,6 +115,8 @@ export function renderTask(task: TaskDetail, ctx: RenderContext): string {
     return header + task.runs.map((r) => ['run', ...columns.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
   }
   let out = header + '\n' + renderTable(task.runs, columns, ctx);
+  const folded = opts.fold ? foldStoredRuns(task.runs) : undefined;
+  if (folded) return `${out}\n${renderBlocks(folded, false)}`;
   for (const run of task.runs) {
     if (run.output === '') continue;
     const cut = run.outputTruncated ? ' (truncated: the last part is kept)' : '';

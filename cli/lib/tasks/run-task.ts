@@ -11,6 +11,7 @@ import { isTerminal } from '../../../proto/task-status.js';
 import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
+import { FoldProgress, OutputFolder, printBlocks } from './fold.js';
 import { TaskPrinter } from './printer.js';
 import type { StartedTask, TaskFiles, TaskRunner } from './runner.js';
 import { acceptedLine, queuedLine, summaryLine } from './summary.js';
@@ -31,6 +32,11 @@ export interface RunTaskOptions {
   announce?: boolean;
   /** Leave out the closing summary (tasks run --quiet). */
   noSummary?: boolean;
+  /**
+   * Print the output folded when the task ends (fold.ts), with progress on a terminal meanwhile,
+   * instead of each line as it arrives; a task on one node is always printed as it arrives.
+   */
+  fold?: boolean;
   /** Sees every event too, e.g. to keep each run's `result` from its exit event. */
   onEvent?: (ev: TaskStreamEvent) => void;
 }
@@ -57,10 +63,12 @@ function followDeadlineMs(task: TaskDetail): number {
 export async function followStartedTask(started: StartedTask, opts: RunTaskOptions, startedAt = Date.now()): Promise<RunTaskResult> {
   const { task, follow, showHint, cancel } = started;
   if (opts.announce && !opts.json && showHint) opts.note(acceptedLine(task));
+  const folder = opts.fold && !opts.json && !opts.quiet && task.runs.length > 1 ? new OutputFolder() : undefined;
+  const progress = folder && process.stderr.isTTY && !opts.noSummary ? new FoldProgress(process.stderr) : undefined;
   const printer = new TaskPrinter({
     json: opts.json,
-    stdout: opts.quiet ? DISCARD : process.stdout,
-    stderr: opts.quiet ? DISCARD : process.stderr,
+    stdout: opts.quiet || folder ? DISCARD : process.stdout,
+    stderr: opts.quiet || folder ? DISCARD : process.stderr,
     colourStdout: colourEnabled(process.stdout),
     colourStderr: colourEnabled(process.stderr),
     // Every run as not yet seen: the stream replays each run's changes from the start, and a run
@@ -75,9 +83,12 @@ export async function followStartedTask(started: StartedTask, opts: RunTaskOptio
     // A task that ended meanwhile refuses the cancel; its `done` event is on its way either way.
     cancel().catch((err: Error) => opts.note(`cancelling task ${task.id}: ${err.message}`));
   });
-  const end = await follow((ev) => { printer.handle(ev); opts.onEvent?.(ev); }, followDeadlineMs(task),
+  const end = await follow((ev) => { printer.handle(ev); folder?.handle(ev); progress?.update(printer.runs); opts.onEvent?.(ev); }, followDeadlineMs(task),
     { settled: () => printer.settled(), onInterrupt, note: opts.note });
   printer.finish();
+  progress?.clear();
+  // Whatever the end, the output gathered so far is shown: an interrupted task's too.
+  if (folder) printBlocks(folder.blocks(printer.runs), process.stdout, colourEnabled(process.stdout));
   const summary = summaryLine([...printer.runs.values()], Date.now() - startedAt, printer.done?.stopReason);
   const see = showHint ? `; see '${showHint}'` : '';
   if (end === 'interrupted') {

@@ -9,12 +9,19 @@ import type { StartedTask } from './runner.js';
 export const followFlags = {
   detach: Flags.boolean({ description: 'Print the task ID (the task as JSON with --json) as soon as the manager accepts it, and return without following it.' }),
   quiet: Flags.boolean({ char: 'q', description: 'Print only the nodes\' output: no "accepted" line and no summary (errors still go to standard error).' }),
+  fold: Flags.boolean({
+    allowNo: true,
+    description: 'Fold the output when the task ends: nodes that printed the same and ended alike are shown once, under a header naming them ' +
+      'as a node set, e.g. "---- web[01-40,42] (41) · succeeded, exit 0 ----", largest block last (default on a terminal; --no-fold: each line as it arrives, prefixed by its node).',
+  }),
 };
 
 export interface FollowFlags {
   json?: boolean;
   detach?: boolean;
   quiet?: boolean;
+  /** Unset: fold when standard output is a terminal (a script reading `node: line` keeps getting them). */
+  fold?: boolean;
 }
 
 /** Where the command prints: data (stdout) and messages (stderr). */
@@ -32,6 +39,7 @@ export async function startAndFollow(io: CommandIo, start: () => Promise<Started
   }
   const { task, allSucceeded } = await followStartedTask(started, {
     json: Boolean(flags.json), note: (t) => io.note(t), announce: !flags.quiet, noSummary: Boolean(flags.quiet),
+    fold: flags.fold ?? Boolean(process.stdout.isTTY),
   }, startedAt);
   return { task, allSucceeded };
 }
