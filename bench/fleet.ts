@@ -7,6 +7,7 @@
 //   rest      REST p95 while metrics flow: a page of nodes, one node, a task summary (< 50 ms)
 //   fanout    one task (`true`) to 1,000 and 10,000 hosts, POST → `done` (< 0.5 s / < 2 s), and
 //             the manager's CPU per host per task (< 0.1 ms)
+//   (--profile-dir: a CPU profile of each fan-out size, written by the manager on SIGUSR2)
 //   reconnect the manager killed (-9) and restarted under every host: all back < 60 s, and REST
 //             answering throughout once it is up
 // Keys: hosts draw from a pool of RSA keys (bench/sim --key-pool): each still enrolls with its own
@@ -72,7 +73,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 interface Manager { proc: ChildProcess; httpUrl: string; grpc: string; token: string; pid: number }
 
 function startManager(dir: string, ports: number[], run: number): ChildProcess {
-  const nodeArgs = values['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-dir']}`, `--cpu-prof-name=manager-${run}.cpuprofile`] : [];
+  const nodeArgs: string[] = [];
   const out = join(dir, `manager-${run}.log`);
   writeFileSync(out, '');
   const proc = spawn(process.execPath, [...nodeArgs, binPath('opsctl'), 'server'], {
@@ -80,6 +81,8 @@ function startManager(dir: string, ports: number[], run: number): ChildProcess {
       ...process.env, OPS_LOG_LEVEL: 'warn', OPS_DATA_DIR: join(dir, 'manager'), OPS_DATABASE_URL: values.db,
       OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: String(ports[0]), OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: String(ports[1]),
       OPS_GRPC_ADVERTISE: `127.0.0.1:${ports[1]}`,
+      // SIGUSR2 starts and stops a CPU profile (lib/profile-on-signal.ts): one per profiled scenario.
+      ...(values['profile-dir'] ? { OPS_PROFILE_DIR: values['profile-dir'] } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
         const times: number[] = [];
         const perHostMs: number[] = [];
         const idle = await cpuShare(m.pid, 3000);
+        if (values['profile-dir']) process.kill(m.pid, 'SIGUSR2');
         for (let k = 0; k < Number(values['fanout-runs']); k++) {
           const c0 = cpuTicks(m.pid);
           const r = await runTask(m, names);
@@ -244,6 +248,7 @@ async function main(): Promise<void> {
           perHostMs.push(cpuMs / n);
           await sleep(1000);
         }
+        if (values['profile-dir']) { process.kill(m.pid, 'SIGUSR2'); await sleep(2000); }
         times.sort((a, b) => a - b);
         perHostMs.sort((a, b) => a - b);
         if (SCENARIOS.has('fanout')) {

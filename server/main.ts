@@ -1,5 +1,6 @@
 // Starts the manager: config, database (migrations), first admin, host link gateway, REST API.
 // `opsctl server` calls runManager() and owns the signals; stop() closes everything in order.
+import { profileOnSignal } from '../lib/profile-on-signal.js';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/log.js';
 import { buildApp } from './app.js';
@@ -33,6 +34,7 @@ export interface RunningManager {
 export async function runManager(opts: RunManagerOptions = {}): Promise<RunningManager> {
   const config = loadManagerConfig({ configFile: opts.configFile, flags: opts.flags, env: opts.env });
   const log = opts.log ?? createLogger({ component: 'manager', level: config.log.level });
+  profileOnSignal('manager', log);
   // Everything the manager writes (database, WAL, keys, secrets) is the operator's alone, even in
   // a data directory that was created with looser modes.
   process.umask(PRIVATE_UMASK);

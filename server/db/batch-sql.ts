@@ -75,9 +75,11 @@ function joinUpdate(em: EntityManager, entity: string, props: string[], rows: [s
       params,
     };
   }
+  // SQLite names a VALUES table's columns column1, column2, …; the statement starts with UPDATE so
+  // the driver runs it as a write rather than stepping through it as a query.
   return {
-    sql: `with v(${[q('id'), ...props.map((_, k) => q(`v${k}`))].join(', ')}) as (values ${rows.map(() => tuple).join(', ')}) ` +
-      `update ${table} set ${columns.map((col, k) => `${col} = v.${q(`v${k}`)}`).join(', ')} from v where ${table}.${id} = v.${q('id')}`,
+    sql: `update ${table} set ${columns.map((col, k) => `${col} = v.column${k + 2}`).join(', ')} ` +
+      `from (values ${rows.map(() => tuple).join(', ')}) as v where ${table}.${id} = v.column1`,
     params,
   };
 }
