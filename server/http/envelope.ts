@@ -1,7 +1,7 @@
 // Response schemas and helpers for the standard envelope {code, message, data, timestamp}.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { envelope, type Envelope } from '../../proto/errors.js';
-import type { Page } from '../../proto/rest/common.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Page } from '../../proto/rest/common.js';
 
 export function envelopeOf<T extends TSchema>(data: T) {
   return Type.Object({
@@ -21,6 +21,11 @@ export function pageEnvelopeOf<T extends TSchema>(row: T) {
     next: Type.Union([Type.String(), Type.Null()]),
     timestamp: Type.String({ format: 'date-time' }),
   });
+}
+
+/** The sentence every paged route's description carries. */
+export function pagingNote(rows: string, defaultLimit = DEFAULT_PAGE_LIMIT): string {
+  return `Pages of \`limit\` ${rows} (default ${defaultLimit}, at most ${MAX_PAGE_LIMIT}); pass \`next\` as \`cursor\` for the next page (null: the last).`;
 }
 
 /** The envelope of every error response (documented in OpenAPI; `data` carries details or null). */

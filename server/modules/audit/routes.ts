@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AuditEntryView, AuditListQuery, AuditVerifyResult } from '../../../proto/rest/audit.js';
 import { principalOf } from '../../http/access.js';
-import { envelopeOf, ok, okPage, pageEnvelopeOf } from '../../http/envelope.js';
+import { envelopeOf, ok, okPage, pageEnvelopeOf, pagingNote } from '../../http/envelope.js';
 import type { AuditService } from './service.js';
 
 export function auditRoutes(app: FastifyInstance, audit: AuditService): void {
@@ -9,7 +9,7 @@ export function auditRoutes(app: FastifyInstance, audit: AuditService): void {
     config: { permission: 'audit:read' },
     schema: {
       tags: ['audit'], summary: 'Audit rows, newest first, with filters, a page at a time',
-      description: 'Pages of `limit` rows (default 100, at most 1000); pass `next` as `cursor` for the next page (null: the last). 1001 for a malformed cursor.',
+      description: `${pagingNote('rows')} 1001 for a malformed cursor.`,
       querystring: AuditListQuery, response: { 200: pageEnvelopeOf(AuditEntryView) },
     },
   }, async (req) => okPage(await audit.list(principalOf(req), req.query)));

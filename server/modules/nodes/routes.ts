@@ -5,7 +5,7 @@ import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import { LabelChangeRequest, NodeDetail, NodeListQuery, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
 import { selectorFromQuery, SelectorError } from '../../../proto/selector.js';
 import { principalOf } from '../../http/access.js';
-import { envelopeOf, ok, okPage, pageEnvelopeOf } from '../../http/envelope.js';
+import { envelopeOf, ok, okPage, pageEnvelopeOf, pagingNote } from '../../http/envelope.js';
 import { streamEvents } from '../../http/sse.js';
 import type { NodesService } from './service.js';
 
@@ -17,7 +17,7 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
     schema: {
       tags: ['nodes'], summary: 'List the nodes in the caller\'s scope that a selector matches, sorted by name, a page at a time',
       description: 'names and groups are comma-separated (any of them matches), labels a label selector as after -l; kinds combine with AND. No selector: every node. ' +
-        'Pages of `limit` nodes (default 100, at most 1000); pass `next` as `cursor` for the next page (null: the last). 1001 for a malformed selector or cursor, or a group that does not exist.',
+        `${pagingNote('nodes')} 1001 for a malformed selector or cursor, or a group that does not exist.`,
       querystring: NodeListQuery, response: { 200: pageEnvelopeOf(NodeSummary) },
     },
   }, async (req) => {

@@ -4,7 +4,7 @@ import {
   TaskRunParams, TaskRunSchema, TaskRunsQuery, TaskStatusSummary, TaskSummary,
 } from '../../../proto/rest/tasks.js';
 import { principalOf } from '../../http/access.js';
-import { envelopeOf, ok, okPage, pageEnvelopeOf } from '../../http/envelope.js';
+import { envelopeOf, ok, okPage, pageEnvelopeOf, pagingNote } from '../../http/envelope.js';
 import { resumePoint, streamEvents } from '../../http/sse.js';
 import type { TasksService } from './service.js';
 
@@ -30,7 +30,7 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
     config: { permission: 'tasks:read' },
     schema: {
       tags: ['tasks'], summary: 'Recent tasks, newest first; filtered by status, node and creation time, a page at a time',
-      description: 'Pages of `limit` tasks (default 50, at most 1000); pass `next` as `cursor` for the next page (null: the last). 1001 for a malformed cursor.',
+      description: `${pagingNote('tasks', 50)} 1001 for a malformed cursor.`,
       querystring: TaskListQuery, response: { 200: pageEnvelopeOf(TaskSummary) },
     },
   }, async (req) => okPage(await tasks.list(principalOf(req), req.query)));
@@ -53,7 +53,7 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
     config: { permission: 'tasks:read' },
     schema: {
       tags: ['tasks'], summary: 'A task\'s runs (as in GET /tasks/:id) by node name, a page at a time; status=failed,timeout keeps those statuses',
-      description: 'Pages of `limit` runs (default 100, at most 1000); pass `next` as `cursor` for the next page (null: the last). 1001 for a malformed cursor or an unknown status.',
+      description: `${pagingNote('runs')} 1001 for a malformed cursor or an unknown status.`,
       params: TaskIdParams, querystring: TaskRunsQuery, response: { 200: pageEnvelopeOf(TaskRunSchema) },
     },
   }, async (req) => okPage(await tasks.runs(principalOf(req), req.params.id, req.query)));
