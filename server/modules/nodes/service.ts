@@ -83,8 +83,7 @@ export class NodesService {
       if (kept.length > limit || rows.length < chunk) break;
       after = rows[rows.length - 1].name;
     }
-    const nodes = kept.length === 0 ? [] : await em.find(Node, { id: { $in: kept } }, { fields: SUMMARY_FIELDS, orderBy: { name: 'asc' }, disableIdentityMap: true });
-    return pageOf(nodes.map((n) => toNodeSummary(n as Node)), limit, (n) => [n.name]);
+    return pageOf(await readSummaries(em, kept), limit, (n) => [n.name]);
   }
 
   /**
@@ -457,7 +456,9 @@ async function scanNodes(em: EntityManager, after: string | undefined, limit: nu
   const q = (id: string) => em.getPlatform().quoteIdentifier(id);
   const where: string[] = [];
   const params: unknown[] = [];
-  if (after !== undefined) { where.push(`${q('name')} > ?`); params.push(after); }
+  // Always a bound on name, even on the first page: without one MariaDB reads a large chunk by a
+  // full scan and a sort instead of walking the name index.
+  if (after !== undefined) { where.push(`${q('name')} > ?`); params.push(after); } else where.push(`${q('name')} >= ''`);
   if (names) { where.push(`${q('name')} in (${names.map(() => '?').join(', ')})`); params.push(...names); }
   const sql = `select ${q('id')}, ${q('name')}, ${q('labels')}, ${q('host_labels')}, ${q('groups')} from ${q('nodes')}` +
     `${where.length ? ` where ${where.join(' and ')}` : ''} order by ${q('name')} limit ${Number(limit)}`;
@@ -468,6 +469,20 @@ async function scanNodes(em: EntityManager, after: string | undefined, limit: nu
     const hostLabels = jsonColumn<Record<string, string>>(r.host_labels);
     return { id: r.id, ...selectable({ name: r.name, labels, hostLabels, groups: jsonColumn<string[]>(r.groups) }) };
   });
+}
+
+/**
+ * The summaries of these nodes, by name, read through the driver: plain rows (dates converted, JSON
+ * left as text), no entities, no metrics. Half the cost of em.find on a page of 100.
+ */
+async function readSummaries(em: EntityManager, ids: string[]): Promise<NodeSummary[]> {
+  if (ids.length === 0) return [];
+  const rows = await em.getDriver().find<Node>(Node.name, { id: { $in: ids } }, {
+    fields: [...SUMMARY_FIELDS] as never[], orderBy: [{ name: 'asc' }], ctx: em.getTransactionContext(),
+  }) as Record<string, unknown>[];
+  return rows.map((r) => toNodeSummary({
+    ...r, facts: jsonColumn(r.facts), labels: jsonColumn(r.labels), hostLabels: jsonColumn(r.hostLabels), groups: jsonColumn(r.groups),
+  } as unknown as Node));
 }
 
 /** A JSON column read without the ORM: text on SQLite and MariaDB, parsed already on MySQL. */
