@@ -43,6 +43,22 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+export interface PagesOptions {
+  /** At most this many rows in all (default: every row). */
+  limit?: number;
+  /** Rows asked for per request (default: DEFAULT_PAGE_SIZE, or $OPSCTL_PAGE_SIZE). */
+  pageSize?: number;
+}
+
+/** Rows per request when a command reads a list: large enough for few round trips, within the manager's 1000. */
+export const DEFAULT_PAGE_SIZE = 500;
+
+/** $OPSCTL_PAGE_SIZE (1..1000) overrides the page size: tests use small pages to cross page boundaries. */
+function pageSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.OPSCTL_PAGE_SIZE);
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : DEFAULT_PAGE_SIZE;
+}
+
 export class ApiClient {
   constructor(readonly server: string, readonly token?: string) {}
 
@@ -88,6 +104,11 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    return (await this.requestEnvelope(method, path, body, opts)).data as T;
+  }
+
+  /** The whole envelope: `data`, and `next` for a page of a list. */
+  private async requestEnvelope(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<{ data: unknown; next?: unknown }> {
     const auth = opts.auth ?? true;
     const res = await this.send(method, path, body, opts);
     if (!res.ok) return this.fail(res, auth);
@@ -97,7 +118,7 @@ export class ApiClient {
     } catch (err) {
       throw new UnreachableError(this.server, networkReason(err));
     }
-    let env: { code?: unknown; data?: unknown };
+    let env: { code?: unknown; data?: unknown; next?: unknown };
     try {
       env = JSON.parse(text) as typeof env;
     } catch {
@@ -106,7 +127,36 @@ export class ApiClient {
     if (typeof env?.code !== 'number' || !('data' in env)) {
       throw new CliError(`unexpected answer from the manager at ${this.server}: ${method} ${path} did not return an envelope`);
     }
-    return env.data as T;
+    return env as { data: unknown; next?: unknown };
+  }
+
+  /**
+   * The rows of a list route, page by page as the manager sends them (its `next` cursor), so a
+   * command prints while the rest is on its way. `limit`: at most this many rows in all.
+   * A manager that does not page sends everything at once, without `next`.
+   */
+  async *pages<T>(path: string, query: Record<string, string> | URLSearchParams = {}, opts: PagesOptions = {}): AsyncGenerator<T[]> {
+    let remaining = opts.limit ?? Infinity;
+    const pageSize = opts.pageSize ?? pageSizeFromEnv();
+    let cursor: string | null = null;
+    do {
+      const q = new URLSearchParams(query);
+      q.set('limit', String(Math.min(pageSize, remaining)));
+      if (cursor !== null) q.set('cursor', cursor);
+      const env = await this.requestEnvelope('GET', `${path}?${q}`);
+      if (!Array.isArray(env.data)) throw new CliError(`unexpected answer from the manager at ${this.server}: GET ${path} did not return a list`);
+      const rows = (env.data as T[]).slice(0, remaining);
+      remaining -= rows.length;
+      cursor = typeof env.next === 'string' && env.next !== '' ? env.next : null;
+      yield rows;
+    } while (cursor !== null && remaining > 0);
+  }
+
+  /** Every row of a list route (all its pages). */
+  async all<T>(path: string, query: Record<string, string> | URLSearchParams = {}, opts: PagesOptions = {}): Promise<T[]> {
+    const out: T[] = [];
+    for await (const rows of this.pages<T>(path, query, opts)) out.push(...rows);
+    return out;
   }
 
   get<T>(path: string, opts?: RequestOptions): Promise<T> { return this.request<T>('GET', path, undefined, opts); }

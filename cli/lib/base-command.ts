@@ -6,7 +6,7 @@ import { ApiClient } from './api-client.js';
 import { resolveConnection } from './config-file.js';
 import { CliError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { OUTPUT_FORMATS, renderData, type OutputFormat, type RenderContext } from './output.js';
+import { OUTPUT_FORMATS, renderData, TableStream, type Column, type OutputFormat, type RenderContext } from './output.js';
 import { ManagerRunner, type TaskRunner } from './tasks/runner.js';
 
 /** oclif's ExitError (thrown by this.exit()) is how a command ends with a code; it prints nothing. */
@@ -124,6 +124,28 @@ export abstract class DataCommand extends ApiCommand {
     const format = this.outputFormat(flags);
     if (format === 'table') this.write(human({ tty: this.stdoutIsTty }));
     else this.write(await renderData(data, format));
+  }
+
+  /**
+   * Prints a list read page by page (ApiClient.pages): as a table, each page as it arrives; as
+   * JSON or YAML, one array of every row once the last page is in. `beforeEmpty` runs (on a
+   * terminal) when the list is empty, before the header: where a command says why.
+   */
+  protected async printPages<T>(pages: AsyncIterable<T[]>, flags: { json?: boolean; output?: string }, columns: Column<T>[], beforeEmpty?: () => void): Promise<T[]> {
+    const format = this.outputFormat(flags);
+    const ctx = { tty: this.stdoutIsTty };
+    const table = new TableStream(columns, ctx);
+    const all: T[] = [];
+    let first = true;
+    for await (const rows of pages) {
+      all.push(...rows);
+      if (format !== 'table') continue;
+      if (first && rows.length === 0 && ctx.tty) beforeEmpty?.();
+      first = false;
+      this.write(table.rows(rows));
+    }
+    if (format !== 'table') this.write(await renderData(all, format));
+    return all;
   }
 }
 

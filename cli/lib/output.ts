@@ -42,11 +42,27 @@ export function cellText(cell: Cell, ctx: RenderContext, long = false): string {
 }
 
 export function renderTable<T>(rows: T[], columns: Column<T>[], ctx: RenderContext): string {
-  const cells = rows.map((row) => columns.map((c) => cellText(c.get(row), ctx)));
-  if (!ctx.tty) return cells.map((r) => r.join('\t') + '\n').join('');
-  const all = [columns.map((c) => c.header), ...cells];
-  const widths = columns.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd() + '\n').join('');
+  return new TableStream(columns, ctx).rows(rows);
+}
+
+/**
+ * A table printed as its rows arrive (a list read page by page): the same text as renderTable for
+ * one batch; on a terminal the header comes with the first batch and columns keep the widths seen
+ * so far (widening when a later row needs it).
+ */
+export class TableStream<T> {
+  private widths?: number[];
+  constructor(private readonly columns: Column<T>[], private readonly ctx: RenderContext) {}
+
+  rows(rows: T[]): string {
+    const cells = rows.map((row) => this.columns.map((c) => cellText(c.get(row), this.ctx)));
+    if (!this.ctx.tty) return cells.map((r) => r.join('\t') + '\n').join('');
+    const header = this.widths ? [] : [this.columns.map((c) => c.header)];
+    const all = [...header, ...cells];
+    this.widths = this.columns.map((_, i) => Math.max(this.widths?.[i] ?? 0, ...all.map((r) => r[i].length)));
+    const widths = this.widths;
+    return all.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd() + '\n').join('');
+  }
 }
 
 export interface Field {

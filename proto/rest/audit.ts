@@ -1,6 +1,7 @@
 // REST bodies of /audit (TypeBox). opsctl and the web import only the types.
 import { Type, type Static } from '@sinclair/typebox';
 import { PrincipalKind } from './auth.js';
+import { pageQueryFields } from './common.js';
 
 export const ActorKind = Type.Union([PrincipalKind, Type.Literal('host'), Type.Literal('anonymous')]);
 export type ActorKind = Static<typeof ActorKind>;
@@ -30,9 +31,9 @@ export const AuditListQuery = Type.Object({
   /** Exact action, or a prefix ending in `.` (e.g. `users.`). */
   action: Type.Optional(Type.String({ maxLength: 64 })),
   target: Type.Optional(Type.String({ maxLength: 255 })),
-  /** Rows with an id below this one (paging back). */
+  /** Rows with an id below this one (the older way of paging back; `cursor` is the usual one). */
   before: Type.Optional(Type.Integer({ minimum: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  ...pageQueryFields(),
 }, { additionalProperties: false });
 export type AuditListQuery = Static<typeof AuditListQuery>;
 

@@ -1,6 +1,7 @@
 // REST bodies of /events (TypeBox). An event is a condition on a subject (a node name) that the
 // manager raised and, once the condition is gone, cleared; opsctl and the web import only the types.
 import { Type, type Static } from '@sinclair/typebox';
+import { pageQueryFields } from './common.js';
 
 export const EventSeverity = Type.Union([Type.Literal('warning'), Type.Literal('critical')]);
 export type EventSeverity = Static<typeof EventSeverity>;
@@ -22,7 +23,7 @@ export type EventView = Static<typeof EventView>;
 export const ListEventsQuery = Type.Object({
   /** true: only active events; false: only cleared ones; absent: both. */
   active: Type.Optional(Type.Boolean()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  ...pageQueryFields(),
 }, { additionalProperties: false });
 export type ListEventsQuery = Static<typeof ListEventsQuery>;
 

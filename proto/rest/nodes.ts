@@ -1,6 +1,7 @@
 // REST bodies of /nodes (TypeBox): the manager validates, serialises and documents (OpenAPI) with
 // them; opsctl and the web import only the types, which cost nothing at run time.
 import { Type, type Static } from '@sinclair/typebox';
+import { pageQueryFields } from './common.js';
 
 export const NodeStatus = Type.Union([
   Type.Literal('online'), Type.Literal('offline'), Type.Literal('degraded'),
@@ -99,8 +100,9 @@ export const NodeNameParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
 });
 
-/** GET /nodes?names=&labels=&groups=: a selector as query parameters (proto/selector.ts selectorFromQuery); none = every node in scope. */
+/** GET /nodes?names=&labels=&groups=: a selector as query parameters (proto/selector.ts selectorFromQuery); none = every node in scope. Paged (limit, cursor). */
 export const NodeListQuery = Type.Object({
+  ...pageQueryFields(),
   names: Type.Optional(Type.String({ maxLength: 4096 })),
   labels: Type.Optional(Type.String({ maxLength: 4096 })),
   groups: Type.Optional(Type.String({ maxLength: 4096 })),

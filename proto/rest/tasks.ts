@@ -6,7 +6,7 @@ import {
   SERVICE_ACTIONS, SERVICE_NAME_PATTERN, TASK_KINDS,
 } from '../agent-api.js';
 import { INTERPRETER_NAMES, type InterpreterName } from '../interpreters.js';
-import { SelectorSchema } from './common.js';
+import { pageQueryFields, SelectorSchema } from './common.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -176,6 +176,10 @@ export const TaskSummary = Type.Object({
 });
 export type TaskSummary = Static<typeof TaskSummary>;
 
+/** GET /tasks/:id/summary: the task without its runs, with how many runs are in each status (only statuses some run is in). */
+export const TaskStatusSummary = Type.Intersect([TaskSummary, Type.Object({ byStatus: Type.Record(Type.String(), Type.Integer()) })]);
+export type TaskStatusSummary = TaskSummary & { byStatus: Partial<Record<RunStatus, number>> };
+
 export const TaskDetail = Type.Intersect([TaskSummary, Type.Object({ runs: Type.Array(TaskRunSchema) })]);
 export type TaskDetail = Static<typeof TaskDetail>;
 
@@ -202,7 +206,7 @@ export const TaskEventsQuery = Type.Object({
 }, { additionalProperties: false });
 
 export const TaskListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  ...pageQueryFields(50),
   /** Only tasks in this status. */
   status: Type.Optional(TaskStatus),
   /** Only tasks with a run on this node (its name). */
@@ -211,6 +215,14 @@ export const TaskListQuery = Type.Object({
   since: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
 export type TaskListQuery = Static<typeof TaskListQuery>;
+
+/** GET /tasks/:id/runs: a page of the task's runs by node name, optionally only those in some statuses. */
+export const TaskRunsQuery = Type.Object({
+  ...pageQueryFields(),
+  /** Comma-separated run statuses (e.g. failed,timeout,error); any of them matches. */
+  status: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+}, { additionalProperties: false });
+export type TaskRunsQuery = Static<typeof TaskRunsQuery>;
 
 /** POST /tasks/:id/rerun: the same task again, on every node or (`failed`) on those whose run did not succeed. */
 export const RerunTaskRequest = Type.Object({

@@ -64,7 +64,7 @@ test('events ls --json: the API objects, details included', async () => {
 test('bad flags and arguments are refused with exit code 2', async () => {
   const cases: [string[], RegExp][] = [
     [['--limit', '0'], /--limit: Expected an integer greater than or equal to 1 but received: 0/],
-    [['--limit', '1001'], /--limit: Expected an integer less than or equal to 1000 but received: 1001/],
+    [['--limit', 'many'], /--limit: Expected an integer but received: many/],
     [['--active=maybe'], /Unexpected argument: maybe/],
     [['web-1'], /command events:ls:web-1 not found/],
   ];

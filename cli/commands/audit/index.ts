@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { AuditEntryView } from '../../../proto/rest/audit.js';
-import { renderAuditList } from '../../lib/audit/render.js';
+import { AUDIT_COLUMNS } from '../../lib/audit/render.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { sinceTime } from '../../lib/flags.js';
 
@@ -21,7 +21,7 @@ export default class AuditList extends DataCommand {
     actor: Flags.string({ description: 'Only entries by this user, token or client name.', helpValue: 'NAME' }),
     action: Flags.string({ description: 'Only this action, or actions starting with a prefix ending in "." (e.g. users.).', helpValue: 'ACTION' }),
     target: Flags.string({ description: 'Only entries about this target (a user, node, task, ...).', helpValue: 'TARGET' }),
-    limit: Flags.integer({ description: 'How many entries to show.', default: 100, min: 1, max: 1000 }),
+    limit: Flags.integer({ description: 'How many entries to show at most (newest first; read from the manager in pages).', default: 100, min: 1, max: 1_000_000 }),
   };
 
   async run(): Promise<AuditEntryView[]> {
@@ -31,10 +31,7 @@ export default class AuditList extends DataCommand {
     if (flags.actor !== undefined) query.set('actor', flags.actor);
     if (flags.action !== undefined) query.set('action', flags.action);
     if (flags.target !== undefined) query.set('target', flags.target);
-    query.set('limit', String(flags.limit));
     const api = await this.api(flags.server);
-    const entries = await api.get<AuditEntryView[]>(`/audit?${query}`);
-    await this.print(entries, flags, (ctx) => renderAuditList(entries, ctx));
-    return entries;
+    return this.printPages(api.pages<AuditEntryView>('/audit', query, { limit: flags.limit }), flags, AUDIT_COLUMNS);
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { EventView } from '../../../proto/rest/events.js';
 import { DataCommand } from '../../lib/base-command.js';
-import { renderEventList } from '../../lib/events/render.js';
+import { EVENT_COLUMNS } from '../../lib/events/render.js';
 
 export default class EventsList extends DataCommand {
   static override summary = 'List events and alerts, newest first.';
@@ -16,19 +16,15 @@ export default class EventsList extends DataCommand {
   ];
   static override flags = {
     active: Flags.boolean({ description: 'Only events not cleared yet.' }),
-    limit: Flags.integer({ description: 'How many events to show.', default: 100, min: 1, max: 1000 }),
+    limit: Flags.integer({ description: 'How many events to show at most (newest first; read from the manager in pages).', default: 100, min: 1, max: 1_000_000 }),
   };
 
   async run(): Promise<EventView[]> {
     const { flags } = await this.parse(EventsList);
-    const query = new URLSearchParams({ limit: String(flags.limit) });
+    const query = new URLSearchParams();
     if (flags.active) query.set('active', 'true');
     const api = await this.api(flags.server);
-    const events = await api.get<EventView[]>(`/events?${query}`);
-    await this.print(events, flags, (ctx) => {
-      if (events.length === 0 && ctx.tty) this.note(flags.active ? 'No active events.' : 'No events yet.');
-      return renderEventList(events, ctx);
-    });
-    return events;
+    return this.printPages(api.pages<EventView>('/events', query, { limit: flags.limit }), flags, EVENT_COLUMNS,
+      () => this.note(flags.active ? 'No active events.' : 'No events yet.'));
   }
 }

@@ -13,9 +13,6 @@ export const AUDIT_COLUMNS: Column<AuditEntryView>[] = [
   { header: 'SOURCE', get: (e) => e.source },
 ];
 
-export function renderAuditList(entries: AuditEntryView[], ctx: RenderContext): string {
-  return renderTable(entries, AUDIT_COLUMNS, ctx);
-}
 
 /** One line either way; a broken chain is reported by the command as an error. */
 export function verifyLine(result: AuditVerifyResult): string {

@@ -11,6 +11,3 @@ export const EVENT_COLUMNS: Column<EventView>[] = [
   { header: 'MESSAGE', get: (e) => e.message },
 ];
 
-export function renderEventList(events: EventView[], ctx: RenderContext): string {
-  return renderTable(events, EVENT_COLUMNS, ctx);
-}

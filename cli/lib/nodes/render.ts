@@ -14,9 +14,6 @@ export const NODE_COLUMNS: Column<NodeSummary>[] = [
   { header: 'LAST SEEN', get: (n) => time(n.lastSeenAt) },
 ];
 
-export function renderNodeList(nodes: NodeSummary[], ctx: RenderContext): string {
-  return renderTable(nodes, NODE_COLUMNS, ctx);
-}
 
 const pairs = (record: Record<string, string>): string => Object.entries(record).map(([k, v]) => `${k}=${v}`).join(',');
 const pct = (n: number): string => `${n.toFixed(1)} %`;

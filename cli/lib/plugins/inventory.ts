@@ -44,7 +44,7 @@ export function inventory(nodes: Pick<NodeDetail, 'name' | 'facts'>[]): PluginIn
 
 /** Every node's detail; a node deleted between the list and its detail is left out. */
 export async function nodeDetails(api: ApiClient): Promise<NodeDetail[]> {
-  const list = await api.get<NodeSummary[]>('/nodes');
+  const list = await api.all<NodeSummary>('/nodes');
   const details: NodeDetail[] = [];
   for (let i = 0; i < list.length; i += PARALLEL) {
     const batch = await Promise.all(list.slice(i, i + PARALLEL).map(async (n) => {

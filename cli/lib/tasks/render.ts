@@ -41,9 +41,6 @@ export const TASK_COLUMNS: Column<TaskSummary>[] = [
   { header: 'COMMAND', get: (t) => taskTitle(t) },
 ];
 
-export function renderTaskList(tasks: TaskSummary[], ctx: RenderContext): string {
-  return renderTable(tasks, TASK_COLUMNS, ctx);
-}
 
 export const RUN_COLUMNS: Column<TaskRun>[] = [
   { header: 'NODE', get: (r) => r.node },
@@ -58,8 +55,8 @@ export const RUN_COLUMNS: Column<TaskRun>[] = [
 const WAVE_COLUMN: Column<TaskRun> = { header: 'WAVE', get: (r) => r.wave };
 
 /** The run columns of a task: with WAVE after STATUS when it ran in waves. */
-function runColumns(task: TaskDetail): Column<TaskRun>[] {
-  if (task.rollout === null && task.runs.every((r) => r.wave === 0)) return RUN_COLUMNS;
+export function runColumns(task: Pick<TaskDetail, 'rollout'>, runs: TaskRun[]): Column<TaskRun>[] {
+  if (task.rollout === null && runs.every((r) => r.wave === 0)) return RUN_COLUMNS;
   return [...RUN_COLUMNS.slice(0, 2), WAVE_COLUMN, ...RUN_COLUMNS.slice(2)];
 }
 
@@ -90,9 +87,9 @@ function indent(text: string): string {
   return text.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n') + '\n';
 }
 
-/** `fold`: the outputs folded (fold.ts) when two or more nodes share one, instead of one section per node. */
-export function renderTask(task: TaskDetail, ctx: RenderContext, opts: { fold?: boolean } = {}): string {
-  const header = renderFields([
+/** The fields above a task's runs: what ran, who started it, when, and how its nodes add up. */
+export function renderTaskHeader(task: TaskSummary, ctx: RenderContext): string {
+  return renderFields([
     { label: 'Task', key: 'id', value: task.id },
     { label: 'Status', key: 'status', value: task.status },
     { label: 'Kind', key: 'kind', value: task.kind ?? 'script' },
@@ -109,15 +106,31 @@ export function renderTask(task: TaskDetail, ctx: RenderContext, opts: { fold?: 
     ...(task.template ? [{ label: 'Template', key: 'template', value: `${task.template.name} v${task.template.version}` }] : []),
     ...(task.schedule ? [{ label: 'Schedule', key: 'schedule', value: task.schedule }] : []),
   ], ctx);
-  const columns = runColumns(task);
+}
+
+/** `fold`: the outputs folded (fold.ts) when two or more nodes share one, instead of one section per node. */
+export function renderTask(task: TaskDetail, ctx: RenderContext, opts: { fold?: boolean } = {}): string {
+  const header = renderTaskHeader(task, ctx);
+  const columns = runColumns(task, task.runs);
   if (!ctx.tty) {
     // Scripts get the header fields, then one `run` row per node; the output is in --json.
-    return header + task.runs.map((r) => ['run', ...columns.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
+    return header + renderRunLines(task.runs, columns, ctx);
   }
-  let out = header + '\n' + renderTable(task.runs, columns, ctx);
+  const out = header + '\n' + renderTable(task.runs, columns, ctx);
   const folded = opts.fold ? foldStoredRuns(task.runs) : undefined;
   if (folded) return `${out}\n${renderBlocks(folded, false)}`;
-  for (const run of task.runs) {
+  return out + renderRunOutputs(task.runs);
+}
+
+/** One tab-separated `run` line per run (tasks show piped). */
+export function renderRunLines(runs: TaskRun[], columns: Column<TaskRun>[], ctx: RenderContext): string {
+  return runs.map((r) => ['run', ...columns.map((c) => cellText(c.get(r), ctx))].join('\t') + '\n').join('');
+}
+
+/** Each run's output under a `NODE output:` line (runs without output are left out). */
+export function renderRunOutputs(runs: TaskRun[]): string {
+  let out = '';
+  for (const run of runs) {
     if (run.output === '') continue;
     const cut = run.outputTruncated ? ' (truncated: the last part is kept)' : '';
     out += `\n${run.node} output${cut}:\n${indent(run.output)}`;

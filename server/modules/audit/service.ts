@@ -5,9 +5,11 @@ import type { EntityManager } from '@mikro-orm/core';
 import { parseDuration } from '../../../lib/config.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { AuditEntryView, AuditListQuery, AuditVerifyResult } from '../../../proto/rest/audit.js';
+import { DEFAULT_PAGE_LIMIT, type Page } from '../../../proto/rest/common.js';
 import { isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
+import { decodeCursor, pageOf } from '../../http/page.js';
 import type { AuditRecord, AuditSink } from '../../http/request-audit.js';
 import { AuditEntry, AuditHead } from './audit-entry.entity.js';
 import { brokenLink, GENESIS_HASH, rowHash } from './chain.js';
@@ -40,17 +42,21 @@ export class AuditService implements AuditSink {
     await conn.execute('update audit_head set hash = ? where id = 1', [hash], 'run', ctx);
   }
 
-  async list(principal: Principal, q: AuditListQuery): Promise<AuditEntryView[]> {
+  /** A page of rows, newest first (keyset on id); `before` is the older form of the cursor and still works. */
+  async list(principal: Principal, q: AuditListQuery): Promise<Page<AuditEntryView>> {
+    const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+    const after = decodeCursor<[number]>(q.cursor, ['number'])?.[0];
+    const below = Math.min(after ?? Infinity, q.before ?? Infinity);
     const where: Record<string, unknown> = {};
     if (q.since) where.at = { $gte: sinceDate(q.since) };
-    if (q.before) where.id = { $lt: q.before };
+    if (below !== Infinity) where.id = { $lt: below };
     if (q.action) where.action = q.action.endsWith('.') ? { $like: `${escapeLike(q.action)}%` } : q.action;
     if (q.target) where.target = q.target;
     // A caller limited to some groups sees only what it did itself.
     const actor = isScoped(principal) ? actorName(principal) : q.actor;
     if (actor) where.$or = [{ actor }, { actor: { $like: `${escapeLike(actor)}/%` } }];
-    const rows = await contextEm(this.orm).find(AuditEntry, where, { orderBy: { id: 'desc' }, limit: q.limit ?? 100 });
-    return rows.map(toView);
+    const rows = await contextEm(this.orm).find(AuditEntry, where, { orderBy: { id: 'desc' }, limit: limit + 1, disableIdentityMap: true });
+    return pageOf(rows.map(toView), limit, (e) => [e.id]);
   }
 
   /** Walks the chain from the first row; reports the first broken link. */

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import type { EventSeverity, EventView, ListEventsQuery } from '../../../proto/rest/events.js';
+import { DEFAULT_PAGE_LIMIT, type Page } from '../../../proto/rest/common.js';
 import { deleteBatched } from '../../db/delete-batched.js';
+import { cursorDate, decodeCursor, pageOf } from '../../http/page.js';
 import { OpsEvent } from './event.entity.js';
 import type { WebhookSender } from './webhooks.js';
 
@@ -47,11 +49,14 @@ export class EventsService {
     });
   }
 
-  /** Newest first. */
-  async list(query: ListEventsQuery = {}): Promise<EventView[]> {
-    const where = query.active === undefined ? {} : { clearedAt: query.active ? null : { $ne: null } };
-    const events = await this.orm.em.fork().find(OpsEvent, where, { orderBy: { raisedAt: 'desc', id: 'asc' }, limit: query.limit ?? 100 });
-    return events.map(toView);
+  /** A page of events, newest first (keyset on raisedAt, id). */
+  async list(query: ListEventsQuery = {}): Promise<Page<EventView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
+    const after = decodeCursor<[string, string]>(query.cursor, ['string', 'string']);
+    const where: Record<string, unknown> = query.active === undefined ? {} : { clearedAt: query.active ? null : { $ne: null } };
+    if (after) where.$or = [{ raisedAt: { $lt: cursorDate(after[0]) } }, { raisedAt: cursorDate(after[0]), id: { $lt: after[1] } }];
+    const events = await this.orm.em.fork().find(OpsEvent, where, { orderBy: { raisedAt: 'desc', id: 'desc' }, limit: limit + 1, disableIdentityMap: true });
+    return pageOf(events.map(toView), limit, (e) => [e.raisedAt, e.id]);
   }
 
   /** Active events of the given kinds (what the rules compare their findings with). */

@@ -5,7 +5,7 @@ import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import { LabelChangeRequest, NodeDetail, NodeListQuery, NodeNameParams, NodeSummary } from '../../../proto/rest/nodes.js';
 import { selectorFromQuery, SelectorError } from '../../../proto/selector.js';
 import { principalOf } from '../../http/access.js';
-import { envelopeOf, ok } from '../../http/envelope.js';
+import { envelopeOf, ok, okPage, pageEnvelopeOf, pagingNote } from '../../http/envelope.js';
 import { streamEvents } from '../../http/sse.js';
 import type { NodesService } from './service.js';
 
@@ -15,19 +15,21 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodesService): void {
   app.get<{ Querystring: NodeListQuery }>('/nodes', {
     config: { permission: 'nodes:read' },
     schema: {
-      tags: ['nodes'], summary: 'List the nodes in the caller\'s scope that a selector matches, sorted by name',
-      description: 'names and groups are comma-separated (any of them matches), labels a label selector as after -l; kinds combine with AND. No parameter: every node. 1001 for a malformed selector or a group that does not exist.',
-      querystring: NodeListQuery, response: { 200: envelopeOf(Type.Array(NodeSummary)) },
+      tags: ['nodes'], summary: 'List the nodes in the caller\'s scope that a selector matches, sorted by name, a page at a time',
+      description: 'names and groups are comma-separated (any of them matches), labels a label selector as after -l; kinds combine with AND. No selector: every node. ' +
+        `${pagingNote('nodes')} 1001 for a malformed selector or cursor, or a group that does not exist.`,
+      querystring: NodeListQuery, response: { 200: pageEnvelopeOf(NodeSummary) },
     },
   }, async (req) => {
+    const { limit, cursor, ...selectorQuery } = req.query;
     let selector;
     try {
-      selector = selectorFromQuery(req.query);
+      selector = selectorFromQuery(selectorQuery);
     } catch (err) {
       if (err instanceof SelectorError) throw new OpsError(ErrorCode.INVALID_ARGUMENT, `selector: ${err.message}`);
       throw err;
     }
-    return ok(await nodes.list(principalOf(req), selector));
+    return okPage(await nodes.list(principalOf(req), selector, { limit, cursor }));
   });
 
   // A static path: Fastify matches it before /nodes/:name.

@@ -7,10 +7,12 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricsSample__Output } from '../../../proto/hostlink.js';
 import { effectiveLabels, labelChangeProblems, splitValidLabels } from '../../../proto/labels.js';
+import { DEFAULT_PAGE_LIMIT, type Page } from '../../../proto/rest/common.js';
 import type { LiveEvent, LiveNode, LiveQuery } from '../../../proto/rest/live.js';
 import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
 import { compileSelector, SelectorError, selectorFromQuery, type Selector, type SelectableNode } from '../../../proto/selector.js';
-import { inScope, type Principal } from '../../access/principal.js';
+import { inScope, isScoped, type Principal } from '../../access/principal.js';
+import { decodeCursor, pageOf } from '../../http/page.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import { dialectOf } from '../../db/dialect.js';
@@ -58,11 +60,31 @@ export class NodesService {
     readonly reports: HostReportWriter,
   ) {}
 
-  /** The nodes in the caller's scope (groups are a node's `groups`) that the selector matches (all by default). */
-  async list(by: Principal, selector: Selector = { all: true }): Promise<NodeSummary[]> {
+  /**
+   * A page of the nodes in the caller's scope (groups are a node's `groups`) that the selector
+   * matches (all by default), by name. Labels and groups are JSON columns, so the selector and the
+   * scope are matched here, over chunks of bare rows read by name after the cursor until the page
+   * is full or the table ends; only the rows of the page become entities.
+   */
+  async list(by: Principal, selector: Selector = { all: true }, page: { limit?: number; cursor?: string } = {}): Promise<Page<NodeSummary>> {
     const matches = await this.compile(selector);
-    const nodes = await contextEm(this.orm).find(Node, {}, { orderBy: { name: 'asc' } });
-    return nodes.filter((n) => inScope(by, { groups: n.groups ?? [] }) && matches(selectable(n))).map(toNodeSummary);
+    const limit = page.limit ?? DEFAULT_PAGE_LIMIT;
+    let after = decodeCursor<[string]>(page.cursor, ['string'])?.[0];
+    const em = contextEm(this.orm);
+    const filtered = !selector.all || isScoped(by);
+    const exactNames = (selector.names ?? []).every((n) => !/[*?]/.test(n)) && (selector.names?.length ?? 0) <= 500 ? selector.names : undefined;
+    const chunk = filtered ? Math.max(limit + 1, NODE_SCAN_CHUNK) : limit + 1;
+    const kept: string[] = [];
+    for (;;) {
+      const rows = await scanNodes(em, after, chunk, exactNames);
+      for (const row of rows) {
+        if (inScope(by, { groups: row.groups }) && matches(row)) kept.push(row.id);
+        if (kept.length > limit) break;
+      }
+      if (kept.length > limit || rows.length < chunk) break;
+      after = rows[rows.length - 1].name;
+    }
+    return pageOf(await readSummaries(em, kept), limit, (n) => [n.name]);
   }
 
   /**
@@ -413,6 +435,57 @@ export class NodesService {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
+}
+
+/** Rows read per query while a selector or a scope filters GET /nodes. */
+const NODE_SCAN_CHUNK = 1000;
+
+/** What NodeSummary shows: everything but metrics and certificates. */
+const SUMMARY_FIELDS = [
+  'id', 'name', 'status', 'facts', 'address', 'agentVersion', 'agentStatus', 'hostdVersion', 'labels', 'hostLabels', 'groups',
+  'lastSeenAt', 'enrolledAt', 'pendingKeyFingerprint',
+] as const;
+
+interface ScannedNode extends SelectableNode { id: string }
+
+/** Up to `limit` nodes by name after `after`: only what the selector and the scope look at, as plain rows. */
+async function scanNodes(em: EntityManager, after: string | undefined, limit: number, names?: readonly string[]): Promise<ScannedNode[]> {
+  const q = (id: string) => em.getPlatform().quoteIdentifier(id);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  // Always a bound on name, even on the first page: without one MariaDB reads a large chunk by a
+  // full scan and a sort instead of walking the name index.
+  if (after !== undefined) { where.push(`${q('name')} > ?`); params.push(after); } else where.push(`${q('name')} >= ''`);
+  if (names) { where.push(`${q('name')} in (${names.map(() => '?').join(', ')})`); params.push(...names); }
+  const sql = `select ${q('id')}, ${q('name')}, ${q('labels')}, ${q('host_labels')}, ${q('groups')} from ${q('nodes')}` +
+    `${where.length ? ` where ${where.join(' and ')}` : ''} order by ${q('name')} limit ${Number(limit)}`;
+  type Row = { id: string; name: string; labels: unknown; host_labels: unknown; groups: unknown };
+  const rows = await em.getConnection().execute(sql, params, 'all', em.getTransactionContext()) as Row[];
+  return rows.map((r: Row) => {
+    const labels = jsonColumn<Record<string, string>>(r.labels) ?? {};
+    const hostLabels = jsonColumn<Record<string, string>>(r.host_labels);
+    return { id: r.id, ...selectable({ name: r.name, labels, hostLabels, groups: jsonColumn<string[]>(r.groups) }) };
+  });
+}
+
+/**
+ * The summaries of these nodes, by name, read through the driver: plain rows (dates converted, JSON
+ * left as text), no entities, no metrics. Half the cost of em.find on a page of 100.
+ */
+async function readSummaries(em: EntityManager, ids: string[]): Promise<NodeSummary[]> {
+  if (ids.length === 0) return [];
+  const rows = await em.getDriver().find<Node>(Node.name, { id: { $in: ids } }, {
+    fields: [...SUMMARY_FIELDS] as never[], orderBy: [{ name: 'asc' }], ctx: em.getTransactionContext(),
+  }) as Record<string, unknown>[];
+  return rows.map((r) => toNodeSummary({
+    ...r, facts: jsonColumn(r.facts), labels: jsonColumn(r.labels), hostLabels: jsonColumn(r.hostLabels), groups: jsonColumn(r.groups),
+  } as unknown as Node));
+}
+
+/** A JSON column read without the ORM: text on SQLite and MariaDB, parsed already on MySQL. */
+function jsonColumn<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
 /** What a selector looks at: the effective labels (host's overlaid by operator's). */

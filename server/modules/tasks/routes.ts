@@ -1,11 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   CreateTaskRequest, RerunTaskRequest, TaskDetail, TaskEventsQuery, TaskIdParams, TaskListQuery, TaskOutputPage, TaskOutputQuery,
-  TaskRunParams, TaskSummary,
+  TaskRunParams, TaskRunSchema, TaskRunsQuery, TaskStatusSummary, TaskSummary,
 } from '../../../proto/rest/tasks.js';
 import { principalOf } from '../../http/access.js';
-import { envelopeOf, ok } from '../../http/envelope.js';
+import { envelopeOf, ok, okPage, pageEnvelopeOf, pagingNote } from '../../http/envelope.js';
 import { resumePoint, streamEvents } from '../../http/sse.js';
 import type { TasksService } from './service.js';
 
@@ -29,13 +28,35 @@ export function taskRoutes(app: FastifyInstance, tasks: TasksService): void {
 
   app.get<{ Querystring: TaskListQuery }>('/tasks', {
     config: { permission: 'tasks:read' },
-    schema: { tags: ['tasks'], summary: 'Recent tasks, newest first; filtered by status, node and creation time', querystring: TaskListQuery, response: { 200: envelopeOf(Type.Array(TaskSummary)) } },
-  }, async (req) => ok(await tasks.list(principalOf(req), req.query)));
+    schema: {
+      tags: ['tasks'], summary: 'Recent tasks, newest first; filtered by status, node and creation time, a page at a time',
+      description: `${pagingNote('tasks', 50)} 1001 for a malformed cursor.`,
+      querystring: TaskListQuery, response: { 200: pageEnvelopeOf(TaskSummary) },
+    },
+  }, async (req) => okPage(await tasks.list(principalOf(req), req.query)));
 
   app.get<{ Params: IdParams }>('/tasks/:id', {
     config: { permission: 'tasks:read' },
     schema: { tags: ['tasks'], summary: 'One task with every run, its status, exit code and output tail', params: TaskIdParams, response: { 200: envelopeOf(TaskDetail) } },
   }, async (req) => ok(await tasks.get(principalOf(req), req.params.id)));
+
+  app.get<{ Params: IdParams }>('/tasks/:id/summary', {
+    config: { permission: 'tasks:read' },
+    schema: {
+      tags: ['tasks'], summary: 'One task without its runs: the header, its counts and how many runs are in each status',
+      description: 'Cheap however many nodes the task ran on; page the runs with GET /tasks/:id/runs.',
+      params: TaskIdParams, response: { 200: envelopeOf(TaskStatusSummary) },
+    },
+  }, async (req) => ok(await tasks.summary(principalOf(req), req.params.id)));
+
+  app.get<{ Params: IdParams; Querystring: TaskRunsQuery }>('/tasks/:id/runs', {
+    config: { permission: 'tasks:read' },
+    schema: {
+      tags: ['tasks'], summary: 'A task\'s runs (as in GET /tasks/:id) by node name, a page at a time; status=failed,timeout keeps those statuses',
+      description: `${pagingNote('runs')} 1001 for a malformed cursor or an unknown status.`,
+      params: TaskIdParams, querystring: TaskRunsQuery, response: { 200: pageEnvelopeOf(TaskRunSchema) },
+    },
+  }, async (req) => okPage(await tasks.runs(principalOf(req), req.params.id, req.query)));
 
   app.post<{ Params: IdParams; Body: RerunTaskRequest }>('/tasks/:id/rerun', {
     // The new task's kind decides the permission, as for POST /tasks.

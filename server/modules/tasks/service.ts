@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
-import type { CreateTaskRequest, TaskDetail, TaskListQuery, TaskOutputPage, TaskOutputQuery, TaskStreamEvent, TaskSummary } from '../../../proto/rest/tasks.js';
+import type { EntityManager } from '@mikro-orm/core';
+import { DEFAULT_PAGE_LIMIT, type Page } from '../../../proto/rest/common.js';
+import type {
+  CreateTaskRequest, RunStatus, TaskDetail, TaskListQuery, TaskOutputPage, TaskOutputQuery, TaskRun as TaskRunDto, TaskRunsQuery, TaskStatusSummary,
+  TaskStreamEvent, TaskSummary,
+} from '../../../proto/rest/tasks.js';
+import { countStatuses, RUN_STATUSES, runsByStatus } from '../../../proto/task-status.js';
+import { cursorDate, decodeCursor, pageOf } from '../../http/page.js';
+import { storedRunsByStatus } from './run-counts.js';
 import { describeSelector } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
@@ -33,7 +41,7 @@ import { reconcileKnownRuns, resumeRunningTasks, taskInfo } from './recovery.js'
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
 import { TimeoutSweep } from './timeouts.js';
-import { runEntityView, toTaskDetail, toTaskSummary, type RunView } from './views.js';
+import { runEntityView, taskSummaryView, toRunDto, toTaskDetail, type RunView } from './views.js';
 import { assignWaves, checkRollout, isRolling } from './waves.js';
 
 export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs'> {
@@ -204,8 +212,12 @@ export class TasksService {
     return targets;
   }
 
-  /** Newest first, filtered; a caller limited to groups sees the tasks whose every node is in its scope. */
-  async list(by: Principal, query: TaskListQuery = {}): Promise<TaskSummary[]> {
+  /**
+   * A page of tasks, newest first, filtered; a caller limited to groups sees the tasks whose every
+   * node is in its scope. Keyset on (createdAt, id); run counts come from one GROUP BY per chunk
+   * (or the engine's memory for a running task), never from loading the runs.
+   */
+  async list(by: Principal, query: TaskListQuery = {}): Promise<Page<TaskSummary>> {
     const limit = query.limit ?? 50;
     const em = contextEm(this.orm);
     const visible = await this.scopeCheck(by);
@@ -216,21 +228,79 @@ export class TasksService {
       const onNode = await em.find(TaskRun, { nodeName: query.node }, { fields: ['task'], disableIdentityMap: true });
       where.id = { $in: [...new Set(onNode.map((r) => r.task.id))] };
     }
+    let after = decodeCursor<[string, string]>(query.cursor, ['string', 'string']);
     const out: TaskSummary[] = [];
-    // Scoped callers may skip many tasks; read in pages until the page is full or history ends.
-    for (let offset = 0; out.length < limit; offset += limit) {
-      const tasks = await em.find(Task, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit, offset });
+    // Scoped callers may skip many tasks: read chunks until the page (and one more) is full or history ends.
+    for (;;) {
+      const keyset = after ? { $or: [{ createdAt: { $lt: cursorDate(after[0]) } }, { createdAt: cursorDate(after[0]), id: { $lt: after[1] } }] } : {};
+      const tasks = await em.find(Task, { ...where, ...keyset }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1, disableIdentityMap: true });
       if (tasks.length === 0) break;
-      const runs = await em.find(TaskRun, { task: { $in: tasks.map((t) => t.id) } }, { fields: ['id', 'status', 'task', 'node'] });
-      const byTask = new Map<string, Pick<TaskRun, 'status' | 'node'>[]>();
-      for (const r of runs) byTask.set(r.task.id, [...(byTask.get(r.task.id) ?? []), r]);
+      const ids = tasks.map((t) => t.id);
+      const counts = await storedRunsByStatus(em, ids);
+      const nodesOf = isScoped(by) ? await this.runNodes(em, ids) : undefined;
       for (const t of tasks) {
-        const taskRuns = byTask.get(t.id) ?? [];
-        if (visible(taskRuns) && out.length < limit) out.push(toTaskSummary(t, taskRuns.map((r) => r.status)));
+        if (nodesOf && !visible(nodesOf.get(t.id) ?? [])) continue;
+        const live = this.engine.active.get(t.id);
+        out.push(taskSummaryView(live ? Object.assign(t, { stopReason: live.stopReason }) : t, live ? live.counts() : countStatuses(counts.get(t.id) ?? {})));
+        if (out.length > limit) break;
       }
-      if (tasks.length < limit || !isScoped(by)) break;
+      if (out.length > limit || tasks.length <= limit || !isScoped(by)) break;
+      const last = tasks[tasks.length - 1];
+      after = [last.createdAt.toISOString(), last.id];
     }
-    return out;
+    return pageOf(out, limit, (t) => [t.createdAt, t.id]);
+  }
+
+  /** Task id → its runs' nodes, for the scope check. */
+  private async runNodes(em: EntityManager, taskIds: string[]): Promise<Map<string, Pick<TaskRun, 'node'>[]>> {
+    const runs = await em.find(TaskRun, { task: { $in: taskIds } }, { fields: ['task', 'node'], disableIdentityMap: true });
+    const byTask = new Map<string, Pick<TaskRun, 'node'>[]>();
+    for (const r of runs) byTask.set(r.task.id, [...(byTask.get(r.task.id) ?? []), r]);
+    return byTask;
+  }
+
+  /** The stored task, or 404 when there is none or the caller may not see it (its nodes are out of scope). */
+  private async requireVisible(em: EntityManager, by: Principal, id: string): Promise<Task> {
+    const task = await em.findOne(Task, { id }, { disableIdentityMap: true });
+    if (!task) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
+    if (isScoped(by)) {
+      const visible = await this.scopeCheck(by);
+      if (!visible((await this.runNodes(em, [id])).get(id) ?? [])) throw new OpsError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
+    }
+    return task;
+  }
+
+  /** The task without its runs, with how many are in each status: cheap at 10,000 runs. */
+  async summary(by: Principal, id: string): Promise<TaskStatusSummary> {
+    const em = contextEm(this.orm);
+    const task = await this.requireVisible(em, by, id);
+    const live = this.engine.active.get(id);
+    const byStatus = live ? runsByStatus([...live.runs.values()].map((r) => r.status)) : (await storedRunsByStatus(em, [id])).get(id) ?? {};
+    const view = taskSummaryView(live ? Object.assign(task, { stopReason: live.stopReason }) : task, countStatuses(byStatus));
+    return { ...view, byStatus };
+  }
+
+  /** A page of a task's runs by node name, optionally only those in `status` (a comma list). */
+  async runs(by: Principal, id: string, query: TaskRunsQuery): Promise<Page<TaskRunDto>> {
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
+    const statuses = parseRunStatuses(query.status);
+    const after = decodeCursor<[string]>(query.cursor, ['string'])?.[0];
+    const em = contextEm(this.orm);
+    await this.requireVisible(em, by, id);
+    const live = this.engine.active.get(id);
+    let views: RunView[];
+    if (live) {
+      // A running task's runs change in memory first (the database follows a batch later).
+      views = [...live.runs.values()]
+        .filter((r) => (after === undefined || r.node > after) && (!statuses || statuses.includes(r.status)))
+        .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).slice(0, limit + 1).map(stateView);
+    } else {
+      const where: Record<string, unknown> = { task: id };
+      if (after !== undefined) where.nodeName = { $gt: after };
+      if (statuses) where.status = { $in: statuses };
+      views = (await em.find(TaskRun, where, { orderBy: { nodeName: 'asc' }, limit: limit + 1, disableIdentityMap: true })).map(runEntityView);
+    }
+    return pageOf(views.map(toRunDto), limit, (r) => [r.node]);
   }
 
   async get(by: Principal, id: string): Promise<TaskDetail> {
@@ -388,6 +458,17 @@ export class TasksService {
       return 0;
     }
   }
+}
+
+/** `failed,timeout` → the statuses; 1001 naming an unknown one. */
+function parseRunStatuses(list: string | undefined): RunStatus[] | undefined {
+  if (list === undefined) return undefined;
+  const wanted = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = wanted.filter((s) => !RUN_STATUSES.includes(s as RunStatus));
+  if (unknown.length > 0 || wanted.length === 0) {
+    throw new OpsError(ErrorCode.INVALID_ARGUMENT, `status: ${unknown.length ? `unknown run status ${unknown.map((s) => `"${s}"`).join(', ')}` : 'empty'}; want a comma list of ${RUN_STATUSES.join(', ')}`);
+  }
+  return wanted as RunStatus[];
 }
 
 /** A stored kind's params as a request gives them: without what the manager added (an upload's size, a download's limit). */

@@ -30,10 +30,15 @@ export function runEntityView(run: TaskRun): RunView {
 }
 
 export function toTaskSummary(task: Task, statuses: RunStatus[]): TaskSummary {
+  return taskSummaryView(task, countRuns(statuses));
+}
+
+/** The summary from counts already made (a GROUP BY, or the engine's memory). */
+export function taskSummaryView(task: Task, counts: TaskSummary['counts']): TaskSummary {
   return {
     id: task.id, status: task.status, kind: task.kind ?? 'script', script: task.script, interpreter: task.interpreter, params: task.params ?? null,
     timeoutSeconds: task.timeoutSeconds, env: maskedEnv(task), createdBy: task.createdBy, createdAt: task.createdAt.toISOString(),
-    finishedAt: iso(task.finishedAt), counts: countRuns(statuses),
+    finishedAt: iso(task.finishedAt), counts,
     rollout: task.rollout ?? null, queueExpiresAt: iso(task.queueExpiresAt ?? null), stopReason: task.stopReason ?? null,
     template: task.templateName ? { name: task.templateName, version: task.templateVersion ?? 1 } : null,
     schedule: task.scheduleName ?? null,
