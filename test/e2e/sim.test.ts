@@ -12,7 +12,7 @@ import type { TaskDetail } from '../../proto/rest/tasks.js';
 import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { freePorts } from '../helpers/ports.js';
 import { pollUntil } from '../helpers/poll.js';
-import { startSim, type SimProcess } from '../helpers/sim.js';
+import { simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
 
 const HOSTS = 40;
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-sim-'));
@@ -35,12 +35,9 @@ test.after(async () => {
 });
 
 async function tokenFile(uses: number, name: string): Promise<string> {
-  const created = await api<{ token: string; caHash: string }>(stack.httpUrl, stack.token, 'POST', '/enrollment-tokens', { uses, ttlSeconds: 600 });
-  assert.is(created.status, 201, created.body.message);
-  caHash = created.body.data.caHash;
-  const file = join(dataDir, name);
-  writeFileSync(file, created.body.data.token + '\n', { mode: 0o600 });
-  return file;
+  const made = await simTokenFile(stack, uses, join(dataDir, name));
+  caHash = made.caHash;
+  return made.file;
 }
 
 async function simNodes(): Promise<NodeRow[]> {
@@ -79,10 +76,7 @@ test('40 simulated hosts in 2 processes enroll, come online and answer a task', 
 
   const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
   assert.is(created.status, 201, created.body.message);
-  const done = await pollUntil('the task to finish', async () => {
-    const t = (await api<TaskDetail>(stack.httpUrl, stack.token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
-    return t.status !== 'running' ? t : undefined;
-  }, 60_000);
+  const done = await waitForTaskEnd(stack, created.body.data.id);
   assert.is(done.status, 'succeeded', JSON.stringify(done.runs.filter((r) => r.status !== 'succeeded').slice(0, 3)));
   assert.is(done.runs.length, HOSTS);
   for (const r of done.runs) {
