@@ -5,58 +5,44 @@
 // Real processes, real gRPC/mTLS, loopback only; each simulator is stopped by its test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
-import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { freePorts } from '../helpers/ports.js';
+import { api } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
-import { simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
+import { simSuite, simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'ops-simfault-'));
-let stack: LocalStack;
-const sims: SimProcess[] = [];
-
-test.before(async () => {
-  const [httpPort, grpcPort, agentPort] = await freePorts(3);
-  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
-});
-
-test.after(async () => {
-  for (const s of sims) await s.stop().catch(() => undefined);
-  await stack?.stop();
-  if (!process.env.KEEP) rmSync(dataDir, { recursive: true, force: true });
-});
+const suite = simSuite(test, 'ops-simfault-');
+const { dataDir, sims } = suite;
 
 /** Starts `hosts` simulated hosts named PREFIX00001…, enrolled with their own token; resolves once all are welcomed. */
 async function fleet(prefix: string, hosts: number, args: string[]): Promise<{ sim: SimProcess; names: string[] }> {
-  const { file, caHash } = await simTokenFile(stack, hosts, join(dataDir, `${prefix}token`));
-  const sim = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, prefix), '--prefix', prefix, '--hosts', String(hosts),
+  const { file, caHash } = await simTokenFile(suite.stack, hosts, join(dataDir, `${prefix}token`));
+  const sim = startSim(['--manager', suite.stack.grpcAddress, '--dir', join(dataDir, prefix), '--prefix', prefix, '--hosts', String(hosts),
     '--procs', '2', '--token-file', file, '--ca-hash', caHash, '--report-ms', '200', ...args]);
   sims.push(sim);
   await sim.waitFor('ready', 120_000);
   const names = Array.from({ length: hosts }, (_, i) => `${prefix}${String(i + 1).padStart(5, '0')}`);
   await pollUntil(`${prefix}* online`, async () => {
-    const nodes = (await api<{ name: string; status: string }[]>(stack.httpUrl, stack.token, 'GET', '/nodes')).body.data;
+    const nodes = (await api<{ name: string; status: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes')).body.data;
     return names.every((n) => nodes.find((x) => x.name === n)?.status === 'online') ? true : undefined;
   }, 30_000);
   return { sim, names };
 }
 
 async function runTask(names: string[], body: Record<string, unknown> = {}): Promise<string> {
-  const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names }, script: 'echo hi', timeoutSeconds: 30, ...body });
+  const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names }, script: 'echo hi', timeoutSeconds: 30, ...body });
   assert.is(created.status, 201, created.body.message);
   return created.body.data.id;
 }
 
 async function managerAnswers(): Promise<void> {
-  const res = await api<unknown>(stack.httpUrl, stack.token, 'GET', '/nodes');
+  const res = await api<unknown>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes');
   assert.is(res.status, 200, 'the manager answers REST');
 }
 
 function managerLog(): string {
-  return readFileSync(join(stack.logDir, 'manager.log'), 'utf8');
+  return readFileSync(join(suite.stack.logDir, 'manager.log'), 'utf8');
 }
 
 function last(sim: SimProcess, key: string): unknown {
@@ -67,7 +53,7 @@ test('hosts that accept a run and never answer: the runs end timeout', async () 
   const { sim, names } = await fleet('na-', 4, ['--never-answer-rate', '1']);
   const taskId = await runTask(names, { timeoutSeconds: 1 });
   await managerAnswers();
-  const done = await waitForTaskEnd(stack, taskId);
+  const done = await waitForTaskEnd(suite.stack, taskId);
   assert.is(done.status, 'failed');
   for (const r of done.runs) {
     assert.is(r.status, 'timeout', r.node);
@@ -82,7 +68,7 @@ test('a stream dropped mid-run: the host reconnects, re-sends its events and the
   const { sim, names } = await fleet('dc-', 4, ['--disconnect-rate', '1', '--latency', '200', '--output-lines', '3']);
   const taskId = await runTask(names);
   await managerAnswers();
-  const done = await waitForTaskEnd(stack, taskId);
+  const done = await waitForTaskEnd(suite.stack, taskId);
   assert.is(done.status, 'succeeded', JSON.stringify(done.runs.map((r) => [r.node, r.status, r.error])));
   for (const r of done.runs) {
     assert.is(r.status, 'succeeded', r.node);
@@ -100,7 +86,7 @@ test('junk beside runs (unknown and foreign runs, empty messages, repeats, swapp
   const good = await fleet('ok-', 4, ['--output-lines', '3']);
   const taskId = await runTask([...bad.names, ...good.names]);
   await managerAnswers();
-  const done = await waitForTaskEnd(stack, taskId);
+  const done = await waitForTaskEnd(suite.stack, taskId);
   for (const r of done.runs) assert.is(r.status, 'succeeded', `${r.node}: ${r.status} ${r.error ?? ''}`);
   for (const r of done.runs.filter((x) => x.node.startsWith('ok-'))) {
     assert.is(r.output, [1, 2, 3].map((n) => `${r.node} run ${r.id.slice(0, 8)} line ${n}\n`).join(''), 'the well-behaved hosts lose nothing');
@@ -131,13 +117,13 @@ test('a hello flood (200 streams with one certificate): one session kept, the no
   // host's own stream, replaced by the flood, comes back with its backoff.
   await pollUntil('both hosts connected again', () => (last(sim, 'connected') === 2 ? true : undefined), 60_000);
   const node = await pollUntil('the flooding node online', async () => {
-    const nodes = (await api<{ name: string; status: string }[]>(stack.httpUrl, stack.token, 'GET', '/nodes')).body.data;
+    const nodes = (await api<{ name: string; status: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes')).body.data;
     const n = nodes.find((x) => x.name === names[0]);
     return n?.status === 'online' ? n : undefined;
   }, 30_000);
   assert.is(node.status, 'online');
   assert.match(managerLog(), /replaced by a newer stream from the same node/);
-  const done = await waitForTaskEnd(stack, await runTask(names));
+  const done = await waitForTaskEnd(suite.stack, await runTask(names));
   writeFileSync(join(dataDir, 'fl-sim.log'), sim.stderr());
   assert.is(done.status, 'succeeded', JSON.stringify(done.runs.map((r) => [r.node, r.status, r.error])));
   assert.is(await sim.stop(), 0, sim.stderr());

@@ -5,53 +5,39 @@
 // a non-zero exit. Real processes, real gRPC/mTLS, loopback only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
-import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { freePorts } from '../helpers/ports.js';
+import { api } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
-import { simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
+import { simSuite, simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
 
 const HOSTS = 40;
-const dataDir = mkdtempSync(join(tmpdir(), 'ops-sim-'));
+const suite = simSuite(test, 'ops-sim-');
+const { dataDir, sims } = suite;
 const simDir = join(dataDir, 'sim');
-let stack: LocalStack;
 let caHash = '';
-const sims: SimProcess[] = [];
 
 interface NodeRow { id: string; name: string; status: string }
 
-test.before(async () => {
-  const [httpPort, grpcPort, agentPort] = await freePorts(3);
-  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
-});
-
-test.after(async () => {
-  for (const s of sims) await s.stop().catch(() => undefined);
-  await stack?.stop();
-  if (!process.env.KEEP) rmSync(dataDir, { recursive: true, force: true });
-});
-
 async function tokenFile(uses: number, name: string): Promise<string> {
-  const made = await simTokenFile(stack, uses, join(dataDir, name));
+  const made = await simTokenFile(suite.stack, uses, join(dataDir, name));
   caHash = made.caHash;
   return made.file;
 }
 
 async function simNodes(): Promise<NodeRow[]> {
-  const res = await api<NodeRow[]>(stack.httpUrl, stack.token, 'GET', '/nodes');
+  const res = await api<NodeRow[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes');
   return res.body.data.filter((n) => /^sim-\d{5}$/.test(n.name)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function enrollAudits(): Promise<number> {
-  const res = await api<{ action: string; result: string; target: string }[]>(stack.httpUrl, stack.token, 'GET', '/audit?action=nodes.enroll&limit=1000');
+  const res = await api<{ action: string; result: string; target: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/audit?action=nodes.enroll&limit=1000');
   return res.body.data.filter((e) => e.result === 'ok' && /^sim-\d{5}$/.test(e.target)).length;
 }
 
 function sim(args: string[]): SimProcess {
-  const s = startSim(['--manager', stack.grpcAddress, '--dir', simDir, '--hosts', String(HOSTS), '--procs', '2', '--report-ms', '200', ...args]);
+  const s = startSim(['--manager', suite.stack.grpcAddress, '--dir', simDir, '--hosts', String(HOSTS), '--procs', '2', '--report-ms', '200', ...args]);
   sims.push(s);
   return s;
 }
@@ -74,9 +60,9 @@ test('40 simulated hosts in 2 processes enroll, come online and answer a task', 
   assert.is(nodes[0].name, 'sim-00001');
   assert.is(nodes[HOSTS - 1].name, 'sim-00040');
 
-  const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
+  const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
   assert.is(created.status, 201, created.body.message);
-  const done = await waitForTaskEnd(stack, created.body.data.id);
+  const done = await waitForTaskEnd(suite.stack, created.body.data.id);
   assert.is(done.status, 'succeeded', JSON.stringify(done.runs.filter((r) => r.status !== 'succeeded').slice(0, 3)));
   assert.is(done.runs.length, HOSTS);
   for (const r of done.runs) {
@@ -110,7 +96,7 @@ test('a second start on the same --dir reconnects the same nodes without enrolli
 test('a wrong token: enrollment refused, said clearly, exit code 1', async () => {
   const bad = join(dataDir, 'bad-token.txt');
   writeFileSync(bad, 'not-a-token\n');
-  const s = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, 'sim-bad'), '--hosts', '3', '--start', '501', '--token-file', bad, '--ca-hash', caHash, '--report-ms', '200']);
+  const s = startSim(['--manager', suite.stack.grpcAddress, '--dir', join(dataDir, 'sim-bad'), '--hosts', '3', '--start', '501', '--token-file', bad, '--ca-hash', caHash, '--report-ms', '200']);
   sims.push(s);
   assert.is(await s.exited(60_000), 1);
   assert.match(s.stderr(), /enrollment refused: unknown enrollment token/);
