@@ -343,7 +343,11 @@ export class SimHost implements RunHost {
         if (m.kind === 'dispatch') this.ctx.log.warn({ host: this.name, stream: i, runId: m.dispatch?.runId }, 'a flood stream got a dispatch');
       });
       s.on('error', () => { /* ended by the manager or by us */ });
-      s.on('status', (st: grpc.StatusObject) => { this.ctx.log.debug({ i, code: st.code }, 'flood stream ended'); if (--open === 0) clearTimeout(done); });
+      s.on('status', (st: grpc.StatusObject) => {
+        this.counters.floodEnded++;
+        this.ctx.log.debug({ i, code: st.code }, 'flood stream ended');
+        if (--open === 0) clearTimeout(done);
+      });
       s.write({ hello: this.hello() });
     }
   }

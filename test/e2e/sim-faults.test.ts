@@ -113,8 +113,11 @@ test('a hello flood (200 streams with one certificate): one session kept, the no
   const { sim, names } = await fleet('fl-', 2, ['--hello-flood', '200', '--log-level', 'debug']);
   await pollUntil('the flood to be sent', () => (last(sim, 'floodStreams') === 200 ? true : undefined), 30_000);
   await managerAnswers();
-  // Every flood stream is closed by the manager (replaced) or by the simulator after 5 s; the
-  // host's own stream, replaced by the flood, comes back with its backoff.
+  // Every flood stream ends: replaced by a newer one (the manager ends it), or cancelled by the
+  // simulator once welcomed or after 5 s. The host's own stream, replaced by the flood, comes back
+  // with its backoff; only then is it the node's one session (a run sent earlier could reach a
+  // flood stream, and end lost when the host's hello does not list it).
+  await pollUntil('every flood stream to end', () => (last(sim, 'floodEnded') === 200 ? true : undefined), 60_000);
   await pollUntil('both hosts connected again', () => (last(sim, 'connected') === 2 ? true : undefined), 60_000);
   const node = await pollUntil('the flooding node online', async () => {
     const nodes = (await api<{ name: string; status: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes')).body.data;
