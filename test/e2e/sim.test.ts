@@ -78,9 +78,9 @@ test('40 simulated hosts in 2 processes enroll, come online and answer a task', 
   await pollUntil('the simulated nodes to go offline', async () => ((await simNodes()).every((n) => n.status === 'offline') ? true : undefined), 30_000);
 });
 
-test('a second start on the same --dir reconnects the same nodes without enrolling', async () => {
+test('a second start on the same --dir reconnects the same nodes without enrolling; a cancel reaches every host', async () => {
   assert.is(await enrollAudits(), HOSTS);
-  const s = sim([]); // no token, no CA hash: both are in --dir
+  const s = sim(['--latency', '20000']); // no token, no CA hash: both are in --dir
   const ready = await s.waitFor('ready', 120_000);
   assert.is(ready.enrolled, 0);
   assert.is(ready.loaded, HOSTS);
@@ -90,6 +90,15 @@ test('a second start on the same --dir reconnects the same nodes without enrolli
   }, 30_000);
   assert.equal(nodes.map((n) => n.id), firstIds, 'the same node ids');
   assert.is(await enrollAudits(), HOSTS, 'no second nodes.enroll');
+
+  // Every host holds its run 20 s before `started`: the cancel finds them all unfinished.
+  const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'sleep 60', timeoutSeconds: 120 });
+  assert.is(created.status, 201, created.body.message);
+  await pollUntil('every host to have the run', () => (s.lines.at(-1)?.dispatches === HOSTS ? true : undefined), 30_000);
+  const cancelled = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', `/tasks/${created.body.data.id}/cancel`);
+  assert.is(cancelled.status, 200, cancelled.body.message);
+  assert.is(cancelled.body.data.status, 'cancelled');
+  await pollUntil('every host to answer the cancel', () => (s.lines.at(-1)?.cancels === HOSTS ? true : undefined), 30_000);
   assert.is(await s.stop(), 0, s.stderr());
 });
 
