@@ -12,6 +12,7 @@ import { Migration20261126013149_run_node_name_index } from './Migration20261126
 import { Migration20261126013538_metric_rollups } from './Migration20261126013538_metric_rollups.js';
 import { Migration20261126023227_node_identity } from './Migration20261126023227_node_identity.js';
 import { Migration20261126023518_groups } from './Migration20261126023518_groups.js';
+import { Migration20261126060000_node_name_lower } from './Migration20261126060000_node_name_lower.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -26,4 +27,5 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126013538_metric_rollups', class: Migration20261126013538_metric_rollups },
   { name: 'Migration20261126023227_node_identity', class: Migration20261126023227_node_identity },
   { name: 'Migration20261126023518_groups', class: Migration20261126023518_groups },
+  { name: 'Migration20261126060000_node_name_lower', class: Migration20261126060000_node_name_lower },
 ];

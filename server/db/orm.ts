@@ -95,3 +95,8 @@ export async function runMigrations(orm: Orm): Promise<string[]> {
     throw new Error(`running database migrations: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** Which SQL dialect `em` speaks (for the few statements written by hand: upserts). */
+export function dialectOf(em: { getPlatform(): object }): DatabaseKind {
+  return /mysql|maria/i.test(em.getPlatform().constructor.name) ? 'mysql' : 'sqlite';
+}

@@ -6,6 +6,7 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type forge from 'node-forge';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../lib/atomic-write.js';
@@ -19,6 +20,9 @@ const CA_DAYS = 3650;
 const SERVER_CERT_DAYS = 730;
 /** Reissue the server certificate when it has less than this left. */
 const SERVER_RENEW_DAYS = 30;
+
+/** A CSR that parsed, whose signature matched its key, and the key's fingerprint. */
+export interface CheckedCsr { csr: forge.pki.CertificateSigningRequest; keyFingerprint: string }
 
 export interface PkiOptions {
   pkiDir: string;
@@ -101,14 +105,15 @@ export class ManagerPki {
   }
 
   /** Checks a node's CSR without signing it: the fingerprint of its key; throws InvalidCsrError. */
-  checkNodeCsr(csrPem: string): { keyFingerprint: string } {
-    return { keyFingerprint: csrKeyFingerprint(parseCsr(csrPem)) };
+  checkNodeCsr(csrPem: string): CheckedCsr {
+    const csr = parseCsr(csrPem);
+    return { csr, keyFingerprint: csrKeyFingerprint(csr) };
   }
 
-  /** Checks a node's CSR and signs it; throws InvalidCsrError for a bad request. */
-  signNodeCsr(csrPem: string, nodeName: string, nodeId: string, days: number): IssuedLeaf {
-    const csr = parseCsr(csrPem);
-    return issueNodeCertificate({ caCertPem: this.caCertPem, caKeyPem: this.caKeyPem }, csr, nodeName, nodeId, days);
+  /** Signs a node's CSR (its PEM, or one checkNodeCsr checked); throws InvalidCsrError for a bad request. */
+  signNodeCsr(request: string | CheckedCsr, nodeName: string, nodeId: string, days: number): IssuedLeaf {
+    const checked = typeof request === 'string' ? this.checkNodeCsr(request) : request;
+    return issueNodeCertificate({ caCertPem: this.caCertPem, caKeyPem: this.caKeyPem }, checked.csr, nodeName, nodeId, days, checked.keyFingerprint);
   }
 }
 

@@ -10,7 +10,7 @@ import { loadHostLink } from '../../proto/hostlink.js';
 import type { Logger } from '../../lib/log.js';
 import { checkClientCertificate } from './client-cert.js';
 import { EnrollmentRefused, type HostHello, type HostLinkBackend } from './contract.js';
-import type { ManagerPki } from './pki.js';
+import type { CheckedCsr, ManagerPki } from './pki.js';
 import { LinkSession, type SessionRegistry } from './sessions.js';
 import { InvalidCsrError } from './x509.js';
 
@@ -71,14 +71,15 @@ export class HostLinkService {
       return;
     }
     // Check the CSR before the token is consumed, so a broken request does not burn a one-time token.
-    let keyFingerprint: string;
+    let checked: CheckedCsr;
     try {
-      ({ keyFingerprint } = pki.checkNodeCsr(csrPem));
+      checked = pki.checkNodeCsr(csrPem);
     } catch (err) {
       callback(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
       return;
     }
     try {
+      const { keyFingerprint } = checked;
       const decision = await backend.redeemEnrollmentToken({ token, nodeName, address, keyFingerprint });
       if (decision.outcome === 'held') {
         // Not an error status: hostd must tell "wait for an operator" apart from a refusal.
@@ -86,7 +87,7 @@ export class HostLinkService {
         return;
       }
       const { nodeId } = decision;
-      const issued = pki.signNodeCsr(csrPem, nodeName, nodeId, this.opts.certificateDays);
+      const issued = pki.signNodeCsr(checked, nodeName, nodeId, this.opts.certificateDays);
       await backend.recordCertificate(nodeId, issued);
       log.info({ nodeId, nodeName, address, serial: issued.serial }, 'node enrolled');
       callback(null, { nodeId, certificatePem: issued.certificatePem, caPem: pki.caCertPem, keyFingerprint });

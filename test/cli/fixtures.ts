@@ -43,6 +43,8 @@ export async function seedNodes(m: TestManager): Promise<SeededNodes> {
   ids['web-1'] = await enrollHost(m, 'web-1', '10.0.0.11', CERT_EXPIRES_AT);
   await connectHost(m, ids['web-1'], 'web-1', '10.0.0.11', hello('web-1.example.com', 'Ubuntu 24.04 LTS', 'healthy', '10.0.0.11'));
   await hostLink.onMetrics(ids['web-1'], WEB_1_METRICS);
+  // Written behind: stored before lastSeenAt is pinned below, so it cannot overwrite it.
+  await m.manager.services.nodes.reports.flush();
   ids['web-2'] = await enrollHost(m, 'web-2', '10.0.0.12', CERT_EXPIRES_AT);
 
   const em = (await m.db()).em.fork();

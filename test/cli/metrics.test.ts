@@ -23,6 +23,7 @@ test.before(async () => {
       disks: [{ mount: '/', sizeBytes: 100e9, usedBytes: 40e9 }], netRxBytes: i * 60 * 1024, netTxBytes: 0,
     });
   }
+  await m.manager.services.nodes.reports.flush();
 });
 test.after(async () => {
   await m?.stop();

@@ -63,6 +63,7 @@ for (const kind of DB_KINDS) {
     const id = await h.enroll('disk-1');
     await h.connect(id, 'disk-1');
     await h.services.hostLink.onMetrics(id, sample({ diskUsedBytes: 9.5e10 }));
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate();
     const [event] = await events(h, 'disk-1', 'node.disk_full');
     assert.ok(event && event.clearedAt === null);
@@ -70,6 +71,7 @@ for (const kind of DB_KINDS) {
     assert.match(event.message, /\/ 95 % used \(over 90 %\)/);
 
     await h.services.hostLink.onMetrics(id, sample({ diskUsedBytes: 9e10 }));
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate();
     assert.equal(await active(h, 'disk-1'), [], 'exactly 90 % is not over 90 %');
   });
@@ -78,6 +80,7 @@ for (const kind of DB_KINDS) {
     const id = await h.enroll('mem-1');
     await h.connect(id, 'mem-1');
     await h.services.hostLink.onMetrics(id, sample({ memUsedBytes: 3.9e9 }));
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate(later(0));
     await h.services.alertRules.evaluate(later(299));
     assert.equal(await active(h, 'mem-1'), [], 'high for less than 300 s');
@@ -88,11 +91,13 @@ for (const kind of DB_KINDS) {
     assert.is(event.details.usedPercent, 97.5);
 
     await h.services.hostLink.onMetrics(id, sample({ memUsedBytes: 2e9 }));
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate(later(320));
     assert.equal(await active(h, 'mem-1'), []);
 
     // A dip below the threshold starts the wait again.
     await h.services.hostLink.onMetrics(id, sample({ memUsedBytes: 3.9e9 }));
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate(later(400));
     await h.services.alertRules.evaluate(later(650));
     assert.equal(await active(h, 'mem-1'), []);
@@ -102,10 +107,12 @@ for (const kind of DB_KINDS) {
     const id = await h.enroll('crash-1');
     await h.connect(id, 'crash-1');
     await h.services.hostLink.onHeartbeat(id, 'crash-loop', '0.1.0');
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate();
     assert.equal(await active(h, 'crash-1'), ['agent.crash_loop']);
     assert.is((await h.api<{ status: string }>('GET', '/nodes/crash-1')).body.data.status, 'degraded');
     await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.0');
+    await h.services.nodes.reports.flush();
     await h.services.alertRules.evaluate();
     assert.equal(await active(h, 'crash-1'), []);
   });
@@ -127,6 +134,7 @@ for (const kind of DB_KINDS) {
     const id = await ctx.h.enroll('restart-1');
     await ctx.h.connect(id, 'restart-1');
     await ctx.h.services.hostLink.onHeartbeat(id, 'crash-loop', '0.1.0');
+    await ctx.h.services.nodes.reports.flush();
     await ctx.h.services.alertRules.evaluate();
     ctx.h = await ctx.h.restart();
     const h = ctx.h;

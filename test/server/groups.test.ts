@@ -210,6 +210,7 @@ for (const kind of DB_KINDS) {
     await h.services.hostLink.onMetrics(id, {
       atMs: Date.now(), cpuPercent: 1, memUsedBytes: 1, memTotalBytes: 2, load1: 0, load5: 0, load15: 0, disks: [], netRxBytes: 0, netTxBytes: 0,
     });
+    await h.services.nodes.reports.flush();
     const body = (await h.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
     const line = body.split('\n').find((l) => l.startsWith('opsctl_node_cpu_percent{node="host-1"'));
     assert.is(line, 'opsctl_node_cpu_percent{node="host-1",label_rack="r13",label_env="staging"} 1');

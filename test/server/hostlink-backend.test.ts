@@ -192,16 +192,19 @@ for (const kind of DB_KINDS) {
     assert.ok(node.lastSeenAt);
 
     await h.services.hostLink.onHeartbeat(id, 'unhealthy', '0.1.1');
+    await h.services.nodes.reports.flush();
     node = (await h.api<{ status: string; address: string; agentStatus: string; lastSeenAt: string }>('GET', '/nodes/life-1')).body.data;
     assert.is(node.status, 'degraded');
     assert.is(node.agentStatus, 'unhealthy');
     await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.1');
+    await h.services.nodes.reports.flush();
     assert.is((await h.api<{ status: string; agentVersion: string }>('GET', '/nodes/life-1')).body.data.agentVersion, '0.1.1');
 
     // agentd's capabilities: from the hello, replaced when a heartbeat brings new ones, kept otherwise.
     type Agent = { facts: { hostname: string; agent?: { serviceManager: string; plugins: string[]; interpreters: string[] } } };
     assert.equal((await h.api<Agent>('GET', '/nodes/life-1')).body.data.facts.agent?.plugins, ['http-probe@1.0.0']);
     await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.1', { taskKinds: ['script'], interpreters: ['sh'], serviceManager: 'systemd', plugins: [] });
+    await h.services.nodes.reports.flush();
     const agent = (await h.api<Agent>('GET', '/nodes/life-1')).body.data.facts;
     assert.is(agent.hostname, 'life-1');
     assert.equal(agent.agent, { taskKinds: ['script'], interpreters: ['sh'], serviceManager: 'systemd', plugins: [] });
@@ -210,7 +213,9 @@ for (const kind of DB_KINDS) {
 
     const sample = { atMs: Date.now(), cpuPercent: 12.5, memUsedBytes: 1e9, memTotalBytes: 4e9, load1: 0.5, load5: 0.4, load15: 0.3, disks: [{ mount: '/', sizeBytes: 1e11, usedBytes: 5e10 }], netRxBytes: 123456789012, netTxBytes: 42 };
     await h.services.hostLink.onMetrics(id, sample);
+    await h.services.nodes.reports.flush();
     await h.services.hostLink.onMetrics(id, { ...sample, cpuPercent: 50 });
+    await h.services.nodes.reports.flush();
     const detail = (await h.api<{ metrics: { cpuPercent: number; netRxBytes: number; disks: unknown[] } }>('GET', '/nodes/life-1')).body.data;
     assert.is(detail.metrics.cpuPercent, 50);
     assert.is(detail.metrics.netRxBytes, 123456789012);

@@ -91,8 +91,10 @@ for (const kind of DB_KINDS) {
     const id = await h.enroll('s-5');
     await h.connect(id, 's-5');
     await h.services.hostLink.onMetrics(id, sample(1));
+    await h.services.nodes.reports.flush();
     const live = await watch(ctx, 'names=s-5');
     for (let i = 2; i <= 6; i++) await h.services.hostLink.onMetrics(id, sample(i));
+    await h.services.nodes.reports.flush();
     await live.next('the last sample', (e) => e.type === 'sample' && e.data.metrics.cpuPercent === 6);
     assert.equal(live.events.filter((e) => e.type === 'sample').map((e) => e.data.metrics.cpuPercent), [2, 3, 4, 5, 6]);
     // The one from before the watch; the five after fall within hostlink.metricsSeconds (60 s) of it.
@@ -100,6 +102,7 @@ for (const kind of DB_KINDS) {
     live.close();
     await until('released', () => !h.services.liveHub.isWatched(id));
     await h.services.hostLink.onMetrics(id, sample(7));
+    await h.services.nodes.reports.flush();
     assert.is(await h.orm.em.fork().count(MetricSample, { node: id }), 2, 'unwatched: stored as before');
   });
 

@@ -36,6 +36,7 @@ for (const kind of DB_KINDS) {
     await h.services.hostLink.onMetrics(id, sample(t0 + 20_000, 30, 3000, 700));
     // The rx counter went back (interface reset): the 40 s delta is the new value, 600 B.
     await h.services.hostLink.onMetrics(id, sample(t0 + 60_000, 50, 600, 1500));
+    await h.services.nodes.reports.flush();
   });
   test.after(async (ctx) => { await ctx.h?.close(); });
 
@@ -116,6 +117,7 @@ for (const kind of DB_KINDS) {
     const now = Date.now();
     for (let i = 0; i < 10; i++) await h.services.hostLink.onMetrics(id, sample(now - 72 * HOUR + i * MIN, 5, 0));
     await h.services.hostLink.onMetrics(id, sample(now - 40 * 24 * HOUR, 5, 0));
+    await h.services.nodes.reports.flush();
     const em = () => h.orm.em.fork();
     assert.is(await em().count(MetricSample, { node: id }), 11);
     const result = await h.services.metrics.prune(new Date(now));

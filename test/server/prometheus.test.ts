@@ -35,6 +35,7 @@ for (const kind of DB_KINDS) {
     const web = await h.enroll('web-1', { env: 'prod', 'app.kubernetes.io/name': 'shop\\front\n"x"' }, ['web']);
     await h.connect(web, 'web-1');
     await h.services.hostLink.onMetrics(web, sample(12.5));
+    await h.services.nodes.reports.flush();
     const db = await h.enroll('db-1', { env: 'prod' });
     await h.connect(db, 'db-1', 'unhealthy');
     await h.enroll('idle-1');

@@ -45,7 +45,8 @@ export class EnrollmentTokensService {
    * cannot both win, on SQLite or MySQL alike.
    */
   async consume(em: EntityManager, token: string, now = new Date()): Promise<void> {
-    const row = await em.findOne(EnrollmentToken, { tokenHash: hashToken(token) });
+    // Not managed: the update below is the only write (a managed row was also flushed as changed, its dates re-read).
+    const row = await em.findOne(EnrollmentToken, { tokenHash: hashToken(token) }, { disableIdentityMap: true });
     if (!row) throw new EnrollmentRefused('unknown enrollment token');
     if (row.used >= row.uses) throw new EnrollmentRefused('enrollment token already used');
     if (row.expiresAt.getTime() <= now.getTime()) throw new EnrollmentRefused('enrollment token expired');

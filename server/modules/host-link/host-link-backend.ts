@@ -102,12 +102,16 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     if (this.current.get(session.nodeId) === session) this.liveSampling?.hostWelcomed(session);
   }
 
-  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
-    return this.nodes.markHeartbeat(nodeId, agentStatus, agentVersion, capabilities);
+  // Heartbeats and samples are written behind (nodes/report-writer.ts): the stream's next message
+  // (a task's output) must not wait up to a second for them. Resolves once handed over.
+  async onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
+    // A failed batch is logged once by the writer, not once per host.
+    this.nodes.markHeartbeat(nodeId, agentStatus, agentVersion).catch(() => undefined);
+    if (capabilities) await this.nodes.recordCapabilities(nodeId, capabilities);
   }
 
-  onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
-    return this.nodes.recordMetrics(nodeId, sample);
+  async onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
+    this.nodes.recordMetrics(nodeId, sample).catch(() => undefined);
   }
 
   onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {

@@ -2,6 +2,7 @@ import { parseDuration } from '../../../lib/config.js';
 import { LeaderTimer } from '../../leadership/leader-timer.js';
 import { defineModule } from '../../module.js';
 import { MetricRollupSchema } from './metric-rollup.entity.js';
+import { RollupWriter } from './rollups.js';
 import { metricsRoutes } from './routes.js';
 import { METRICS_DEFAULT_OPTIONS, MetricsService } from './service.js';
 
@@ -21,7 +22,8 @@ export default defineModule({
       minuteSeconds: parseDuration(config.metrics.minuteRetention),
       hourSeconds: parseDuration(config.metrics.hourRetention),
     }, options);
-    services.nodes.sampleRecorders.push((tx, nodeId, sample) => metrics.recordSample(tx, nodeId, sample));
+    const rollups = new RollupWriter();
+    services.nodes.reports.recorders.push((tx, samples) => rollups.record(tx, samples));
     const metricsRetention = new LeaderTimer(leader, () => metrics.prune(), {
       everyMs: options.pruneEveryMs, runAtStart: true, onError: (err) => metricsLog.warn({ err }, 'deleting expired metrics failed'),
     });

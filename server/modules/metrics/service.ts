@@ -1,10 +1,9 @@
 // Metrics history: 1-minute and 1-hour rollups kept up to date as samples arrive, retention of raw
 // samples and rollups, and the history query behind GET /nodes/{name}/metrics.
 //
-// Rollups are updated in the transaction that stores the sample rather than by a periodic job: a
-// bucket keeps min, max, sum and count per metric, so one more sample is one read and one write, and there is
-// no watermark to keep, no late sample to go back for and no window where history lags the node.
-import type { EntityManager } from '@mikro-orm/core';
+// Rollups are updated in the transaction that stores the samples (rollups.ts) rather than by a
+// periodic job: a bucket keeps min, max, sum and count per metric, so more samples are one merge,
+// and there is no watermark to keep, no late sample to go back for.
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { MetricPoint, MetricsHistory, MetricsQuery } from '../../../proto/rest/metrics.js';
@@ -15,10 +14,10 @@ import type { Orm } from '../../db/orm.js';
 import { MetricSample } from '../nodes/metric-sample.entity.js';
 import type { NodesService } from '../nodes/service.js';
 import { figuresOf, MetricRollup } from './metric-rollup.entity.js';
+import { bucketStart } from './rollups.js';
 import { formatSeconds, parseSince, parseStep } from './time.js';
 import { METRIC_NAMES, METRIC_UNITS, RATE_METRICS, valuesOf, type MetricName } from './values.js';
 
-export const ROLLUP_STEPS = [60, 3600] as const;
 
 export interface Retention {
   rawSeconds: number;
@@ -40,7 +39,6 @@ const MAX_AUTO_POINTS = 400;
 
 export interface PruneResult { raw: number; minute: number; hour: number; statements: number }
 
-const EMPTY_FIGURES = Object.fromEntries(METRIC_NAMES.flatMap((m) => [`${m}Min`, `${m}Max`, `${m}Sum`].map((k) => [k, 0])));
 
 interface Acc { min: number; max: number; sum: number; count: number }
 
@@ -52,28 +50,6 @@ export class MetricsService {
     readonly retention: Retention,
     private readonly options: MetricsOptions = METRICS_DEFAULT_OPTIONS,
   ) {}
-
-  /** Adds a stored sample to its node's 1m and 1h buckets (same transaction as the sample). */
-  async recordSample(tx: EntityManager, nodeId: string, sample: MetricSample): Promise<void> {
-    const prev = await tx.findOne(MetricSample, { node: nodeId, at: { $lt: sample.at } }, { orderBy: { at: 'desc' } });
-    const values = valuesOf(sample, prev ?? undefined);
-    const hasRates = values.netRx !== undefined;
-    const buckets = ROLLUP_STEPS.map((step) => ({ step, at: bucketStart(sample.at, step) }));
-    const existing = await tx.find(MetricRollup, { node: nodeId, $or: buckets.map((b) => ({ stepSeconds: b.step, at: b.at })) });
-    for (const { step, at } of buckets) {
-      let row = existing.find((r) => r.stepSeconds === step && r.at.getTime() === at.getTime());
-      if (!row) row = tx.create(MetricRollup, { node: nodeId, stepSeconds: step, at, count: 0, rateCount: 0, ...EMPTY_FIGURES } as never);
-      const first = { all: row.count === 0, rates: row.rateCount === 0 };
-      for (const [metric, value] of Object.entries(values) as [MetricName, number][]) {
-        const isFirst = RATE_METRICS.includes(metric) ? first.rates : first.all;
-        row[`${metric}Min`] = isFirst ? value : Math.min(row[`${metric}Min`], value);
-        row[`${metric}Max`] = isFirst ? value : Math.max(row[`${metric}Max`], value);
-        row[`${metric}Sum`] = (isFirst ? 0 : row[`${metric}Sum`]) + value;
-      }
-      row.count += 1;
-      if (hasRates) row.rateCount += 1;
-    }
-  }
 
   async history(by: Principal, name: string, query: MetricsQuery, now = new Date()): Promise<MetricsHistory> {
     const nodeId = await this.nodes.visibleId(by, name);
@@ -145,10 +121,6 @@ export class MetricsService {
   }
 }
 
-function bucketStart(at: Date, stepSeconds: number): Date {
-  const ms = stepSeconds * 1000;
-  return new Date(Math.floor(at.getTime() / ms) * ms);
-}
 
 function add(buckets: Map<MetricName, Map<number, Acc>>, metric: MetricName, at: number, acc: Acc): void {
   let series = buckets.get(metric);

@@ -23,7 +23,7 @@ export function counterRate(prev: number, cur: number, seconds: number): number 
 }
 
 /** Every metric of a sample; the rates only when there is an earlier sample to diff against. */
-export function valuesOf(sample: SampleValues, prev?: SampleValues): Partial<Record<MetricName, number>> {
+export function valuesOf(sample: SampleValues, prev?: Pick<SampleValues, 'at' | 'netRxBytes' | 'netTxBytes'>): Partial<Record<MetricName, number>> {
   const busiestDisk = Math.max(0, ...sample.disks.map((d) => percent(d.usedBytes, d.sizeBytes)));
   const values: Partial<Record<MetricName, number>> = {
     cpu: sample.cpuPercent,

@@ -3,6 +3,7 @@ import { InProcessLiveHub, type LiveHub } from './live-hub.js';
 import { LIVE_SAMPLING_DEFAULTS, LiveSampling } from './live-sampling.js';
 import { MetricSampleSchema } from './metric-sample.entity.js';
 import { NodeSchema } from './node.entity.js';
+import { HostReportWriter, REPORT_WRITER_DEFAULTS } from './report-writer.js';
 import { nodeRoutes } from './routes.js';
 import { NodesService } from './service.js';
 
@@ -26,13 +27,15 @@ export default defineModule({
     }, log.child({ module: 'live' }));
     // 90 %: a host's own 60 s rhythm arriving a little early must not skip a sample.
     const storeEveryMs = config.hostlink.metricsSeconds * 900;
-    const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, sessions, liveHub, storeEveryMs);
+    const reports = new HostReportWriter(orm, log.child({ module: 'nodes' }), { ...REPORT_WRITER_DEFAULTS, ...overrides.reports });
+    const nodes = new NodesService(orm, log.child({ module: 'nodes' }), config.hostlink.offlineAfterSeconds, sessions, liveHub, storeEveryMs, reports);
     return { liveHub, liveSampling, nodes };
   },
   routes: (api, { services }) => nodeRoutes(api, services.nodes),
   start: (services) => services.nodes.startOfflineSweeper(),
-  stop: (services) => {
+  stop: async (services) => {
     services.liveSampling.stop();
     services.nodes.stopOfflineSweeper();
+    await services.nodes.reports.close();
   },
 });

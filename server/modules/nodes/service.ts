@@ -13,11 +13,11 @@ import { compileSelector, SelectorError, selectorFromQuery, type Selector, type 
 import { inScope, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
-import type { Orm } from '../../db/orm.js';
+import { dialectOf, type Orm } from '../../db/orm.js';
 import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertificate } from '../../hostlink/contract.js';
 import type { LiveHub } from './live-hub.js';
 import { LiveView } from './live-view.js';
-import { MetricSample } from './metric-sample.entity.js';
+import type { HostReportWriter } from './report-writer.js';
 import { Node } from './node.entity.js';
 import { toLiveNode, toMetrics, toNodeDetail, toNodeSummary } from './views.js';
 
@@ -37,11 +37,9 @@ export type MembershipRefresher = (tx: EntityManager, node: Node) => Promise<voi
 export type UnknownGroups = (em: EntityManager, names: readonly string[]) => Promise<string[]>;
 
 /** Called inside the transaction that stores a sample (the metrics module keeps its rollups there). */
-export type SampleRecorder = (tx: EntityManager, nodeId: string, sample: MetricSample) => Promise<void>;
 
 export class NodesService {
   private sweeper?: NodeJS.Timeout;
-  readonly sampleRecorders: SampleRecorder[] = [];
   /** When each node's last sample was stored (the manager's clock, ms). */
   private readonly storedAt = new Map<string, number>();
   readonly membershipRefreshers: MembershipRefresher[] = [];
@@ -55,6 +53,8 @@ export class NodesService {
     private readonly live: LiveHub,
     /** While a node is watched, a sample is stored once this long has passed since its last stored one. */
     private readonly storeEveryMs: number,
+    /** Heartbeats and samples, written behind in batches. */
+    readonly reports: HostReportWriter,
   ) {}
 
   /** The nodes in the caller's scope (groups are a node's `groups`) that the selector matches (all by default). */
@@ -154,9 +154,11 @@ export class NodesService {
   async remove(by: Principal, name: string): Promise<void> {
     const em = contextEm(this.orm);
     const node = await this.require(em, name, by);
+    await this.reports.forget(node.id);
     await em.remove(node).flush();
     // Committed before the stream ends: ending it marks the node offline on another connection.
     await commitNow();
+    await this.reports.forget(node.id);
     this.storedAt.delete(node.id);
     this.live.publish({ kind: 'removed', nodeId: node.id });
     this.sessions.disconnect(node.id, 'node deleted; its certificate is revoked');
@@ -254,9 +256,11 @@ export class NodesService {
 
   /** The enrolled node whose name equals `name` regardless of case, if any. */
   private async nameTaken(em: EntityManager, name: string): Promise<string | undefined> {
+    const q = (id: string) => em.getPlatform().quoteIdentifier(id);
+    // MySQL compares names case-insensitively already (and then uses the unique index); SQLite has an index on lower(name).
+    const where = dialectOf(em) === 'mysql' ? `${q('name')} = ?` : `lower(${q('name')}) = ?`;
     const rows = await em.getConnection().execute<{ name: string }[]>(
-      `select ${em.getPlatform().quoteIdentifier('name')} from ${em.getPlatform().quoteIdentifier('nodes')} where lower(${em.getPlatform().quoteIdentifier('name')}) = ?`,
-      [name.toLowerCase()], 'all', em.getTransactionContext(),
+      `select ${q('name')} from ${q('nodes')} where ${where}`, [name.toLowerCase()], 'all', em.getTransactionContext(),
     );
     return rows[0]?.name;
   }
@@ -316,6 +320,7 @@ export class NodesService {
       } satisfies Facts;
     }
     const declared = this.checkHostLabels(nodeId, hello.labels ?? {});
+    await this.reports.forget(nodeId);
     await em.transactional(async (tx) => {
       await tx.nativeUpdate(Node, { id: nodeId }, changes);
       const node = await tx.findOne(Node, { id: nodeId });
@@ -337,16 +342,18 @@ export class NodesService {
     return valid;
   }
 
-  async markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
-    const changes: Partial<Node> = { agentStatus, status: statusForAgent(agentStatus), lastSeenAt: new Date() };
-    if (agentVersion) changes.agentVersion = agentVersion;
+  /** Written behind (report-writer.ts): resolves once stored. Live watchers hear the status at once. */
+  markHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> {
+    const status = statusForAgent(agentStatus);
+    this.live.publish({ kind: 'status', nodeId, status });
+    return this.reports.update(nodeId, { agentStatus, status, lastSeenAt: new Date(), ...(agentVersion ? { agentVersion } : {}) });
+  }
+
+  /** agentd's new capabilities, brought by a heartbeat (rare: after agentd restarts or loads a plugin). */
+  async recordCapabilities(nodeId: string, capabilities: AgentCapabilities__Output): Promise<void> {
     const em = this.orm.em.fork();
-    if (capabilities) {
-      const facts = (await em.findOne(Node, { id: nodeId }, { fields: ['facts'] }))?.facts;
-      if (facts) changes.facts = { ...facts, agent: agentFacts(capabilities) };
-    }
-    await em.nativeUpdate(Node, { id: nodeId }, changes);
-    this.live.publish({ kind: 'status', nodeId, status: changes.status! });
+    const facts = (await em.findOne(Node, { id: nodeId }, { fields: ['facts'] }))?.facts;
+    if (facts) await em.nativeUpdate(Node, { id: nodeId }, { facts: { ...facts, agent: agentFacts(capabilities) } });
   }
 
   /**
@@ -358,28 +365,17 @@ export class NodesService {
     const metrics = toMetrics(sample);
     const now = Date.now();
     const last = this.storedAt.get(nodeId);
+    let stored: Promise<void> | undefined;
     if (!this.live.isWatched(nodeId) || last === undefined || now - last >= this.storeEveryMs || now < last) {
-      await this.storeMetrics(nodeId, metrics);
+      stored = this.reports.sample(nodeId, metrics, new Date(metrics.at));
       this.storedAt.set(nodeId, now);
     }
     this.live.publish({ kind: 'sample', nodeId, metrics });
-  }
-
-  private async storeMetrics(nodeId: string, metrics: Metrics): Promise<void> {
-    const em = this.orm.em.fork();
-    await em.transactional(async (tx) => {
-      await tx.nativeUpdate(Node, { id: nodeId }, { metrics, lastSeenAt: new Date() });
-      const row = tx.create(MetricSample, {
-        node: tx.getReference(Node, nodeId), at: new Date(metrics.at), cpuPercent: metrics.cpuPercent,
-        memUsedBytes: metrics.memUsedBytes, memTotalBytes: metrics.memTotalBytes,
-        load1: metrics.load1, load5: metrics.load5, load15: metrics.load15,
-        netRxBytes: metrics.netRxBytes, netTxBytes: metrics.netTxBytes, disks: metrics.disks,
-      });
-      for (const record of this.sampleRecorders) await record(tx, nodeId, row);
-    });
+    await stored;
   }
 
   async markOffline(nodeId: string): Promise<void> {
+    await this.reports.forget(nodeId);
     const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
     if (updated > 0) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
   }
