@@ -24,7 +24,8 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 5000,
 };
 
-export function createHostLinkClient(address: string, tls: LinkTls): HostLinkClient {
+/** `options` are merged over CLIENT_CHANNEL_OPTIONS (the fleet simulator's many channels need their own). */
+export function createHostLinkClient(address: string, tls: LinkTls, options: grpc.ChannelOptions = {}): HostLinkClient {
   const context = createSecureContext({
     ca: tls.caPem,
     key: tls.keyPem,
@@ -32,5 +33,5 @@ export function createHostLinkClient(address: string, tls: LinkTls): HostLinkCli
     minVersion: 'TLSv1.3',
   });
   const { HostLink } = loadHostLink();
-  return new HostLink(address, grpc.credentials.createFromSecureContext(context), CLIENT_CHANNEL_OPTIONS);
+  return new HostLink(address, grpc.credentials.createFromSecureContext(context), { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
         enrolled: c.enrolled, loaded: c.loaded, connected: c.connected, everConnected: c.everConnected, enrollFailed: c.enrollFailed,
         dispatches: c.dispatches, answered: c.answered, cancels: c.cancels, reconnects: c.reconnects, errors: c.errors,
         neverAnswered: c.neverAnswered, disconnectsInjected: c.disconnectsInjected, malformedSent: c.malformedSent,
-        floodStreams: c.floodStreams, floodWelcomed: c.floodWelcomed,
+        floodStreams: c.floodStreams, floodWelcomed: c.floodWelcomed, floodEnded: c.floodEnded,
         enrollPerSec: ratePerSecond(c.enrolled, c.firstEnrollAt, c.lastEnrollAt),
         connectPerSec: ratePerSecond(c.everConnected, c.firstConnectAt, c.lastFirstWelcomeAt),
       }),

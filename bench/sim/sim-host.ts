@@ -46,6 +46,12 @@ const ENROLL_DEADLINE_MS = 60_000;
 const STABLE_MS = 30_000;
 const CAPABILITIES = { taskKinds: ['script', 'file', 'service', 'plugin'], interpreters: ['sh', 'bash'], serviceManager: 'none', plugins: [] };
 const GiB = 1024 ** 3;
+/**
+ * grpc-js keeps one process-wide pool of subchannels and compares a new channel's options with
+ * every subchannel in it: with thousands of channels (none shareable: each has its own
+ * certificate) that is quadratic, ~0.5 s of CPU per 1,000 hosts and growing. A local pool per channel skips it.
+ */
+const OWN_SUBCHANNEL = { 'grpc.use_local_subchannel_pool': 1 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,7 +93,7 @@ export class SimHost implements RunHost {
       if (!file) return;
     }
     this.nodeId = file.nodeId!;
-    this.client = createHostLinkClient(this.opts.manager, { caPem: this.ctx.caPem, keyPem: file.keyPem, certPem: file.certPem });
+    this.client = createHostLinkClient(this.opts.manager, { caPem: this.ctx.caPem, keyPem: file.keyPem, certPem: file.certPem }, OWN_SUBCHANNEL);
     await this.connect();
   }
 
@@ -211,6 +217,7 @@ export class SimHost implements RunHost {
     switch (msg.kind) {
       case 'welcome': {
         const w = msg.welcome!;
+        this.ctx.log.debug({ host: this.name }, 'welcomed');
         this.releaseSlot();
         this.welcomed = true;
         this.connectedAt = Date.now();
@@ -321,21 +328,32 @@ export class SimHost implements RunHost {
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
 
-  /** --hello-flood: N more Connect streams with this host's certificate, at once; whatever is still open after 5 s is cancelled. */
+  /**
+   * --hello-flood: N more Connect streams with this host's certificate, at once. Each is cancelled
+   * once welcomed; whatever is still open after 5 s is cancelled too.
+   */
   flood(n: number): void {
     const client = this.client;
     if (!client) return;
     const streams: Stream[] = [];
     let open = n;
-    const done = setTimeout(() => { for (const s of streams) s.cancel(); }, 5000);
+    const done = setTimeout(() => { this.ctx.log.warn({ open }, 'cancelling flood streams'); for (const s of streams) s.cancel(); }, 5000);
     for (let i = 0; i < n; i++) {
       const s = client.Connect();
       streams.push(s);
       this.counters.floodStreams++;
       let welcomed = false;
-      s.on('data', (m: ManagerMessage__Output) => { if (m.kind === 'welcome' && !welcomed) { welcomed = true; this.counters.floodWelcomed++; } });
+      s.on('data', (m: ManagerMessage__Output) => {
+        // Welcomed: the manager took this stream as the node's session (ending the one before); let it go.
+        if (m.kind === 'welcome' && !welcomed) { welcomed = true; this.counters.floodWelcomed++; s.cancel(); }
+        if (m.kind === 'dispatch') this.ctx.log.warn({ host: this.name, stream: i, runId: m.dispatch?.runId }, 'a flood stream got a dispatch');
+      });
       s.on('error', () => { /* ended by the manager or by us */ });
-      s.on('status', () => { if (--open === 0) clearTimeout(done); });
+      s.on('status', (st: grpc.StatusObject) => {
+        this.counters.floodEnded++;
+        this.ctx.log.debug({ i, code: st.code }, 'flood stream ended');
+        if (--open === 0) clearTimeout(done);
+      });
       s.write({ hello: this.hello() });
     }
   }

@@ -28,6 +28,8 @@ export interface SimCounters {
   malformedSent: number;
   floodStreams: number;
   floodWelcomed: number;
+  /** Flood streams over (ended by the manager, or cancelled). */
+  floodEnded: number;
   /** Timestamps (ms since the epoch, 0 = not yet) for the rates. */
   firstEnrollAt: number;
   lastEnrollAt: number;
@@ -39,7 +41,7 @@ export function emptyCounters(hosts = 0): SimCounters {
   return {
     hosts, enrolled: 0, loaded: 0, prepared: 0, everConnected: 0, connected: 0, enrollFailed: 0, dispatches: 0, answered: 0,
     cancels: 0, reconnects: 0, errors: 0, neverAnswered: 0, disconnectsInjected: 0, malformedSent: 0, floodStreams: 0,
-    floodWelcomed: 0, firstEnrollAt: 0, lastEnrollAt: 0, firstConnectAt: 0, lastFirstWelcomeAt: 0,
+    floodWelcomed: 0, floodEnded: 0, firstEnrollAt: 0, lastEnrollAt: 0, firstConnectAt: 0, lastFirstWelcomeAt: 0,
   };
 }
 

@@ -5,56 +5,39 @@
 // a non-zero exit. Real processes, real gRPC/mTLS, loopback only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
-import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import { freePorts } from '../helpers/ports.js';
+import { api } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
-import { startSim, type SimProcess } from '../helpers/sim.js';
+import { simSuite, simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
 
 const HOSTS = 40;
-const dataDir = mkdtempSync(join(tmpdir(), 'ops-sim-'));
+const suite = simSuite(test, 'ops-sim-');
+const { dataDir, sims } = suite;
 const simDir = join(dataDir, 'sim');
-let stack: LocalStack;
 let caHash = '';
-const sims: SimProcess[] = [];
 
 interface NodeRow { id: string; name: string; status: string }
 
-test.before(async () => {
-  const [httpPort, grpcPort, agentPort] = await freePorts(3);
-  stack = await startLocalStack({ dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
-});
-
-test.after(async () => {
-  for (const s of sims) await s.stop().catch(() => undefined);
-  await stack?.stop();
-  if (!process.env.KEEP) rmSync(dataDir, { recursive: true, force: true });
-});
-
 async function tokenFile(uses: number, name: string): Promise<string> {
-  const created = await api<{ token: string; caHash: string }>(stack.httpUrl, stack.token, 'POST', '/enrollment-tokens', { uses, ttlSeconds: 600 });
-  assert.is(created.status, 201, created.body.message);
-  caHash = created.body.data.caHash;
-  const file = join(dataDir, name);
-  writeFileSync(file, created.body.data.token + '\n', { mode: 0o600 });
-  return file;
+  const made = await simTokenFile(suite.stack, uses, join(dataDir, name));
+  caHash = made.caHash;
+  return made.file;
 }
 
 async function simNodes(): Promise<NodeRow[]> {
-  const res = await api<NodeRow[]>(stack.httpUrl, stack.token, 'GET', '/nodes');
+  const res = await api<NodeRow[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes');
   return res.body.data.filter((n) => /^sim-\d{5}$/.test(n.name)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function enrollAudits(): Promise<number> {
-  const res = await api<{ action: string; result: string; target: string }[]>(stack.httpUrl, stack.token, 'GET', '/audit?action=nodes.enroll&limit=1000');
+  const res = await api<{ action: string; result: string; target: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/audit?action=nodes.enroll&limit=1000');
   return res.body.data.filter((e) => e.result === 'ok' && /^sim-\d{5}$/.test(e.target)).length;
 }
 
 function sim(args: string[]): SimProcess {
-  const s = startSim(['--manager', stack.grpcAddress, '--dir', simDir, '--hosts', String(HOSTS), '--procs', '2', '--report-ms', '200', ...args]);
+  const s = startSim(['--manager', suite.stack.grpcAddress, '--dir', simDir, '--hosts', String(HOSTS), '--procs', '2', '--report-ms', '200', ...args]);
   sims.push(s);
   return s;
 }
@@ -77,12 +60,9 @@ test('40 simulated hosts in 2 processes enroll, come online and answer a task', 
   assert.is(nodes[0].name, 'sim-00001');
   assert.is(nodes[HOSTS - 1].name, 'sim-00040');
 
-  const created = await api<TaskDetail>(stack.httpUrl, stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
+  const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'echo hi', timeoutSeconds: 30 });
   assert.is(created.status, 201, created.body.message);
-  const done = await pollUntil('the task to finish', async () => {
-    const t = (await api<TaskDetail>(stack.httpUrl, stack.token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
-    return t.status !== 'running' ? t : undefined;
-  }, 60_000);
+  const done = await waitForTaskEnd(suite.stack, created.body.data.id);
   assert.is(done.status, 'succeeded', JSON.stringify(done.runs.filter((r) => r.status !== 'succeeded').slice(0, 3)));
   assert.is(done.runs.length, HOSTS);
   for (const r of done.runs) {
@@ -98,9 +78,9 @@ test('40 simulated hosts in 2 processes enroll, come online and answer a task', 
   await pollUntil('the simulated nodes to go offline', async () => ((await simNodes()).every((n) => n.status === 'offline') ? true : undefined), 30_000);
 });
 
-test('a second start on the same --dir reconnects the same nodes without enrolling', async () => {
+test('a second start on the same --dir reconnects the same nodes without enrolling; a cancel reaches every host', async () => {
   assert.is(await enrollAudits(), HOSTS);
-  const s = sim([]); // no token, no CA hash: both are in --dir
+  const s = sim(['--latency', '20000']); // no token, no CA hash: both are in --dir
   const ready = await s.waitFor('ready', 120_000);
   assert.is(ready.enrolled, 0);
   assert.is(ready.loaded, HOSTS);
@@ -110,13 +90,22 @@ test('a second start on the same --dir reconnects the same nodes without enrolli
   }, 30_000);
   assert.equal(nodes.map((n) => n.id), firstIds, 'the same node ids');
   assert.is(await enrollAudits(), HOSTS, 'no second nodes.enroll');
+
+  // Every host holds its run 20 s before `started`: the cancel finds them all unfinished.
+  const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names: nodes.map((n) => n.name) }, script: 'sleep 60', timeoutSeconds: 120 });
+  assert.is(created.status, 201, created.body.message);
+  await pollUntil('every host to have the run', () => (s.lines.at(-1)?.dispatches === HOSTS ? true : undefined), 30_000);
+  const cancelled = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', `/tasks/${created.body.data.id}/cancel`);
+  assert.is(cancelled.status, 200, cancelled.body.message);
+  assert.is(cancelled.body.data.status, 'cancelled');
+  await pollUntil('every host to answer the cancel', () => (s.lines.at(-1)?.cancels === HOSTS ? true : undefined), 30_000);
   assert.is(await s.stop(), 0, s.stderr());
 });
 
 test('a wrong token: enrollment refused, said clearly, exit code 1', async () => {
   const bad = join(dataDir, 'bad-token.txt');
   writeFileSync(bad, 'not-a-token\n');
-  const s = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, 'sim-bad'), '--hosts', '3', '--start', '501', '--token-file', bad, '--ca-hash', caHash, '--report-ms', '200']);
+  const s = startSim(['--manager', suite.stack.grpcAddress, '--dir', join(dataDir, 'sim-bad'), '--hosts', '3', '--start', '501', '--token-file', bad, '--ca-hash', caHash, '--report-ms', '200']);
   sims.push(s);
   assert.is(await s.exited(60_000), 1);
   assert.match(s.stderr(), /enrollment refused: unknown enrollment token/);

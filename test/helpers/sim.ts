@@ -1,8 +1,14 @@
 // The fleet simulator (bench/sim, built in dist/) as a child process, for e2e suites: its JSON
 // progress lines parsed as they come, a wait for a line type, and a stop that waits for its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'uvu';
 import { packageRoot } from '../../lib/version.js';
+import type { TaskDetail } from '../../proto/rest/tasks.js';
+import { api, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { freePorts } from './ports.js';
 import { pollUntil } from './poll.js';
 
 export interface SimLine {
@@ -70,4 +76,43 @@ export function startSim(args: string[], env: NodeJS.ProcessEnv = {}): SimProces
       return exited(timeoutMs);
     },
   };
+}
+
+/** An enrollment token with `uses` uses, written to `file` for --token-file; returns the CA hash too. */
+export async function simTokenFile(stack: Pick<LocalStack, 'httpUrl' | 'token'>, uses: number, file: string): Promise<{ file: string; caHash: string }> {
+  const created = await api<{ token: string; caHash: string }>(stack.httpUrl, stack.token, 'POST', '/enrollment-tokens', { uses, ttlSeconds: 600 });
+  if (created.status !== 201) throw new Error(`creating an enrollment token failed: ${created.body.message}`);
+  writeFileSync(file, created.body.data.token + '\n', { mode: 0o600 });
+  return { file, caHash: created.body.data.caHash };
+}
+
+/** Polls the task until it is no longer running. */
+export function waitForTaskEnd(stack: Pick<LocalStack, 'httpUrl' | 'token'>, taskId: string, timeoutMs = 60_000): Promise<TaskDetail> {
+  return pollUntil(`task ${taskId} to finish`, async () => {
+    const t = (await api<TaskDetail>(stack.httpUrl, stack.token, 'GET', `/tasks/${taskId}`)).body.data;
+    return t.status !== 'running' ? t : undefined;
+  }, timeoutMs);
+}
+
+export interface SimSuite {
+  dataDir: string;
+  /** Set by the suite's before hook: a manager and one real host ("real-host"). */
+  stack: LocalStack;
+  /** Simulators the tests started; the after hook stops any still running. */
+  sims: SimProcess[];
+}
+
+/** A suite's manager (with one real host) in a fresh data directory, started before and stopped after it. */
+export function simSuite(suite: Test, tmpPrefix: string): SimSuite {
+  const s: SimSuite = { dataDir: mkdtempSync(join(tmpdir(), tmpPrefix)), sims: [], stack: undefined as unknown as LocalStack };
+  suite.before(async () => {
+    const [httpPort, grpcPort, agentPort] = await freePorts(3);
+    s.stack = await startLocalStack({ dataDir: s.dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
+  });
+  suite.after(async () => {
+    for (const sim of s.sims) await sim.stop().catch(() => undefined);
+    await s.stack?.stop();
+    if (!process.env.KEEP) rmSync(s.dataDir, { recursive: true, force: true });
+  });
+  return s;
 }

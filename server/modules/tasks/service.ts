@@ -379,10 +379,13 @@ export class TasksService {
 
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
     const task = this.engine.runIndex.get(event.runId);
-    if (!task || task.runs.get(event.runId)?.nodeId !== nodeId) {
+    const owner = task?.runs.get(event.runId)?.nodeId;
+    if (!task || owner !== nodeId) {
       // The task ended (or never was): acknowledge everything of the run, so the host stops re-sending it.
       this.engine.acks.add(nodeId, new Map([[event.runId, ALL_EVENTS]]));
-      this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
+      // A finished run's late events are normal after a reconnect; another node's running run is not.
+      if (owner) this.log.warn({ runId: event.runId, nodeId, owner }, 'a node reported on a run that is not its own; ignored');
+      else this.log.debug({ runId: event.runId, nodeId }, 'event for an unknown or finished run ignored');
       return;
     }
     // The host stream waits while a download's piece is written, and its exit comes after them all.
