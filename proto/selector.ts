@@ -122,6 +122,11 @@ function checkSelector(selector: Selector): { labels: LabelRequirement[]; names:
   return { labels: hasLabels ? parseLabelSelector(selector.labels!) : [], names };
 }
 
+/** The node names and globs the selector names, node sets expanded. Throws SelectorError. */
+export function selectorNames(selector: Selector): string[] {
+  return expandNames(selector.names ?? []);
+}
+
 /** Throws SelectorError when the selector is empty or malformed; returns the parsed labels. */
 export function validateSelector(selector: Selector): LabelRequirement[] {
   return checkSelector(selector).labels;

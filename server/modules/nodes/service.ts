@@ -10,7 +10,7 @@ import { effectiveLabels, labelChangeProblems, splitValidLabels } from '../../..
 import { DEFAULT_PAGE_LIMIT, type Page } from '../../../proto/rest/common.js';
 import type { LiveEvent, LiveNode, LiveQuery } from '../../../proto/rest/live.js';
 import type { Facts, LabelChangeRequest, Metrics, NodeDetail, NodeStatus, NodeSummary } from '../../../proto/rest/nodes.js';
-import { compileSelector, SelectorError, selectorFromQuery, type Selector, type SelectableNode } from '../../../proto/selector.js';
+import { compileSelector, SelectorError, selectorFromQuery, selectorNames, type Selector, type SelectableNode } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { decodeCursor, pageOf } from '../../http/page.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
@@ -72,7 +72,9 @@ export class NodesService {
     let after = decodeCursor<[string]>(page.cursor, ['string'])?.[0];
     const em = contextEm(this.orm);
     const filtered = !selector.all || isScoped(by);
-    const exactNames = (selector.names ?? []).every((n) => !/[*?]/.test(n)) && (selector.names?.length ?? 0) <= 500 ? selector.names : undefined;
+    // A few exact names (node sets expanded) are read by name; globs and long lists are scanned.
+    const names = selectorNames(selector);
+    const exactNames = names.length > 0 && names.length <= 500 && names.every((n) => !/[*?]/.test(n)) ? names : undefined;
     const chunk = filtered ? Math.max(limit + 1, NODE_SCAN_CHUNK) : limit + 1;
     const kept: string[] = [];
     for (;;) {
