@@ -174,8 +174,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const child = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
       stopAll.push(child);
       await waitFor(`node ${name} to come online`, timeoutMs, async () => {
-        const res = await api<{ name: string; status: string; agentStatus: string }[]>(httpUrl, token, 'GET', '/nodes');
-        const node = res.body.data?.find((n) => n.name === name);
+        const res = await api<{ name: string; status: string; agentStatus: string }>(httpUrl, token, 'GET', `/nodes/${encodeURIComponent(name)}`);
+        const node = res.status === 200 ? res.body.data : undefined;
         return node && node.status === 'online' && node.agentStatus === 'healthy' ? true : undefined;
       }, child, hostdLog);
       return child;
