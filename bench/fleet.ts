@@ -15,7 +15,7 @@
 // would cost the simulator ~20 minutes of CPU and measure nothing about the manager.
 //
 // Usage: npm run build && node dist/bench/fleet.js [--hosts 20000] [--enroll 5000] [--procs 2]
-//          [--db mysql://root@127.0.0.1:3306/opsctl_bench] [--scenarios enroll,hold,rest,fanout,reconnect]
+//          [--db mysql://root@127.0.0.1:3306/test (a scratch database is made beside it)] [--scenarios enroll,hold,rest,fanout,reconnect]
 //          [--profile-dir DIR] [--hold-seconds 60] [--state DIR]
 // Bounded: every wait has a deadline; the manager and simulators are stopped at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { api, binPath, readInitialAdmin } from '../scripts/local-stack.js';
+import { createScratchDatabase, dropDatabase } from '../server/db/mysql-admin.js';
 import { freePorts } from '../test/helpers/ports.js';
 import { cpuTicks, pct, procStatus } from './proc.js';
 
@@ -32,6 +33,7 @@ const { values } = parseArgs({ options: {
   hosts: { type: 'string', default: '20000' },
   enroll: { type: 'string', default: '5000' },
   procs: { type: 'string', default: '2' },
+  /** A MySQL/MariaDB server URL naming an existing database; the bench makes (and drops) its own database beside it. */
   db: { type: 'string', default: '' },
   scenarios: { type: 'string', default: 'enroll,hold,rest,fanout,reconnect' },
   'hold-seconds': { type: 'string', default: '60' },
@@ -78,7 +80,7 @@ function startManager(dir: string, ports: number[], run: number): ChildProcess {
   writeFileSync(out, '');
   const proc = spawn(process.execPath, [...nodeArgs, binPath('opsctl'), 'server'], {
     env: {
-      ...process.env, OPS_LOG_LEVEL: 'warn', OPS_DATA_DIR: join(dir, 'manager'), OPS_DATABASE_URL: values.db,
+      ...process.env, OPS_LOG_LEVEL: 'warn', OPS_DATA_DIR: join(dir, 'manager'), OPS_DATABASE_URL: databaseUrl,
       OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: String(ports[0]), OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: String(ports[1]),
       OPS_GRPC_ADVERTISE: `127.0.0.1:${ports[1]}`,
       // SIGUSR2 starts and stops a CPU profile (lib/profile-on-signal.ts): one per profiled scenario.
@@ -161,6 +163,8 @@ async function runTask(m: Manager, names: string[]): Promise<{ ms: number; id: s
   throw new Error(`task ${id}: the stream ended without done`);
 }
 
+let databaseUrl = '';
+
 const name = (i: number) => `sim-${String(i).padStart(5, '0')}`;
 
 async function main(): Promise<void> {
@@ -168,6 +172,8 @@ async function main(): Promise<void> {
   const simDir = join(dir, 'sim');
   mkdirSync(simDir, { recursive: true });
   const ports = await freePorts(2);
+  const scratch = values.db && !values.state ? await createScratchDatabase(values.db, 'opsctl_fleet') : undefined;
+  databaseUrl = scratch?.url ?? values.db ?? '';
   let run = 0;
   const sims: Sim[] = [];
   let m: Manager | undefined;
@@ -297,6 +303,7 @@ async function main(): Promise<void> {
     for (const s of sims) await s.stop();
     await stopManager('SIGTERM');
     if (!values.state) rmSync(dir, { recursive: true, force: true });
+    if (scratch) await dropDatabase(values.db!, scratch.name);
   }
   console.log('\nsummary');
   for (const r of results) console.log(`  ${r.ok === null ? '  ' : r.ok ? 'ok' : '✗ '} ${r.scenario}: ${r.figure} (target ${r.target})`);

@@ -2,6 +2,7 @@
 // The manager's main builds it with a backend (contract.ts), starts it, and reaches connected
 // hosts through `sessions`.
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import type { HostLinkGatewayOptions, HostSessions } from './contract.js';
 import { RequestClientCertCredentials } from './credentials.js';
 import { ManagerPki } from './pki.js';
@@ -17,6 +18,17 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
 };
 
 const SHUTDOWN_GRACE_MS = 5_000;
+
+/** This process's soft limit on open files (Linux: /proc/self/limits), if it can be read. */
+export function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** 30 s: fractions of a day are for tests of renewal; hostd renews with a third of the lifetime left. */
 export const MIN_CERTIFICATE_DAYS = 30 / 86_400;
@@ -74,7 +86,12 @@ export class HostLinkGateway {
       });
     });
     this.server = server;
-    this.opts.log.info({ address: bindAddress(this.opts.host, this.boundPort), caHash: pki.caHash() }, 'host link listening');
+    // Every connected host holds one file descriptor: the soft limit bounds how many hosts fit.
+    const fdLimit = openFileLimit();
+    this.opts.log.info({ address: bindAddress(this.opts.host, this.boundPort), caHash: pki.caHash(), openFileLimit: fdLimit }, 'host link listening');
+    if (fdLimit !== undefined && fdLimit < 4096) {
+      this.opts.log.warn({ openFileLimit: fdLimit }, `the open-file limit (ulimit -n ${fdLimit}) allows fewer than ${fdLimit} connected hosts; raise it (LimitNOFILE= in a systemd unit) for a large fleet`);
+    }
   }
 
   /** Ends every host stream, then shuts the server down (forcefully after a grace period). */

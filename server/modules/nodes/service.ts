@@ -192,9 +192,8 @@ export class NodesService {
 
   /** Every node with what a selector looks at. */
   async targets(): Promise<TargetNode[]> {
-    // Not kept in the identity map: a caller flushing later (creating a task) need not check thousands of nodes for changes.
-    const nodes = await contextEm(this.orm).find(Node, {}, { fields: ['id', 'name', 'labels', 'hostLabels', 'groups'], orderBy: { name: 'asc' }, disableIdentityMap: true });
-    return nodes.map((n) => ({ id: n.id, ...selectable(n) }));
+    // Plain rows (scanNodes), not entities: a task on 10,000 nodes reads 10,000 rows per task.
+    return scanNodes(contextEm(this.orm), undefined, Number.MAX_SAFE_INTEGER);
   }
 
   private async refreshMembership(tx: EntityManager, node: Node): Promise<void> {
