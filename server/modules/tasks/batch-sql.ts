@@ -6,15 +6,14 @@
 // A new task's runs are inserted the same way.
 import type { EntityManager } from '@mikro-orm/core';
 import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
-import { batchUpdate, multiInsert, toDatabase, type Statement } from '../../db/batch-sql.js';
+import { batchUpdate, multiInsert, toDatabase, type Batch } from '../../db/batch-sql.js';
 import type { RunChanges } from './batch-plan.js';
 import { TaskEventRow } from './task-event.entity.js';
 import { TaskRun } from './task-run.entity.js';
 
-export type { Statement };
 
 /** The UPDATEs of the batch's runs: each changed column set per run id, the others left as they are. */
-export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunChanges>): Statement[] {
+export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunChanges>): Batch[] {
   const converted = new Map<string, Record<string, unknown>>();
   for (const [runId, c] of changes) {
     converted.set(runId, Object.fromEntries(Object.entries(c).map(([prop, value]) => [prop, toDatabase(em, TaskRun.name, prop, value)])));
@@ -23,7 +22,7 @@ export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunCha
 }
 
 /** The events as multi-row INSERTs. */
-export function eventInserts(em: EntityManager, taskId: string, events: readonly TaskStreamEvent[]): Statement[] {
+export function eventInserts(em: EntityManager, taskId: string, events: readonly TaskStreamEvent[]): Batch[] {
   return multiInsert(em, TaskEventRow.name, ['task', 'seq', 'runId', 'type', 'body'], events.map((event) => {
     const { type, seq, ...body } = event;
     return [taskId, seq, 'runId' in event ? event.runId : null, type, JSON.stringify(body)];
@@ -31,7 +30,7 @@ export function eventInserts(em: EntityManager, taskId: string, events: readonly
 }
 
 /** A new task's runs (the columns that have no default), as multi-row INSERTs. */
-export function runInserts(em: EntityManager, taskId: string, runs: readonly TaskRun[]): Statement[] {
+export function runInserts(em: EntityManager, taskId: string, runs: readonly TaskRun[]): Batch[] {
   const props = ['id', 'task', 'node', 'nodeName', 'status', 'output', 'outputStreams', 'outputTruncated', 'wave', 'lastSeq'] as const;
   return multiInsert(em, TaskRun.name, [...props], runs.map((r) => [
     r.id, taskId, r.node?.id ?? null, r.nodeName, r.status, r.output, JSON.stringify(r.outputStreams), r.outputTruncated ? 1 : 0, r.wave, r.lastSeq,

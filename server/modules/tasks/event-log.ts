@@ -5,16 +5,15 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import type { Orm } from '../../db/orm.js';
 import type { BatchPlan } from './batch-plan.js';
-import { eventInserts, runUpdate, type Statement } from './batch-sql.js';
+import { executeAll } from '../../db/batch-sql.js';
+import { eventInserts, runUpdate } from './batch-sql.js';
 import { TaskEventRow } from './task-event.entity.js';
 import { Task } from './task.entity.js';
 
 export async function writePlan(orm: Orm, taskId: string, plan: BatchPlan): Promise<void> {
   await orm.em.fork().transactional(async (tx) => {
-    const connection = tx.getConnection();
-    const run = (st: Statement) => connection.execute(st.sql, st.params, 'run', tx.getTransactionContext());
-    for (const update of runUpdate(tx, plan.changes)) await run(update);
-    for (const insert of eventInserts(tx, taskId, plan.events)) await run(insert);
+    await executeAll(tx, runUpdate(tx, plan.changes));
+    await executeAll(tx, eventInserts(tx, taskId, plan.events));
     if (plan.finished || plan.stopReason) {
       await tx.nativeUpdate(Task, { id: taskId }, {
         stopReason: plan.stopReason, ...(plan.finished ? { status: plan.finalStatus, finishedAt: plan.finishedAt } : {}),

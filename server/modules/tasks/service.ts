@@ -31,6 +31,7 @@ import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import { stateView } from './active-task.js';
 import { ALL_EVENTS } from './batch-plan.js';
+import { executeAll } from '../../db/batch-sql.js';
 import { runInserts } from './batch-sql.js';
 import { Dispatcher } from './dispatch.js';
 import { TaskEngine, type EngineLimits } from './engine.js';
@@ -165,7 +166,7 @@ export class TasksService {
     } satisfies Partial<TaskRun>));
     // One transaction (the request's): the task, all its runs and the audit row, before anything is sent.
     await em.flush();
-    for (const insert of runInserts(em, task.id, runs)) await em.getConnection().execute(insert.sql, insert.params, 'run', em.getTransactionContext());
+    await executeAll(em, runInserts(em, task.id, runs));
     setAuditTarget(task.id);
     await commitNow();
 
