@@ -55,7 +55,25 @@ export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<
       silent: true,
     },
   };
-  if (target.kind === 'sqlite') return { ...common, dbName: target.dbName };
+  if (target.kind === 'sqlite') {
+    return {
+      ...common, dbName: target.dbName,
+      // The libsql dialect's pool replaces its connection once it is 10 s old, and a new SQLite
+      // connection starts with the defaults: set the per-connection pragmas on every one
+      // (synchronous is per connection: FULL would fsync every commit).
+      pool: {
+        afterCreate: (conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) => {
+          try {
+            conn.exec('pragma synchronous = normal');
+            conn.exec('pragma busy_timeout = 5000');
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    };
+  }
   return { ...common, clientUrl: target.clientUrl, dbName: target.dbName, timezone: '+00:00', pool: { min: 1, max: 10 } };
 }
 
@@ -72,10 +90,9 @@ export async function openOrm(target: DatabaseTarget, log?: Logger, migrations?:
       const { MikroORM } = await import('@mikro-orm/libsql');
       const orm = await MikroORM.init({ ...options, extensions: [Migrator] } as Parameters<typeof MikroORM.init>[0]);
       // WAL: readers do not wait for the writer, and a commit costs one append instead of a
-      // journal rewrite; NORMAL sync is still crash-safe for the database in WAL mode.
+      // journal rewrite; NORMAL sync (set on every connection, above) is still crash-safe for the
+      // database in WAL mode. The journal mode is kept in the file.
       await orm.em.getConnection().execute('pragma journal_mode = wal');
-      await orm.em.getConnection().execute('pragma synchronous = normal');
-      await orm.em.getConnection().execute('pragma busy_timeout = 5000');
       return orm;
     }
     const { MikroORM } = await import('@mikro-orm/mysql');
