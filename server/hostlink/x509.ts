@@ -22,10 +22,15 @@ export function generateRsaKeyPair(): KeyPairPem {
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
-/** A positive serial (the top bit clear), 16 random bytes as hex. */
-function randomSerial(): string {
+/**
+ * A positive serial, 16 random bytes as hex, whose first byte is neither 0 nor has its top bit
+ * set: forge writes the hex as the INTEGER's bytes, and a leading 0x00 before a byte under 0x80 is
+ * a non-minimal DER encoding that OpenSSL refuses to parse ("illegal padding") — one certificate
+ * in 256 was unusable before this.
+ */
+export function randomSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
+  bytes[0] = (bytes[0] & 0x7f) | 0x40;
   return bytes.toString('hex');
 }
 

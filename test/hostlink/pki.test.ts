@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { ManagerPki } from '../../server/hostlink/pki.js';
 import { checkClientCertificate, nodeIdFromSubjectAltName } from '../../server/hostlink/client-cert.js';
-import { InvalidCsrError } from '../../server/hostlink/x509.js';
+import { InvalidCsrError, randomSerial } from '../../server/hostlink/x509.js';
 import { createKeyAndCsr } from '../../hostd/enroll.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-pki-'));
@@ -64,6 +64,19 @@ test('a node CSR is signed: CN = node name, node id in a URI SAN, chains to the 
   assert.ok(days > 29 && days <= 30, String(days));
   const check = checkClientCertificate(cert.raw, pki.caCertificate);
   assert.equal(check, { ok: true, nodeId: 'node-123', fingerprint: issued.fingerprint, commonName: 'web-01' });
+});
+
+test('serials are minimal positive DER integers: every one of 2,000 certificates parses (a leading zero byte broke 1 in 256)', () => {
+  for (let i = 0; i < 2000; i++) {
+    const serial = randomSerial();
+    assert.ok(/^[4-7][0-9a-f]{31}$/.test(serial), serial);
+  }
+  const { csrPem } = createKeyAndCsr('serial-check');
+  const checked = pki.checkNodeCsr(csrPem);
+  for (let i = 0; i < 300; i++) {
+    const issued = pki.signNodeCsr(checked, 'serial-check', `node-${i}`, 30);
+    assert.is(new X509Certificate(issued.certificatePem).serialNumber.toLowerCase(), issued.serial);
+  }
 });
 
 test('malformed CSRs are refused with InvalidCsrError', () => {
