@@ -115,6 +115,15 @@ class Sim {
       } catch { /* not a progress line */ }
     });
   }
+  private lastCount = -1;
+  private lastChange = Date.now();
+  /** Every host welcomed, the simulator gone, or no host newly welcomed for a minute (a host that failed is never welcomed). */
+  settled(): boolean {
+    const count = this.last.everConnected ?? 0;
+    if (count !== this.lastCount) { this.lastCount = count; this.lastChange = Date.now(); }
+    return this.ready || this.proc.exitCode !== null || (count > 0 && Date.now() - this.lastChange > 60_000);
+  }
+
   stop(): Promise<void> {
     return new Promise((resolve) => {
       if (this.proc.exitCode !== null) return resolve();
@@ -208,7 +217,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const storm = new Sim(simArgs(1, ENROLL));
     sims.push(storm);
-    await until('the enrollment storm', 300_000, () => (storm.ready || storm.proc.exitCode !== null ? true : undefined));
+    await until('the enrollment storm', 300_000, () => (storm.settled() ? true : undefined));
     const stormSeconds = (performance.now() - t0) / 1000;
     if (SCENARIOS.has('enroll')) {
       report(`enrollment storm: ${ENROLL} new hosts`, `${stormSeconds.toFixed(1)} s, ${storm.last.enrolled ?? 0} enrolled, ${storm.last.enrollFailed ?? 0} refused`, '< 60 s, none refused',
@@ -219,7 +228,7 @@ async function main(): Promise<void> {
     if (HOSTS > ENROLL) {
       const rest = new Sim(simArgs(ENROLL + 1, HOSTS - ENROLL));
       sims.push(rest);
-      await until(`${HOSTS} hosts connected`, 900_000, () => (rest.ready || rest.proc.exitCode !== null ? true : undefined), 500);
+      await until(`${HOSTS} hosts connected`, 900_000, () => (rest.settled() ? true : undefined), 500);
     }
     const connected = () => sims.reduce((n, s) => n + (s.last.connected ?? 0), 0);
     console.log(`  ${connected()} hosts connected after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
