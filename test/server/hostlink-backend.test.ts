@@ -60,6 +60,14 @@ for (const kind of DB_KINDS) {
     assert.instance(loser.reason, EnrollmentRefused);
   });
 
+  test('twenty hosts at once on a twenty-use token: all enroll (none refused for the race), the next is refused', async ({ h }) => {
+    const { token } = await newToken(h, 20);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+      h.services.hostLink.redeemEnrollmentToken({ token, nodeName: `crowd-${i}`, address: '10.0.0.8', keyFingerprint: '0'.repeat(64) })));
+    assert.equal(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+    assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'crowd-20', address: '10.0.0.8', keyFingerprint: '0'.repeat(64) })), 'enrollment token already used');
+  });
+
   test('an expired token is refused', async ({ h }) => {
     const { id, token } = await newToken(h);
     await h.orm.em.fork().nativeUpdate(EnrollmentToken, { id }, { expiresAt: new Date(Date.now() - 1000) });

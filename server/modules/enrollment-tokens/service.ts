@@ -41,8 +41,9 @@ export class EnrollmentTokensService {
 
   /**
    * Consumes one use of the token inside the caller's transaction, or throws EnrollmentRefused.
-   * The use is taken with a compare-and-set on `used`, so two hosts racing for the last use
-   * cannot both win, on SQLite or MySQL alike.
+   * The use is taken by one `used = used + 1 … where used < uses`: two hosts racing for the last
+   * use cannot both win, and hosts racing for a many-use token all get one (a compare-and-set on
+   * the `used` each had read refused all but one of them on MySQL, where enrollments run at once).
    */
   async consume(em: EntityManager, token: string, now = new Date()): Promise<void> {
     // Not managed: the update below is the only write (a managed row was also flushed as changed, its dates re-read).
@@ -50,7 +51,12 @@ export class EnrollmentTokensService {
     if (!row) throw new EnrollmentRefused('unknown enrollment token');
     if (row.used >= row.uses) throw new EnrollmentRefused('enrollment token already used');
     if (row.expiresAt.getTime() <= now.getTime()) throw new EnrollmentRefused('enrollment token expired');
-    const taken = await em.nativeUpdate(EnrollmentToken, { id: row.id, used: row.used }, { used: row.used + 1 });
-    if (taken === 0) throw new EnrollmentRefused('enrollment token already used');
+    const q = (name: string) => em.getPlatform().quoteIdentifier(name);
+    const meta = em.getMetadata().get(EnrollmentToken.name);
+    const [used, uses, id] = ['used', 'uses', 'id'].map((p) => q(meta.properties[p as never].fieldNames[0]));
+    const result = await em.getConnection().execute<{ affectedRows: number }>(
+      `update ${q(meta.tableName)} set ${used} = ${used} + 1 where ${id} = ? and ${used} < ${uses}`, [row.id], 'run', em.getTransactionContext(),
+    );
+    if (result.affectedRows === 0) throw new EnrollmentRefused('enrollment token already used');
   }
 }
