@@ -7,7 +7,7 @@
 //   rest      REST p95 while metrics flow: a page of nodes, one node, a task summary (< 50 ms)
 //   fanout    one task (`true`) to 1,000 and 10,000 hosts, POST → `done` (< 0.5 s / < 2 s), and
 //             the manager's CPU per host per task (< 0.1 ms)
-//   (--profile-dir: a CPU profile of each fan-out size, written by the manager on SIGUSR2)
+//   (--profile-dir: a CPU profile of each fan-out size and of the reconnect storm, written by the manager on SIGUSR2)
 //   reconnect the manager killed (-9) and restarted under every host: all back < 60 s, and REST
 //             answering throughout once it is up
 // Keys: hosts draw from a pool of RSA keys (bench/sim --key-pool): each still enrolls with its own
@@ -290,6 +290,7 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       m = await boot();
       const upAt = performance.now();
+      if (values['profile-dir']) process.kill(m.pid, 'SIGUSR2');
       let failures = 0;
       let probes = 0;
       const probing = (async () => {
@@ -305,6 +306,7 @@ async function main(): Promise<void> {
       await until('every host back', 180_000, () => (connected() >= before ? true : undefined), 250).catch(() => undefined);
       await probing;
       const back = (performance.now() - t1) / 1000;
+      if (values['profile-dir']) { process.kill(m.pid, 'SIGUSR2'); await sleep(2000); }
       report(`reconnect storm: ${before} hosts`, `${connected()} back in ${back.toFixed(1)} s (manager up after ${((upAt - t1) / 1000).toFixed(1)} s); REST ${probes - failures}/${probes} answered`, '< 60 s, REST answering',
         back < 60 && connected() >= before && failures === 0);
     }

@@ -12,6 +12,7 @@ import { Migration20261126013151_run_node_name_index } from './Migration20261126
 import { Migration20261126013540_metric_rollups } from './Migration20261126013540_metric_rollups.js';
 import { Migration20261126023230_node_identity } from './Migration20261126023230_node_identity.js';
 import { Migration20261126023523_groups } from './Migration20261126023523_groups.js';
+import { Migration20261126081047_task_runs_no_status_index } from './Migration20261126081047_task_runs_no_status_index.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -26,4 +27,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126013540_metric_rollups', class: Migration20261126013540_metric_rollups },
   { name: 'Migration20261126023230_node_identity', class: Migration20261126023230_node_identity },
   { name: 'Migration20261126023523_groups', class: Migration20261126023523_groups },
+  { name: 'Migration20261126081047_task_runs_no_status_index', class: Migration20261126081047_task_runs_no_status_index },
 ];

@@ -13,6 +13,7 @@ import { Migration20261126013538_metric_rollups } from './Migration2026112601353
 import { Migration20261126023227_node_identity } from './Migration20261126023227_node_identity.js';
 import { Migration20261126023518_groups } from './Migration20261126023518_groups.js';
 import { Migration20261126060000_node_name_lower } from './Migration20261126060000_node_name_lower.js';
+import { Migration20261126081046_task_runs_no_status_index } from './Migration20261126081046_task_runs_no_status_index.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -28,4 +29,5 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126023227_node_identity', class: Migration20261126023227_node_identity },
   { name: 'Migration20261126023518_groups', class: Migration20261126023518_groups },
   { name: 'Migration20261126060000_node_name_lower', class: Migration20261126060000_node_name_lower },
+  { name: 'Migration20261126081046_task_runs_no_status_index', class: Migration20261126081046_task_runs_no_status_index },
 ];

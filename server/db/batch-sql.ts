@@ -22,6 +22,8 @@ const ROWS_PER_INSERT = 1000;
 const BYTES_PER_INSERT = 1024 * 1024;
 /** Rows per UPDATE: SQLite allows 32,766 parameters per statement. */
 export const ROWS_PER_UPDATE = 500;
+/** SQLite: rows with the same new values share an `id in (…)` statement from this many on. */
+const SHARED_UPDATE_MIN_ROWS = 8;
 
 export function tableOf(em: EntityManager, entity: string): string {
   return em.getPlatform().quoteIdentifier(em.getMetadata().get(entity).tableName);
@@ -64,15 +66,42 @@ export function batchUpdate(em: EntityManager, entity: string, changes: Readonly
   for (const [signature, rows] of bySignature) {
     const props = signature.split(',');
     if (sqlite) {
-      const sets = props.map((p) => `${columnOf(em, entity, p)} = ?`).join(', ');
-      statements.push({
-        sql: `update ${tableOf(em, entity)} set ${sets} where ${columnOf(em, entity, 'id')} = ?`,
-        rows: rows.map(([rowId, c]) => [...props.map((p) => c[p]), rowId]),
-      });
+      statements.push(...sqliteUpdates(em, entity, props, rows));
       continue;
     }
     for (let i = 0; i < rows.length; i += ROWS_PER_UPDATE) statements.push(joinUpdate(em, entity, props, rows.slice(i, i + ROWS_PER_UPDATE)));
   }
+  return statements;
+}
+
+/**
+ * SQLite: rows given the same values (a wave's runs all `dispatched` at one instant) share one
+ * `… where id in (…)` per ROWS_PER_UPDATE rows; the others run the single-row statement each.
+ */
+function sqliteUpdates(em: EntityManager, entity: string, props: string[], rows: [string, Record<string, unknown>][]): RowStatement[] {
+  const sets = props.map((p) => `${columnOf(em, entity, p)} = ?`).join(', ');
+  const head = `update ${tableOf(em, entity)} set ${sets} where ${columnOf(em, entity, 'id')}`;
+  const byValues = new Map<string, { values: unknown[]; ids: string[] }>();
+  for (const [rowId, c] of rows) {
+    const values = props.map((p) => c[p]);
+    const key = JSON.stringify(values);
+    const group = byValues.get(key);
+    if (group) group.ids.push(rowId);
+    else byValues.set(key, { values, ids: [rowId] });
+  }
+  const single: unknown[][] = [];
+  const statements: RowStatement[] = [];
+  for (const { values, ids } of byValues.values()) {
+    if (ids.length < SHARED_UPDATE_MIN_ROWS) {
+      for (const id of ids) single.push([...values, id]);
+      continue;
+    }
+    for (let i = 0; i < ids.length; i += ROWS_PER_UPDATE) {
+      const chunk = ids.slice(i, i + ROWS_PER_UPDATE);
+      statements.push({ sql: `${head} in (${chunk.map(() => '?').join(', ')})`, rows: [[...values, ...chunk]] });
+    }
+  }
+  if (single.length > 0) statements.push({ sql: `${head} = ?`, rows: single });
   return statements;
 }
 

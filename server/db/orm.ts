@@ -10,6 +10,9 @@ import type { DatabaseKind } from './migrations-list.js';
 
 export type Orm = MikroORM;
 
+/** SQLite's page cache (KiB): it grows only as pages are used, up to this. */
+const SQLITE_CACHE_KIB = 64 * 1024;
+
 export interface DatabaseTarget {
   kind: DatabaseKind;
   /** SQLite file path, or the MySQL database name. */
@@ -58,14 +61,20 @@ export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<
   if (target.kind === 'sqlite') {
     return {
       ...common, dbName: target.dbName,
-      // The libsql dialect's pool replaces its connection once it is 10 s old, and a new SQLite
-      // connection starts with the defaults: set the per-connection pragmas on every one
-      // (synchronous is per connection: FULL would fsync every commit).
+      // A new SQLite connection starts with the defaults: set the per-connection pragmas on every
+      // one the pool opens (synchronous is per connection: FULL would fsync every commit).
       pool: {
-        afterCreate: (conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { exec(sql: string): void; __created?: number }, done: (err: Error | null, conn: unknown) => void) => {
           try {
             conn.exec('pragma synchronous = normal');
             conn.exec('pragma busy_timeout = 5000');
+            // The default page cache is 2 MiB; a manager with 10,000 hosts has a database of
+            // hundreds of MiB, and a fan-out touched pages faster than that cache kept them.
+            conn.exec(`pragma cache_size = -${SQLITE_CACHE_KIB}`);
+            // The libsql dialect retires a connection 10 s after \`__created\` (meant for remote
+            // databases). A local file needs no retiring, and each new connection started with a
+            // cold page cache and had to prepare every hot-path statement again: keep it.
+            conn.__created = Number.POSITIVE_INFINITY;
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);

@@ -8,6 +8,7 @@ import type { ManagerConfig } from '../../config.js';
 import type { Leader } from '../../leadership/leader.js';
 import { LeaderTimer } from '../../leadership/leader-timer.js';
 import { Node } from '../nodes/node.entity.js';
+import { plainRows } from '../../db/raw-rows.js';
 import type { EventsService, RaiseOptions } from './service.js';
 
 export const RULE_KINDS = ['node.offline', 'node.disk_full', 'node.memory_high', 'agent.crash_loop'] as const;
@@ -56,7 +57,7 @@ export class AlertRules {
   }
 
   private async pass(now: Date): Promise<void> {
-    const nodes = await this.orm.em.fork().find(Node, {}, { fields: [...NODE_FIELDS] });
+    const nodes = await plainRows<Node>(this.orm.em.fork(), Node, {}, NODE_FIELDS);
     const active = await this.events.active(RULE_KINDS);
     const key = (kind: string, subject: string) => `${kind}\u0000${subject}`;
     const activeKeys = new Set(active.map((e) => key(e.kind, e.subject)));

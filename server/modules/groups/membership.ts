@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { effectiveLabels } from '../../../proto/labels.js';
 import { compileSelector, type SelectableNode } from '../../../proto/selector.js';
 import { Node } from '../nodes/node.entity.js';
+import { plainRows } from '../../db/raw-rows.js';
 import { Group } from './group.entity.js';
 
 type MemberTest = (node: Pick<Node, 'id' | 'name' | 'labels' | 'hostLabels'>) => boolean;
@@ -42,7 +43,7 @@ export async function refreshNode(em: EntityManager, node: Node): Promise<void> 
 /** Recomputes every node's groups (a group was created, changed or deleted); writes only the changed rows and returns how many. */
 export async function refreshAll(em: EntityManager): Promise<number> {
   const membership = await loadMembership(em);
-  const nodes = await em.find(Node, {}, { fields: ['id', 'name', 'labels', 'hostLabels', 'groups'], disableIdentityMap: true });
+  const nodes = await plainRows<Node>(em, Node, {}, ['id', 'name', 'labels', 'hostLabels', 'groups']);
   let changed = 0;
   for (const node of nodes) {
     const groups = membership.of(node);

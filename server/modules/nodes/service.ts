@@ -21,7 +21,9 @@ import { EnrollmentRefused, type HostHello, type HostSessions, type IssuedCertif
 import type { LiveHub } from './live-hub.js';
 import { LiveView } from './live-view.js';
 import type { HostReportWriter } from './report-writer.js';
+import { HostArrivals, type Arrival } from './host-arrivals.js';
 import { Node } from './node.entity.js';
+import { jsonColumn, plainRows, queryRows } from '../../db/raw-rows.js';
 import { toLiveNode, toMetrics, toNodeDetail, toNodeSummary } from './views.js';
 
 export interface TargetNode extends SelectableNode { id: string }
@@ -46,6 +48,8 @@ export class NodesService {
   /** When each node's last sample was stored (the manager's clock, ms). */
   private readonly storedAt = new Map<string, number>();
   readonly membershipRefreshers: MembershipRefresher[] = [];
+  /** Hosts connecting: their certificate look-ups and hellos, gathered. */
+  private readonly arrivals: HostArrivals;
   unknownGroups: UnknownGroups = async () => [];
 
   constructor(
@@ -58,7 +62,15 @@ export class NodesService {
     private readonly storeEveryMs: number,
     /** Heartbeats and samples, written behind in batches. */
     readonly reports: HostReportWriter,
-  ) {}
+  ) {
+    this.arrivals = new HostArrivals(orm, {
+      columns: (arrival, stored) => this.connectedColumns(arrival, stored),
+      declaredLabels: ({ nodeId, hello }) => this.checkHostLabels(nodeId, hello.labels ?? {}),
+      sameLabels,
+      relabelled: (tx, node) => this.refreshMembership(tx, node),
+      forgetReports: async (ids) => { for (const id of ids) await this.reports.forget(id); },
+    });
+  }
 
   /**
    * A page of the nodes in the caller's scope (groups are a node's `groups`) that the selector
@@ -303,13 +315,12 @@ export class NodesService {
 
   async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
     const fp = fingerprint.toLowerCase();
-    const em = this.orm.em.fork();
-    const node = await em.findOne(Node, { id: nodeId }, { fields: ['id', 'name', 'certFingerprint', 'previousCertFingerprint'] });
+    const node = await this.arrivals.identity(nodeId);
     if (!node) return null;
     if (node.certFingerprint && node.certFingerprint === fp) {
       if (node.previousCertFingerprint) {
         // The renewed certificate reached the host's disk: the one it replaced may go.
-        await em.nativeUpdate(Node, { id: nodeId, certFingerprint: fp }, { previousCertFingerprint: null });
+        await this.orm.em.fork().nativeUpdate(Node, { id: nodeId, certFingerprint: fp }, { previousCertFingerprint: null });
         this.log.info({ node: node.name }, 'renewed certificate in use; the previous one no longer authenticates');
       }
       return { nodeId: node.id, nodeName: node.name };
@@ -317,6 +328,7 @@ export class NodesService {
     if (node.previousCertFingerprint && node.previousCertFingerprint === fp) return { nodeId: node.id, nodeName: node.name };
     return null;
   }
+
 
   async recordRenewal(nodeId: string, presented: string, cert: IssuedCertificate): Promise<boolean> {
     const fp = presented.toLowerCase();
@@ -326,37 +338,33 @@ export class NodesService {
     return updated > 0;
   }
 
+  /** Stores the host's hello (gathered with other hosts arriving: host-arrivals.ts), then tells live views. */
   async markConnected(nodeId: string, hello: HostHello, address: string): Promise<void> {
+    await this.arrivals.arrived({ nodeId, hello, address });
+    if (this.live.listening) {
+      const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { disableIdentityMap: true });
+      if (node) this.live.publish({ kind: 'connected', nodeId, node: toLiveNode(node) });
+    }
+  }
+
+  /** The node columns a hello sets; `stored` facts keep what the hello leaves out. */
+  private connectedColumns({ hello, address }: Arrival, stored: Facts | null): Partial<Node> {
     const changes: Partial<Node> = {
       hostdVersion: hello.hostdVersion, agentVersion: hello.agentVersion, agentStatus: hello.agentStatus,
       address, status: statusForAgent(hello.agentStatus), lastSeenAt: new Date(),
     };
     // A hello without facts keeps the ones we have rather than blanking them.
     const f = hello.facts as HostHello['facts'] | null | undefined;
-    const em = this.orm.em.fork();
     if (f) {
       // agentd's capabilities arrive with the hello only when hostd knows them; keep the last ones otherwise.
-      const known = hello.capabilities ? undefined : (await em.findOne(Node, { id: nodeId }, { fields: ['facts'] }))?.facts?.agent;
+      const known = hello.capabilities ? undefined : stored?.agent;
       changes.facts = {
         hostname: f.hostname, os: f.os, platform: f.platform, kernel: f.kernel, arch: f.arch,
         cpuModel: f.cpuModel, cpus: f.cpus, memoryBytes: f.memoryBytes, ips: [...(f.ips ?? [])],
         ...(hello.capabilities ? { agent: agentFacts(hello.capabilities) } : known ? { agent: known } : {}),
       } satisfies Facts;
     }
-    const declared = this.checkHostLabels(nodeId, hello.labels ?? {});
-    await this.reports.forget(nodeId);
-    await em.transactional(async (tx) => {
-      await tx.nativeUpdate(Node, { id: nodeId }, changes);
-      const node = await tx.findOne(Node, { id: nodeId });
-      if (!node || sameLabels(node.hostLabels ?? {}, declared)) return;
-      node.hostLabels = declared;
-      await tx.flush();
-      await this.refreshMembership(tx, node);
-    });
-    if (this.live.listening) {
-      const node = await this.orm.em.fork().findOne(Node, { id: nodeId }, { disableIdentityMap: true });
-      if (node) this.live.publish({ kind: 'connected', nodeId, node: toLiveNode(node) });
-    }
+    return changes;
   }
 
   /** A host's labels that follow the rules; the others are dropped with a warning, not refused: the host stays usable. */
@@ -461,7 +469,7 @@ async function scanNodes(em: EntityManager, after: string | undefined, limit: nu
   const sql = `select ${q('id')}, ${q('name')}, ${q('labels')}, ${q('host_labels')}, ${q('groups')} from ${q('nodes')}` +
     `${where.length ? ` where ${where.join(' and ')}` : ''} order by ${q('name')} limit ${Number(limit)}`;
   type Row = { id: string; name: string; labels: unknown; host_labels: unknown; groups: unknown };
-  const rows = await em.getConnection().execute(sql, params, 'all', em.getTransactionContext()) as Row[];
+  const rows = await queryRows<Row>(em, sql, params);
   return rows.map((r: Row) => {
     const labels = jsonColumn<Record<string, string>>(r.labels) ?? {};
     const hostLabels = jsonColumn<Record<string, string>>(r.host_labels);
@@ -469,24 +477,11 @@ async function scanNodes(em: EntityManager, after: string | undefined, limit: nu
   });
 }
 
-/**
- * The summaries of these nodes, by name, read through the driver: plain rows (dates converted, JSON
- * left as text), no entities, no metrics. Half the cost of em.find on a page of 100.
- */
+/** The summaries of these nodes, by name, as plain rows: no metrics, half the cost of em.find on a page of 100. */
 async function readSummaries(em: EntityManager, ids: string[]): Promise<NodeSummary[]> {
   if (ids.length === 0) return [];
-  const rows = await em.getDriver().find<Node>(Node.name, { id: { $in: ids } }, {
-    fields: [...SUMMARY_FIELDS] as never[], orderBy: [{ name: 'asc' }], ctx: em.getTransactionContext(),
-  }) as Record<string, unknown>[];
-  return rows.map((r) => toNodeSummary({
-    ...r, facts: jsonColumn(r.facts), labels: jsonColumn(r.labels), hostLabels: jsonColumn(r.hostLabels), groups: jsonColumn(r.groups),
-  } as unknown as Node));
-}
-
-/** A JSON column read without the ORM: text on SQLite and MariaDB, parsed already on MySQL. */
-function jsonColumn<T>(value: unknown): T | null {
-  if (value === null || value === undefined) return null;
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+  const rows = await plainRows<Node>(em, Node, { id: { $in: ids } }, SUMMARY_FIELDS, { name: 'asc' });
+  return rows.map(toNodeSummary);
 }
 
 /** What a selector looks at: the effective labels (host's overlaid by operator's). */

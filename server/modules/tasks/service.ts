@@ -61,6 +61,9 @@ export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 
 }
 
 export const DEFAULT_TIMEOUT_GRACE_MS = 5000;
+
+/** Names in code-unit order, as the runs' pages are keyed: localeCompare cost 100 ms per 10,000-node task. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const DEFAULT_QUEUE_EXPIRES_SECONDS = 24 * 3600;
 
 export class TasksService {
@@ -156,7 +159,7 @@ export class TasksService {
       templateName: expanded?.templateName ?? origin.template?.name ?? null, templateVersion: expanded?.templateVersion ?? origin.template?.version ?? null,
       scheduleName: origin.scheduleName ?? null,
     });
-    targets.sort((a, b) => a.name.localeCompare(b.name));
+    targets.sort((a, b) => byCodeUnits(a.name, b.name));
     const waves = assignWaves(targets.length, rollout);
     // Plain rows, not managed entities: a task on thousands of nodes would otherwise cost the unit
     // of work a change set per run.
@@ -175,7 +178,7 @@ export class TasksService {
     this.dispatcher.advance(active);
     // Answer once the first wave's dispatch is recorded, so a GET right after agrees with this response.
     await this.engine.whenIdle(active);
-    const runViews = [...active.runs.values()].sort((a, b) => a.node.localeCompare(b.node)).map(stateView);
+    const runViews = [...active.runs.values()].sort((a, b) => byCodeUnits(a.node, b.node)).map(stateView);
     return toTaskDetail(Object.assign(task, { status: active.status, finishedAt: active.finishedAt, stopReason: active.stopReason }), runViews);
   }
 
@@ -294,7 +297,7 @@ export class TasksService {
       // A running task's runs change in memory first (the database follows a batch later).
       views = [...live.runs.values()]
         .filter((r) => (after === undefined || r.node > after) && (!statuses || statuses.includes(r.status)))
-        .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).slice(0, limit + 1).map(stateView);
+        .sort((a, b) => byCodeUnits(a.node, b.node)).slice(0, limit + 1).map(stateView);
     } else {
       const where: Record<string, unknown> = { task: id };
       if (after !== undefined) where.nodeName = { $gt: after };

@@ -38,8 +38,10 @@ export const TaskRunSchema = new EntitySchema<TaskRun>({
   class: TaskRun,
   tableName: 'task_runs',
   uniques: [{ properties: ['task', 'node'] }],
-  // node_name: `tasks ls --node` finds a node's tasks by name (also those of deleted nodes).
-  indexes: [{ properties: ['node', 'status'] }, { properties: ['nodeName'] }],
+  // node_name: `tasks ls --node` finds a node's tasks by name (also those of deleted nodes). No
+  // index holds `status`: a fan-out changes it three times per run, and an index on it would
+  // scatter those writes over every page of the index.
+  indexes: [{ properties: ['nodeName'] }],
   properties: {
     id: { type: 'string', primary: true, length: 36 },
     task: { kind: 'm:1', entity: () => Task, deleteRule: 'cascade' },
