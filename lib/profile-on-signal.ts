@@ -1,5 +1,5 @@
 // A CPU profile of a stretch of a running process, for benchmarks: with OPS_PROFILE_DIR set,
-// SIGUSR2 starts the V8 profiler and the next SIGUSR2 writes `<dir>/<name>-<n>.cpuprofile`
+// SIGUSR2 starts the V8 profiler and the next SIGUSR2 writes `<dir>/<name>-<pid>-<n>.cpuprofile`
 // (open it in Chrome DevTools). `node --cpu-prof` profiles the whole life of the process, where a
 // benchmark wants one scenario (a fan-out, not the enrollment before it). Off unless asked for.
 import { writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ export function profileOnSignal(name: string, log: Logger, dir = process.env.OPS
     running.post('Profiler.stop', (err, result) => {
       if (err) log.warn({ err }, 'CPU profile failed');
       else {
-        const file = join(dir, `${name}-${++count}.cpuprofile`);
+        const file = join(dir, `${name}-${process.pid}-${++count}.cpuprofile`);
         writeFileSync(file, JSON.stringify(result.profile));
         log.warn({ file }, 'CPU profile written');
       }

@@ -68,6 +68,27 @@ for (const kind of DB_KINDS) {
     assert.is(await refused(h.services.hostLink.redeemEnrollmentToken({ token, nodeName: 'crowd-20', address: '10.0.0.8', keyFingerprint: '0'.repeat(64) })), 'enrollment token already used');
   });
 
+  test('a mixed crowd at once: new names enroll together, a known name is held, a name twice is held once, the audit chain holds', async ({ h }) => {
+    const { token } = await newToken(h, 8);
+    const key = (c: string) => c.repeat(64);
+    await h.services.hostLink.redeemEnrollmentToken({ token: (await newToken(h)).token, nodeName: 'mixed-known', address: '10.0.1.1', keyFingerprint: key('1') });
+    const ask = (nodeName: string, k: string) => h.services.hostLink.redeemEnrollmentToken({ token, nodeName, address: '10.0.1.2', keyFingerprint: key(k) });
+    const results = await Promise.allSettled([
+      ask('mixed-0', '2'), ask('MIXED-KNOWN', '3'), ask('mixed-1', '4'), ask('mixed-1.', '5'), ask('mixed-2', '6'), ask('mixed-3', '7'), ask('mixed-4', '8'), ask('mixed-5', '9'),
+    ]);
+    const outcome = results.map((r) => (r.status === 'fulfilled' ? r.value.outcome : (r.reason as Error).message));
+    // The known name and the second mixed-1 each take a use to be held; the six new names enroll.
+    assert.equal(outcome.filter((o) => o !== 'held' && o !== 'issue'), [], JSON.stringify(outcome));
+    assert.is(outcome.filter((o) => o === 'held').length, 2, JSON.stringify(outcome));
+    assert.is(outcome[1], 'held');
+    assert.is(await refused(ask('mixed-6', 'a')), 'enrollment token already used');
+    const nodes = (await h.api<{ name: string }[]>('GET', '/nodes?limit=1000')).body.data.map((n) => n.name).filter((n) => n.startsWith('mixed'));
+    assert.is(nodes.filter((n) => n === 'mixed-1').length, 1);
+    assert.is(nodes.length, 7, nodes.join()); // mixed-known, mixed-0 … mixed-5
+    const verify = await h.api<{ ok: boolean; checked: number }>('GET', '/audit/verify');
+    assert.ok(verify.body.data.ok, JSON.stringify(verify.body.data));
+  });
+
   test('an expired token is refused', async ({ h }) => {
     const { id, token } = await newToken(h);
     await h.orm.em.fork().nativeUpdate(EnrollmentToken, { id }, { expiresAt: new Date(Date.now() - 1000) });

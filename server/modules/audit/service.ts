@@ -25,21 +25,34 @@ export class AuditService implements AuditSink {
    * or the write lock (SQLite), so concurrent appends chain one after another, in any replica.
    */
   async append(em: EntityManager, record: AuditRecord): Promise<void> {
+    await this.appendMany(em, [record]);
+  }
+
+  /** Appends rows in order, chained, with one bump of the head (a batch of enrollments). */
+  async appendMany(em: EntityManager, records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
     const conn = em.getConnection();
     const ctx = em.getTransactionContext();
     if (!ctx) throw new Error('audit rows are written inside the transaction of the change they record');
-    await conn.execute('update audit_head set seq = seq + 1 where id = 1', [], 'run', ctx);
+    await conn.execute('update audit_head set seq = seq + ? where id = 1', [records.length], 'run', ctx);
     const head = await conn.execute<{ seq: number | string; hash: string }>('select seq, hash from audit_head where id = 1', [], 'get', ctx);
     if (!head) throw new Error('audit_head is missing its row (migrations not applied?)');
-    let params = JSON.stringify(record.params ?? {});
-    if (params.length > MAX_PARAMS_CHARS) params = JSON.stringify({ truncated: `${params.length} characters` });
-    const entry = {
-      id: Number(head.seq), at: new Date(), actorKind: record.actorKind, actor: record.actor.slice(0, 300), actorId: record.actorId.slice(0, 64),
-      action: record.action, target: record.target.slice(0, 255), params, result: record.result, code: record.code, source: record.source.slice(0, 64),
-    };
-    const hash = rowHash(head.hash, entry);
-    await em.insert(AuditEntry, { ...entry, prevHash: head.hash, hash });
-    await conn.execute('update audit_head set hash = ? where id = 1', [hash], 'run', ctx);
+    const at = new Date();
+    let prevHash = head.hash;
+    const rows = records.map((record, i) => {
+      let params = JSON.stringify(record.params ?? {});
+      if (params.length > MAX_PARAMS_CHARS) params = JSON.stringify({ truncated: `${params.length} characters` });
+      const entry = {
+        id: Number(head.seq) - records.length + 1 + i, at, actorKind: record.actorKind, actor: record.actor.slice(0, 300), actorId: record.actorId.slice(0, 64),
+        action: record.action, target: record.target.slice(0, 255), params, result: record.result, code: record.code, source: record.source.slice(0, 64),
+      };
+      const hash = rowHash(prevHash, entry);
+      const row = { ...entry, prevHash, hash };
+      prevHash = hash;
+      return row;
+    });
+    await em.insertMany(AuditEntry, rows);
+    await conn.execute('update audit_head set hash = ? where id = 1', [prevHash], 'run', ctx);
   }
 
   /** A page of rows, newest first (keyset on id); `before` is the older form of the cursor and still works. */

@@ -41,22 +41,34 @@ export class EnrollmentTokensService {
 
   /**
    * Consumes one use of the token inside the caller's transaction, or throws EnrollmentRefused.
-   * The use is taken by one `used = used + 1 … where used < uses`: two hosts racing for the last
-   * use cannot both win, and hosts racing for a many-use token all get one (a compare-and-set on
-   * the `used` each had read refused all but one of them on MySQL, where enrollments run at once).
+   * The use is taken by one `used = used + n … where used + n <= uses`: two hosts racing for the
+   * last use cannot both win, and hosts racing for a many-use token all get one (a compare-and-set
+   * on the `used` each had read refused all but one of them on MySQL, where enrollments run at once).
    */
   async consume(em: EntityManager, token: string, now = new Date()): Promise<void> {
-    // Not managed: the update below is the only write (a managed row was also flushed as changed, its dates re-read).
+    if ((await this.consumeMany(em, token, 1, now)) === 1) return;
     const row = await em.findOne(EnrollmentToken, { tokenHash: hashToken(token) }, { disableIdentityMap: true });
     if (!row) throw new EnrollmentRefused('unknown enrollment token');
-    if (row.used >= row.uses) throw new EnrollmentRefused('enrollment token already used');
     if (row.expiresAt.getTime() <= now.getTime()) throw new EnrollmentRefused('enrollment token expired');
+    throw new EnrollmentRefused('enrollment token already used');
+  }
+
+  /**
+   * Takes up to `count` uses of the token at once (a batch of hosts enrolling together), inside
+   * the caller's transaction; returns how many it took: 0 for an unknown, expired or used-up token.
+   */
+  async consumeMany(em: EntityManager, token: string, count: number, now = new Date()): Promise<number> {
+    // Not managed: the update below is the only write (a managed row was also flushed as changed, its dates re-read).
+    const row = await em.findOne(EnrollmentToken, { tokenHash: hashToken(token) }, { disableIdentityMap: true });
+    if (!row || row.expiresAt.getTime() <= now.getTime()) return 0;
+    const take = Math.min(count, row.uses - row.used);
+    if (take <= 0) return 0;
     const q = (name: string) => em.getPlatform().quoteIdentifier(name);
     const meta = em.getMetadata().get(EnrollmentToken.name);
     const [used, uses, id] = ['used', 'uses', 'id'].map((p) => q(meta.properties[p as never].fieldNames[0]));
     const result = await em.getConnection().execute<{ affectedRows: number }>(
-      `update ${q(meta.tableName)} set ${used} = ${used} + 1 where ${id} = ? and ${used} < ${uses}`, [row.id], 'run', em.getTransactionContext(),
+      `update ${q(meta.tableName)} set ${used} = ${used} + ? where ${id} = ? and ${used} + ? <= ${uses}`, [take, row.id, take], 'run', em.getTransactionContext(),
     );
-    if (result.affectedRows === 0) throw new EnrollmentRefused('enrollment token already used');
+    return result.affectedRows === 0 ? 0 : take;
   }
 }

@@ -32,12 +32,17 @@ export async function loadMembership(em: EntityManager): Promise<Membership> {
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** Recomputes one node's groups (created, or its labels changed); flushes when they changed. */
-export async function refreshNode(em: EntityManager, node: Node): Promise<void> {
-  const groups = (await loadMembership(em)).of(node);
-  if (sameList(node.groups ?? [], groups)) return;
-  node.groups = groups;
-  await em.flush();
+/** Recomputes these nodes' groups (created, or their labels changed); flushes those that changed. */
+export async function refreshNodes(em: EntityManager, nodes: readonly Node[]): Promise<void> {
+  const membership = await loadMembership(em);
+  let changed = false;
+  for (const node of nodes) {
+    const groups = membership.of(node);
+    if (sameList(node.groups ?? [], groups)) continue;
+    node.groups = groups;
+    changed = true;
+  }
+  if (changed) await em.flush();
 }
 
 /** Recomputes every node's groups (a group was created, changed or deleted); writes only the changed rows and returns how many. */

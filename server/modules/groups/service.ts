@@ -14,7 +14,7 @@ import { setAuditTarget } from '../../db/request-transaction.js';
 import { Node } from '../nodes/node.entity.js';
 import type { NodesService } from '../nodes/service.js';
 import { Group } from './group.entity.js';
-import { refreshAll, refreshNode } from './membership.js';
+import { refreshAll, refreshNodes } from './membership.js';
 
 /** How often every node's groups are recomputed from scratch (see reconcile). */
 const RECONCILE_EVERY_MS = 60_000;
@@ -23,7 +23,7 @@ export class GroupsService {
   private reconciler?: NodeJS.Timeout;
 
   constructor(private readonly orm: Orm, private readonly log: Logger, nodes: NodesService) {
-    nodes.membershipRefreshers.push(refreshNode);
+    nodes.membershipRefreshers.push(refreshNodes);
     nodes.unknownGroups = (em, names) => this.unknown(em, names);
   }
 

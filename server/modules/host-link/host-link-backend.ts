@@ -14,10 +14,22 @@ import type { EnrollmentTokensService } from '../enrollment-tokens/service.js';
 import type { LiveSampling } from '../nodes/live-sampling.js';
 import type { NodesService } from '../nodes/service.js';
 import type { TasksService } from '../tasks/service.js';
+import type { AuditRecord } from '../../http/request-audit.js';
+import { NewHosts, ONE_AT_A_TIME } from './new-hosts.js';
+
+/** The audit row of an enrollment (nodes.enroll, by the host). */
+function enrollAudit(input: EnrollmentRequest, result: 'ok' | 'error', code: number, actorId = '', more: Record<string, unknown> = {}): AuditRecord {
+  return {
+    actorKind: 'host', actor: input.nodeName, actorId, action: 'nodes.enroll', target: input.nodeName,
+    params: { address: input.address, ...more }, result, code, source: input.address,
+  };
+}
 
 export class NodeHostLinkBackend implements HostLinkBackend {
   /** nodeId → its newest stream; an older stream ending must not mark the node offline. */
   private readonly current = new Map<string, HostSession>();
+  /** New hosts enrolling at once, gathered into batches. */
+  private readonly newHosts: NewHosts;
 
   constructor(
     private readonly orm: Orm,
@@ -27,7 +39,9 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
     private readonly liveSampling?: LiveSampling,
-  ) {}
+  ) {
+    this.newHosts = new NewHosts(orm, log, nodes, tokens, audit, (input, nodeId) => enrollAudit(input, 'ok', 0, nodeId));
+  }
 
   /**
    * Enrolls the host, or holds a known name's request with a new key for an operator; the audit
@@ -37,10 +51,11 @@ export class NodeHostLinkBackend implements HostLinkBackend {
    * audited (one every 30 s while waiting); the hold and the collection are.
    */
   async redeemEnrollmentToken(input: EnrollmentRequest): Promise<EnrollmentDecision> {
-    const record = (result: 'ok' | 'error', code: number, actorId = '', more: Record<string, unknown> = {}) => ({
-      actorKind: 'host' as const, actor: input.nodeName, actorId, action: 'nodes.enroll', target: input.nodeName,
-      params: { address: input.address, ...more }, result, code, source: input.address,
-    });
+    const batched = await this.newHosts.enrollNew(input);
+    if (batched !== ONE_AT_A_TIME) {
+      this.log.info({ node: input.nodeName, nodeId: batched.nodeId, address: input.address }, 'node enrolled');
+      return { outcome: 'issue', nodeId: batched.nodeId };
+    }
     let decision: EnrollmentDecision;
     try {
       decision = await this.orm.em.fork().transactional(async (tx): Promise<EnrollmentDecision> => {
@@ -48,7 +63,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
         if (!existing) {
           await this.tokens.consume(tx, input.token);
           const created = await this.nodes.createEnrolled(tx, input.nodeName, input.address);
-          await this.audit.append(tx, record('ok', 0, created.id));
+          await this.audit.append(tx, enrollAudit(input, 'ok', 0, created.id));
           return { outcome: 'issue', nodeId: created.id };
         }
         const held: EnrollmentDecision = {
@@ -57,7 +72,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
         };
         if (existing.pendingKeyFingerprint === input.keyFingerprint) {
           if (!existing.pendingApprovedAt) return held;
-          await this.audit.append(tx, record('ok', 0, existing.id, { approvedKey: input.keyFingerprint }));
+          await this.audit.append(tx, enrollAudit(input, 'ok', 0, existing.id, { approvedKey: input.keyFingerprint }));
           return { outcome: 'issue', nodeId: existing.id };
         }
         if (existing.pendingApprovedAt) {
@@ -66,12 +81,12 @@ export class NodeHostLinkBackend implements HostLinkBackend {
         }
         await this.tokens.consume(tx, input.token);
         await this.nodes.holdEnrollment(tx, existing, input.keyFingerprint, input.address);
-        await this.audit.append(tx, record('ok', 0, existing.id, { held: true, keyFingerprint: input.keyFingerprint }));
+        await this.audit.append(tx, enrollAudit(input, 'ok', 0, existing.id, { held: true, keyFingerprint: input.keyFingerprint }));
         return held;
       });
     } catch (err) {
       const code = err instanceof EnrollmentRefused ? ErrorCode.UNAUTHENTICATED : ErrorCode.INTERNAL;
-      await this.orm.em.fork().transactional((tx) => this.audit.append(tx, record('error', code)))
+      await this.orm.em.fork().transactional((tx) => this.audit.append(tx, enrollAudit(input, 'error', code)))
         .catch((e) => this.log.error({ err: e }, 'writing the audit row of a refused enrollment failed'));
       throw err;
     }

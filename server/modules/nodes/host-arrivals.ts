@@ -4,14 +4,15 @@
 // for 10,000 of them, and the backlog delayed everything else (a fan-out right after waited
 // behind it). Look-ups of a batch are one SELECT; the connects of a batch are one transaction:
 // one read of what they keep (facts, host labels), the node rows in batched UPDATEs, and the
-// rare host whose labels changed through the ORM, to refresh its groups.
+// rare host whose labels changed through the ORM, to refresh its groups. Certificates issued at
+// enrollment are recorded the same way.
 import type { EntityManager } from '@mikro-orm/core';
 import type { Facts } from '../../../proto/rest/nodes.js';
 import { batchUpdate, executeAll, ROWS_PER_UPDATE, toDatabase } from '../../db/batch-sql.js';
 import { Gather, type GatherOptions } from '../../db/gather.js';
 import type { Orm } from '../../db/orm.js';
 import { plainRows } from '../../db/raw-rows.js';
-import type { HostHello } from '../../hostlink/contract.js';
+import type { HostHello, IssuedCertificate } from '../../hostlink/contract.js';
 import { Node } from './node.entity.js';
 
 /** What authenticating a certificate reads of its node. */
@@ -36,10 +37,17 @@ export const ARRIVAL_GATHER: GatherOptions = { delayMs: 5, max: ROWS_PER_UPDATE 
 export class HostArrivals {
   private readonly lookups: Gather<string, NodeIdentity | undefined>;
   private readonly connects: Gather<Arrival, void>;
+  private readonly certificates: Gather<{ nodeId: string; cert: IssuedCertificate }, void>;
 
   constructor(private readonly orm: Orm, private readonly rules: ArrivalRules, opts: GatherOptions = ARRIVAL_GATHER) {
     this.lookups = new Gather((ids) => this.lookUp(ids), opts);
     this.connects = new Gather((arrivals) => this.connect(arrivals), opts);
+    this.certificates = new Gather((issued) => this.certify(issued), opts);
+  }
+
+  /** Records the certificate just issued to a node (and collects its approved request, if this was it). */
+  recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
+    return this.certificates.call({ nodeId, cert });
   }
 
   /** The node a certificate names, as stored now (undefined: there is none). */
@@ -56,6 +64,24 @@ export class HostArrivals {
     const rows = await plainRows<Node>(this.orm.em.fork(), Node, { id: { $in: [...new Set(ids)] } }, ['id', 'name', 'certFingerprint', 'previousCertFingerprint']);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id));
+  }
+
+  private async certify(issued: { nodeId: string; cert: IssuedCertificate }[]): Promise<(void | Error)[]> {
+    return this.orm.em.fork().transactional(async (tx) => {
+      const stored = new Map((await plainRows<Node>(tx, Node, { id: { $in: issued.map((i) => i.nodeId) } }, ['id', 'pendingKeyFingerprint'])).map((r) => [r.id, r]));
+      const changes = new Map<string, Record<string, unknown>>();
+      const results = issued.map(({ nodeId, cert }) => {
+        const row = stored.get(nodeId);
+        if (!row) return new Error(`recording the certificate of node ${nodeId}: no such node`);
+        const columns: Partial<Node> = { certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: null };
+        // The approved request is collected; a newer one with another key stays pending.
+        if (row.pendingKeyFingerprint === cert.keyFingerprint) Object.assign(columns, { pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null });
+        changes.set(nodeId, Object.fromEntries(Object.entries(columns).map(([prop, value]) => [prop, toDatabase(tx, Node.name, prop, value)])));
+        return undefined;
+      });
+      await executeAll(tx, batchUpdate(tx, Node.name, changes));
+      return results;
+    });
   }
 
   private async connect(arrivals: Arrival[]): Promise<void[]> {

@@ -36,7 +36,7 @@ export function statusForAgent(agentStatus: string): NodeStatus {
  * Called inside the transaction that created a node or changed its labels (operator's or host's),
  * after the change is flushed: the groups module puts the node in the dynamic groups it now matches.
  */
-export type MembershipRefresher = (tx: EntityManager, node: Node) => Promise<void>;
+export type MembershipRefresher = (tx: EntityManager, nodes: readonly Node[]) => Promise<void>;
 
 /** The names among `names` that no group has (the groups module answers; without it, none). */
 export type UnknownGroups = (em: EntityManager, names: readonly string[]) => Promise<string[]>;
@@ -208,8 +208,8 @@ export class NodesService {
     return scanNodes(contextEm(this.orm), undefined, Number.MAX_SAFE_INTEGER);
   }
 
-  private async refreshMembership(tx: EntityManager, node: Node): Promise<void> {
-    for (const refresh of this.membershipRefreshers) await refresh(tx, node);
+  private async refreshMembership(tx: EntityManager, ...nodes: Node[]): Promise<void> {
+    for (const refresh of this.membershipRefreshers) await refresh(tx, nodes);
   }
 
   /** The node, or 404 — also for a node outside the caller's scope, whose existence is not told. */
@@ -242,6 +242,29 @@ export class NodesService {
     }
     await this.refreshMembership(em, node);
     return node;
+  }
+
+  /**
+   * Creates nodes for a batch of redeemed enrollments in one insert, inside the caller's
+   * transaction (a name taken meanwhile fails the whole batch; its hosts then enroll one by one).
+   */
+  async createEnrolledMany(em: EntityManager, hosts: readonly { name: string; address: string }[]): Promise<Node[]> {
+    const enrolledAt = new Date();
+    const nodes = hosts.map(({ name, address }) => Object.assign(new Node(), { id: randomUUID(), name: name.replace(/\.+$/, ''), address, enrolledAt }));
+    em.persist(nodes);
+    await em.flush();
+    await this.refreshMembership(em, ...nodes);
+    return nodes;
+  }
+
+  /** Which of these host names (DNS names: case and a trailing dot do not count) a node has already. */
+  async namesTaken(em: EntityManager, requested: readonly string[]): Promise<Set<string>> {
+    const wanted = [...new Set(requested.map(enrolledName))];
+    if (wanted.length === 0) return new Set();
+    const q = (id: string) => em.getPlatform().quoteIdentifier(id);
+    const column = dialectOf(em) === 'mysql' ? q('name') : `lower(${q('name')})`;
+    const rows = await queryRows<{ name: string }>(em, `select ${q('name')} from ${q('nodes')} where ${column} in (${wanted.map(() => '?').join(', ')})`, wanted);
+    return new Set(rows.map((r) => enrolledName(r.name)));
   }
 
   /**
@@ -301,16 +324,8 @@ export class NodesService {
     return rows[0]?.name;
   }
 
-  async recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
-    const em = this.orm.em.fork();
-    const updated = await em.nativeUpdate(Node, { id: nodeId }, {
-      certFingerprint: cert.fingerprint.toLowerCase(), certSerial: cert.serial, certExpiresAt: cert.notAfter, previousCertFingerprint: null,
-    });
-    if (updated === 0) throw new Error(`recording the certificate of node ${nodeId}: no such node`);
-    // The approved request is collected; a newer one with another key stays pending.
-    await em.nativeUpdate(Node, { id: nodeId, pendingKeyFingerprint: cert.keyFingerprint }, {
-      pendingKeyFingerprint: null, pendingAddress: null, pendingSince: null, pendingApprovedAt: null,
-    });
+  recordCertificate(nodeId: string, cert: IssuedCertificate): Promise<void> {
+    return this.arrivals.recordCertificate(nodeId, cert);
   }
 
   async authenticate(nodeId: string, fingerprint: string): Promise<{ nodeId: string; nodeName: string } | null> {
@@ -487,6 +502,11 @@ async function readSummaries(em: EntityManager, ids: string[]): Promise<NodeSumm
 /** What a selector looks at: the effective labels (host's overlaid by operator's). */
 function selectable(n: { name: string; labels?: Record<string, string> | null; hostLabels?: Record<string, string> | null; groups?: string[] | null }): SelectableNode {
   return { name: n.name, labels: effectiveLabels(n), groups: n.groups ?? [] };
+}
+
+/** A host name as nodes are told apart: `VM`, `vm` and `vm.` are one host. */
+export function enrolledName(requested: string): string {
+  return requested.replace(/\.+$/, '').toLowerCase();
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
