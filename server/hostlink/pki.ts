@@ -3,17 +3,16 @@
 //   server.key (0600) + server.crt   the gRPC port's key pair, reissued only when its names change,
 //                                    it nears expiry or the CA changed
 // Node certificates are signed from CSRs; the private keys of hosts never reach the manager.
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type forge from 'node-forge';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../lib/atomic-write.js';
 import { hostOnly } from '../../lib/host-port.js';
 import {
-  createCaCertificate, csrKeyFingerprint, generateRsaKeyPair, issueNodeCertificate, issueServerCertificate, parseCsr,
-  type IssuedLeaf, type Issuer,
+  createCaCertificate, generateRsaKeyPair, issueNodeCertificate, issueServerCertificate, parseCsr,
+  type CheckedCsr, type IssuedLeaf, type Issuer,
 } from './x509.js';
 
 const CA_DAYS = 3650;
@@ -21,8 +20,7 @@ const SERVER_CERT_DAYS = 730;
 /** Reissue the server certificate when it has less than this left. */
 const SERVER_RENEW_DAYS = 30;
 
-/** A CSR that parsed, whose signature matched its key, and the key's fingerprint. */
-export interface CheckedCsr { csr: forge.pki.CertificateSigningRequest; keyFingerprint: string }
+export type { CheckedCsr };
 
 export interface PkiOptions {
   pkiDir: string;
@@ -82,7 +80,10 @@ export class ManagerPki {
     let serverKeyPem = existsSync(serverKeyPath) ? readFileSync(serverKeyPath, 'utf8') : '';
     let serverCertPem = existsSync(serverCertPath) ? readFileSync(serverCertPath, 'utf8') : '';
     if (!serverKeyPem) {
-      serverKeyPem = generateRsaKeyPair().privateKeyPem;
+      // ECDSA P-256: the server signs every TLS handshake, 0.07 ms with it against 1.2 ms with
+      // RSA 2048 — a fleet reconnecting at once is a handshake per host. (An RSA key from an
+      // older data directory keeps working.)
+      serverKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       writeFileAtomicSync(serverKeyPath, serverKeyPem, 0o600);
       serverCertPem = '';
     }
@@ -106,14 +107,13 @@ export class ManagerPki {
 
   /** Checks a node's CSR without signing it: the fingerprint of its key; throws InvalidCsrError. */
   checkNodeCsr(csrPem: string): CheckedCsr {
-    const csr = parseCsr(csrPem);
-    return { csr, keyFingerprint: csrKeyFingerprint(csr) };
+    return parseCsr(csrPem);
   }
 
   /** Signs a node's CSR (its PEM, or one checkNodeCsr checked); throws InvalidCsrError for a bad request. */
   signNodeCsr(request: string | CheckedCsr, nodeName: string, nodeId: string, days: number): IssuedLeaf {
     const checked = typeof request === 'string' ? this.checkNodeCsr(request) : request;
-    return issueNodeCertificate({ caCertPem: this.caCertPem, caKeyPem: this.caKeyPem }, checked.csr, nodeName, nodeId, days, checked.keyFingerprint);
+    return issueNodeCertificate({ caCertPem: this.caCertPem, caKeyPem: this.caKeyPem }, checked, nodeName, nodeId, days);
   }
 }
 

@@ -1,8 +1,9 @@
-// X.509 building blocks for the manager's CA, on node-forge (RSA only, which is why every key in
-// the host link is RSA 2048). Keys come from Node's crypto (much faster than forge's generator),
-// and so do signatures: forge builds the certificate, OpenSSL signs it (forge's own RSA in
-// JavaScript took 32 ms a certificate, a 5,000-host enrollment storm 160 s of CPU; OpenSSL ~1.5 ms).
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+// X.509 building blocks for the manager's CA, on node-forge. Keys come from Node's crypto (much
+// faster than forge's generator), and so do signatures: forge builds the certificate, OpenSSL
+// signs it (forge's own RSA in JavaScript took 32 ms a certificate, a 5,000-host enrollment storm
+// 160 s of CPU; OpenSSL ~1.5 ms). The certified key goes in as its SubjectPublicKeyInfo, so it
+// need not be a key forge can encode: the CA and hosts' keys are RSA 2048, the gRPC port's P-256.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import { keyFingerprint } from '../../proto/key-fingerprint.js';
@@ -76,8 +77,13 @@ export function createCaCertificate(keys: KeyPairPem, commonName: string, days: 
 
 const keyObjects = new Map<string, KeyObject>();
 
-/** What forge's cert.sign(key, sha256) does, with the RSA signature made by OpenSSL. */
-function signCertificate(cert: forge.pki.Certificate, keyPem: string): Buffer {
+/**
+ * What forge's cert.sign(key, sha256) does, with the RSA signature made by OpenSSL. `spki`: the
+ * certified key's SubjectPublicKeyInfo (DER), put into the signed certificate in place of
+ * cert.publicKey — forge encodes only RSA keys, and turning a key into forge's big integers and
+ * back cost milliseconds a certificate.
+ */
+function signCertificate(cert: forge.pki.Certificate, keyPem: string, spki?: Buffer): Buffer {
   let key = keyObjects.get(keyPem);
   if (!key) {
     key = createPrivateKey(keyPem);
@@ -86,6 +92,8 @@ function signCertificate(cert: forge.pki.Certificate, keyPem: string): Buffer {
   cert.signatureOid = cert.siginfo.algorithmOid = pki.oids.sha256WithRSAEncryption;
   // getTBSCertificate is public in forge but missing from its type definitions.
   const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  // TBSCertificate = SEQUENCE { [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, [3] extensions }
+  if (spki) (tbs.value as forge.asn1.Asn1[])[6] = forge.asn1.fromDer(spki.toString('binary'));
   (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;
   cert.signature = sign('sha256', Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary'), key).toString('binary');
   return Buffer.from(forge.asn1.toDer(pki.certificateToAsn1(cert)).getBytes(), 'binary');
@@ -95,7 +103,8 @@ export interface Issuer { caCertPem: string; caKeyPem: string }
 
 interface LeafInput {
   issuer: Issuer;
-  publicKey: forge.pki.PublicKey;
+  /** The certified key's SubjectPublicKeyInfo, DER. */
+  spki: Buffer;
   /** The key's fingerprint when the caller has it already (a checked CSR). */
   keyFingerprint?: string;
   commonName: string;
@@ -119,7 +128,8 @@ function issueLeaf(input: LeafInput): IssuedLeaf {
     parsedCas.set(input.issuer.caCertPem, caCert);
   }
   const cert = pki.createCertificate();
-  cert.publicKey = input.publicKey;
+  // A stand-in forge can encode; signCertificate puts input.spki in its place.
+  cert.publicKey = caCert.publicKey;
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = notBefore(input.days);
   cert.validity.notAfter = daysFromNow(input.days);
@@ -130,15 +140,26 @@ function issueLeaf(input: LeafInput): IssuedLeaf {
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: input.usage === 'serverAuth', clientAuth: input.usage === 'clientAuth' },
     { name: 'subjectAltName', altNames: input.altNames },
-    { name: 'subjectKeyIdentifier' },
+    { name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, subjectKeyIdentifier(input.spki)) },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  const der = signCertificate(cert, input.issuer.caKeyPem);
+  const der = signCertificate(cert, input.issuer.caKeyPem, input.spki);
   const certificatePem = pki.certificateToPem(cert);
   return {
     certificatePem, serial: cert.serialNumber, notAfter: cert.validity.notAfter,
     fingerprint: createHash('sha256').update(der).digest('hex'), keyFingerprint: input.keyFingerprint ?? keyFingerprint(certificatePem),
   };
+}
+
+/** forge's DER parser (strict, all bytes) leaving BIT STRINGs as their bytes (forge's types lack the options form). */
+const derWithRawBits = (bytes: string): forge.asn1.Asn1 =>
+  (forge.asn1.fromDer as unknown as (b: string, o: { decodeBitStrings: boolean }) => forge.asn1.Asn1)(bytes, { decodeBitStrings: false });
+
+/** RFC 5280's key identifier (method 1, as forge computes it): SHA-1 of the subjectPublicKey bits, as forge's binary string. */
+function subjectKeyIdentifier(spki: Buffer): string {
+  const parsed = derWithRawBits(spki.toString('binary'));
+  const bits = (parsed.value as forge.asn1.Asn1[])[1].value as string;
+  return createHash('sha1').update(Buffer.from(bits.slice(1), 'binary')).digest('binary');
 }
 
 /** DNS names and IPs → subjectAltName entries (type 2 = DNS, 7 = IP). */
@@ -148,7 +169,7 @@ export function hostAltNames(hosts: string[]): { type: number; value?: string; i
 
 export function issueServerCertificate(issuer: Issuer, publicKeyPem: string, hosts: string[], days: number): IssuedLeaf {
   return issueLeaf({
-    issuer, publicKey: pki.publicKeyFromPem(publicKeyPem), commonName: 'opsctl manager host link',
+    issuer, spki: createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }), commonName: 'opsctl manager host link',
     days, altNames: hostAltNames(hosts), usage: 'serverAuth',
   });
 }
@@ -157,39 +178,70 @@ export class InvalidCsrError extends Error {
   constructor(message: string) { super(message); this.name = 'InvalidCsrError'; }
 }
 
-/** Parses and checks a PKCS#10 request: well formed, self-signature valid, RSA ≥ 2048 bits. */
-export function parseCsr(csrPem: string): forge.pki.CertificateSigningRequest {
+/** A CSR's signature algorithms OpenSSL verifies for us, by OID. */
+const CSR_SIGNATURE_HASHES: Record<string, string> = {
+  [pki.oids.sha256WithRSAEncryption]: 'sha256', [pki.oids.sha384WithRSAEncryption]: 'sha384', [pki.oids.sha512WithRSAEncryption]: 'sha512',
+};
+
+/** A PKCS#10 request whose self-signature and key were checked. */
+export interface CheckedCsr {
+  /** The requested key's SubjectPublicKeyInfo, DER. */
+  spki: Buffer;
+  /** sha256 of that SubjectPublicKeyInfo (proto/key-fingerprint.ts). */
+  keyFingerprint: string;
+}
+
+/**
+ * Parses and checks a PKCS#10 request: well formed, self-signature valid (SHA-256/384/512 with
+ * RSA), RSA ≥ 2048 bits. forge reads the DER structure; OpenSSL reads the key and verifies the
+ * signature. (forge's CSR object turns the key into big integers and verifies in JavaScript:
+ * 4.8 ms a request, most of an enrollment's CPU.) The subject is not read: the certificate names
+ * the node the manager enrolled.
+ */
+export function parseCsr(csrPem: string): CheckedCsr {
   if (typeof csrPem !== 'string' || !csrPem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
     throw new InvalidCsrError('malformed CSR: expected a PEM "CERTIFICATE REQUEST"');
   }
   if (csrPem.length > 64 * 1024) throw new InvalidCsrError('malformed CSR: larger than 64 KiB');
-  let csr: forge.pki.CertificateSigningRequest;
+  let info: forge.asn1.Asn1;
+  let spki: Buffer;
+  let signatureOid: string;
+  let signature: Buffer;
   try {
-    csr = pki.certificationRequestFromPem(csrPem);
+    const block = forge.pem.decode(csrPem).find((b) => b.type === 'CERTIFICATE REQUEST');
+    if (!block) throw new Error('no CERTIFICATE REQUEST block');
+    // CertificationRequest = SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
+    const [requestInfo, algorithm, bits] = derWithRawBits(block.body).value as forge.asn1.Asn1[];
+    // certificationRequestInfo = SEQUENCE { version, subject, subjectPKInfo, [0] attributes }
+    info = requestInfo;
+    spki = Buffer.from(forge.asn1.toDer((info.value as forge.asn1.Asn1[])[2]).getBytes(), 'binary');
+    signatureOid = forge.asn1.derToOid(((algorithm.value as forge.asn1.Asn1[])[0].value as string));
+    signature = Buffer.from((bits.value as string).slice(1), 'binary');
   } catch (err) {
     throw new InvalidCsrError(`malformed CSR: ${(err as Error).message}`);
   }
-  let signatureOk = false;
+  let key: KeyObject;
   try {
-    signatureOk = csr.verify();
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (err) {
-    throw new InvalidCsrError(`malformed CSR: cannot verify its signature: ${(err as Error).message}`);
+    throw new InvalidCsrError(`malformed CSR: unreadable public key: ${(err as Error).message}`);
   }
-  if (!signatureOk) throw new InvalidCsrError('malformed CSR: its signature does not match its public key');
-  const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
-  if (!key || !key.n || key.n.bitLength() < 2048) throw new InvalidCsrError('malformed CSR: the key must be RSA of at least 2048 bits');
-  return csr;
-}
-
-/** The fingerprint of the key a (checked) CSR asks to certify. */
-export function csrKeyFingerprint(csr: forge.pki.CertificateSigningRequest): string {
-  return keyFingerprint(pki.publicKeyToPem(csr.publicKey!));
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new InvalidCsrError('malformed CSR: the key must be RSA of at least 2048 bits');
+  }
+  const hash = CSR_SIGNATURE_HASHES[signatureOid];
+  if (!hash) throw new InvalidCsrError(`malformed CSR: unsupported signature algorithm ${signatureOid} (use SHA-256 with RSA)`);
+  if (!verify(hash, Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary'), key, signature)) {
+    throw new InvalidCsrError('malformed CSR: its signature does not match its public key');
+  }
+  // The request's own encoding of the key: DER, as OpenSSL exports it (the fingerprint hostd logs).
+  return { spki, keyFingerprint: createHash('sha256').update(spki).digest('hex') };
 }
 
 /** Signs a node's CSR: subject CN = node name, URI SAN urn:opsctl:node:<nodeId>, client auth only. */
-export function issueNodeCertificate(issuer: Issuer, csr: forge.pki.CertificateSigningRequest, nodeName: string, nodeId: string, days: number, keyFingerprint?: string): IssuedLeaf {
+export function issueNodeCertificate(issuer: Issuer, csr: CheckedCsr, nodeName: string, nodeId: string, days: number): IssuedLeaf {
   return issueLeaf({
-    issuer, publicKey: csr.publicKey!, keyFingerprint, commonName: nodeName, days,
+    issuer, spki: csr.spki, keyFingerprint: csr.keyFingerprint, commonName: nodeName, days,
     altNames: [{ type: 6, value: NODE_ID_URI_PREFIX + nodeId }], usage: 'clientAuth',
   });
 }

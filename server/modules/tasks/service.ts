@@ -15,7 +15,7 @@ import type {
 } from '../../../proto/rest/tasks.js';
 import { countStatuses, RUN_STATUSES, runsByStatus } from '../../../proto/task-status.js';
 import { cursorDate, decodeCursor, pageOf } from '../../http/page.js';
-import { storedRunsByStatus } from './run-counts.js';
+import { FinishedRunCounts } from './run-counts.js';
 import { describeSelector } from '../../../proto/selector.js';
 import { inScope, isScoped, type Principal } from '../../access/principal.js';
 import { contextEm } from '../../db/context.js';
@@ -71,6 +71,7 @@ export class TasksService {
   private readonly dispatcher: Dispatcher;
   private readonly sweep: TimeoutSweep;
   private readonly transfers: FileTransfers;
+  private readonly finishedCounts = new FinishedRunCounts();
   private flusher?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
   private resumeTimer?: NodeJS.Timeout;
@@ -91,7 +92,10 @@ export class TasksService {
     });
     this.engine = new TaskEngine(orm, sessions, log, opts, {
       afterBatch: (task) => this.dispatcher.advance(task),
-      closed: (task) => { for (const id of task.runs.keys()) this.transfers.runEnded(id); },
+      closed: (task) => {
+        for (const id of task.runs.keys()) this.transfers.runEnded(id);
+        this.finishedCounts.remember(task.info.id, runsByStatus([...task.runs.values()].map((r) => r.status)));
+      },
     });
     this.dispatcher = new Dispatcher(this.engine, sessions, this.transfers, log);
     this.sweep = new TimeoutSweep(this.engine, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
@@ -240,7 +244,8 @@ export class TasksService {
       const tasks = await em.find(Task, { ...where, ...keyset }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1, disableIdentityMap: true });
       if (tasks.length === 0) break;
       const ids = tasks.map((t) => t.id);
-      const counts = await storedRunsByStatus(em, ids);
+      const running = new Set(tasks.filter((t) => t.status === 'running').map((t) => t.id));
+      const counts = await this.finishedCounts.of(em, ids, (taskId) => !running.has(taskId));
       const nodesOf = isScoped(by) ? await this.runNodes(em, ids) : undefined;
       for (const t of tasks) {
         if (nodesOf && !visible(nodesOf.get(t.id) ?? [])) continue;
@@ -279,7 +284,8 @@ export class TasksService {
     const em = contextEm(this.orm);
     const task = await this.requireVisible(em, by, id);
     const live = this.engine.active.get(id);
-    const byStatus = live ? runsByStatus([...live.runs.values()].map((r) => r.status)) : (await storedRunsByStatus(em, [id])).get(id) ?? {};
+    const byStatus = live ? runsByStatus([...live.runs.values()].map((r) => r.status))
+      : (await this.finishedCounts.of(em, [id], () => task.status !== 'running')).get(id) ?? {};
     const view = taskSummaryView(live ? Object.assign(task, { stopReason: live.stopReason }) : task, countStatuses(byStatus));
     return { ...view, byStatus };
   }
