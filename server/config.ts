@@ -12,13 +12,13 @@ export const MANAGER_DEFAULTS = {
   http: {
     host: '127.0.0.1',
     port: 8440,
-    /** auto = HTTPS unless `host` is a loopback address (or when certFile is set); on; off. */
+    /** auto = HTTPS unless `host` is a loopback address (or when tlsCert is set); on; off. */
     tls: 'auto' as HttpTlsMode,
     /** The operator's certificate chain (PEM) and key; '' = a certificate from the manager's CA. */
-    certFile: '',
-    keyFile: '',
+    tlsCert: '',
+    tlsKey: '',
     /** More DNS names or addresses for the manager's own certificate (what clients dial). */
-    altNames: [] as string[],
+    tlsAltNames: [] as string[],
   },
   grpc: {
     host: '0.0.0.0',
@@ -207,11 +207,11 @@ export function validateManagerConfig(c: ManagerConfig): void {
 
 function validateHttpTls(h: ManagerConfig['http']): void {
   check(['auto', 'on', 'off'].includes(h.tls), `http.tls must be auto, on or off, got ${JSON.stringify(h.tls)}`);
-  check(typeof h.certFile === 'string' && typeof h.keyFile === 'string', 'http.certFile and http.keyFile must be file paths');
-  check((h.certFile === '') === (h.keyFile === ''), 'http.certFile and http.keyFile go together: set both (the operator\'s certificate) or neither (one from the manager\'s CA)');
-  check(!(h.tls === 'off' && h.certFile !== ''), 'http.certFile is set but http.tls is off: remove the files or set http.tls to on or auto');
-  check(Array.isArray(h.altNames) && h.altNames.every((n) => typeof n === 'string' && /^[A-Za-z0-9.:_-]+$/.test(n)),
-    `http.altNames must be a list of DNS names or IP addresses, got ${JSON.stringify(h.altNames)}`);
+  check(typeof h.tlsCert === 'string' && typeof h.tlsKey === 'string', 'http.tlsCert and http.tlsKey must be file paths');
+  check((h.tlsCert === '') === (h.tlsKey === ''), 'http.tlsCert and http.tlsKey go together: set both (the operator\'s certificate) or neither (one from the manager\'s CA)');
+  check(!(h.tls === 'off' && h.tlsCert !== ''), 'http.tlsCert is set but http.tls is off: remove the files or set http.tls to on or auto');
+  check(Array.isArray(h.tlsAltNames) && h.tlsAltNames.every((n) => typeof n === 'string' && /^[A-Za-z0-9.:_-]+$/.test(n)),
+    `http.tlsAltNames must be a list of DNS names or IP addresses, got ${JSON.stringify(h.tlsAltNames)}`);
 }
 
 function validateScrape(m: ManagerConfig['metrics']): void {

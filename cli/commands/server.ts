@@ -20,7 +20,7 @@ export default class Server extends BaseCommand {
   static override summary = 'Run the manager in the foreground.';
   static override description = 'Run the manager (REST API for opsctl and the web UI, gRPC link for hostd) until SIGINT or SIGTERM, then shut down gracefully.\n\n' +
     'Configuration: flags > OPS_* environment variables > the YAML file given with --config > defaults; every option is documented in configs/manager.yaml. ' +
-    'Logs are JSON on standard output; the addresses are printed on standard error, and on the first start the generated admin password too when standard error is a terminal (it is always in <dataDir>/initial-admin.txt, mode 0600, and never in a log).';
+    'Logs are JSON on standard output; the addresses are printed on standard error (with the fingerprint of the CA opsctl login pins when the REST API serves HTTPS, see http.tls), and on the first start the generated admin password too when standard error is a terminal (it is always in <dataDir>/initial-admin.txt, mode 0600, and never in a log).';
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --config /etc/opsctl/manager.yaml --log-level debug',

@@ -1,6 +1,6 @@
 // TLS for the REST API. With http.tls auto the API is HTTPS as soon as it listens beyond loopback
 // (a bearer token or password must not cross a network in clear). The certificate is the
-// operator's (http.certFile + http.keyFile) or issued by the manager's own CA — the host link's,
+// operator's (http.tlsCert + http.tlsKey) or issued by the manager's own CA — the host link's,
 // so one fingerprint names the manager for opsctl login and hostd alike — for every name a client
 // may dial.
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
@@ -19,7 +19,7 @@ export interface HttpsMaterial {
   /** PEM: the key, and the chain the listener presents (leaf first). */
   key: string;
   cert: string;
-  /** 'the manager CA' or the certFile path, for the start-up log. */
+  /** 'the manager CA' or the tlsCert path, for the start-up log. */
   source: string;
   /**
    * SHA256:hex of the chain's last certificate when it is a CA that signed itself — what
@@ -38,7 +38,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Whether the REST listener serves HTTPS under this configuration. */
 export function httpsEnabled(http: ManagerConfig['http']): boolean {
-  if (http.tls === 'auto') return http.certFile !== '' || !isLoopbackHost(http.host);
+  if (http.tls === 'auto') return http.tlsCert !== '' || !isLoopbackHost(http.host);
   return http.tls === 'on';
 }
 
@@ -55,7 +55,7 @@ export function spkiPin(certPem: string): string {
 export function loadHttpsMaterial(config: ManagerConfig): HttpsMaterial | undefined {
   const http = config.http;
   if (!httpsEnabled(http)) return undefined;
-  if (http.certFile !== '') return operatorMaterial(http.certFile, http.keyFile);
+  if (http.tlsCert !== '') return operatorMaterial(http.tlsCert, http.tlsKey);
   const pkiDir = join(config.dataDir, 'pki');
   const issuer = loadOrCreateCa(pkiDir);
   const pair = loadOrIssueServerPair(pkiDir, 'https', issuer, restHostNames(config), 'opsctl manager REST API');
@@ -70,7 +70,7 @@ export function loadHttpsMaterial(config: ManagerConfig): HttpsMaterial | undefi
 
 /**
  * Every name a client may dial: the listen address (or, on a wildcard, this machine's addresses),
- * the host name, loopback, the gRPC advertise host and http.altNames. The certificate is reissued
+ * the host name, loopback, the gRPC advertise host and http.tlsAltNames. The certificate is reissued
  * (by the same CA, so pins hold) when one is missing, e.g. after a new address.
  */
 export function restHostNames(config: ManagerConfig): string[] {
@@ -79,7 +79,7 @@ export function restHostNames(config: ManagerConfig): string[] {
   const machine = wildcard
     ? Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal && !i.address.startsWith('fe80:')).map((i) => i!.address)
     : [listen];
-  return [...new Set(['localhost', '127.0.0.1', '::1', hostname(), hostOnly(config.grpc.advertise), ...machine, ...config.http.altNames].filter(Boolean))];
+  return [...new Set(['localhost', '127.0.0.1', '::1', hostname(), hostOnly(config.grpc.advertise), ...machine, ...config.http.tlsAltNames].filter(Boolean))];
 }
 
 function readPem(file: string, option: string, what: string): string {
@@ -90,32 +90,32 @@ function readPem(file: string, option: string, what: string): string {
   }
 }
 
-function operatorMaterial(certFile: string, keyFile: string): HttpsMaterial {
-  const certText = readPem(certFile, 'http.certFile', 'certificate');
-  const keyText = readPem(keyFile, 'http.keyFile', 'private key');
+function operatorMaterial(tlsCert: string, tlsKey: string): HttpsMaterial {
+  const certText = readPem(tlsCert, 'http.tlsCert', 'certificate');
+  const keyText = readPem(tlsKey, 'http.tlsKey', 'private key');
   const blocks = certText.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   let chain: X509Certificate[];
   try {
     chain = blocks.map((b) => new X509Certificate(b));
   } catch (err) {
-    throw new ConfigError(`config http.certFile: ${certFile} holds a certificate that does not parse: ${(err as Error).message}`);
+    throw new ConfigError(`config http.tlsCert: ${tlsCert} holds a certificate that does not parse: ${(err as Error).message}`);
   }
-  if (chain.length === 0) throw new ConfigError(`config http.certFile: ${certFile} holds no PEM certificate`);
+  if (chain.length === 0) throw new ConfigError(`config http.tlsCert: ${tlsCert} holds no PEM certificate`);
   let key;
   try {
     key = createPrivateKey(keyText);
   } catch (err) {
-    throw new ConfigError(`config http.keyFile: ${keyFile} is not a PEM private key: ${(err as Error).message}`);
+    throw new ConfigError(`config http.tlsKey: ${tlsKey} is not a PEM private key: ${(err as Error).message}`);
   }
   if (!chain[0].checkPrivateKey(key)) {
-    throw new ConfigError(`config http.keyFile: ${keyFile} is not the key of the first certificate in ${certFile}`);
+    throw new ConfigError(`config http.tlsKey: ${tlsKey} is not the key of the first certificate in ${tlsCert}`);
   }
   const top = chain[chain.length - 1];
   const selfSigned = top.checkIssued(top) && top.verify(top.publicKey);
   return {
     key: keyText,
     cert: blocks.join('\n') + '\n',
-    source: certFile,
+    source: tlsCert,
     caFingerprint: selfSigned ? caFingerprint(top.raw) : undefined,
     spkiPin: spkiPin(blocks[0]!),
   };

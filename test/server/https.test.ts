@@ -65,7 +65,7 @@ test('http.tls auto: HTTPS unless the listen address is loopback, or when the op
     assert.not.ok(httpsEnabled(http({ host })), `${host}: plain HTTP`);
   }
   for (const host of ['0.0.0.0', '::', '10.1.2.3', 'manager.example.com']) assert.ok(httpsEnabled(http({ host })), `${host}: HTTPS`);
-  assert.ok(httpsEnabled(http({ host: '127.0.0.1', certFile: '/c', keyFile: '/k' })));
+  assert.ok(httpsEnabled(http({ host: '127.0.0.1', tlsCert: '/c', tlsKey: '/k' })));
   assert.ok(httpsEnabled(http({ host: '127.0.0.1', tls: 'on' })));
   assert.not.ok(httpsEnabled(http({ host: '0.0.0.0', tls: 'off' })));
 });
@@ -73,11 +73,11 @@ test('http.tls auto: HTTPS unless the listen address is loopback, or when the op
 test('config: bad http.tls values and half-given certificate files stop start-up naming the option', () => {
   const load = (flags: Record<string, unknown>) => () => loadManagerConfig({ env: {}, flags });
   assert.throws(load({ 'http.tls': 'yes' }), (e: Error) => e instanceof ConfigError && /http\.tls must be auto, on or off, got "yes"/.test(e.message));
-  assert.throws(load({ 'http.certFile': '/etc/ssl/c.pem' }), /http\.certFile and http\.keyFile go together/);
-  assert.throws(load({ 'http.keyFile': '/etc/ssl/k.pem' }), /http\.certFile and http\.keyFile go together/);
-  assert.throws(load({ 'http.tls': 'off', 'http.certFile': '/c', 'http.keyFile': '/k' }), /http\.certFile is set but http\.tls is off/);
-  assert.throws(load({ 'http.altNames': ['ok.example', 'bad name'] }), /http\.altNames must be a list of DNS names or IP addresses/);
-  assert.equal(loadManagerConfig({ env: { OPS_HTTP_ALT_NAMES: 'a.example, 10.0.0.9' } }).http.altNames, ['a.example', '10.0.0.9']);
+  assert.throws(load({ 'http.tlsCert': '/etc/ssl/c.pem' }), /http\.tlsCert and http\.tlsKey go together/);
+  assert.throws(load({ 'http.tlsKey': '/etc/ssl/k.pem' }), /http\.tlsCert and http\.tlsKey go together/);
+  assert.throws(load({ 'http.tls': 'off', 'http.tlsCert': '/c', 'http.tlsKey': '/k' }), /http\.tlsCert is set but http\.tls is off/);
+  assert.throws(load({ 'http.tlsAltNames': ['ok.example', 'bad name'] }), /http\.tlsAltNames must be a list of DNS names or IP addresses/);
+  assert.equal(loadManagerConfig({ env: { OPS_HTTP_TLS_ALT_NAMES: 'a.example, 10.0.0.9' } }).http.tlsAltNames, ['a.example', '10.0.0.9']);
 });
 
 test('CA fingerprints: the form shown, and every form a person may paste', () => {
@@ -94,7 +94,7 @@ test('CA fingerprints: the form shown, and every form a person may paste', () =>
 
 test('tls on: HTTPS with a certificate from the host-link CA naming every address; hostd\'s --ca-hash is the same CA', async () => {
   const dataDir = tempDir();
-  const m = await start(dataDir, { 'http.tls': 'on', 'http.altNames': ['ops.example.test', '192.0.2.10'] });
+  const m = await start(dataDir, { 'http.tls': 'on', 'http.tlsAltNames': ['ops.example.test', '192.0.2.10'] });
   try {
     assert.match(m.httpUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
     const caPem = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
@@ -122,7 +122,7 @@ test('tls on: HTTPS with a certificate from the host-link CA naming every addres
   // A restart keeps the key (the curl pin holds) and the certificate while its names are unchanged.
   const pinBefore = spkiPin(readFileSync(join(dataDir, 'pki', 'https.crt'), 'utf8'));
   const certBefore = readFileSync(join(dataDir, 'pki', 'https.crt'), 'utf8');
-  const again = await start(dataDir, { 'http.tls': 'on', 'http.altNames': ['ops.example.test', '192.0.2.10'] });
+  const again = await start(dataDir, { 'http.tls': 'on', 'http.tlsAltNames': ['ops.example.test', '192.0.2.10'] });
   try {
     assert.is(again.https?.spkiPin, pinBefore);
     assert.is(readFileSync(join(dataDir, 'pki', 'https.crt'), 'utf8'), certBefore);
@@ -130,7 +130,7 @@ test('tls on: HTTPS with a certificate from the host-link CA naming every addres
     await again.stop();
   }
   // A new name reissues the certificate from the same CA with the same key.
-  const renamed = await start(dataDir, { 'http.tls': 'on', 'http.altNames': ['new.example.test'] });
+  const renamed = await start(dataDir, { 'http.tls': 'on', 'http.tlsAltNames': ['new.example.test'] });
   try {
     assert.is(renamed.https?.spkiPin, pinBefore);
     assert.ok((await presentedChain(renamed.httpUrl))[0]!.checkHost('new.example.test'));
@@ -149,11 +149,11 @@ test('spkiPin is curl\'s --pinnedpubkey value: openssl computes the same, and cu
   try {
     const pin = m.https!.spkiPin;
     assert.match(pin, /^sha256\/\/[A-Za-z0-9+/]{43}=$/);
-    const certFile = join(m.config.dataDir, 'pki', 'https.crt');
+    const tlsCert = join(m.config.dataDir, 'pki', 'https.crt');
     // The recipe in curl's documentation for --pinnedpubkey.
-    const byOpenssl = execFileSync('sh', ['-c', `openssl x509 -in '${certFile}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
+    const byOpenssl = execFileSync('sh', ['-c', `openssl x509 -in '${tlsCert}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
     assert.is(pin, `sha256//${byOpenssl}`);
-    assert.is(spkiPin(readFileSync(certFile, 'utf8')), pin);
+    assert.is(spkiPin(readFileSync(tlsCert, 'utf8')), pin);
     const caFile = join(m.config.dataDir, 'pki', 'ca.crt');
     // Asynchronously: the manager answering curl runs in this process.
     const curl = (p: string) => promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile, '--pinnedpubkey', p, `${m.httpUrl}/api/v1/openapi.json`])
@@ -165,9 +165,9 @@ test('spkiPin is curl\'s --pinnedpubkey value: openssl computes the same, and cu
   }
 });
 
-test('the operator\'s certificate and key (http.certFile/keyFile) are served, with their chain; auto turns HTTPS on', async () => {
+test('the operator\'s certificate and key (http.tlsCert/tlsKey) are served, with their chain; auto turns HTTPS on', async () => {
   const op = makeOperatorCert(tempDir());
-  const m = await start(tempDir(), { 'http.certFile': op.chain, 'http.keyFile': op.key });
+  const m = await start(tempDir(), { 'http.tlsCert': op.chain, 'http.tlsKey': op.key });
   try {
     assert.match(m.httpUrl, /^https:/);
     const chain = await presentedChain(m.httpUrl);
@@ -180,7 +180,7 @@ test('the operator\'s certificate and key (http.certFile/keyFile) are served, wi
     await m.stop();
   }
   // A chain without its CA still serves; there is just nothing for opsctl login to pin.
-  const leafOnly = await start(tempDir(), { 'http.certFile': op.leaf, 'http.keyFile': op.key });
+  const leafOnly = await start(tempDir(), { 'http.tlsCert': op.leaf, 'http.tlsKey': op.key });
   try {
     assert.is(leafOnly.https?.caFingerprint, undefined);
     assert.is(await getWithCa(leafOnly.httpUrl, readFileSync(op.caCert, 'utf8')), 200);
@@ -195,12 +195,12 @@ test('a missing, unreadable, malformed or mismatched certificate or key file sto
   mkdirSync(join(dir, 'x'));
   const other = makeOperatorCert(join(dir, 'x'));
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ 'http.certFile': op.chain, 'http.keyFile': join(dir, 'missing.key') }, /config http\.keyFile: cannot read the private key .*missing\.key: ENOENT/],
-    [{ 'http.certFile': op.chain, 'http.keyFile': dir }, /config http\.keyFile: cannot read the private key .*: EISDIR/],
-    [{ 'http.certFile': join(dir, 'missing.crt'), 'http.keyFile': op.key }, /config http\.certFile: cannot read the certificate .*missing\.crt: ENOENT/],
-    [{ 'http.certFile': op.key, 'http.keyFile': op.key }, /config http\.certFile: .* holds no PEM certificate/],
-    [{ 'http.certFile': op.chain, 'http.keyFile': op.chain }, /config http\.keyFile: .* is not a PEM private key/],
-    [{ 'http.certFile': op.chain, 'http.keyFile': other.key }, /config http\.keyFile: .*x\/server\.key is not the key of the first certificate in .*chain\.crt/],
+    [{ 'http.tlsCert': op.chain, 'http.tlsKey': join(dir, 'missing.key') }, /config http\.tlsKey: cannot read the private key .*missing\.key: ENOENT/],
+    [{ 'http.tlsCert': op.chain, 'http.tlsKey': dir }, /config http\.tlsKey: cannot read the private key .*: EISDIR/],
+    [{ 'http.tlsCert': join(dir, 'missing.crt'), 'http.tlsKey': op.key }, /config http\.tlsCert: cannot read the certificate .*missing\.crt: ENOENT/],
+    [{ 'http.tlsCert': op.key, 'http.tlsKey': op.key }, /config http\.tlsCert: .* holds no PEM certificate/],
+    [{ 'http.tlsCert': op.chain, 'http.tlsKey': op.chain }, /config http\.tlsKey: .* is not a PEM private key/],
+    [{ 'http.tlsCert': op.chain, 'http.tlsKey': other.key }, /config http\.tlsKey: .*x\/server\.key is not the key of the first certificate in .*chain\.crt/],
   ];
   for (const [flags, message] of cases) {
     const dataDir = tempDir();

@@ -51,7 +51,7 @@ export async function trustServerCa(server: string, opts: TrustOptions): Promise
   if (!presented.der || !presented.fingerprint) {
     if (presented.systemTrusted && !expected) return {};
     throw new CliError(`the manager at ${server} sent no CA certificate to pin (its chain does not end in a self-signed CA): ` +
-      'append the CA certificate to the file of http.certFile on the manager');
+      'append the CA certificate to the file of http.tlsCert on the manager');
   }
   const accept: Trust = { ca: pinnedCaOf(server, presented.der), pinNew: presented.der };
   if (expected) {
