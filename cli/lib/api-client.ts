@@ -1,11 +1,12 @@
 // The typed client of the manager's REST API. Every response is the envelope {code, message, data,
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
 // network failures into one UnreachableError naming the address. Uses the global fetch: undici's
-// package would cost ~90 ms of start-up on every command. Only an HTTPS manager whose CA is pinned
-// (known-cas.ts) pays for it: the global fetch cannot be told which CA to trust.
+// package would cost ~90 ms of start-up on every command. An HTTPS manager whose CA is pinned
+// (known-cas.ts) is reached through pinned-fetch.ts instead: the global fetch takes no CA.
 import type { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 import type { PinnedCa } from './known-cas.js';
+import type { Fetch } from './pinned-fetch.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
 const API_PREFIX = '/api/v1';
@@ -39,12 +40,10 @@ function errorCode(err: unknown): string | undefined {
   return e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
 }
 
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
-
 /** Why a fetch failed, in a few words: fetch hides the socket error in `cause` (or `cause.errors`). */
 export function networkReason(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
-  if (e?.name === 'TimeoutError') return 'timed out';
+  if (e?.name === 'TimeoutError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') return 'timed out';
   const code = errorCode(err);
   if (code) return REASONS[code] ?? code;
   return e?.cause?.message ?? e?.message ?? String(err);
@@ -90,10 +89,7 @@ export class ApiClient {
   private fetchFn(): Promise<Fetch> {
     const ca = this.pinnedCa;
     if (!ca || !this.server.startsWith('https:')) return Promise.resolve(fetch);
-    return (this.fetcher ??= import('undici').then(({ Agent, fetch: undiciFetch }) => {
-      const dispatcher = new Agent({ connect: { ca: ca.pem } });
-      return (url, init) => undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
-    }));
+    return (this.fetcher ??= import('./pinned-fetch.js').then(({ pinnedFetch }) => pinnedFetch(ca.pem)));
   }
 
   /**

@@ -106,6 +106,10 @@ test('the right --ca-fingerprint (OpenSSL\'s form too) pins the CA (0600); later
   const ls = await opsctl(home, ['nodes', 'ls', '--json']);
   assert.is(ls.code, 0, ls.stderr);
   assert.is(ls.stdout, '[]\n');
+  // An event stream (Server-Sent Events) through the same client.
+  const top = await opsctl(home, ['top', '--once', '--json']);
+  assert.is(top.code, 0, top.stderr);
+  assert.is(top.stdout, '[]\n');
   // An upload goes through node:https, which must trust the pinned CA too.
   const file = join(home.dir, 'hello.txt');
   writeFileSync(file, 'hello\n');
