@@ -110,6 +110,9 @@ export class ApiClient {
         return new UnreachableError(this.server, `${networkReason(err)}; run 'opsctl login --server ${this.server}' to check and pin the manager's CA`);
       }
     }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new UnreachableError(this.server, `${networkReason(err)}; use a name it has, or add this one to the manager's http.tlsAltNames`);
+    }
     return new UnreachableError(this.server, networkReason(err));
   }
 
