@@ -120,6 +120,9 @@ test('the right --ca-fingerprint (OpenSSL\'s form too) pins the CA (0600); later
   const again = await opsctl(home, loginArgs());
   assert.is(again.code, 0, again.stderr);
   assert.not.ok(again.stderr.includes('Pinned'));
+  const out = await opsctl(home, ['logout']);
+  assert.is(out.code, 0, out.stderr);
+  assert.match(out.stderr, /^Logged out of https:/);
 });
 
 test('on a terminal the CA is shown and a person decides: no leaves nothing, yes pins', async () => {
@@ -162,10 +165,18 @@ test('an HTTPS manager nobody pinned: a command says how to pin it; a damaged kn
   assert.is(r.code, 1);
   assert.is(r.stderr, `Error: cannot reach the manager at ${url} (TLS: self-signed certificate in chain; run 'opsctl login --server ${url}' to check and pin the manager's CA)\n`);
 
-  writeFileSync(knownCas(home), `# comment\n${url} ${fingerprint()} AAAA\n`, { mode: 0o600 });
-  const damaged = await opsctl(home, ['whoami']);
-  assert.is(damaged.code, 1);
-  assert.is(damaged.stderr, `Error: ${knownCas(home)} line 2: the certificate does not parse; fix or delete the line\n`);
+  const caDer = new X509Certificate(readFileSync(join(m!.config.dataDir, 'pki', 'ca.crt'))).raw.toString('base64');
+  const damagedLines: [string, string][] = [
+    [`${url} ${fingerprint()} AAAA`, 'the certificate does not parse'],
+    [`${url} ${fingerprint()}`, 'expected "<url> SHA256:<hex> <base64 certificate>"'],
+    [`${url} SHA256:${'0'.repeat(64)} ${caDer}`, `the fingerprint does not match the certificate (${fingerprint()})`],
+  ];
+  for (const [line, why] of damagedLines) {
+    writeFileSync(knownCas(home), `# comment\nhttps://other.example ${fingerprint()} ${caDer}\n${line}\n`, { mode: 0o600 });
+    const damaged = await opsctl(home, ['whoami']);
+    assert.is(damaged.code, 1);
+    assert.is(damaged.stderr, `Error: ${knownCas(home)} line 3: ${why}; fix or delete the line\n`);
+  }
 });
 
 test('a manager back with another CA (new data directory): refused naming both, until --forget-ca; other pins are kept', async () => {
