@@ -5,6 +5,7 @@
 // built binary in its own process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
 import { runManager, type RunningManager } from '../../server/main.js';
-import { freePort } from '../helpers/ports.js';
-import { ConfigHome, ensureBuilt, opsctl } from './run-opsctl.js';
+import { freePort, freePorts } from '../helpers/ports.js';
+import { ConfigHome, ensureBuilt, opsctl, opsctlBin } from './run-opsctl.js';
 
 let port = 0;
 let url = '';
@@ -215,6 +216,38 @@ test('a manager back with another CA (new data directory): refused naming both, 
   assert.not.ok(text.includes(`${url} ${oldFp} `));
   assert.ok(text.includes(`# my note\n${otherLine}\n`), 'other lines and comments are kept');
   assert.is((await opsctl(home, ['whoami'])).code, 0);
+});
+
+test('opsctl server with http.tls on prints the CA fingerprint, and the login command it prints works as printed', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'opsctl-cli-https-server-'));
+  dirs.push(dataDir);
+  const [httpPort, grpcPort] = await freePorts(2);
+  const server = spawn(process.execPath, [opsctlBin, 'server', '--log-level', 'warn'], {
+    env: { ...process.env, OPS_DATA_DIR: dataDir, OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: String(httpPort), OPS_HTTP_TLS: 'on',
+      OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: String(grpcPort), OPS_GRPC_ADVERTISE: `127.0.0.1:${grpcPort}` },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    let err = '';
+    const printed = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const pattern = /^REST API CA fingerprint: (SHA256:[0-9a-f]{64})\nCreated the first user\. Sign in with:\n {2}opsctl (login .*)\n/m;
+      server.stderr!.on('data', (d: Buffer) => { err += d; const found = pattern.exec(err); if (found) resolve(found); });
+      server.once('exit', (code) => reject(new Error(`opsctl server exited (${code}):\n${err}`)));
+    });
+    assert.ok(err.startsWith(`opsctl manager listening: REST https://127.0.0.1:${httpPort}, hosts (gRPC) 127.0.0.1:${grpcPort}\n`), err);
+    const [, fp, command] = printed;
+    assert.is(fp, `SHA256:${new X509Certificate(readFileSync(join(dataDir, 'pki', 'ca.crt'))).fingerprint256.replace(/:/g, '').toLowerCase()}`);
+    assert.is(command, `login --server https://127.0.0.1:${httpPort} --username admin --ca-fingerprint ${fp}`);
+    const password = /^password: (\S+)$/m.exec(readFileSync(join(dataDir, 'initial-admin.txt'), 'utf8'))![1]!;
+    const home = freshHome();
+    const r = await opsctl(home, [...command!.split(' '), '--password-stdin'], { stdin: `${password}\n` });
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(r.stderr.startsWith(`Pinned the manager's CA ${fp}`), r.stderr);
+    assert.is((await opsctl(home, ['nodes', 'ls', '--json'])).stdout, '[]\n');
+  } finally {
+    server.kill('SIGTERM');
+    if (server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve));
+  }
 });
 
 test.run();
