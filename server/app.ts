@@ -29,6 +29,8 @@ export interface BuildAppOptions {
   orm: Orm;
   log: Logger;
   services: ManagerServices;
+  /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
+  https?: { key: string; cert: string };
 }
 
 /** auth.jwtSecret, or the secret generated once and kept in <dataDir>/jwt.secret (mode 0600). */
@@ -49,6 +51,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // No forceCloseConnections: close() lets requests in flight finish; event streams are ended
     // by endEventStreamsOnClose instead of cutting every connection.
     ...HARDENED_SERVER_OPTIONS,
+    ...(opts.https ? { https: { key: opts.https.key, cert: opts.https.cert, minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
 
   // Input checks first: strict validation (no type coercion in bodies), a JSON parser that refuses

@@ -9,7 +9,17 @@ import { parseHostPort } from '../lib/host-port.js';
 
 export const MANAGER_DEFAULTS = {
   dataDir: './data/manager',
-  http: { host: '127.0.0.1', port: 8440 },
+  http: {
+    host: '127.0.0.1',
+    port: 8440,
+    /** auto = HTTPS unless `host` is a loopback address (or when tlsCert is set); on; off. */
+    tls: 'auto' as HttpTlsMode,
+    /** The operator's certificate chain (PEM) and key; '' = a certificate from the manager's CA. */
+    tlsCert: '',
+    tlsKey: '',
+    /** More DNS names or addresses for the manager's own certificate (what clients dial). */
+    tlsAltNames: [] as string[],
+  },
   grpc: {
     host: '0.0.0.0',
     port: 8441,
@@ -101,6 +111,8 @@ export const MANAGER_DEFAULTS = {
   log: { level: 'info' },
 };
 
+export type HttpTlsMode = 'auto' | 'on' | 'off';
+
 export interface WebhookTarget { url: string; secret: string }
 
 export type ManagerConfig = typeof MANAGER_DEFAULTS;
@@ -148,6 +160,7 @@ const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
 export function validateManagerConfig(c: ManagerConfig): void {
   check(c.dataDir !== '', 'dataDir must not be empty');
   check(isPort(c.http.port), `http.port must be a port number (0-65535), got ${c.http.port}`);
+  validateHttpTls(c.http);
   check(isPort(c.grpc.port), `grpc.port must be a port number (0-65535), got ${c.grpc.port}`);
   try {
     // Port 0 is allowed: with grpc.port 0 the bound port replaces it once the gateway listens.
@@ -190,6 +203,15 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
   check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
   validateAlerts(c.alerts);
+}
+
+function validateHttpTls(h: ManagerConfig['http']): void {
+  check(['auto', 'on', 'off'].includes(h.tls), `http.tls must be auto, on or off, got ${JSON.stringify(h.tls)}`);
+  check(typeof h.tlsCert === 'string' && typeof h.tlsKey === 'string', 'http.tlsCert and http.tlsKey must be file paths');
+  check((h.tlsCert === '') === (h.tlsKey === ''), 'http.tlsCert and http.tlsKey go together: set both (the operator\'s certificate) or neither (one from the manager\'s CA)');
+  check(!(h.tls === 'off' && h.tlsCert !== ''), 'http.tlsCert is set but http.tls is off: remove the files or set http.tls to on or auto');
+  check(Array.isArray(h.tlsAltNames) && h.tlsAltNames.every((n) => typeof n === 'string' && /^[A-Za-z0-9.:_-]+$/.test(n)),
+    `http.tlsAltNames must be a list of DNS names or IP addresses, got ${JSON.stringify(h.tlsAltNames)}`);
 }
 
 function validateScrape(m: ManagerConfig['metrics']): void {

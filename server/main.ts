@@ -8,6 +8,7 @@ import { PRIVATE_UMASK, secureDataDir } from './data-dir.js';
 import { loadManagerConfig, type ManagerConfig } from './config.js';
 import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
+import { listenerUrl, loadHttpsMaterial } from './http/https.js';
 import { createServices, DeferredHostSessions, type ManagerServices } from './services.js';
 
 export interface RunManagerOptions {
@@ -22,6 +23,13 @@ export interface RunManagerOptions {
 export interface RunningManager {
   stop(): Promise<void>;
   httpUrl: string;
+  /** Set when the REST API serves HTTPS (http.tls). */
+  https?: {
+    /** SHA256:hex of the CA `opsctl login` pins (undefined: the operator's chain stops below its root). */
+    caFingerprint?: string;
+    /** curl --pinnedpubkey value of the serving certificate (server/http/https.ts spkiPin). */
+    spkiPin: string;
+  };
   /** host:port hostd dials (grpc.advertise). */
   grpcAddress: string;
   /** Set on the very first start only: the generated admin account. */
@@ -39,6 +47,8 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
   // a data directory that was created with looser modes.
   process.umask(PRIVATE_UMASK);
   secureDataDir(config.dataDir);
+  // Before the database: a missing, unreadable or mismatched key file stops start-up at once, naming it.
+  const tls = loadHttpsMaterial(config);
 
   const target = databaseTarget(config.database.url, config.dataDir);
   const orm: Orm = await openOrm(target, log);
@@ -78,18 +88,20 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     const gw = gateway;
     cleanup.push(() => gw.stop());
 
-    const app = await buildApp({ config, orm, log, services });
+    const app = await buildApp({ config, orm, log, services, https: tls });
     await app.listen({ host: config.http.host, port: config.http.port });
     cleanup.push(() => app.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
-    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-    const httpUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+    const httpUrl = listenerUrl(tls !== undefined, config.http.host, port);
+    const https = tls && { caFingerprint: tls.caFingerprint, spkiPin: tls.spkiPin };
+    if (tls) log.info({ certificate: tls.source, caFingerprint: tls.caFingerprint, spkiPin: tls.spkiPin }, 'REST API serves HTTPS');
     log.info({ httpUrl, grpc: `${config.grpc.host}:${config.grpc.port}`, advertise: config.grpc.advertise, dataDir: config.dataDir }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {
       httpUrl,
+      https,
       grpcAddress: config.grpc.advertise,
       initialAdmin,
       config,

@@ -28,7 +28,7 @@ export default class Logout extends ApiCommand {
     const { server } = await resolveConnection(flags.server, { ...process.env, OPSCTL_TOKEN: '' });
     let failure: unknown;
     try {
-      await new ApiClient(server, saved.token).post('/auth/logout', {});
+      await (await ApiClient.open(server, saved.token)).post('/auth/logout', {});
     } catch (err) {
       failure = err;
     }

@@ -7,6 +7,7 @@ interface ManagerModule {
   runManager(opts: { configFile?: string; flags?: Record<string, unknown> }): Promise<{
     stop(): Promise<void>;
     httpUrl: string;
+    https?: { caFingerprint?: string };
     grpcAddress: string;
     initialAdmin?: { username: string; password: string };
     config: { dataDir: string };
@@ -19,7 +20,7 @@ export default class Server extends BaseCommand {
   static override summary = 'Run the manager in the foreground.';
   static override description = 'Run the manager (REST API for opsctl and the web UI, gRPC link for hostd) until SIGINT or SIGTERM, then shut down gracefully.\n\n' +
     'Configuration: flags > OPS_* environment variables > the YAML file given with --config > defaults; every option is documented in configs/manager.yaml. ' +
-    'Logs are JSON on standard output; the addresses are printed on standard error, and on the first start the generated admin password too when standard error is a terminal (it is always in <dataDir>/initial-admin.txt, mode 0600, and never in a log).';
+    'Logs are JSON on standard output; the addresses are printed on standard error (with the fingerprint of the CA opsctl login pins when the REST API serves HTTPS, see http.tls), and on the first start the generated admin password too when standard error is a terminal (it is always in <dataDir>/initial-admin.txt, mode 0600, and never in a log).';
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --config /etc/opsctl/manager.yaml --log-level debug',
@@ -45,13 +46,16 @@ export default class Server extends BaseCommand {
       throw new CliError(`starting the manager: ${(err as Error).message}`);
     }
     this.note(`opsctl manager listening: REST ${manager.httpUrl}, hosts (gRPC) ${manager.grpcAddress}`);
+    // What opsctl login shows on first use: the operator compares the two before trusting it.
+    if (manager.https?.caFingerprint) this.note(`REST API CA fingerprint: ${manager.https.caFingerprint}`);
     if (manager.initialAdmin) {
       const { username, password } = manager.initialAdmin;
       const file = `${manager.config.dataDir}/initial-admin.txt`;
       // Only a person at a terminal sees the password; redirected standard error is a log file.
       const shown = process.stderr.isTTY ? `  password: ${password}\n(shown once here; also in ${file}, mode 0600; change it with opsctl passwd)` :
         `  password: in ${file} (mode 0600; not printed because standard error is not a terminal)`;
-      this.note(`Created the first user. Sign in with:\n  opsctl login --server ${manager.httpUrl} --username ${username}\n${shown}`);
+      const pin = manager.https?.caFingerprint ? ` --ca-fingerprint ${manager.https.caFingerprint}` : '';
+      this.note(`Created the first user. Sign in with:\n  opsctl login --server ${manager.httpUrl} --username ${username}${pin}\n${shown}`);
     }
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);

@@ -1,9 +1,12 @@
 // The typed client of the manager's REST API. Every response is the envelope {code, message, data,
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
 // network failures into one UnreachableError naming the address. Uses the global fetch: undici's
-// package would cost ~90 ms of start-up on every command.
+// package would cost ~90 ms of start-up on every command. An HTTPS manager whose CA is pinned
+// (known-cas.ts) is reached through pinned-fetch.ts instead: the global fetch takes no CA.
 import type { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
+import type { PinnedCa } from './known-cas.js';
+import type { Fetch } from './pinned-fetch.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
 const API_PREFIX = '/api/v1';
@@ -26,11 +29,22 @@ const REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not name this host',
 };
 
+/** TLS errors that mean "not signed by a CA I trust" (rather than expired, wrong name, or no TLS at all). */
+const UNTRUSTED_CHAIN = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string; errors?: { code?: string }[] } };
+  return e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
+}
+
 /** Why a fetch failed, in a few words: fetch hides the socket error in `cause` (or `cause.errors`). */
 export function networkReason(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
-  if (e?.name === 'TimeoutError') return 'timed out';
-  const code = e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
+  if (e?.name === 'TimeoutError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') return 'timed out';
+  const code = errorCode(err);
   if (code) return REASONS[code] ?? code;
   return e?.cause?.message ?? e?.message ?? String(err);
 }
@@ -60,7 +74,47 @@ function pageSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export class ApiClient {
-  constructor(readonly server: string, readonly token?: string) {}
+  private fetcher?: Promise<Fetch>;
+
+  /** `pinnedCa`: an HTTPS manager's chain is verified against this CA alone (opsctl login pinned it). */
+  constructor(readonly server: string, readonly token?: string, readonly pinnedCa?: PinnedCa) {}
+
+  /** A client for `server` trusting the CA pinned for it, if any. */
+  static async open(server: string, token?: string): Promise<ApiClient> {
+    // Loaded only for HTTPS: a plain-HTTP command reads no more files than before.
+    const pinned = server.startsWith('https:') ? await (await import('./known-cas.js')).findPinnedCa(server) : undefined;
+    return new ApiClient(server, token, pinned);
+  }
+
+  private fetchFn(): Promise<Fetch> {
+    const ca = this.pinnedCa;
+    if (!ca || !this.server.startsWith('https:')) return Promise.resolve(fetch);
+    return (this.fetcher ??= import('./pinned-fetch.js').then(({ pinnedFetch }) => pinnedFetch(ca.pem)));
+  }
+
+  /**
+   * The error for a request that failed before any answer. A chain the pinned CA did not sign is
+   * looked at again to name both CAs; an HTTPS manager nobody pinned gets the way to pin it.
+   */
+  private async networkError(err: unknown): Promise<CliError> {
+    const code = errorCode(err);
+    if (code && UNTRUSTED_CHAIN.has(code) && this.server.startsWith('https:')) {
+      if (this.pinnedCa) {
+        const { presentedCa } = await import('./server-ca.js');
+        const { CaChangedError } = await import('./known-cas.js');
+        const presented = await presentedCa(this.server).catch(() => undefined);
+        if (presented?.fingerprint && presented.fingerprint !== this.pinnedCa.fingerprint) {
+          return new CaChangedError(this.server, this.pinnedCa.fingerprint, presented.fingerprint);
+        }
+      } else {
+        return new UnreachableError(this.server, `${networkReason(err)}; run 'opsctl login --server ${this.server}' to check and pin the manager's CA`);
+      }
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new UnreachableError(this.server, `${networkReason(err)}; use a name it has, or add this one to the manager's http.tlsAltNames`);
+    }
+    return new UnreachableError(this.server, networkReason(err));
+  }
 
   private headers(auth: boolean, json: boolean): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -77,8 +131,9 @@ export class ApiClient {
     const headers = this.headers(auth, body !== undefined);
     if (accept) headers.accept = accept;
     Object.assign(headers, opts.headers);
+    const send = await this.fetchFn();
     try {
-      return await fetch(`${this.server}${API_PREFIX}${path}`, {
+      return await send(`${this.server}${API_PREFIX}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -86,7 +141,7 @@ export class ApiClient {
       });
     } catch (err) {
       if ((err as Error).name === 'AbortError' && opts.signal?.aborted) throw err;
-      throw new UnreachableError(this.server, networkReason(err));
+      throw await this.networkError(err);
     }
   }
 
@@ -176,15 +231,16 @@ export class ApiClient {
     const url = new URL(`${this.server}${API_PREFIX}${path}`);
     // Loaded here: node:https (TLS) at start would slow every opsctl command.
     const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    const ca = url.protocol === 'https:' ? this.pinnedCa?.pem : undefined;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = send(url, { method: 'PUT', headers }, (res) => {
+      const req = send(url, { method: 'PUT', headers, ...(ca ? { ca } : {}) }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => { text += d; });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
         res.on('error', reject);
       });
-      req.on('error', (err) => reject(new UnreachableError(this.server, networkReason(err))));
+      req.on('error', (err) => { void this.networkError(err).then(reject); });
       body.on('error', (err) => req.destroy(err));
       body.pipe(req);
     });

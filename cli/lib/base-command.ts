@@ -71,7 +71,7 @@ export abstract class ApiCommand extends BaseCommand {
 
   protected async api(serverFlag: string | undefined): Promise<ApiClient> {
     const conn = await resolveConnection(serverFlag);
-    return new ApiClient(conn.server, conn.token);
+    return ApiClient.open(conn.server, conn.token);
   }
 }
 

@@ -2,6 +2,8 @@
 //   ca.key (0600) + ca.crt      created on first start, never replaced automatically
 //   server.key (0600) + server.crt   the gRPC port's key pair, reissued only when its names change,
 //                                    it nears expiry or the CA changed
+//   https.key (0600) + https.crt     the REST API's key pair (server/http/https.ts), issued the same
+//                                    way, unless the operator gives http.tlsCert/http.tlsKey
 // Node certificates are signed from CSRs; the private keys of hosts never reach the manager.
 import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -47,52 +49,10 @@ export class ManagerPki {
 
   /** Loads the CA and server key pair from `pkiDir`, creating what is missing. */
   static loadOrCreate(opts: PkiOptions): ManagerPki {
-    const dir = opts.pkiDir;
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new Error(`creating the PKI directory ${dir}: ${(err as Error).message}`, { cause: err });
-    }
-    const caKeyPath = join(dir, 'ca.key');
-    const caCertPath = join(dir, 'ca.crt');
-    let caKeyPem: string;
-    let caCertPem: string;
-    if (existsSync(caCertPath) || existsSync(caKeyPath)) {
-      try {
-        caKeyPem = readFileSync(caKeyPath, 'utf8');
-        caCertPem = readFileSync(caCertPath, 'utf8');
-      } catch (err) {
-        throw new Error(`reading the host-link CA in ${dir} (ca.key and ca.crt must both exist): ${(err as Error).message}`, { cause: err });
-      }
-    } else {
-      // Certificates too are 0600: everything in the data directory is the manager's alone.
-      const keys = generateRsaKeyPair();
-      caKeyPem = keys.privateKeyPem;
-      caCertPem = createCaCertificate(keys, `opsctl host-link CA (${hostname()})`, CA_DAYS);
-      writeFileAtomicSync(caKeyPath, caKeyPem, 0o600);
-      writeFileAtomicSync(caCertPath, caCertPem, 0o600);
-    }
-
-    const issuer: Issuer = { caCertPem, caKeyPem };
-    const hosts = ['localhost', '127.0.0.1', '::1', hostname(), hostOnly(opts.advertiseHost)].filter(Boolean);
-    const serverKeyPath = join(dir, 'server.key');
-    const serverCertPath = join(dir, 'server.crt');
-    let serverKeyPem = existsSync(serverKeyPath) ? readFileSync(serverKeyPath, 'utf8') : '';
-    let serverCertPem = existsSync(serverCertPath) ? readFileSync(serverCertPath, 'utf8') : '';
-    if (!serverKeyPem) {
-      // ECDSA P-256: the server signs every TLS handshake, 0.07 ms with it against 1.2 ms with
-      // RSA 2048 — a fleet reconnecting at once is a handshake per host. (An RSA key from an
-      // older data directory keeps working.)
-      serverKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      writeFileAtomicSync(serverKeyPath, serverKeyPem, 0o600);
-      serverCertPem = '';
-    }
-    if (!serverCertPem || !serverCertStillGood(serverCertPem, caCertPem, hosts)) {
-      const publicKeyPem = createPublicKey(serverKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-      serverCertPem = issueServerCertificate(issuer, publicKeyPem, hosts, SERVER_CERT_DAYS).certificatePem;
-      writeFileAtomicSync(serverCertPath, serverCertPem, 0o600);
-    }
-    return new ManagerPki(caCertPem, caKeyPem, serverKeyPem, serverCertPem);
+    const issuer = loadOrCreateCa(opts.pkiDir);
+    const hosts = ['localhost', '127.0.0.1', '::1', hostname(), hostOnly(opts.advertiseHost)];
+    const server = loadOrIssueServerPair(opts.pkiDir, 'server', issuer, hosts, 'opsctl manager host link');
+    return new ManagerPki(issuer.caCertPem, issuer.caKeyPem, server.keyPem, server.certPem);
   }
 
   /** sha256 of the CA certificate's DER, lowercase hex (what `hostd --ca-hash` takes). */
@@ -115,6 +75,59 @@ export class ManagerPki {
     const checked = typeof request === 'string' ? this.checkNodeCsr(request) : request;
     return issueNodeCertificate({ caCertPem: this.caCertPem, caKeyPem: this.caKeyPem }, checked, nodeName, nodeId, days);
   }
+}
+
+/** The CA in `dir` (ca.key + ca.crt), created on first use; never replaced automatically. */
+export function loadOrCreateCa(dir: string): Issuer {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new Error(`creating the PKI directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  const caKeyPath = join(dir, 'ca.key');
+  const caCertPath = join(dir, 'ca.crt');
+  if (existsSync(caCertPath) || existsSync(caKeyPath)) {
+    try {
+      return { caKeyPem: readFileSync(caKeyPath, 'utf8'), caCertPem: readFileSync(caCertPath, 'utf8') };
+    } catch (err) {
+      throw new Error(`reading the host-link CA in ${dir} (ca.key and ca.crt must both exist): ${(err as Error).message}`, { cause: err });
+    }
+  }
+  // Certificates too are 0600: everything in the data directory is the manager's alone.
+  const keys = generateRsaKeyPair();
+  const caCertPem = createCaCertificate(keys, `opsctl host-link CA (${hostname()})`, CA_DAYS);
+  writeFileAtomicSync(caKeyPath, keys.privateKeyPem, 0o600);
+  writeFileAtomicSync(caCertPath, caCertPem, 0o600);
+  return { caKeyPem: keys.privateKeyPem, caCertPem };
+}
+
+export interface ServerPair { keyPem: string; certPem: string }
+
+/**
+ * `<dir>/<name>.key` + `<name>.crt`: a server key pair issued by the CA for `hosts` (names and
+ * addresses). The key is kept; the certificate is reissued when a host is missing from it, it
+ * nears expiry or the CA changed.
+ */
+export function loadOrIssueServerPair(dir: string, name: string, issuer: Issuer, hosts: string[], commonName: string): ServerPair {
+  const wanted = [...new Set(hosts.filter(Boolean))];
+  const keyPath = join(dir, `${name}.key`);
+  const certPath = join(dir, `${name}.crt`);
+  let keyPem = existsSync(keyPath) ? readFileSync(keyPath, 'utf8') : '';
+  let certPem = existsSync(certPath) ? readFileSync(certPath, 'utf8') : '';
+  if (!keyPem) {
+    // ECDSA P-256: the server signs every TLS handshake, 0.07 ms with it against 1.2 ms with
+    // RSA 2048 — a fleet reconnecting at once is a handshake per host. (An RSA key from an
+    // older data directory keeps working.)
+    keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileAtomicSync(keyPath, keyPem, 0o600);
+    certPem = '';
+  }
+  if (!certPem || !serverCertStillGood(certPem, issuer.caCertPem, wanted)) {
+    const publicKeyPem = createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
+    certPem = issueServerCertificate(issuer, publicKeyPem, wanted, SERVER_CERT_DAYS, commonName).certificatePem;
+    writeFileAtomicSync(certPath, certPem, 0o600);
+  }
+  return { keyPem, certPem };
 }
 
 function serverCertStillGood(certPem: string, caCertPem: string, hosts: string[]): boolean {

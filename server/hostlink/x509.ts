@@ -167,9 +167,9 @@ export function hostAltNames(hosts: string[]): { type: number; value?: string; i
   return [...new Set(hosts.filter(Boolean))].map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h }));
 }
 
-export function issueServerCertificate(issuer: Issuer, publicKeyPem: string, hosts: string[], days: number): IssuedLeaf {
+export function issueServerCertificate(issuer: Issuer, publicKeyPem: string, hosts: string[], days: number, commonName = 'opsctl manager host link'): IssuedLeaf {
   return issueLeaf({
-    issuer, spki: createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }), commonName: 'opsctl manager host link',
+    issuer, spki: createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }), commonName,
     days, altNames: hostAltNames(hosts), usage: 'serverAuth',
   });
 }
