@@ -7,7 +7,7 @@
 //   rest      REST p95 while metrics flow: a page of nodes, one node, a task summary (< 50 ms)
 //   fanout    one task (`true`) to 1,000 and 10,000 hosts, POST → `done` (< 0.5 s / < 2 s), and
 //             the manager's CPU per host per task (< 0.1 ms)
-//   (--profile-dir: a CPU profile of each fan-out size and of the reconnect storm, written by the manager on SIGUSR2)
+//   (--profile-dir: a CPU profile of the enrollment storm, each fan-out size and the reconnect storm, written by the manager on SIGUSR2)
 //   reconnect the manager killed (-9) and restarted under every host: all back < 60 s, and REST
 //             answering throughout once it is up
 // Keys: hosts draw from a pool of RSA keys (bench/sim --key-pool): each still enrolls with its own
@@ -215,10 +215,12 @@ async function main(): Promise<void> {
 
     // ---- enrollment storm: the first ENROLL hosts, new
     const t0 = performance.now();
+    if (values['profile-dir']) process.kill(m.pid, 'SIGUSR2');
     const storm = new Sim(simArgs(1, ENROLL));
     sims.push(storm);
     await until('the enrollment storm', 300_000, () => (storm.settled() ? true : undefined));
     const stormSeconds = (performance.now() - t0) / 1000;
+    if (values['profile-dir']) { process.kill(m.pid, 'SIGUSR2'); await sleep(2000); }
     if (SCENARIOS.has('enroll')) {
       report(`enrollment storm: ${ENROLL} new hosts`, `${stormSeconds.toFixed(1)} s, ${storm.last.enrolled ?? 0} enrolled, ${storm.last.enrollFailed ?? 0} refused`, '< 60 s, none refused',
         stormSeconds < 60 && (storm.last.enrollFailed ?? 0) === 0);
