@@ -48,6 +48,8 @@ export interface LinkOptions {
 
 /** A stream that lasted this long resets the backoff. */
 const STABLE_MS = 30_000;
+/** How long one wait for the channel to connect lasts before it is logged and begun again. */
+const READY_WAIT_MS = 10_000;
 
 type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
 
@@ -177,7 +179,27 @@ export class ManagerLink implements Subsystem {
     if (this.welcomed) this.sendHeartbeat();
   }
 
+  /**
+   * Waits for the channel to be connected, then opens the stream. The channel reconnects on its
+   * own backoff (at most 5 s, grpc-client.ts); a call made between its attempts fails at once, and
+   * counting each such failure in our backoff as well compounded the two: after a manager restart
+   * hosts came back over minutes. Our backoff is for streams that connected and then ended.
+   */
   private connect(): void {
+    const client = this.client;
+    if (this.stopped || !client) return;
+    const asked = Date.now();
+    client.waitForReady(asked + READY_WAIT_MS, (err) => {
+      if (this.stopped || this.client !== client) return;
+      if (!err) return this.openStream();
+      this.opts.log.warn({ address: this.opts.address, details: err.message }, 'cannot connect to the manager; still trying');
+      // A channel that failed at once (closed) must not spin; a wait that ran out asks again.
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(() => this.connect(), Date.now() - asked < READY_WAIT_MS / 2 ? this.backoff.next() : 0);
+    });
+  }
+
+  private openStream(): void {
     if (this.stopped || !this.client) return;
     const call = this.client.Connect();
     this.call = call;

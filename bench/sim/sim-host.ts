@@ -42,6 +42,8 @@ type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
 const REFUSALS = new Set([grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.INVALID_ARGUMENT, grpc.status.ALREADY_EXISTS]);
 /** Longer than hostd's 20 s: a storm queues on the manager, and a retry after a deadline finds the name taken. */
 const ENROLL_DEADLINE_MS = 60_000;
+/** hostd/link.ts: how long one wait for the channel lasts before it is begun again. */
+const READY_WAIT_MS = 10_000;
 /** hostd/link.ts: a stream that lasted this long resets the backoff. */
 const STABLE_MS = 30_000;
 const CAPABILITIES = { taskKinds: ['script', 'file', 'service', 'plugin'], interpreters: ['sh', 'bash'], serviceManager: 'none', plugins: [] };
@@ -191,11 +193,26 @@ export class SimHost implements RunHost {
     };
   }
 
+  /** As hostd/link.ts: wait for the channel to connect (its own backoff), then open the stream. */
   private async connect(): Promise<void> {
-    if (this.stopped || !this.client) return;
+    const client = this.client;
+    if (this.stopped || !client) return;
     this.release = await this.ctx.gate.acquire();
     if (this.stopped) return this.releaseSlot();
     if (!this.counters.firstConnectAt) this.counters.firstConnectAt = Date.now();
+    const asked = Date.now();
+    client.waitForReady(asked + READY_WAIT_MS, (err) => {
+      if (this.stopped || this.client !== client) return this.releaseSlot();
+      if (!err) return this.openStream();
+      this.releaseSlot();
+      this.counters.errors++;
+      this.ctx.log.debug({ host: this.name, details: err.message }, 'cannot connect');
+      this.reconnectTimer = setTimeout(() => void this.connect(), Date.now() - asked < READY_WAIT_MS / 2 ? this.backoff.next() : 0);
+    });
+  }
+
+  private openStream(): void {
+    if (this.stopped || !this.client) return this.releaseSlot();
     const call = this.client.Connect();
     this.call = call;
     this.welcomed = false;
