@@ -21,6 +21,8 @@ export interface LocalStackOptions {
   timeoutMs?: number;
   /** Node options for the manager's process only (e.g. ['--cpu-prof'] to profile it). */
   managerNodeArgs?: string[];
+  /** The hostd script to run (it starts its own agentd): default the package's bin/hostd.js; a host bundle's hostd.mjs. */
+  hostdScript?: string;
 }
 
 export interface LocalStack {
@@ -171,7 +173,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         hostdEnv.OPS_ENROLL_TOKEN = created.body.data.token;
       }
       const hostdLog = join(logDir, dir === hostdDir ? 'hostd.log' : `hostd-${name}.log`);
-      const child = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
+      const child = startProcess(opts.hostdScript ?? binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
       stopAll.push(child);
       await waitFor(`node ${name} to come online`, timeoutMs, async () => {
         const res = await api<{ name: string; status: string; agentStatus: string }>(httpUrl, token, 'GET', `/nodes/${encodeURIComponent(name)}`);
