@@ -52,6 +52,9 @@ export async function buildHostBundle(opts: HostBundleOptions): Promise<HostBund
       keepNames: true,
       legalComments: 'none',
       define: { OPS_BUNDLE_VERSION: JSON.stringify(version) },
+      // hostd reads Linux's facts from /proc (hostd/facts.ts) and loads systeminformation only
+      // elsewhere: a bundle for Linux need not carry it. (A bundle is for one platform: its name says which.)
+      external: process.platform === 'linux' ? ['systeminformation'] : [],
       banner: { js: ESM_REQUIRE_BANNER },
       logLevel: 'warning',
     });
