@@ -62,7 +62,7 @@ export function buildManifest(dir: string, paths: readonly string[], meta: Omit<
     const data = readFileSync(join(dir, path));
     return { path, size: data.length, sha256: sha256Hex(data) };
   });
-  return { format: BUNDLE_FORMAT, ...meta, files };
+  return { format: BUNDLE_FORMAT, version: meta.version, platform: meta.platform, arch: meta.arch, node: meta.node, files, createdAt: meta.createdAt };
 }
 
 /** Parses manifest.json's text, refusing any field that is missing or of the wrong shape. */
