@@ -2,7 +2,7 @@
 // then drains the executor (queued runs cancelled, running scripts get a grace period), whose
 // final `exit` events end the in-flight NDJSON streams; once those are sent, connections still
 // open (idle keep-alive, or opened without a request) are closed so exit is not held up.
-import type { FastifyInstance } from 'fastify';
+import type { AgentApp } from './http/app.js';
 import type { Subsystem } from '../lib/run-group.js';
 import type { ListenAddress } from './config.js';
 import type { StreamTracker } from './http/stream-tracker.js';
@@ -15,7 +15,7 @@ export class ApiServer implements Subsystem {
   private boundAddress?: string;
 
   constructor(
-    private readonly app: FastifyInstance,
+    private readonly app: AgentApp,
     private readonly listen: ListenAddress,
     private readonly drain: () => Promise<void>,
     private readonly streams: StreamTracker,
@@ -34,7 +34,7 @@ export class ApiServer implements Subsystem {
     } catch (err) {
       throw new Error(`listening on ${this.listen.host}:${this.listen.port}: ${(err as Error).message}`, { cause: err });
     }
-    const addr = this.app.server.address();
+    const addr = this.app.server?.address();
     if (addr && typeof addr === 'object') {
       this.boundAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
     }
@@ -44,7 +44,7 @@ export class ApiServer implements Subsystem {
     const closing = this.app.close();
     await this.drain();
     await this.streams.idle(STREAM_FLUSH_MS);
-    this.app.server.closeAllConnections();
+    this.app.server?.closeAllConnections();
     await closing;
   }
 }

@@ -94,8 +94,8 @@ try {
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const seconds = (Date.now() - t0.at) / 1000;
   for (const [name, pid, start, memTarget, cpuTarget] of [
-    ['hostd', hostdPid, t0.h, 'private < 15 MB', '< 0.5 % of a core (5 min)'],
-    ['agentd', agentdPid, t0.a, 'private < 20 MB', '—'],
+    ['hostd', hostdPid, t0.h, 'private < 15 MB', '< 0.2 % of a core (5 min)'],
+    ['agentd', agentdPid, t0.a, 'private < 15 MB', '—'],
   ] as const) {
     const m = procStatus(pid);
     report(`${name} idle RSS / private (RssAnon)`, `${(m.rssKb / 1024).toFixed(1)} MB / ${(m.anonKb / 1024).toFixed(1)} MB`, memTarget);

@@ -1,10 +1,9 @@
 // hostd's configuration: the defaults object (the one place they live; configs/hostd.yaml
 // documents each option) and the checks that make a bad value fail at start-up, not mid-run.
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort } from '../lib/host-port.js';
-import { packageRoot } from '../lib/version.js';
+import { agentdScript } from '../lib/version.js';
 import { labelKeyProblem, labelValueProblem } from '../proto/labels.js';
 
 export const HOSTD_DEFAULTS = {
@@ -23,7 +22,7 @@ export const HOSTD_DEFAULTS = {
   labels: {} as Record<string, string>,
   agent: {
     listen: '127.0.0.1:8442',
-    /** Program and arguments that start agentd; empty = this Node running this package's bin/agentd.js. */
+    /** Program and arguments that start agentd; empty = this Node running this package's bin/agentd.js (agentd.mjs in a host bundle). */
     command: [] as string[],
     maxConcurrent: 10,
     stopOnExit: false,
@@ -41,7 +40,7 @@ export type HostdConfig = typeof HOSTD_DEFAULTS;
 
 /** The agentd command line without hostd's own flags. */
 export function agentCommand(cfg: HostdConfig): string[] {
-  return cfg.agent.command.length > 0 ? cfg.agent.command : [process.execPath, join(packageRoot(), 'bin', 'agentd.js')];
+  return cfg.agent.command.length > 0 ? cfg.agent.command : [process.execPath, agentdScript()];
 }
 
 export function loadHostdConfig(file: string | undefined, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): HostdConfig {

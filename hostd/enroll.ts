@@ -5,7 +5,6 @@
 // 30 s, until `opsctl nodes approve NAME` lets it collect its certificate (or deny drops it).
 import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
 import { parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
 import type { EnrollResponse__Output } from '../proto/hostlink.js';
@@ -13,6 +12,7 @@ import type { HostdConfig } from './config.js';
 import { createHostLinkClient } from './grpc-client.js';
 import { keyFingerprint } from '../proto/key-fingerprint.js';
 import { Backoff } from './backoff.js';
+import { csrFor } from './csr.js';
 import { enrollmentKey, forgetEnrollmentKey, readIdentity, saveIdentity, type NodeIdentity } from './identity.js';
 import { caHashOfPem, fetchCaByHash, readCaFile, TrustError } from './trust.js';
 
@@ -34,16 +34,6 @@ export function createKey(): string {
 export function createKeyAndCsr(nodeName: string): { keyPem: string; csrPem: string } {
   const keyPem = createKey();
   return { keyPem, csrPem: csrFor(keyPem, nodeName) };
-}
-
-/** A PKCS#10 request for the key, naming the node. */
-export function csrFor(keyPem: string, nodeName: string): string {
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e);
-  csr.setSubject([{ name: 'commonName', value: nodeName }]);
-  csr.sign(forgeKey, forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
 }
 
 /** The CA to trust for enrollment: --ca-file (checked against --ca-hash when both), else --ca-hash. */

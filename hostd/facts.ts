@@ -1,47 +1,21 @@
 // What hostd tells the manager about its host: facts once per connection (hello) and a metrics
-// sample every metrics interval, from systeminformation and os.
-import { loadavg } from 'node:os';
-import si from 'systeminformation';
+// sample every metrics interval. Linux is read directly (proc-facts.ts); elsewhere
+// systeminformation is loaded on first use (si-facts.ts), so a Linux hostd never loads it.
 import type { Facts, MetricsSample } from '../proto/hostlink.js';
+import * as linux from './proc-facts.js';
+
+type Collector = { collectFacts(): Promise<Facts>; collectMetrics(): Promise<MetricsSample> };
+
+let collector: Promise<Collector> | undefined;
+function platformCollector(): Promise<Collector> {
+  collector ??= process.platform === 'linux' ? Promise.resolve(linux) : import('./si-facts.js');
+  return collector;
+}
 
 export async function collectFacts(): Promise<Facts> {
-  const [os, cpu, mem, nics] = await Promise.all([si.osInfo(), si.cpu(), si.mem(), si.networkInterfaces()]);
-  const list = Array.isArray(nics) ? nics : [nics];
-  const ips = new Set<string>();
-  for (const nic of list) {
-    if (nic.internal) continue;
-    if (nic.ip4) ips.add(nic.ip4);
-    // Link-local v6 addresses say nothing useful about where the host is.
-    if (nic.ip6 && !nic.ip6.toLowerCase().startsWith('fe80')) ips.add(nic.ip6);
-  }
-  return {
-    hostname: os.hostname,
-    os: [os.distro, os.release].filter(Boolean).join(' '),
-    platform: os.platform,
-    kernel: os.kernel,
-    arch: os.arch,
-    cpuModel: [cpu.manufacturer, cpu.brand].filter(Boolean).join(' '),
-    cpus: cpu.cores,
-    memoryBytes: mem.total,
-    ips: [...ips],
-  };
+  return (await platformCollector()).collectFacts();
 }
 
 export async function collectMetrics(): Promise<MetricsSample> {
-  const [load, mem, disks, net] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats('*')]);
-  const [load1, load5, load15] = loadavg();
-  const seen = new Set<string>();
-  return {
-    atMs: Date.now(),
-    cpuPercent: Math.round(load.currentLoad * 100) / 100,
-    // "active" leaves out reclaimable page cache, which is what "used" means to an operator.
-    memUsedBytes: mem.active,
-    memTotalBytes: mem.total,
-    load1, load5, load15,
-    disks: disks
-      .filter((d) => d.size > 0 && !seen.has(d.mount) && seen.add(d.mount))
-      .map((d) => ({ mount: d.mount, sizeBytes: d.size, usedBytes: d.used })),
-    netRxBytes: net.reduce((sum, n) => sum + (n.rx_bytes || 0), 0),
-    netTxBytes: net.reduce((sum, n) => sum + (n.tx_bytes || 0), 0),
-  };
+  return (await platformCollector()).collectMetrics();
 }

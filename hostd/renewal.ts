@@ -11,7 +11,8 @@ import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { keyFingerprint } from '../proto/key-fingerprint.js';
 import type { RenewResponse__Output } from '../proto/hostlink.js';
-import { createKey, csrFor } from './enroll.js';
+import { csrFor } from './csr.js';
+import { createKey } from './enroll.js';
 import { createHostLinkClient } from './grpc-client.js';
 import { pairMatches, saveRenewedPair, type NodeIdentity } from './identity.js';
 

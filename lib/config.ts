@@ -2,7 +2,18 @@
 // Defaults live in one object per process, and the type of each default is the type of the key:
 // a value of the wrong type fails start-up with a message naming the key and where it came from.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+
+/**
+ * yaml is loaded when a config file is first read, not at import: agentd started by hostd gets
+ * flags only, and yaml costs a daemon about 1 MB of private memory for its whole life. Loading must
+ * stay synchronous (loadConfig is), hence require. In a host bundle `require` exists (the banner of
+ * scripts/package.ts) and esbuild has put yaml inside; from the package, an ES module has none.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = (typeof require === 'function' ? require('yaml') : createRequire(import.meta.url)('yaml')) as typeof import('yaml');
+  return yaml.parse(text);
+}
 
 /** A mapping default (`{}`, e.g. hostd's `labels`) holds free keys that may contain dots: it is one option. */
 export type ConfigValue = string | number | boolean | string[] | Record<string, string>;

@@ -21,6 +21,8 @@ export interface LocalStackOptions {
   timeoutMs?: number;
   /** Node options for the manager's process only (e.g. ['--cpu-prof'] to profile it). */
   managerNodeArgs?: string[];
+  /** The hostd script to run (it starts its own agentd): default the package's bin/hostd.js; a host bundle's hostd.mjs. */
+  hostdScript?: string;
 }
 
 export interface LocalStack {
@@ -36,9 +38,10 @@ export interface LocalStack {
   stop(): Promise<void>;
   /**
    * Enrolls and starts one more host (hostd and its agentd, data in <dataDir>/hostd-<name>); resolves once it is online.
-   * `env`: more environment for this host only; `configFile`: its hostd.yaml (--config).
+   * `env`: more environment for this host only; `configFile`: its hostd.yaml (--config);
+   * `hostdScript`: the hostd it runs, if not the stack's (LocalStackOptions.hostdScript).
    */
-  addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string): Promise<ChildProcess>;
+  addHost(name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string, hostdScript?: string): Promise<ChildProcess>;
   /** Stops the manager with `signal` (SIGKILL: a crash) and starts it again on the same data; resolves once it answers. */
   restartManager(signal?: NodeJS.Signals): Promise<ChildProcess>;
 }
@@ -157,7 +160,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (login.status !== 200) throw new Error(`login as ${admin.username} failed: ${login.body.message}`);
     const token = login.body.data.token;
     const nodeName = opts.nodeName ?? hostname();
-    const startHost = async (name: string, dir: string, agentPort: number, env: NodeJS.ProcessEnv = {}, configFile?: string): Promise<ChildProcess> => {
+    const startHost = async (name: string, dir: string, agentPort: number, env: NodeJS.ProcessEnv = {}, configFile?: string, hostdScript = opts.hostdScript): Promise<ChildProcess> => {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const hostdArgs = ['--manager', grpcAddress, '--data-dir', dir, '--agent-listen', `127.0.0.1:${agentPort}`, '--name', name];
       if (configFile) hostdArgs.push('--config', configFile);
@@ -171,7 +174,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         hostdEnv.OPS_ENROLL_TOKEN = created.body.data.token;
       }
       const hostdLog = join(logDir, dir === hostdDir ? 'hostd.log' : `hostd-${name}.log`);
-      const child = startProcess(binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
+      const child = startProcess(hostdScript ?? binPath('hostd'), hostdArgs, hostdEnv, hostdLog);
       stopAll.push(child);
       await waitFor(`node ${name} to come online`, timeoutMs, async () => {
         const res = await api<{ name: string; status: string; agentStatus: string }>(httpUrl, token, 'GET', `/nodes/${encodeURIComponent(name)}`);
@@ -181,7 +184,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return child;
     };
     const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
-    const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string) => startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env, configFile);
+    const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string, hostdScript?: string) =>
+      startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env, configFile, hostdScript ?? opts.hostdScript);
 
     const restartManager = async (signal: NodeJS.Signals = 'SIGKILL') => {
       const old = manager;

@@ -2,10 +2,11 @@
 // request must carry a valid HMAC signature over method, raw path with query and the raw body
 // bytes (401 / 1002 with the reason). The body is parsed as JSON only after the signature holds,
 // so nothing about an unsigned request is ever interpreted.
-import type { FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import { ErrorCode, OpsError } from '../../proto/errors.js';
 import { verifyRequest, type NonceCache } from '../../proto/signing.js';
 import type { AllowList } from '../ip-allow.js';
+import type { AgentRequest } from './route.js';
 
 export interface AuthOptions {
   allow: AllowList;
@@ -13,39 +14,23 @@ export interface AuthOptions {
   nonces: NonceCache;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    signedBy?: string;
-    /** X-Ops-Content-Sha256 of a streamed body (an upload), which its reader must check. */
-    signedBodyHash?: string;
-  }
-}
-
-export function checkClientAddress(request: FastifyRequest, allow: AllowList): void {
-  const address = request.socket.remoteAddress ?? request.ip;
+export function checkClientAddress(address: string | undefined, allow: AllowList): void {
   if (!allow.allows(address)) throw new OpsError(ErrorCode.FORBIDDEN, `client address ${address} is not allowed`);
 }
 
-function isStreamedBody(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && typeof (body as NodeJS.ReadableStream).pipe === 'function';
-}
-
-export function rawBody(request: FastifyRequest): Buffer {
-  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-}
-
 /**
- * Verifies the signature, then replaces the raw body with its parsed JSON (undefined when empty).
- * A streamed body (application/octet-stream, an upload's content) is left unread: its signed
- * sha256 is kept in `signedBodyHash` for the reader to check.
+ * Verifies the signature over `raw` (the body's bytes, or nothing for a streamed body), then sets
+ * the request's body to its parsed JSON (undefined when empty). A streamed body
+ * (application/octet-stream, an upload's content) is left unread: its signed sha256 is kept in
+ * `signedBodyHash` for the reader to check.
  */
-export function authenticateAndParse(request: FastifyRequest, opts: AuthOptions): void {
-  const streamed = isStreamedBody(request.body);
-  const body = streamed ? Buffer.alloc(0) : rawBody(request);
+export function authenticateAndParse(request: AgentRequest, raw: Buffer | Readable | undefined, opts: AuthOptions): void {
+  const streamed = raw !== undefined && !Buffer.isBuffer(raw);
+  const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
   const result = verifyRequest({
     method: request.method,
-    path: request.raw.url ?? request.url,
-    headers: request.headers,
+    path: request.url,
+    headers: request.raw.headers,
     body,
     streamedBody: streamed,
     lookupSecret: opts.lookupSecret,
@@ -55,6 +40,7 @@ export function authenticateAndParse(request: FastifyRequest, opts: AuthOptions)
   request.signedBy = result.keyId;
   if (streamed) {
     request.signedBodyHash = result.claimedBodyHash;
+    request.body = raw;
     return;
   }
   if (body.length === 0) {

@@ -1,13 +1,14 @@
 // Every error agentd's HTTP API returns is the standard envelope with a code from proto/errors.ts.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, OpsError, envelope, type ErrorCodeValue } from '../../proto/errors.js';
+import { ErrorCode, OpsError, envelope, type Envelope } from '../../proto/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { ValidationFailed, type AjvError } from './validate.js';
 
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
+/** An HTTP-level refusal before any route ran (413 too large, 415 wrong media type): 1001 with that status. */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
 }
 
 /** "body.env.FOO must be string", "body.runId is required", "body.shell is not allowed". */
@@ -24,31 +25,23 @@ export function describeValidationError(context: string, err: AjvError): { field
   return { field: path, message: `${path} ${err.message ?? 'is invalid'}` };
 }
 
-function send(reply: FastifyReply, status: number, code: ErrorCodeValue, message: string, data: unknown = null): FastifyReply {
-  return reply.status(status).type('application/json').send(envelope(data, code, message));
-}
+export interface RequestInfo { ip?: string; method?: string; url?: string }
 
-export function installErrorHandler(app: FastifyInstance, log: Logger): void {
-  app.setErrorHandler((error: Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof OpsError) {
-      const err = error;
-      if (err.code === ErrorCode.UNAUTHENTICATED || err.code === ErrorCode.FORBIDDEN) {
-        log.warn({ ip: request.ip, method: request.method, url: request.url, reason: err.message }, 'request refused');
-      }
-      return send(reply, err.httpStatus, err.code, err.message, err.details ?? null);
+/** The status and envelope for an error thrown while serving a request; logs what deserves it. */
+export function errorResponse(error: unknown, request: RequestInfo, log: Logger): { status: number; body: Envelope } {
+  if (error instanceof OpsError) {
+    if (error.code === ErrorCode.UNAUTHENTICATED || error.code === ErrorCode.FORBIDDEN) {
+      log.warn({ ...request, reason: error.message }, 'request refused');
     }
-    const err = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
-    if (err.validation && err.validation.length > 0) {
-      const { field, message } = describeValidationError(err.validationContext ?? 'body', err.validation[0]);
-      return send(reply, 400, ErrorCode.INVALID_ARGUMENT, message, { field });
-    }
-    if (err.statusCode === 413) {
-      return send(reply, 413, ErrorCode.INVALID_ARGUMENT, `request body is too large (limit ${app.initialConfig.bodyLimit} bytes)`);
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(reply, err.statusCode, ErrorCode.INVALID_ARGUMENT, err.message);
-    }
-    log.error({ err, method: request.method, url: request.url }, 'request failed');
-    return send(reply, 500, ErrorCode.INTERNAL, 'internal error');
-  });
+    return { status: error.httpStatus, body: envelope(error.details ?? null, error.code, error.message) };
+  }
+  if (error instanceof ValidationFailed) {
+    const { field, message } = describeValidationError(error.part, error.error);
+    return { status: 400, body: envelope({ field }, ErrorCode.INVALID_ARGUMENT, message) };
+  }
+  if (error instanceof HttpError) {
+    return { status: error.status, body: envelope(null, ErrorCode.INVALID_ARGUMENT, error.message) };
+  }
+  log.error({ err: error, ...request }, 'request failed');
+  return { status: 500, body: envelope(null, ErrorCode.INTERNAL, 'internal error') };
 }

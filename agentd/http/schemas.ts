@@ -1,7 +1,7 @@
-// Request schemas of agentd's HTTP API, as plain JSON Schema: Fastify validates bodies and params
+// Request schemas of agentd's HTTP API, as plain JSON Schema: Ajv checks bodies and params
 // with them, and a field that is missing, of the wrong type, or unknown is refused with 400 / 1001
 // naming the field. (Plain objects rather than TypeBox: importing TypeBox and the REST schemas
-// costs agentd about 8 MB of private memory, against a 20 MB idle target.)
+// costs agentd about 8 MB of private memory, against a 15 MB idle target.)
 import type { KindExecutor } from '../exec/kind.js';
 
 /** Run ids travel in URL paths (cancel), so they are limited to characters that need no escaping. */

@@ -10,7 +10,8 @@ import { createHostLinkClient } from '../../hostd/grpc-client.js';
 import { MetricsSchedule } from '../../hostd/metrics-schedule.js';
 import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../../proto/hostlink.js';
 import type { Hello } from '../../proto/gen/opsctl/hostlink/v1/Hello.js';
-import { createKeyAsync, fastCsrFor } from './csr.js';
+import { csrFor } from '../../hostd/csr.js';
+import { createKeyAsync } from './csr.js';
 import { readHostFile, writeHostFile, type HostFile } from './identities.js';
 import type { SimOptions } from './options.js';
 import { RunBook, type RunHost } from './sim-runs.js';
@@ -142,7 +143,7 @@ export class SimHost implements RunHost {
     const { ctx, opts, counters } = this;
     if (!ctx.token) return this.refuse(`host ${this.name} is not enrolled in ${opts.dir}: pass --token-file FILE (a token with enough uses)`);
     const keyPem = preparedKey ?? (ctx.keyPool.length > 0 ? ctx.keyPool[this.index % ctx.keyPool.length] : await createKeyAsync());
-    const csrPem = fastCsrFor(keyPem, this.name);
+    const csrPem = csrFor(keyPem, this.name);
     let res: EnrollResponse__Output;
     for (;;) {
       const release = await ctx.enrollGate.acquire();

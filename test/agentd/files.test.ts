@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { AGENT_API, type AgentExecEvent, type AgentExecRequest, type FileParams } from '../../proto/agent-api.js';
 import { signRequest } from '../../proto/signing.js';
 import type { AgentExecutor } from '../../agentd/exec/executor.js';
-import { KEY_ID, newApp, newExecutor, SECRET, signedHeaders, tempDir } from './helpers/fixtures.js';
+import { inject, KEY_ID, newApp, newExecutor, SECRET, signedHeaders, tempDir } from './helpers/fixtures.js';
 
 const base = tempDir('agentd-files-');
 const root = join(base, 'root');
@@ -197,12 +197,12 @@ test('bad params through the HTTP API: 400 1001 naming the field', async () => {
     [{ op: 'upload', path: join(root, 'm'), sha256: sha('x'), size: 1, owner: 'root; rm -rf /' }, 'body.params.owner'],
   ] as const) {
     const payload = JSON.stringify({ runId: `bad-${++seq}`, kind: 'file', params });
-    const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload, headers: signedHeaders('POST', AGENT_API.exec, payload), remoteAddress: '127.0.0.1' });
+    const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload, headers: signedHeaders('POST', AGENT_API.exec, payload), remoteAddress: '127.0.0.1' });
     assert.is(res.statusCode, 400, res.body);
     assert.equal(res.json().data, { field });
   }
   const payload = JSON.stringify({ runId: `esc-${++seq}`, kind: 'file', params: { op: 'download', path: join(root, 'escape', 'secret.txt') } });
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload, headers: signedHeaders('POST', AGENT_API.exec, payload), remoteAddress: '127.0.0.1' });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload, headers: signedHeaders('POST', AGENT_API.exec, payload), remoteAddress: '127.0.0.1' });
   assert.is(res.statusCode, 403);
   assert.is(res.json().code, 1003);
   await app.close();
@@ -211,7 +211,7 @@ test('bad params through the HTTP API: 400 1001 naming the field', async () => {
 test('upload over a real socket: content PUT signed with its sha256; a different signed hash or altered bytes are refused', async () => {
   const app = newApp(ex);
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const url = `http://127.0.0.1:${(app.server!.address() as { port: number }).port}`;
   const start = async (path: string, data: Buffer) => {
     const body = JSON.stringify(fileRun({ op: 'upload', path, sha256: sha(data), size: data.length }));
     const res = await request(url + AGENT_API.exec, { method: 'POST', body, headers: signedHeaders('POST', AGENT_API.exec, body) });
@@ -230,6 +230,13 @@ test('upload over a real socket: content PUT signed with its sha256; a different
     assert.match(await ok.events, /"status":"succeeded"/);
     assert.is(readFileSync(join(root, 'wire.txt'), 'utf8'), 'over the wire\n');
 
+    // An empty file is content too: a PUT of no bytes still reaches the run.
+    const empty = await start(join(root, 'empty.txt'), Buffer.alloc(0));
+    const emptyPut = await put(empty.runId, Buffer.alloc(0), sha(Buffer.alloc(0)));
+    assert.is(emptyPut.statusCode, 200, await emptyPut.body.text());
+    assert.match(await empty.events, /"status":"succeeded"/);
+    assert.is(readFileSync(join(root, 'empty.txt'), 'utf8'), '');
+
     const other = await start(join(root, 'wire2.txt'), data);
     const mismatch = await put(other.runId, Buffer.from('something else'), sha('something else'));
     assert.is(mismatch.statusCode, 400);
@@ -245,7 +252,7 @@ test('upload over a real socket: content PUT signed with its sha256; a different
     assert.is(unsigned.statusCode, 401);
     await unsigned.body.text();
   } finally {
-    app.server.closeAllConnections();
+    app.server?.closeAllConnections();
     await app.close();
   }
 });

@@ -1,10 +1,10 @@
-// agentd's HTTP API through Fastify's inject(): authentication, allowlist, validation, envelopes.
+// agentd's HTTP API through inject() (light-my-request): authentication, allowlist, validation, envelopes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_API, type AgentHealth } from '../../proto/agent-api.js';
-import { newApp, newExecutor, injectSigned, parseNdjson, signedHeaders, tempDir } from './helpers/fixtures.js';
+import { inject, newApp, newExecutor, injectSigned, parseNdjson, signedHeaders, tempDir } from './helpers/fixtures.js';
 
 const dir = tempDir();
 const executor = newExecutor({ maxConcurrent: 4 });
@@ -65,7 +65,7 @@ test('signed exec streams NDJSON events ending with exit', async () => {
 
 test('unsigned request → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('unsigned');
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: { 'content-type': 'application/json' } });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers: { 'content-type': 'application/json' } });
   assertEnvelope(res, 401, 1002, /not signed/);
   await assertNeverRan('unsigned', marker);
 });
@@ -73,7 +73,7 @@ test('unsigned request → 401 1002 and nothing runs', async () => {
 test('tampered body → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('tampered-body');
   const headers = signedHeaders('POST', AGENT_API.exec, JSON.stringify({ runId: 'tampered-body', kind: 'script', params: { script: 'true' } }));
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assertEnvelope(res, 401, 1002, /signature does not match/);
   await assertNeverRan('tampered-body', marker);
 });
@@ -81,7 +81,7 @@ test('tampered body → 401 1002 and nothing runs', async () => {
 test('tampered path (query added) → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('tampered-path');
   const headers = signedHeaders('POST', AGENT_API.exec, body);
-  const res = await app.inject({ method: 'POST', url: `${AGENT_API.exec}?x=1`, payload: body, headers });
+  const res = await inject(app, { method: 'POST', url: `${AGENT_API.exec}?x=1`, payload: body, headers });
   assertEnvelope(res, 401, 1002, /signature does not match/);
   await assertNeverRan('tampered-path', marker);
 });
@@ -89,7 +89,7 @@ test('tampered path (query added) → 401 1002 and nothing runs', async () => {
 test('signature made for another method → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('wrong-method');
   const headers = signedHeaders('PUT', AGENT_API.exec, body);
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assertEnvelope(res, 401, 1002, /signature does not match/);
   await assertNeverRan('wrong-method', marker);
 });
@@ -97,7 +97,7 @@ test('signature made for another method → 401 1002 and nothing runs', async ()
 test('stale timestamp → 401 1002 and nothing runs', async () => {
   const { marker, body } = touchingExec('stale');
   const headers = signedHeaders('POST', AGENT_API.exec, body, { timestamp: Math.floor(Date.now() / 1000) - 301 });
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assertEnvelope(res, 401, 1002, /timestamp outside/);
   await assertNeverRan('stale', marker);
 });
@@ -105,18 +105,18 @@ test('stale timestamp → 401 1002 and nothing runs', async () => {
 test('wrong secret and unknown key id → 401 1002', async () => {
   const body = JSON.stringify({ runId: 'wrong-secret', kind: 'script', params: { script: 'true' } });
   const bad = signedHeaders('POST', AGENT_API.exec, body, { secret: 'f'.repeat(64) });
-  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: bad }), 401, 1002, /signature/);
+  assertEnvelope(await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers: bad }), 401, 1002, /signature/);
   const unknown = { ...signedHeaders('POST', AGENT_API.exec, body), 'x-ops-key-id': 'someone' };
-  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: unknown }), 401, 1002, /unknown key id/);
+  assertEnvelope(await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers: unknown }), 401, 1002, /unknown key id/);
 });
 
 test('replayed nonce → 401 1002 and the script runs only once', async () => {
   const marker = join(dir, 'replay.count');
   const body = JSON.stringify({ runId: 'replay', kind: 'script', params: { script: `echo x >> ${marker}` } });
   const headers = signedHeaders('POST', AGENT_API.exec, body);
-  const first = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  const first = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assert.is(first.statusCode, 200);
-  const again = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers });
+  const again = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers });
   assertEnvelope(again, 401, 1002, /replay/);
   assert.is(readFileSync(marker, 'utf8'), 'x\n');
 });
@@ -124,9 +124,9 @@ test('replayed nonce → 401 1002 and the script runs only once', async () => {
 test('a client address outside http.allow → 403 1003, checked before the signature', async () => {
   const { marker, body } = touchingExec('forbidden-ip');
   const headers = signedHeaders('POST', AGENT_API.exec, body);
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers, remoteAddress: '10.1.2.3' });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers, remoteAddress: '10.1.2.3' });
   assertEnvelope(res, 403, 1003, /10\.1\.2\.3 is not allowed/);
-  const unsigned = await app.inject({ method: 'GET', url: AGENT_API.health, remoteAddress: '192.168.0.9' });
+  const unsigned = await inject(app, { method: 'GET', url: AGENT_API.health, remoteAddress: '192.168.0.9' });
   assertEnvelope(unsigned, 403, 1003);
   await assertNeverRan('forbidden-ip', marker);
   // The same signed request from an allowed IPv6 loopback (and an IPv4-mapped address) is fine.
@@ -164,20 +164,28 @@ test('malformed bodies → 400 1001 naming the field', async () => {
 
 test('a body that is not JSON → 400 1001; an empty exec body → 400 1001', async () => {
   assertEnvelope(await injectSigned(app, 'POST', AGENT_API.exec, '{"runId": '), 400, 1001, /not valid JSON/);
-  const empty = await app.inject({ method: 'POST', url: AGENT_API.exec, headers: signedHeaders('POST', AGENT_API.exec) });
+  const empty = await inject(app, { method: 'POST', url: AGENT_API.exec, headers: signedHeaders('POST', AGENT_API.exec) });
   assertEnvelope(empty, 400, 1001, /body must be object/);
 });
 
 test('a body that is not application/json → 415 1001', async () => {
   const body = 'runId=x';
   const headers = { ...signedHeaders('POST', AGENT_API.exec, body), 'content-type': 'application/x-www-form-urlencoded' };
-  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers }), 415, 1001);
+  assertEnvelope(await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers }), 415, 1001);
+});
+
+test('a body without a media type → 415 1001; a path that is not valid percent-encoding → 400 1001', async () => {
+  const { body } = touchingExec('no-type');
+  const headers = signedHeaders('POST', AGENT_API.exec, body);
+  delete headers['content-type'];
+  assertEnvelope(await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers }), 415, 1001, /Unsupported Media Type/);
+  assertEnvelope(await injectSigned(app, 'POST', '/v1/exec/%E0%A4%A/cancel'), 400, 1001, /not a valid url component/);
 });
 
 test('a body over 2 MiB → 413 1001 and nothing runs', async () => {
   const marker = join(dir, 'big.ran');
   const body = JSON.stringify({ runId: 'big', kind: 'script', params: { script: `touch ${marker}\n#${'x'.repeat(2 * 1024 * 1024)}` } });
-  const res = await app.inject({ method: 'POST', url: AGENT_API.exec, payload: body, headers: signedHeaders('POST', AGENT_API.exec, body) });
+  const res = await inject(app, { method: 'POST', url: AGENT_API.exec, payload: body, headers: signedHeaders('POST', AGENT_API.exec, body) });
   assertEnvelope(res, 413, 1001, /too large/);
   await assertNeverRan('big', marker);
 });
@@ -198,13 +206,13 @@ test('duplicate run id while running → 409 1005; cancel → {cancelled: true};
 });
 
 test('cancel needs a signature too; a bad run id in the path → 400 1001', async () => {
-  assertEnvelope(await app.inject({ method: 'POST', url: AGENT_API.cancel('x') }), 401, 1002);
+  assertEnvelope(await inject(app, { method: 'POST', url: AGENT_API.cancel('x') }), 401, 1002);
   const bad = await injectSigned(app, 'POST', '/v1/exec/has%20space/cancel');
   assertEnvelope(bad, 400, 1001, /params\.runId/);
 });
 
 test('unknown routes → 401 unsigned, 404 1004 signed; wrong verb on a route → 404', async () => {
-  assertEnvelope(await app.inject({ method: 'GET', url: '/v1/nothing' }), 401, 1002);
+  assertEnvelope(await inject(app, { method: 'GET', url: '/v1/nothing' }), 401, 1002);
   assertEnvelope(await injectSigned(app, 'GET', '/v1/nothing'), 404, 1004);
   assertEnvelope(await injectSigned(app, 'GET', AGENT_API.exec), 404, 1004);
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import type { FastifyInstance } from 'fastify';
+import type { AgentApp } from '../../agentd/http/app.js';
 import { AGENT_API, type AgentExecEvent } from '../../proto/agent-api.js';
 import { buildAgentApp } from '../../agentd/http/app.js';
 import { AllowList } from '../../agentd/ip-allow.js';
@@ -89,13 +89,13 @@ test('HTTPS: with a certificate and key the API is served over TLS', async () =>
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   const tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  const httpsApp: FastifyInstance = buildAgentApp({
+  const httpsApp: AgentApp = buildAgentApp({
     executor, tls, log: quietLog, allow: new AllowList(['127.0.0.1']), lookupSecret: (id) => (id === KEY_ID ? SECRET : undefined),
   });
   const dispatcher = new Agent({ connect: { ca: tls.cert } });
   try {
     await httpsApp.listen({ host: '127.0.0.1', port: 0 });
-    const port = (httpsApp.server.address() as { port: number }).port;
+    const port = (httpsApp.server!.address() as { port: number }).port;
     const res = await request(`https://127.0.0.1:${port}${AGENT_API.health}`, { headers: signedHeaders('GET', AGENT_API.health), dispatcher });
     assert.is(res.statusCode, 200);
     assert.is(((await res.body.json()) as { data: { status: string } }).data.status, 'ok');

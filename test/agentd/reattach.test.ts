@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
 import { buildAgentApp } from '../../agentd/http/app.js';
 import { AllowList } from '../../agentd/ip-allow.js';
-import { injectSigned, KEY_ID, newApp, newExecutor, parseNdjson, SECRET, signedHeaders, tempDir, listenOnLoopback, closeServed, waitUntil } from './helpers/fixtures.js';
+import { inject, injectSigned, KEY_ID, newApp, newExecutor, parseNdjson, SECRET, signedHeaders, tempDir, listenOnLoopback, closeServed, waitUntil } from './helpers/fixtures.js';
 
 const dir = tempDir();
 const executor = newExecutor();
@@ -131,7 +131,7 @@ test('unknown runs and bad cursors are refused with a clear error', async () => 
     assert.is(bad.statusCode, 400, `after=${after}`);
     assert.match(bad.json<{ message: string }>().message, /querystring\.after must match pattern/);
   }
-  const unsigned = await app.inject({ method: 'GET', url: AGENT_API.events('done-1', 0), remoteAddress: '127.0.0.1' });
+  const unsigned = await inject(app, { method: 'GET', url: AGENT_API.events('done-1', 0), remoteAddress: '127.0.0.1' });
   assert.is(unsigned.statusCode, 401);
 });
 

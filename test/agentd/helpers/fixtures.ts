@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { inject as lightInject, type InjectOptions, type Response as InjectResponse } from 'light-my-request';
 import type { AgentExecEvent, AgentExecRequest, ScriptParams } from '../../../proto/agent-api.js';
 import { signRequest } from '../../../proto/signing.js';
 import { createLogger } from '../../../lib/log.js';
 import { AgentExecutor, type ExecutorOptions } from '../../../agentd/exec/executor.js';
-import { buildAgentApp } from '../../../agentd/http/app.js';
+import { buildAgentApp, type AgentApp } from '../../../agentd/http/app.js';
 import { AllowList } from '../../../agentd/ip-allow.js';
 
 export const KEY_ID = 'hostd';
@@ -43,28 +43,34 @@ export function newExecutor(over: Partial<ExecutorOptions> = {}): AgentExecutor 
   return new AgentExecutor({ maxConcurrent: 10, defaultTimeoutMs: 30_000, outputChunkBytes: 16384, log: quietLog, ...over });
 }
 
-export function newApp(executor: AgentExecutor, allow = ['127.0.0.1/32', '::1/128']): FastifyInstance {
+export function newApp(executor: AgentExecutor, allow = ['127.0.0.1/32', '::1/128']): AgentApp {
   return buildAgentApp({ executor, lookupSecret: (id) => (id === KEY_ID ? SECRET : undefined), allow: new AllowList(allow), log: quietLog });
 }
 
 /** Serves the app on a loopback port; resolves with its base URL. */
-export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+export async function listenOnLoopback(app: AgentApp): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  return `http://127.0.0.1:${(app.server!.address() as { port: number }).port}`;
 }
 
 /** Ends a suite that served `app` on a socket: its runs, its connections, its temp folder. */
-export async function closeServed(app: FastifyInstance, executor: AgentExecutor, dir: string): Promise<void> {
+export async function closeServed(app: AgentApp, executor: AgentExecutor, dir: string): Promise<void> {
   await executor.shutdown(0);
-  app.server.closeAllConnections(); // undici may hold a connection that never sent a request
+  app.server?.closeAllConnections(); // undici may hold a connection that never sent a request
   await app.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Sends a signed request through app.inject(); `body` is sent exactly as given when a string. */
-export function injectSigned(app: FastifyInstance, method: 'GET' | 'POST', path: string, body?: unknown, remoteAddress = '127.0.0.1') {
+/** Hands the app a request without a socket (light-my-request), as a client at `remoteAddress` would send it. */
+export async function inject(app: AgentApp, opts: InjectOptions): Promise<InjectResponse> {
+  await app.ready();
+  return lightInject(app.handle, opts);
+}
+
+/** Sends a signed request through inject(); `body` is sent exactly as given when a string. */
+export function injectSigned(app: AgentApp, method: 'GET' | 'POST', path: string, body?: unknown, remoteAddress = '127.0.0.1') {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return app.inject({ method, url: path, payload, headers: signedHeaders(method, path, payload), remoteAddress });
+  return inject(app, { method, url: path, payload, headers: signedHeaders(method, path, payload), remoteAddress });
 }
 
 export function parseNdjson(text: string): AgentExecEvent[] {
