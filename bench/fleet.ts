@@ -1,7 +1,7 @@
 // How far one manager goes: a real manager process (SQLite by default, MariaDB with --db) and
 // simulated hosts (bench/sim: real enrollment, real mutual-TLS gRPC streams, heartbeats and
 // metrics with jitter) on loopback. Scenarios, each printed next to its target:
-//   enroll    N new hosts enroll and connect (target: 5,000 in < 60 s, none refused)
+//   enroll    N new hosts enroll and connect, first Enroll to last welcome (target: 5,000 in < 60 s, none refused)
 //   hold      the manager's CPU at rest under --hosts hosts (target: 20,000 at < 50 % of a core),
 //             and its private memory per connected host (aim: < 50 KB)
 //   rest      REST p95 while metrics flow: a page of nodes, one node, a task summary (< 50 ms)
@@ -222,8 +222,11 @@ async function main(): Promise<void> {
     const stormSeconds = (performance.now() - t0) / 1000;
     if (values['profile-dir']) { process.kill(m.pid, 'SIGUSR2'); await sleep(2000); }
     if (SCENARIOS.has('enroll')) {
-      report(`enrollment storm: ${ENROLL} new hosts`, `${stormSeconds.toFixed(1)} s, ${storm.last.enrolled ?? 0} enrolled, ${storm.last.enrollFailed ?? 0} refused`, '< 60 s, none refused',
-        stormSeconds < 60 && (storm.last.enrollFailed ?? 0) === 0);
+      // Timed from the first Enroll the manager gets to the last host welcomed: the simulator's own
+      // start-up (workers, the key pool) is not the manager's. The wall time is shown beside it.
+      const enrollSeconds = (storm.last.stormMs ?? stormSeconds * 1000) / 1000;
+      report(`enrollment storm: ${ENROLL} new hosts`, `${enrollSeconds.toFixed(1)} s (${stormSeconds.toFixed(1)} s with the simulator's start), ${storm.last.enrolled ?? 0} enrolled, ${storm.last.enrollFailed ?? 0} refused`, '< 60 s, none refused',
+        enrollSeconds < 60 && (storm.last.enrollFailed ?? 0) === 0);
     }
 
     // ---- the rest of the fleet

@@ -143,8 +143,9 @@ async function main(): Promise<void> {
     const c = addCounters(latest);
     if (!o.prepare && !readyPrinted && c.everConnected > 0 && c.everConnected + c.enrollFailed >= o.hosts) {
       readyPrinted = true;
-      // From the first Connect to the last first welcome, whatever the report period.
-      line('ready', { connectedMs: c.lastFirstWelcomeAt - c.firstConnectAt });
+      // From the first Connect to the last first welcome, whatever the report period; and from the
+      // first Enroll to the last first welcome (the storm itself, without the simulator's start-up).
+      line('ready', { connectedMs: c.lastFirstWelcomeAt - c.firstConnectAt, ...(c.firstEnrollAt ? { stormMs: c.lastFirstWelcomeAt - c.firstEnrollAt } : {}) });
       if (o.exitWhenConnected) stop();
     }
   }
