@@ -324,6 +324,8 @@ node_name() { "$NODE" -e 'process.stdout.write(String(JSON.parse(require("fs").r
 wait_for_enrollment() {
   waited=0
   while [ ! -f "$DATA/node.json" ]; do
+    # hostd exits when the manager refuses the token (systemd then restarts it, to no avail).
+    "$SYSTEMCTL" is-active --quiet "$UNIT" || die "hostd stopped before it enrolled (a used, expired or unknown token?): journalctl -u $UNIT says why. Fix it, then run this again; the install is kept"
     if [ "$waited" -ge "$ENROLL_SECONDS" ]; then
       die "hostd runs but has not enrolled within ${ENROLL_SECONDS}s: see journalctl -u $UNIT. A name already enrolled with another key waits for an operator: opsctl nodes approve $(uname -n)"
     fi

@@ -276,7 +276,8 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   const unit = readFileSync(h.unitFile, 'utf8');
   assert.ok(unit.includes(`\nExecStart=${process.execPath} ${h.prefix}/current/hostd.mjs --config ${h.prefix}/etc/hostd.yaml\n`), unit);
   for (const line of ['KillMode=process', 'Restart=on-failure', 'LimitNOFILE=65536', 'Environment=MALLOC_ARENA_MAX=2', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
-  assert.equal(h.calls(), ['daemon-reload', `is-active --quiet ${UNIT}`, `enable --now ${UNIT}`]);
+  assert.equal(h.calls().slice(0, 3), ['daemon-reload', `is-active --quiet ${UNIT}`, `enable --now ${UNIT}`]);
+  assert.ok(h.calls().slice(3).every((c) => c === `is-active --quiet ${UNIT}`), 'then only "still running?" while it waits for enrollment');
   assert.ok((await nodeNames()).includes('web-1'));
   const hostd = processesUnder(h.prefix).find((p) => p.cmd.includes('hostd.mjs'));
   assert.is(hostd?.pid, h.mainPid());
@@ -404,6 +405,21 @@ test('--uninstall: unit stopped, disabled and removed, agentd stopped too, the p
   }
   assert.is(readFileSync(join(foreign, 'precious'), 'utf8'), 'keep me');
   assert.ok(lstatSync(foreign).isDirectory());
+});
+
+test('a token the manager refuses: hostd stops, the script says so and fails; the install is kept for a second try', async () => {
+  const [agentPort] = await freePorts(1);
+  const h = host('bad-token');
+  const script = await fetchScript();
+  const r = await run(['sh', '-s', '--', '--prefix', h.prefix], script, h.env(agentPort!, { OPS_ENROLL_TOKEN: 'not-a-token-the-manager-made' }));
+  assert.is(r.code, 1, r.stdout);
+  assert.match(r.stderr, /hostd stopped before it enrolled \(a used, expired or unknown token\?\): journalctl -u opsctl-hostd\.service says why/);
+  assert.ok(existsSync(join(h.prefix, 'current', 'hostd.mjs')), 'installed; only enrollment failed');
+  assert.not.ok(existsSync(join(h.prefix, 'data', 'node.json')));
+  assert.not.ok((await nodeNames()).includes('bad-token'));
+  const gone = await run(['sh', '-s', '--', '--prefix', h.prefix, '--uninstall'], script, h.env(0));
+  assert.is(gone.code, 0, gone.stderr);
+  assert.not.ok(existsSync(h.prefix));
 });
 
 test('without systemd: installed, no unit, and the command that starts hostd is printed', async () => {
