@@ -243,6 +243,13 @@ install_version() {
 
 write_config() {
   if [ -f "$CONFIG" ]; then
+    # Not enrolled yet (the token was refused, say): a new token replaces the old one, nothing else.
+    if [ "$enrolled" = 0 ] && [ -n "${OPS_ENROLL_TOKEN:-}" ] && ! grep -q "^  token: \"$OPS_ENROLL_TOKEN\"\$" "$CONFIG"; then
+      (umask 077 && sed "s/^  token: .*/  token: \"$OPS_ENROLL_TOKEN\"/" "$CONFIG" > "$CONFIG.new")
+      mv "$CONFIG.new" "$CONFIG"
+      say "kept $CONFIG, with the new enrollment token (this host has not enrolled yet)"
+      return
+    fi
     say "kept $CONFIG (written by an earlier install)"
     return
   fi
@@ -344,12 +351,13 @@ install_main() {
   check_prefix_is_ours
   enrolled=0
   [ -f "$DATA/node.json" ] && enrolled=1
-  if [ ! -f "$CONFIG" ] && [ "$enrolled" = 0 ]; then
-    [ -n "${OPS_ENROLL_TOKEN:-}" ] || die "OPS_ENROLL_TOKEN is not set: create a token with opsctl nodes token create and run the command it prints"
-    case $OPS_ENROLL_TOKEN in
-      *[!A-Za-z0-9_-]*) die "OPS_ENROLL_TOKEN is not a token from opsctl nodes token create (letters, digits, - and _ only)" ;;
-    esac
+  if [ ! -f "$CONFIG" ] && [ "$enrolled" = 0 ] && [ -z "${OPS_ENROLL_TOKEN:-}" ]; then
+    die "OPS_ENROLL_TOKEN is not set: create a token with opsctl nodes token create and run the command it prints"
   fi
+  # It goes into hostd.yaml (and through sed): nothing but a token's characters.
+  case ${OPS_ENROLL_TOKEN:-} in
+    *[!A-Za-z0-9_-]*) die "OPS_ENROLL_TOKEN is not a token from opsctl nodes token create (letters, digits, - and _ only)" ;;
+  esac
   refuse_stray_hostd
 
   install_version

@@ -407,7 +407,7 @@ test('--uninstall: unit stopped, disabled and removed, agentd stopped too, the p
   assert.ok(lstatSync(foreign).isDirectory());
 });
 
-test('a token the manager refuses: hostd stops, the script says so and fails; the install is kept for a second try', async () => {
+test('a token the manager refuses: hostd stops, the script says so and fails; a second run with a good token finishes', async () => {
   const [agentPort] = await freePorts(1);
   const h = host('bad-token');
   const script = await fetchScript();
@@ -417,6 +417,12 @@ test('a token the manager refuses: hostd stops, the script says so and fails; th
   assert.ok(existsSync(join(h.prefix, 'current', 'hostd.mjs')), 'installed; only enrollment failed');
   assert.not.ok(existsSync(join(h.prefix, 'data', 'node.json')));
   assert.not.ok((await nodeNames()).includes('bad-token'));
+  // A second run with a good token puts it in the config it keeps, starts hostd again and enrolls.
+  const again = await run(['sh', '-s', '--', '--prefix', h.prefix], script, h.env(agentPort!));
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stdout, /kept \S+\/etc\/hostd\.yaml, with the new enrollment token \(this host has not enrolled yet\)\n[\s\S]*enrolled with the manager as bad-token\n$/);
+  assert.ok(readFileSync(join(h.prefix, 'etc', 'hostd.yaml'), 'utf8').includes(`\n  token: "${token}"\n`));
+  assert.is(statSync(join(h.prefix, 'etc', 'hostd.yaml')).mode & 0o777, 0o600);
   const gone = await run(['sh', '-s', '--', '--prefix', h.prefix, '--uninstall'], script, h.env(0));
   assert.is(gone.code, 0, gone.stderr);
   assert.not.ok(existsSync(h.prefix));
