@@ -85,6 +85,12 @@ export const MANAGER_DEFAULTS = {
     /** Addresses/CIDRs that may scrape GET /metrics; empty = loopback only unless scrapeToken is set. */
     scrapeAllow: [] as string[],
   },
+  install: {
+    /** Folder of the host bundles GET /bundles/<file> serves (npm run package); '' = <package>/dist-package. */
+    bundleDir: '',
+    /** https://host:port hosts fetch install.sh and bundles from; '' = https://<grpc.advertise host>:<http.port>. */
+    url: '',
+  },
   schedules: {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
     minIntervalSeconds: 60,
@@ -201,6 +207,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.files.chunkBytes <= 1024 * 1024, 'files.chunkBytes must be at most 1048576 (1 MiB)');
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
+  validateInstall(c.install);
   check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
   validateAlerts(c.alerts);
 }
@@ -212,6 +219,15 @@ function validateHttpTls(h: ManagerConfig['http']): void {
   check(!(h.tls === 'off' && h.tlsCert !== ''), 'http.tlsCert is set but http.tls is off: remove the files or set http.tls to on or auto');
   check(Array.isArray(h.tlsAltNames) && h.tlsAltNames.every((n) => typeof n === 'string' && /^[A-Za-z0-9.:_-]+$/.test(n)),
     `http.tlsAltNames must be a list of DNS names or IP addresses, got ${JSON.stringify(h.tlsAltNames)}`);
+}
+
+function validateInstall(i: ManagerConfig['install']): void {
+  check(typeof i.bundleDir === 'string', 'install.bundleDir must be a folder path (or empty for <package>/dist-package)');
+  let url: URL | undefined;
+  try { url = i.url === '' ? undefined : new URL(i.url); } catch { /* refused below */ }
+  // The URL is written into install.sh and the command hosts run: nothing a shell would expand.
+  check(i.url === '' || (url?.protocol === 'https:' && url.pathname === '/' && !url.search && /^https:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(i.url)),
+    `install.url must be https://HOST[:PORT] (what hosts dial the manager's REST port by), got ${JSON.stringify(i.url)}`);
 }
 
 function validateScrape(m: ManagerConfig['metrics']): void {

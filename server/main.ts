@@ -61,7 +61,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     const sessions = new DeferredHostSessions();
     let gateway: HostLinkGateway | undefined;
     const services = await createServices({
-      config, orm, log, sessions,
+      config, orm, log, sessions, restTls: tls && { spkiPin: tls.spkiPin },
       caHash: () => {
         if (!gateway) throw new Error('host link gateway not started');
         return gateway.caHash();
@@ -93,6 +93,8 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     cleanup.push(() => app.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
+    // As with grpc.port 0: the port hosts are told (install.url's default) is the one bound.
+    config.http.port = port;
     const httpUrl = listenerUrl(tls !== undefined, config.http.host, port);
     const https = tls && { caFingerprint: tls.caFingerprint, spkiPin: tls.spkiPin };
     if (tls) log.info({ certificate: tls.source, caFingerprint: tls.caFingerprint, spkiPin: tls.spkiPin }, 'REST API serves HTTPS');

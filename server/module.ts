@@ -27,6 +27,8 @@ export interface ModuleContext {
   sessions: HostSessions;
   /** sha256 of the manager CA (the gateway's caHash()). */
   caHash: () => string;
+  /** Set when the REST API serves HTTPS: curl's --pinnedpubkey value of its certificate (http/https.ts spkiPin). */
+  restTls?: { spkiPin: string };
   /** Whether this process does the once-per-cluster work (schedules, alert rules, retention). */
   leader: Leader;
   /** The services of the modules built so far: every module named in `after` is there. */

@@ -17,6 +17,8 @@ export interface CreateServicesOptions {
   sessions: HostSessions;
   /** sha256 of the manager CA (the gateway's caHash()). */
   caHash: () => string;
+  /** Set when the REST API serves HTTPS (curl's pin of its certificate). */
+  restTls?: { spkiPin: string };
   /** Who does the once-per-cluster work; one manager (the default) is always its own leader. */
   leader?: Leader;
   /** Per-module option overrides for tests, e.g. {tasks: {timeoutGraceMs: 100}}. */

@@ -18,5 +18,13 @@ export const EnrollmentTokenCreated = Type.Object({
   grpcAddress: Type.String(),
   /** sha256 of the manager CA certificate (DER), for `hostd --ca-hash`. */
   caHash: Type.String(),
+  /**
+   * Where a new host fetches the install script (GET /install.sh) and curl's --pinnedpubkey value
+   * that vouches for the manager; only while the REST API serves HTTPS.
+   */
+  install: Type.Optional(Type.Object({
+    url: Type.String(),
+    spkiPin: Type.String(),
+  })),
 });
 export type EnrollmentTokenCreated = Static<typeof EnrollmentTokenCreated>;

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
@@ -107,6 +107,14 @@ test('the right --ca-fingerprint (OpenSSL\'s form too) pins the CA (0600); later
   const ls = await opsctl(home, ['nodes', 'ls', '--json']);
   assert.is(ls.code, 0, ls.stderr);
   assert.is(ls.stdout, '[]\n');
+  // Over HTTPS a new token comes with the one-line install, pinned to the manager's key; --json carries its source.
+  const install = { url: `https://${hostname()}:${port}`, spkiPin: m!.https!.spkiPin };
+  const tok = await opsctl(home, ['nodes', 'token', 'create']);
+  assert.is(tok.code, 0, tok.stderr);
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  assert.match(tok.stdout, new RegExp(`^install\tcurl -fsSL -k --pinnedpubkey ${esc(install.spkiPin)} ${esc(install.url)}/install\\.sh \\| sudo OPS_ENROLL_TOKEN=[A-Za-z0-9_-]+ sh$`, 'm'));
+  const tokJson = await opsctl(home, ['nodes', 'token', 'create', '--json']);
+  assert.equal((JSON.parse(tokJson.stdout) as { install?: unknown }).install, install);
   // An event stream (Server-Sent Events) through the same client.
   const top = await opsctl(home, ['top', '--once', '--json']);
   assert.is(top.code, 0, top.stderr);

@@ -9,12 +9,14 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'enrollment-tokens',
+  after: ['host-install'],
   entities: [EnrollmentTokenSchema],
-  services: ({ orm, log, config, caHash }) => ({
+  services: ({ orm, log, config, caHash, services }) => ({
     tokens: new EnrollmentTokensService(orm, log.child({ module: 'enrollment-tokens' }), {
       // Read per call: with grpc.port 0 the advertised port is known only once the gateway listens.
       get grpcAddress() { return config.grpc.advertise; },
       caHash,
+      installSource: () => services.hostInstall.source(),
     }),
   }),
   routes: (api, { services }) => enrollmentTokenRoutes(api, services.tokens),

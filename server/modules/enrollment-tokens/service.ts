@@ -21,6 +21,8 @@ export interface EnrollmentTokensOptions {
   grpcAddress: string;
   /** sha256 of the manager CA certificate, from the host link gateway. */
   caHash: () => string;
+  /** Where hosts fetch install.sh, while the REST API serves HTTPS (host-install's source()). */
+  installSource: () => EnrollmentTokenCreated['install'];
 }
 
 export class EnrollmentTokensService {
@@ -36,7 +38,8 @@ export class EnrollmentTokensService {
     });
     await em.flush();
     this.log.info({ tokenId: row.id, uses, expiresAt, createdBy }, 'enrollment token created');
-    return { id: row.id, token, uses, expiresAt: expiresAt.toISOString(), grpcAddress: this.opts.grpcAddress, caHash: this.opts.caHash() };
+    const install = this.opts.installSource();
+    return { id: row.id, token, uses, expiresAt: expiresAt.toISOString(), grpcAddress: this.opts.grpcAddress, caHash: this.opts.caHash(), ...(install ? { install } : {}) };
   }
 
   /**
