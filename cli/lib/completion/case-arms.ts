@@ -1,0 +1,33 @@
+// The parts of the bash and zsh scripts that are written the same in both shells.
+import { shellQuote } from '../../../lib/shell-quote.js';
+import type { CompletionNode } from './tree.js';
+
+/**
+ * The `case` arms matching "<command path> <flag>" for every flag that takes a value; `assign`
+ * writes the shell's assignment of its choices.
+ */
+export function valueFlagCases(tree: Map<string, CompletionNode>, assign: (values: string[]) => string): string[] {
+  const arms: string[] = [];
+  for (const [path, n] of tree) {
+    for (const f of n.flags ?? []) {
+      if (!f.takesValue) continue;
+      const patterns = f.names.map((name) => shellQuote(`${path} ${name}`)).join('|');
+      arms.push(`    ${patterns}) ${assign(f.values)}; return 0 ;;`);
+    }
+  }
+  return arms;
+}
+
+/**
+ * A shell function that succeeds when its argument is a command path: a word that is neither a
+ * topic nor a command is an argument after a command, and a mistyped command before one.
+ */
+export function isCommandFunction(tree: Map<string, CompletionNode>): string {
+  const commands = [...tree].filter(([, n]) => n.flags).map(([path]) => shellQuote(path));
+  return `__opsctl_is_command() {
+  case "$1" in
+    ${commands.join('|')}) return 0 ;;
+  esac
+  return 1
+}`;
+}
