@@ -3,14 +3,14 @@
 // command extend the path, a flag that takes a value skips the next word, anything else is an argument.
 import { shellQuote } from '../../../lib/shell-quote.js';
 import type { CompletionNode } from './tree.js';
-import { isCommandFunction, valueFlagCases } from './case-arms.js';
+import { isCommandFunction, valueFlagFunction } from './case-arms.js';
 
 export function bashScript(tree: Map<string, CompletionNode>, version: string): string {
   const wordCases = [...tree].filter(([, n]) => n.words.size > 0)
     .map(([path, n]) => `    ${shellQuote(path)}) REPLY=${shellQuote([...n.words.keys()].sort().join(' '))} ;;`);
   const flagCases = [...tree].filter(([, n]) => n.flags?.length)
     .map(([path, n]) => `    ${shellQuote(path)}) REPLY=${shellQuote(n.flags!.flatMap((f) => f.names).join(' '))} ;;`);
-  const valueCases = valueFlagCases(tree, (values) => `REPLY=${shellQuote(values.join(' '))}`);
+  const valueFlag = valueFlagFunction(tree, (values) => `REPLY=${shellQuote(values.join(' '))}`);
   return `# bash completion for opsctl ${version} (written by \`opsctl completion bash\`; regenerate after an upgrade).
 # Install:  opsctl completion bash > ~/.local/share/bash-completion/completions/opsctl
 #     or:   echo 'source <(opsctl completion bash)' >> ~/.bashrc
@@ -32,12 +32,7 @@ ${flagCases.join('\n')}
 }
 
 # Succeeds when "<command path> <flag>" takes a value; REPLY holds its choices ('' when free-form).
-__opsctl_value_flag() {
-  case "$1" in
-${valueCases.join('\n')}
-  esac
-  return 1
-}
+${valueFlag}
 
 ${isCommandFunction(tree)}
 

@@ -3,10 +3,19 @@ import { shellQuote } from '../../../lib/shell-quote.js';
 import type { CompletionNode } from './tree.js';
 
 /**
- * The `case` arms matching "<command path> <flag>" for every flag that takes a value; `assign`
- * writes the shell's assignment of its choices.
+ * A shell function that succeeds when "<command path> <flag>" takes a value, and sets the choices
+ * (none when free-form) with `assign`, which writes the shell's assignment to its reply variable.
  */
-export function valueFlagCases(tree: Map<string, CompletionNode>, assign: (values: string[]) => string): string[] {
+export function valueFlagFunction(tree: Map<string, CompletionNode>, assign: (values: string[]) => string): string {
+  return `__opsctl_value_flag() {
+  case "$1" in
+${valueFlagCases(tree, assign).join('\n')}
+  esac
+  return 1
+}`;
+}
+
+function valueFlagCases(tree: Map<string, CompletionNode>, assign: (values: string[]) => string): string[] {
   const arms: string[] = [];
   for (const [path, n] of tree) {
     for (const f of n.flags ?? []) {

@@ -2,7 +2,7 @@
 // a description beside every topic, command and flag. It walks the typed words as bash.ts does.
 import { shellQuote } from '../../../lib/shell-quote.js';
 import type { CompletionNode } from './tree.js';
-import { isCommandFunction, valueFlagCases } from './case-arms.js';
+import { isCommandFunction, valueFlagFunction } from './case-arms.js';
 
 /** A `_describe` entry: a colon in the name would end it early. */
 const entry = (name: string, description: string) => shellQuote(`${name.replaceAll(':', '\\:')}:${description}`);
@@ -16,7 +16,7 @@ export function zshScript(tree: Map<string, CompletionNode>, version: string): s
     const entries = n.flags!.flatMap((f) => f.names.map((name) => entry(name, f.description)));
     return `    ${shellQuote(path)}) reply=(${entries.join(' ')}) ;;`;
   });
-  const valueCases = valueFlagCases(tree, (values) => `reply=(${values.map(shellQuote).join(' ')})`);
+  const valueFlag = valueFlagFunction(tree, (values) => `reply=(${values.map(shellQuote).join(' ')})`);
   return `#compdef opsctl
 # zsh completion for opsctl ${version} (written by \`opsctl completion zsh\`; regenerate after an upgrade).
 # Install:  opsctl completion zsh > "\${fpath[1]}/_opsctl"   (then start a new shell)
@@ -39,12 +39,7 @@ ${flagCases.join('\n')}
 }
 
 # Succeeds when "<command path> <flag>" takes a value; reply holds its choices (none when free-form).
-__opsctl_value_flag() {
-  case "$1" in
-${valueCases.join('\n')}
-  esac
-  return 1
-}
+${valueFlag}
 
 ${isCommandFunction(tree)}
 
