@@ -1,12 +1,11 @@
 // The typed client of the manager's REST API. Every response is the envelope {code, message, data,
 // timestamp}; this unwraps `data` or throws ApiError with the server's message and code, and turns
-// network failures into one UnreachableError naming the address. Uses the global fetch: undici's
-// package would cost ~90 ms of start-up on every command. An HTTPS manager whose CA is pinned
-// (known-cas.ts) is reached through pinned-fetch.ts instead: the global fetch takes no CA.
+// network failures into one UnreachableError naming the address. Requests go over node:http(s)
+// (http-request.ts), an HTTPS manager's checked against the CA pinned for it (known-cas.ts).
 import type { Readable } from 'node:stream';
 import { ApiError, CliError, UnreachableError } from './errors.js';
+import { requestSender, type HttpResponse, type SendRequest } from './http-request.js';
 import type { PinnedCa } from './known-cas.js';
-import type { Fetch } from './pinned-fetch.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
 const API_PREFIX = '/api/v1';
@@ -20,8 +19,7 @@ const REASONS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ETIMEDOUT: 'timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'timed out',
-  UND_ERR_SOCKET: 'connection closed',
+  ERR_STREAM_PREMATURE_CLOSE: 'connection closed',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed certificate',
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in chain',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: certificate not trusted',
@@ -40,7 +38,7 @@ function errorCode(err: unknown): string | undefined {
   return e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
 }
 
-/** Why a fetch failed, in a few words: fetch hides the socket error in `cause` (or `cause.errors`). */
+/** Why a request failed, in a few words; an abort by AbortSignal.timeout carries the TimeoutError as its `cause`. */
 export function networkReason(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
   if (e?.name === 'TimeoutError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') return 'timed out';
@@ -74,7 +72,7 @@ function pageSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export class ApiClient {
-  private fetcher?: Promise<Fetch>;
+  private sender?: Promise<SendRequest>;
 
   /** `pinnedCa`: an HTTPS manager's chain is verified against this CA alone (opsctl login pinned it). */
   constructor(readonly server: string, readonly token?: string, readonly pinnedCa?: PinnedCa) {}
@@ -86,10 +84,8 @@ export class ApiClient {
     return new ApiClient(server, token, pinned);
   }
 
-  private fetchFn(): Promise<Fetch> {
-    const ca = this.pinnedCa;
-    if (!ca || !this.server.startsWith('https:')) return Promise.resolve(fetch);
-    return (this.fetcher ??= import('./pinned-fetch.js').then(({ pinnedFetch }) => pinnedFetch(ca.pem)));
+  private sendRequest(): Promise<SendRequest> {
+    return (this.sender ??= requestSender(this.server, this.pinnedCa?.pem));
   }
 
   /**
@@ -126,12 +122,12 @@ export class ApiClient {
     return headers;
   }
 
-  private async send(method: string, path: string, body: unknown, opts: RequestOptions, accept?: string): Promise<Response> {
+  private async send(method: string, path: string, body: unknown, opts: RequestOptions, accept?: string): Promise<HttpResponse> {
     const auth = opts.auth ?? true;
     const headers = this.headers(auth, body !== undefined);
     if (accept) headers.accept = accept;
     Object.assign(headers, opts.headers);
-    const send = await this.fetchFn();
+    const send = await this.sendRequest();
     try {
       return await send(`${this.server}${API_PREFIX}${path}`, {
         method,
@@ -146,7 +142,7 @@ export class ApiClient {
   }
 
   /** Reads an error envelope (or says the answer was not one) and throws it. */
-  private async fail(res: Response, auth: boolean): Promise<never> {
+  private async fail(res: HttpResponse, auth: boolean): Promise<never> {
     const text = await res.text().catch(() => '');
     let env: { code?: unknown; message?: unknown } | undefined;
     try { env = JSON.parse(text) as typeof env; } catch { env = undefined; }
@@ -223,27 +219,20 @@ export class ApiClient {
 
   /**
    * Sends a file as the raw body of a PUT, streamed from disk (no timeout: a large file takes what
-   * it takes). node:http rather than fetch: fetch's streamed request bodies run at a fraction of
-   * the speed of the socket.
+   * it takes).
    */
   async putFile<T>(path: string, body: Readable, size: number): Promise<T> {
     const headers = { ...this.headers(true, false), 'content-type': 'application/octet-stream', 'content-length': String(size) };
-    const url = new URL(`${this.server}${API_PREFIX}${path}`);
-    // Loaded here: node:https (TLS) at start would slow every opsctl command.
-    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-    const ca = url.protocol === 'https:' ? this.pinnedCa?.pem : undefined;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = send(url, { method: 'PUT', headers, ...(ca ? { ca } : {}) }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { text += d; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      });
-      req.on('error', (err) => { void this.networkError(err).then(reject); });
-      body.on('error', (err) => req.destroy(err));
-      body.pipe(req);
-    });
+    const send = await this.sendRequest();
+    let status: number;
+    let text: string;
+    try {
+      const res = await send(`${this.server}${API_PREFIX}${path}`, { method: 'PUT', headers, body });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      throw await this.networkError(err);
+    }
     let env: { code?: number; message?: string; data?: T } | undefined;
     try { env = JSON.parse(text) as typeof env; } catch { env = undefined; }
     if (status >= 300 || !env || typeof env.code !== 'number') {
@@ -254,19 +243,30 @@ export class ApiClient {
   }
 
   /** Opens a file the manager streams (a download's copy); the caller reads the body. */
-  async openFile(path: string, signal?: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; size: number; sha256: string }> {
+  async openFile(path: string, signal?: AbortSignal): Promise<{ body: Readable; size: number; sha256: string }> {
     const res = await this.send('GET', path, undefined, { signal: signal ?? new AbortController().signal }, 'application/octet-stream');
     if (!res.ok) return this.fail(res, true);
-    if (!res.body) throw new CliError(`the manager at ${this.server} sent no content for ${path}`);
-    return { body: res.body, size: Number(res.headers.get('content-length') ?? -1), sha256: res.headers.get('x-ops-sha256') ?? '' };
+    return { body: res.body, size: Number(res.header('content-length') ?? -1), sha256: res.header('x-ops-sha256') ?? '' };
   }
 
-  /** Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop. `lastEventId` resumes after that event. */
-  async openEventStream(path: string, signal: AbortSignal, lastEventId?: number): Promise<ReadableStream<Uint8Array>> {
+  /**
+   * Opens a Server-Sent Events stream; the caller reads the body and aborts `signal` to stop.
+   * `lastEventId` resumes after that event. The connection dropping mid-stream is an
+   * UnreachableError, as failing to connect is: a follower may reconnect after either.
+   */
+  async openEventStream(path: string, signal: AbortSignal, lastEventId?: number): Promise<AsyncIterable<Uint8Array>> {
     const headers = lastEventId === undefined ? undefined : { 'last-event-id': String(lastEventId) };
     const res = await this.send('GET', path, undefined, { signal, headers }, 'text/event-stream');
     if (!res.ok) return this.fail(res, true);
-    if (!res.body) throw new CliError(`the manager at ${this.server} sent an empty event stream for ${path}`);
-    return res.body;
+    return this.readOrUnreachable(res.body, signal);
+  }
+
+  private async *readOrUnreachable(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of body) yield chunk;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new UnreachableError(this.server, networkReason(err));
+    }
   }
 }

@@ -4,7 +4,6 @@
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { CliError, UsageError } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8440';
@@ -76,7 +75,8 @@ export function parseFlatMapping(text: string): Record<string, string> | undefin
 export async function writeCliConfig(config: CliConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = configDir(env);
   const file = configPath(env);
-  const { stringify } = await import('yaml');
+  // Loaded here, as yaml is: atomic-write loads node:crypto, which only login and logout need.
+  const [{ stringify }, { writeFileAtomic }] = await Promise.all([import('yaml'), import('../../lib/atomic-write.js')]);
   const text = '# opsctl settings, written by `opsctl login`. Holds a bearer token: keep it private.\n' + stringify(config);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { Readable } from 'node:stream';
 import type { TaskDetail } from '../../../proto/rest/tasks.js';
 import { TaskCommand } from '../../lib/base-command.js';
 import { CliError } from '../../lib/errors.js';
@@ -41,7 +40,7 @@ export default class FilesDownload extends TaskCommand {
         try {
           const file = await runner.api.openFile(`/tasks/${encodeURIComponent(task.id)}/runs/${encodeURIComponent(runId)}/file`);
           const sha256 = file.sha256;
-          await saveDownload(Readable.fromWeb(file.body as import('node:stream/web').ReadableStream), target, sha256, file.size, `saving ${run.node}`);
+          await saveDownload(file.body, target, sha256, file.size, `saving ${run.node}`);
           this.note(`${run.node}: saved ${target} (${humanBytes(file.size)})`);
         } catch (err) {
           saved = false;

@@ -34,12 +34,12 @@ export interface FollowOptions {
 
 /**
  * Whether a failure to open or read the stream may pass by reconnecting: the manager unreachable or
- * failing (5xx), or the connection dropping mid-stream (fetch's TypeError "terminated", whose cause
- * is the socket error). Refusals (4xx) and our own mistakes are not retried.
+ * failing (5xx), or the connection dropping mid-stream (also an UnreachableError: see
+ * ApiClient.openEventStream). Refusals (4xx) and our own mistakes are not retried.
  */
 function transient(err: unknown): boolean {
   if (err instanceof ApiError) return err.httpStatus >= 500;
-  return err instanceof UnreachableError || (err instanceof TypeError && (err as { cause?: unknown }).cause !== undefined);
+  return err instanceof UnreachableError;
 }
 
 export async function followTask(api: ApiClient, taskId: string, opts: FollowOptions): Promise<FollowEnd> {

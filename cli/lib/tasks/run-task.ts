@@ -11,7 +11,6 @@ import { isTerminal } from '../../../proto/task-status.js';
 import { CliError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { colourEnabled } from '../format.js';
-import { FoldProgress, OutputFolder, printBlocks } from './fold.js';
 import { TaskPrinter } from './printer.js';
 import type { StartedTask, TaskFiles, TaskRunner } from './runner.js';
 import { acceptedLine, queuedLine, summaryLine } from './summary.js';
@@ -63,8 +62,10 @@ function followDeadlineMs(task: TaskDetail): number {
 export async function followStartedTask(started: StartedTask, opts: RunTaskOptions, startedAt = Date.now()): Promise<RunTaskResult> {
   const { task, follow, showHint, cancel } = started;
   if (opts.announce && !opts.json && showHint) opts.note(acceptedLine(task));
-  const folder = opts.fold && !opts.json && !opts.quiet && task.runs.length > 1 ? new OutputFolder() : undefined;
-  const progress = folder && process.stderr.isTTY && !opts.noSummary ? new FoldProgress(process.stderr) : undefined;
+  // Loaded only for a task on several nodes: fold.ts hashes output with node:crypto, a cost at every start.
+  const fold = opts.fold && !opts.json && !opts.quiet && task.runs.length > 1 ? await import('./fold.js') : undefined;
+  const folder = fold && new fold.OutputFolder();
+  const progress = fold && process.stderr.isTTY && !opts.noSummary ? new fold.FoldProgress(process.stderr) : undefined;
   const printer = new TaskPrinter({
     json: opts.json,
     stdout: opts.quiet || folder ? DISCARD : process.stdout,
@@ -88,7 +89,7 @@ export async function followStartedTask(started: StartedTask, opts: RunTaskOptio
   printer.finish();
   progress?.clear();
   // Whatever the end, the output gathered so far is shown: an interrupted task's too.
-  if (folder) printBlocks(folder.blocks(printer.runs), process.stdout, colourEnabled(process.stdout));
+  if (fold && folder) fold.printBlocks(folder.blocks(printer.runs), process.stdout, colourEnabled(process.stdout));
   const summary = summaryLine([...printer.runs.values()], Date.now() - startedAt, printer.done?.stopReason);
   const see = showHint ? `; see '${showHint}'` : '';
   if (end === 'interrupted') {

@@ -62,8 +62,8 @@ export class LiveFeed implements FeedSource {
     this.controller.abort();
   }
 
-  private async run(first: ReadableStream<Uint8Array>): Promise<void> {
-    let body: ReadableStream<Uint8Array> | undefined = first;
+  private async run(first: AsyncIterable<Uint8Array>): Promise<void> {
+    let body: AsyncIterable<Uint8Array> | undefined = first;
     let failures = 0;
     while (!this.closed) {
       let why = ENDED;
