@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { caFingerprint } from '../../proto/ca-fingerprint.js';
-import { networkReason } from './api-client.js';
+import { networkReason } from './network-errors.js';
 import { UnreachableError } from './errors.js';
 
 const PROBE_TIMEOUT_MS = 10_000;

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiClient, networkReason } from '../../cli/lib/api-client.js';
+import { ApiClient } from '../../cli/lib/api-client.js';
+import { networkReason } from '../../cli/lib/network-errors.js';
 import { UnreachableError } from '../../cli/lib/errors.js';
 import { requestSender } from '../../cli/lib/http-request.js';
 

@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AGENT_API, type AgentExecRequest, type AgentHealth } from '../../../proto/agent-api.js';
 import { signRequest } from '../../../proto/signing.js';
-import { networkReason } from '../api-client.js';
+import { networkReason } from '../network-errors.js';
 import type { InventoryHost } from './inventory.js';
 
 /** agentd answered with an error envelope (or something that is not one). */

@@ -5,7 +5,8 @@
 // follower reconnects with Last-Event-ID and gets exactly the rest, a bounded number of times in a
 // row, backing off in between; every event received counts as progress and resets the count.
 import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
-import { networkReason, type ApiClient } from '../api-client.js';
+import type { ApiClient } from '../api-client.js';
+import { networkReason } from '../network-errors.js';
 import { ApiError, CliError, UnreachableError } from '../errors.js';
 import { readSse } from '../sse.js';
 

@@ -3,7 +3,8 @@
 // after that nothing stops the feed but close(): a dropped stream, a `resume` (the manager shed a
 // slow reader) or a restarting manager means reconnecting with backoff, told to the screen as a
 // `connection` event. Each reconnection starts with a fresh snapshot, so nothing needs resuming.
-import { networkReason, type ApiClient } from '../api-client.js';
+import type { ApiClient } from '../api-client.js';
+import { networkReason } from '../network-errors.js';
 import { ApiError, CliError, UnreachableError } from '../errors.js';
 import { readSse } from '../sse.js';
 import { parseLiveMessage, type FeedEvent, type FeedSource, type LiveNode } from './live.js';
