@@ -10,6 +10,7 @@ import type { EnrollRequest as _opsctl_hostlink_v1_EnrollRequest, EnrollRequest_
 import type { EnrollResponse as _opsctl_hostlink_v1_EnrollResponse, EnrollResponse__Output as _opsctl_hostlink_v1_EnrollResponse__Output } from './opsctl/hostlink/v1/EnrollResponse.js';
 import type { EventAck as _opsctl_hostlink_v1_EventAck, EventAck__Output as _opsctl_hostlink_v1_EventAck__Output } from './opsctl/hostlink/v1/EventAck.js';
 import type { Facts as _opsctl_hostlink_v1_Facts, Facts__Output as _opsctl_hostlink_v1_Facts__Output } from './opsctl/hostlink/v1/Facts.js';
+import type { FetchReleaseRequest as _opsctl_hostlink_v1_FetchReleaseRequest, FetchReleaseRequest__Output as _opsctl_hostlink_v1_FetchReleaseRequest__Output } from './opsctl/hostlink/v1/FetchReleaseRequest.js';
 import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from './opsctl/hostlink/v1/FileAck.js';
 import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from './opsctl/hostlink/v1/FileChunk.js';
 import type { FileData as _opsctl_hostlink_v1_FileData, FileData__Output as _opsctl_hostlink_v1_FileData__Output } from './opsctl/hostlink/v1/FileData.js';
@@ -21,8 +22,10 @@ import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Outpu
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from './opsctl/hostlink/v1/ManagerMessage.js';
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from './opsctl/hostlink/v1/MetricsSample.js';
 import type { PluginTask as _opsctl_hostlink_v1_PluginTask, PluginTask__Output as _opsctl_hostlink_v1_PluginTask__Output } from './opsctl/hostlink/v1/PluginTask.js';
+import type { ReleaseChunk as _opsctl_hostlink_v1_ReleaseChunk, ReleaseChunk__Output as _opsctl_hostlink_v1_ReleaseChunk__Output } from './opsctl/hostlink/v1/ReleaseChunk.js';
 import type { RenewRequest as _opsctl_hostlink_v1_RenewRequest, RenewRequest__Output as _opsctl_hostlink_v1_RenewRequest__Output } from './opsctl/hostlink/v1/RenewRequest.js';
 import type { RenewResponse as _opsctl_hostlink_v1_RenewResponse, RenewResponse__Output as _opsctl_hostlink_v1_RenewResponse__Output } from './opsctl/hostlink/v1/RenewResponse.js';
+import type { RevertHost as _opsctl_hostlink_v1_RevertHost, RevertHost__Output as _opsctl_hostlink_v1_RevertHost__Output } from './opsctl/hostlink/v1/RevertHost.js';
 import type { RunSeq as _opsctl_hostlink_v1_RunSeq, RunSeq__Output as _opsctl_hostlink_v1_RunSeq__Output } from './opsctl/hostlink/v1/RunSeq.js';
 import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output as _opsctl_hostlink_v1_ScriptTask__Output } from './opsctl/hostlink/v1/ScriptTask.js';
 import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
@@ -31,6 +34,8 @@ import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from './opsctl/hostlink/v1/TaskExited.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from './opsctl/hostlink/v1/TaskOutput.js';
 import type { TaskStarted as _opsctl_hostlink_v1_TaskStarted, TaskStarted__Output as _opsctl_hostlink_v1_TaskStarted__Output } from './opsctl/hostlink/v1/TaskStarted.js';
+import type { UpdateHost as _opsctl_hostlink_v1_UpdateHost, UpdateHost__Output as _opsctl_hostlink_v1_UpdateHost__Output } from './opsctl/hostlink/v1/UpdateHost.js';
+import type { UpdateReport as _opsctl_hostlink_v1_UpdateReport, UpdateReport__Output as _opsctl_hostlink_v1_UpdateReport__Output } from './opsctl/hostlink/v1/UpdateReport.js';
 import type { Welcome as _opsctl_hostlink_v1_Welcome, Welcome__Output as _opsctl_hostlink_v1_Welcome__Output } from './opsctl/hostlink/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -49,6 +54,7 @@ export interface ProtoGrpcType {
         EnrollResponse: MessageTypeDefinition<_opsctl_hostlink_v1_EnrollResponse, _opsctl_hostlink_v1_EnrollResponse__Output>
         EventAck: MessageTypeDefinition<_opsctl_hostlink_v1_EventAck, _opsctl_hostlink_v1_EventAck__Output>
         Facts: MessageTypeDefinition<_opsctl_hostlink_v1_Facts, _opsctl_hostlink_v1_Facts__Output>
+        FetchReleaseRequest: MessageTypeDefinition<_opsctl_hostlink_v1_FetchReleaseRequest, _opsctl_hostlink_v1_FetchReleaseRequest__Output>
         FileAck: MessageTypeDefinition<_opsctl_hostlink_v1_FileAck, _opsctl_hostlink_v1_FileAck__Output>
         FileChunk: MessageTypeDefinition<_opsctl_hostlink_v1_FileChunk, _opsctl_hostlink_v1_FileChunk__Output>
         FileData: MessageTypeDefinition<_opsctl_hostlink_v1_FileData, _opsctl_hostlink_v1_FileData__Output>
@@ -60,8 +66,10 @@ export interface ProtoGrpcType {
         ManagerMessage: MessageTypeDefinition<_opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_ManagerMessage__Output>
         MetricsSample: MessageTypeDefinition<_opsctl_hostlink_v1_MetricsSample, _opsctl_hostlink_v1_MetricsSample__Output>
         PluginTask: MessageTypeDefinition<_opsctl_hostlink_v1_PluginTask, _opsctl_hostlink_v1_PluginTask__Output>
+        ReleaseChunk: MessageTypeDefinition<_opsctl_hostlink_v1_ReleaseChunk, _opsctl_hostlink_v1_ReleaseChunk__Output>
         RenewRequest: MessageTypeDefinition<_opsctl_hostlink_v1_RenewRequest, _opsctl_hostlink_v1_RenewRequest__Output>
         RenewResponse: MessageTypeDefinition<_opsctl_hostlink_v1_RenewResponse, _opsctl_hostlink_v1_RenewResponse__Output>
+        RevertHost: MessageTypeDefinition<_opsctl_hostlink_v1_RevertHost, _opsctl_hostlink_v1_RevertHost__Output>
         RunSeq: MessageTypeDefinition<_opsctl_hostlink_v1_RunSeq, _opsctl_hostlink_v1_RunSeq__Output>
         ScriptTask: MessageTypeDefinition<_opsctl_hostlink_v1_ScriptTask, _opsctl_hostlink_v1_ScriptTask__Output>
         ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
@@ -70,6 +78,8 @@ export interface ProtoGrpcType {
         TaskExited: MessageTypeDefinition<_opsctl_hostlink_v1_TaskExited, _opsctl_hostlink_v1_TaskExited__Output>
         TaskOutput: MessageTypeDefinition<_opsctl_hostlink_v1_TaskOutput, _opsctl_hostlink_v1_TaskOutput__Output>
         TaskStarted: MessageTypeDefinition<_opsctl_hostlink_v1_TaskStarted, _opsctl_hostlink_v1_TaskStarted__Output>
+        UpdateHost: MessageTypeDefinition<_opsctl_hostlink_v1_UpdateHost, _opsctl_hostlink_v1_UpdateHost__Output>
+        UpdateReport: MessageTypeDefinition<_opsctl_hostlink_v1_UpdateReport, _opsctl_hostlink_v1_UpdateReport__Output>
         Welcome: MessageTypeDefinition<_opsctl_hostlink_v1_Welcome, _opsctl_hostlink_v1_Welcome__Output>
       }
     }

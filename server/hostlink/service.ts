@@ -50,6 +50,8 @@ export class HostLinkService {
       Enroll: (call, callback) => { void this.enroll(call, callback); },
       Connect: (call) => { void this.connect(call); },
       Renew: (call, callback) => { void this.renew(call, callback); },
+      // The releases module serves bundles; until it is wired in, say so rather than hang.
+      FetchRelease: (call) => { call.emit('error', grpcError(grpc.status.UNIMPLEMENTED, 'this manager serves no releases')); },
     };
     server.addService(loadHostLink().HostLink.service, handlers);
   }

@@ -3,6 +3,7 @@
 
 import type { Facts as _opsctl_hostlink_v1_Facts, Facts__Output as _opsctl_hostlink_v1_Facts__Output } from '../../../opsctl/hostlink/v1/Facts.js';
 import type { AgentCapabilities as _opsctl_hostlink_v1_AgentCapabilities, AgentCapabilities__Output as _opsctl_hostlink_v1_AgentCapabilities__Output } from '../../../opsctl/hostlink/v1/AgentCapabilities.js';
+import type { UpdateReport as _opsctl_hostlink_v1_UpdateReport, UpdateReport__Output as _opsctl_hostlink_v1_UpdateReport__Output } from '../../../opsctl/hostlink/v1/UpdateReport.js';
 
 export interface Hello {
   'facts'?: (_opsctl_hostlink_v1_Facts | null);
@@ -13,6 +14,7 @@ export interface Hello {
   'knownRuns'?: (string)[];
   'reportsRuns'?: (boolean);
   'labels'?: ({[key: string]: string});
+  'lastUpdate'?: (_opsctl_hostlink_v1_UpdateReport | null);
 }
 
 export interface Hello__Output {
@@ -24,4 +26,5 @@ export interface Hello__Output {
   'knownRuns': (string)[];
   'reportsRuns': (boolean);
   'labels': ({[key: string]: string});
+  'lastUpdate': (_opsctl_hostlink_v1_UpdateReport__Output | null);
 }

@@ -5,8 +5,10 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { EnrollRequest as _opsctl_hostlink_v1_EnrollRequest, EnrollRequest__Output as _opsctl_hostlink_v1_EnrollRequest__Output } from '../../../opsctl/hostlink/v1/EnrollRequest.js';
 import type { EnrollResponse as _opsctl_hostlink_v1_EnrollResponse, EnrollResponse__Output as _opsctl_hostlink_v1_EnrollResponse__Output } from '../../../opsctl/hostlink/v1/EnrollResponse.js';
+import type { FetchReleaseRequest as _opsctl_hostlink_v1_FetchReleaseRequest, FetchReleaseRequest__Output as _opsctl_hostlink_v1_FetchReleaseRequest__Output } from '../../../opsctl/hostlink/v1/FetchReleaseRequest.js';
 import type { HostMessage as _opsctl_hostlink_v1_HostMessage, HostMessage__Output as _opsctl_hostlink_v1_HostMessage__Output } from '../../../opsctl/hostlink/v1/HostMessage.js';
 import type { ManagerMessage as _opsctl_hostlink_v1_ManagerMessage, ManagerMessage__Output as _opsctl_hostlink_v1_ManagerMessage__Output } from '../../../opsctl/hostlink/v1/ManagerMessage.js';
+import type { ReleaseChunk as _opsctl_hostlink_v1_ReleaseChunk, ReleaseChunk__Output as _opsctl_hostlink_v1_ReleaseChunk__Output } from '../../../opsctl/hostlink/v1/ReleaseChunk.js';
 import type { RenewRequest as _opsctl_hostlink_v1_RenewRequest, RenewRequest__Output as _opsctl_hostlink_v1_RenewRequest__Output } from '../../../opsctl/hostlink/v1/RenewRequest.js';
 import type { RenewResponse as _opsctl_hostlink_v1_RenewResponse, RenewResponse__Output as _opsctl_hostlink_v1_RenewResponse__Output } from '../../../opsctl/hostlink/v1/RenewResponse.js';
 
@@ -25,6 +27,11 @@ export interface HostLinkClient extends grpc.Client {
   enroll(argument: _opsctl_hostlink_v1_EnrollRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   enroll(argument: _opsctl_hostlink_v1_EnrollRequest, callback: grpc.requestCallback<_opsctl_hostlink_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   
+  FetchRelease(argument: _opsctl_hostlink_v1_FetchReleaseRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_opsctl_hostlink_v1_ReleaseChunk__Output>;
+  FetchRelease(argument: _opsctl_hostlink_v1_FetchReleaseRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_opsctl_hostlink_v1_ReleaseChunk__Output>;
+  fetchRelease(argument: _opsctl_hostlink_v1_FetchReleaseRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_opsctl_hostlink_v1_ReleaseChunk__Output>;
+  fetchRelease(argument: _opsctl_hostlink_v1_FetchReleaseRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_opsctl_hostlink_v1_ReleaseChunk__Output>;
+  
   Renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
   Renew(argument: _opsctl_hostlink_v1_RenewRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
   Renew(argument: _opsctl_hostlink_v1_RenewRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_opsctl_hostlink_v1_RenewResponse__Output>): grpc.ClientUnaryCall;
@@ -41,6 +48,8 @@ export interface HostLinkHandlers extends grpc.UntypedServiceImplementation {
   
   Enroll: grpc.handleUnaryCall<_opsctl_hostlink_v1_EnrollRequest__Output, _opsctl_hostlink_v1_EnrollResponse>;
   
+  FetchRelease: grpc.handleServerStreamingCall<_opsctl_hostlink_v1_FetchReleaseRequest__Output, _opsctl_hostlink_v1_ReleaseChunk>;
+  
   Renew: grpc.handleUnaryCall<_opsctl_hostlink_v1_RenewRequest__Output, _opsctl_hostlink_v1_RenewResponse>;
   
 }
@@ -48,5 +57,6 @@ export interface HostLinkHandlers extends grpc.UntypedServiceImplementation {
 export interface HostLinkDefinition extends grpc.ServiceDefinition {
   Connect: MethodDefinition<_opsctl_hostlink_v1_HostMessage, _opsctl_hostlink_v1_ManagerMessage, _opsctl_hostlink_v1_HostMessage__Output, _opsctl_hostlink_v1_ManagerMessage__Output>
   Enroll: MethodDefinition<_opsctl_hostlink_v1_EnrollRequest, _opsctl_hostlink_v1_EnrollResponse, _opsctl_hostlink_v1_EnrollRequest__Output, _opsctl_hostlink_v1_EnrollResponse__Output>
+  FetchRelease: MethodDefinition<_opsctl_hostlink_v1_FetchReleaseRequest, _opsctl_hostlink_v1_ReleaseChunk, _opsctl_hostlink_v1_FetchReleaseRequest__Output, _opsctl_hostlink_v1_ReleaseChunk__Output>
   Renew: MethodDefinition<_opsctl_hostlink_v1_RenewRequest, _opsctl_hostlink_v1_RenewResponse, _opsctl_hostlink_v1_RenewRequest__Output, _opsctl_hostlink_v1_RenewResponse__Output>
 }

@@ -6,6 +6,7 @@ import type { Heartbeat as _opsctl_hostlink_v1_Heartbeat, Heartbeat__Output as _
 import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample__Output as _opsctl_hostlink_v1_MetricsSample__Output } from '../../../opsctl/hostlink/v1/MetricsSample.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from '../../../opsctl/hostlink/v1/TaskEvent.js';
 import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from '../../../opsctl/hostlink/v1/FileAck.js';
+import type { UpdateReport as _opsctl_hostlink_v1_UpdateReport, UpdateReport__Output as _opsctl_hostlink_v1_UpdateReport__Output } from '../../../opsctl/hostlink/v1/UpdateReport.js';
 
 export interface HostMessage {
   'hello'?: (_opsctl_hostlink_v1_Hello | null);
@@ -13,7 +14,8 @@ export interface HostMessage {
   'metrics'?: (_opsctl_hostlink_v1_MetricsSample | null);
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent | null);
   'fileAck'?: (_opsctl_hostlink_v1_FileAck | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck";
+  'updateReport'?: (_opsctl_hostlink_v1_UpdateReport | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport";
 }
 
 export interface HostMessage__Output {
@@ -22,5 +24,6 @@ export interface HostMessage__Output {
   'metrics'?: (_opsctl_hostlink_v1_MetricsSample__Output | null);
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent__Output | null);
   'fileAck'?: (_opsctl_hostlink_v1_FileAck__Output | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck";
+  'updateReport'?: (_opsctl_hostlink_v1_UpdateReport__Output | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport";
 }

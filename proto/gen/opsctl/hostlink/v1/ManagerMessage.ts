@@ -7,6 +7,8 @@ import type { Cancel as _opsctl_hostlink_v1_Cancel, Cancel__Output as _opsctl_ho
 import type { FileChunk as _opsctl_hostlink_v1_FileChunk, FileChunk__Output as _opsctl_hostlink_v1_FileChunk__Output } from '../../../opsctl/hostlink/v1/FileChunk.js';
 import type { EventAck as _opsctl_hostlink_v1_EventAck, EventAck__Output as _opsctl_hostlink_v1_EventAck__Output } from '../../../opsctl/hostlink/v1/EventAck.js';
 import type { SetSampling as _opsctl_hostlink_v1_SetSampling, SetSampling__Output as _opsctl_hostlink_v1_SetSampling__Output } from '../../../opsctl/hostlink/v1/SetSampling.js';
+import type { UpdateHost as _opsctl_hostlink_v1_UpdateHost, UpdateHost__Output as _opsctl_hostlink_v1_UpdateHost__Output } from '../../../opsctl/hostlink/v1/UpdateHost.js';
+import type { RevertHost as _opsctl_hostlink_v1_RevertHost, RevertHost__Output as _opsctl_hostlink_v1_RevertHost__Output } from '../../../opsctl/hostlink/v1/RevertHost.js';
 
 export interface ManagerMessage {
   'welcome'?: (_opsctl_hostlink_v1_Welcome | null);
@@ -15,7 +17,9 @@ export interface ManagerMessage {
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk | null);
   'eventAck'?: (_opsctl_hostlink_v1_EventAck | null);
   'setSampling'?: (_opsctl_hostlink_v1_SetSampling | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling";
+  'updateHost'?: (_opsctl_hostlink_v1_UpdateHost | null);
+  'revertHost'?: (_opsctl_hostlink_v1_RevertHost | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling"|"updateHost"|"revertHost";
 }
 
 export interface ManagerMessage__Output {
@@ -25,5 +29,7 @@ export interface ManagerMessage__Output {
   'fileChunk'?: (_opsctl_hostlink_v1_FileChunk__Output | null);
   'eventAck'?: (_opsctl_hostlink_v1_EventAck__Output | null);
   'setSampling'?: (_opsctl_hostlink_v1_SetSampling__Output | null);
-  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling";
+  'updateHost'?: (_opsctl_hostlink_v1_UpdateHost__Output | null);
+  'revertHost'?: (_opsctl_hostlink_v1_RevertHost__Output | null);
+  'kind'?: "welcome"|"dispatch"|"cancel"|"fileChunk"|"eventAck"|"setSampling"|"updateHost"|"revertHost";
 }
