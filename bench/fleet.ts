@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { api, binPath, readInitialAdmin } from '../scripts/local-stack.js';
 import { createScratchDatabase, dropDatabase } from '../server/db/mysql-admin.js';
 import { freePorts } from '../test/helpers/ports.js';
-import { cpuTicks, pct, procStatus } from './proc.js';
+import { cpuTicks, median, pct, procStatus, treeCpuTicks } from './proc.js';
 
 const { values } = parseArgs({ options: {
   hosts: { type: 'string', default: '20000' },
@@ -256,12 +256,16 @@ async function main(): Promise<void> {
         await runTask(m, names.slice(0, 10)); // warm
         const times: number[] = [];
         const perHostMs: number[] = [];
+        const simPerHostMs: number[] = [];
+        const simTicks = () => sims.reduce((t, s) => t + (s.proc.pid ? treeCpuTicks(s.proc.pid) : 0), 0);
         const idle = await cpuShare(m.pid, 3000);
         if (values['profile-dir']) process.kill(m.pid, 'SIGUSR2');
         for (let k = 0; k < Number(values['fanout-runs']); k++) {
           const c0 = cpuTicks(m.pid);
+          const s0 = simTicks();
           const r = await runTask(m, names);
           const cpuMs = (cpuTicks(m.pid) - c0) * TICK_MS - idle * r.ms;
+          simPerHostMs.push(((simTicks() - s0) * TICK_MS) / n);
           taskId = r.id;
           if ((r.counts.succeeded ?? 0) !== n) console.log(`  task ${r.id}: ${JSON.stringify(r.counts)}`);
           times.push(r.ms);
@@ -274,6 +278,8 @@ async function main(): Promise<void> {
         if (SCENARIOS.has('fanout')) {
           report(`tasks run to ${n} hosts (${times.length} runs)`, `median ${(pct(times, 50) / 1000).toFixed(2)} s, max ${(times.at(-1)! / 1000).toFixed(2)} s`, n === 1000 ? '< 0.5 s' : '< 2 s', pct(times, 50) < (n === 1000 ? 500 : 2000));
           report(`manager CPU per host per task (${n})`, `median ${pct(perHostMs, 50).toFixed(3)} ms`, '< 0.1 ms', pct(perHostMs, 50) < 0.1);
+          // Not a target: the simulator shares the cores, so its CPU is part of the wall time above.
+          console.log(`  simulator CPU per host per task (${n}): median ${median(simPerHostMs).toFixed(3)} ms`);
         }
       }
     }
