@@ -31,6 +31,7 @@ export const PERMISSIONS = {
   'schedules:read': 'List and show schedules and their recent fires.',
   'schedules:write': 'Create, pause, resume and delete schedules (they run as their creator).',
   'events:read': 'List events and alerts (node offline, disk full, memory high, agent crash loop).',
+  'cluster:read': 'List the manager processes (replicas), their versions and host streams, and which one leads.',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

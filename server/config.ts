@@ -30,6 +30,14 @@ export const MANAGER_DEFAULTS = {
     /** '' = SQLite file <dataDir>/manager.db; mysql://user:pass@host:port/db for MySQL/MariaDB. */
     url: '',
   },
+  redis: {
+    /** '' = one manager process, its own leader. redis://host:port[/db]: replicas elect a leader through it. */
+    url: '',
+    /** Keys of one cluster start with this; replicas sharing a Redis for two clusters need two prefixes. */
+    prefix: 'opsctl:',
+    /** A dead leader is replaced within about this long (ms). */
+    leaseMs: 6000,
+  },
   auth: {
     /** '' = generated once and kept in <dataDir>/jwt.secret (mode 0600). */
     jwtSecret: '',
@@ -176,6 +184,9 @@ export function validateManagerConfig(c: ManagerConfig): void {
   }
   check(c.database.url === '' || /^(mysql|mariadb):\/\//.test(c.database.url),
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
+  check(c.redis.url === '' || /^rediss?:\/\//.test(c.redis.url), 'redis.url must be empty or redis://host:port[/db]');
+  check(c.redis.url === '' || c.database.url !== '', 'redis.url needs database.url: replicas share one MySQL/MariaDB database, not a SQLite file each');
+  check(Number.isInteger(c.redis.leaseMs) && c.redis.leaseMs >= 1000 && c.redis.leaseMs <= 60_000, 'redis.leaseMs must be 1000-60000');
   for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {
     checkDuration(`auth.${key}`, key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key]);
   }

@@ -10,6 +10,7 @@ import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
 import { listenerUrl, loadHttpsMaterial } from './http/https.js';
 import { createServices, DeferredHostSessions, type ManagerServices } from './services.js';
+import { openReplication } from './leadership/replica.js';
 
 export interface RunManagerOptions {
   configFile?: string;
@@ -58,10 +59,14 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     const applied = await runMigrations(orm);
     log.info({ database: target.kind, migrations: applied.length }, applied.length ? 'database migrated' : 'database schema is current');
 
+    const replication = await openReplication(config, log);
+    cleanup.push(() => replication.stop());
+    await replication.start();
+
     const sessions = new DeferredHostSessions();
     let gateway: HostLinkGateway | undefined;
     const services = await createServices({
-      config, orm, log, sessions, restTls: tls && { spkiPin: tls.spkiPin },
+      config, orm, log, sessions, restTls: tls && { spkiPin: tls.spkiPin }, leader: replication.leader, replica: replication.replica,
       caHash: () => {
         if (!gateway) throw new Error('host link gateway not started');
         return gateway.caHash();

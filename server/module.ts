@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.js';
 import type { ManagerConfig } from './config.js';
 import type { HostSessions } from './hostlink/contract.js';
 import type { Leader } from './leadership/leader.js';
+import type { ReplicaIdentity } from './leadership/replica.js';
 
 /**
  * The manager's services, one object shared by the REST app and the host link gateway. Each module
@@ -31,6 +32,8 @@ export interface ModuleContext {
   restTls?: { spkiPin: string };
   /** Whether this process does the once-per-cluster work (schedules, alert rules, retention). */
   leader: Leader;
+  /** This manager process among the cluster's replicas; `redis` is set with redis.url. */
+  replica: ReplicaIdentity;
   /** The services of the modules built so far: every module named in `after` is there. */
   services: ManagerServices;
   /** Per-module option overrides, for tests (e.g. {tasks: {timeoutGraceMs: 100}}). */

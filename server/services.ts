@@ -5,6 +5,7 @@ import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
 import type { HostSessions } from './hostlink/contract.js';
 import { InProcessLeader, type Leader } from './leadership/leader.js';
+import { newReplicaId, type ReplicaIdentity } from './leadership/replica.js';
 import type { ManagerServices, ModuleContext } from './module.js';
 import { loadModules } from './module-loader.js';
 
@@ -21,6 +22,8 @@ export interface CreateServicesOptions {
   restTls?: { spkiPin: string };
   /** Who does the once-per-cluster work; one manager (the default) is always its own leader. */
   leader?: Leader;
+  /** This process among the replicas; default: a new id, no Redis (a single manager). */
+  replica?: ReplicaIdentity;
   /** Per-module option overrides for tests, e.g. {tasks: {timeoutGraceMs: 100}}. */
   overrides?: ModuleContext['overrides'];
 }
@@ -28,7 +31,7 @@ export interface CreateServicesOptions {
 export async function createServices(opts: CreateServicesOptions): Promise<ManagerServices> {
   const modules = await loadModules();
   const services = {} as ManagerServices;
-  const ctx: ModuleContext = { ...opts, leader: opts.leader ?? new InProcessLeader(), services, overrides: opts.overrides ?? {} };
+  const ctx: ModuleContext = { ...opts, leader: opts.leader ?? new InProcessLeader(), replica: opts.replica ?? { id: newReplicaId() }, services, overrides: opts.overrides ?? {} };
   for (const m of modules) Object.assign(services, m.services?.(ctx) ?? {});
   services.start = async () => { for (const m of modules) await m.start?.(services); };
   services.stop = async () => { for (const m of [...modules].reverse()) await m.stop?.(services); };

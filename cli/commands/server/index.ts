@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
-import { CliError } from '../lib/errors.js';
+import { BaseCommand } from '../../lib/base-command.js';
+import { CliError } from '../../lib/errors.js';
 
 /** What `server/main.ts` exports; imported by URL at run time so no other command loads the manager. */
 interface ManagerModule {
@@ -14,7 +14,7 @@ interface ManagerModule {
   }>;
 }
 
-const MANAGER_MODULE = new URL('../../server/main.js', import.meta.url).href;
+const MANAGER_MODULE = new URL('../../../server/main.js', import.meta.url).href;
 
 export default class Server extends BaseCommand {
   static override summary = 'Run the manager in the foreground.';
