@@ -38,6 +38,10 @@ export const MANAGER_DEFAULTS = {
     /** A dead leader is replaced within about this long (ms). */
     leaseMs: 6000,
   },
+  cluster: {
+    /** Base64 of 32 bytes sealing the secrets replicas share in the database; required with redis.url, the same on every replica. */
+    key: '',
+  },
   auth: {
     /** '' = generated once and kept in <dataDir>/jwt.secret (mode 0600). */
     jwtSecret: '',
@@ -186,6 +190,8 @@ export function validateManagerConfig(c: ManagerConfig): void {
     'database.url must be empty (SQLite) or mysql://user:pass@host:port/db');
   check(c.redis.url === '' || /^rediss?:\/\//.test(c.redis.url), 'redis.url must be empty or redis://host:port[/db]');
   check(c.redis.url === '' || c.database.url !== '', 'redis.url needs database.url: replicas share one MySQL/MariaDB database, not a SQLite file each');
+  check(c.redis.url === '' || Buffer.from(c.cluster.key, 'base64').length === 32,
+    'cluster.key must be base64 of 32 bytes when redis.url is set (e.g. `openssl rand -base64 32`; the same on every replica)');
   check(Number.isInteger(c.redis.leaseMs) && c.redis.leaseMs >= 1000 && c.redis.leaseMs <= 60_000, 'redis.leaseMs must be 1000-60000');
   for (const key of ['tokenTtl', 'clientTokenTtl', 'loginLimit.window'] as const) {
     checkDuration(`auth.${key}`, key === 'loginLimit.window' ? c.auth.loginLimit.window : c.auth[key]);

@@ -10,7 +10,8 @@ import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
 import { listenerUrl, loadHttpsMaterial } from './http/https.js';
 import { createServices, DeferredHostSessions, type ManagerServices } from './services.js';
-import { openReplication } from './leadership/replica.js';
+import { openReplication } from './replicas/replica.js';
+import { adoptSharedSecrets } from './replicas/shared-secrets.js';
 
 export interface RunManagerOptions {
   configFile?: string;
@@ -59,6 +60,8 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
     const applied = await runMigrations(orm);
     log.info({ database: target.kind, migrations: applied.length }, applied.length ? 'database migrated' : 'database schema is current');
 
+    // Replicas share their secrets through the database (before anything reads them from the data directory).
+    if (config.redis.url) await adoptSharedSecrets(orm, config, log);
     const replication = await openReplication(config, log);
     cleanup.push(() => replication.stop());
     await replication.start();

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import type { ManagerConfig } from './config.js';
 import type { HostSessions } from './hostlink/contract.js';
 import type { Leader } from './leadership/leader.js';
-import type { ReplicaIdentity } from './leadership/replica.js';
+import type { ReplicaIdentity } from './replicas/replica.js';
 
 /**
  * The manager's services, one object shared by the REST app and the host link gateway. Each module

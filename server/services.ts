@@ -5,7 +5,7 @@ import type { ManagerConfig } from './config.js';
 import type { Orm } from './db/orm.js';
 import type { HostSessions } from './hostlink/contract.js';
 import { InProcessLeader, type Leader } from './leadership/leader.js';
-import { newReplicaId, type ReplicaIdentity } from './leadership/replica.js';
+import { newReplicaId, type ReplicaIdentity } from './replicas/replica.js';
 import type { ManagerServices, ModuleContext } from './module.js';
 import { loadModules } from './module-loader.js';
 

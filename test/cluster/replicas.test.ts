@@ -1,6 +1,6 @@
 // Two real manager processes (`opsctl server`) on one MariaDB database and one Redis, as replicas:
 // both list both, exactly one leads, and when the leader is killed (-9) the other leads within the
-// lease and the dead one drops out of the list. Needs OPS_TEST_MYSQL_URL and OPS_TEST_REDIS_URL.
+// lease and the dead one drops out of the list; both hold the same secrets from the database. Needs OPS_TEST_MYSQL_URL and OPS_TEST_REDIS_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,8 +45,7 @@ if (!MYSQL_URL || !REDIS_URL) {
     const db = await createScratchDatabase(MYSQL_URL, 'opsctl_replicas');
     const env = {
       OPS_DATABASE_URL: db.url, OPS_REDIS_URL: REDIS_URL, OPS_REDIS_PREFIX: `opsctl-test:${randomUUID()}:`, OPS_REDIS_LEASE_MS: '2000',
-      // Until the shared secrets live in the database (the replicas issue), replicas share them by configuration.
-      OPS_AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
+      OPS_CLUSTER_KEY: randomBytes(32).toString('base64'),
     };
     const replicas: Replica[] = [];
     const home = new ConfigHome();
@@ -57,6 +56,16 @@ if (!MYSQL_URL || !REDIS_URL) {
       const login = await api<{ token: string }>(replicas[0].url, undefined, 'POST', '/auth/login', readInitialAdmin(replicas[0].dir));
       const token = login.body.data.token;
       const view = async (r: Replica) => (await api<ClusterView>(r.url, token, 'GET', '/cluster')).body.data;
+
+      // One JWT secret and one host CA, from the database: a token from A works on B, hosts trust either.
+      const caHashes = await Promise.all(replicas.map(async (r) => (await api<{ caHash: string }>(r.url, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 60 })).body.data.caHash));
+      assert.ok(caHashes[0], 'the token from replica A is accepted by B');
+      assert.is(caHashes[0], caHashes[1], 'both replicas certify hosts with the same CA');
+
+      // A replica with another cluster.key cannot open the shared secrets: it refuses to start, saying why.
+      const wrong = await startReplica({ ...env, OPS_CLUSTER_KEY: randomBytes(32).toString('base64') }).then(
+        (r) => { r.proc.kill('SIGKILL'); return 'started'; }, (err: Error) => err.message);
+      assert.match(wrong, /sealed with another cluster.key/);
 
       const both = await until('both replicas listed by both', async () => {
         const views = await Promise.all(replicas.map(view));

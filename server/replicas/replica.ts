@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/log.js';
 import type { ManagerConfig } from '../config.js';
-import { InProcessLeader, type Leader } from './leader.js';
+import { InProcessLeader, type Leader } from '../leadership/leader.js';
 
 export interface ReplicaIdentity {
   /** hostname:pid:random — unique per process, also across restarts with a recycled pid. */
@@ -30,7 +30,7 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
     return { replica: { id }, leader: new InProcessLeader(), start: async () => undefined, stop: async () => undefined };
   }
   const { Redis } = await import('ioredis');
-  const { RedisLeader } = await import('./redis-leader.js');
+  const { RedisLeader } = await import('../leadership/redis-leader.js');
   // A command fails after one retry instead of queueing forever: the leader must learn fast that
   // Redis is gone, and its lease's clock decides what that means.
   const client = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: true });
