@@ -12,6 +12,8 @@ import { listenerUrl, loadHttpsMaterial } from './http/https.js';
 import { createServices, DeferredHostSessions, type ManagerServices } from './services.js';
 import { openReplication } from './replicas/replica.js';
 import { adoptSharedSecrets } from './replicas/shared-secrets.js';
+import { ReplicatedSessions } from './replicas/replicated-sessions.js';
+import { relayFromReplicas } from './replicas/relay.js';
 
 export interface RunManagerOptions {
   configFile?: string;
@@ -88,7 +90,9 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
       backend: services.hostLink,
       log: log.child({ subsystem: 'hostlink' }),
     });
-    sessions.attach(gateway.sessions);
+    const bus = replication.replica.bus;
+    sessions.attach(bus ? new ReplicatedSessions(gateway.sessions, bus) : gateway.sessions);
+    if (bus) await bus.start(relayFromReplicas(gateway.sessions, services, bus, log));
     await services.start();
     cleanup.push(() => services.stop());
     await gateway.start();

@@ -3,7 +3,7 @@
 // lease and the dead one drops out of the list; both hold the same secrets from the database. Needs OPS_TEST_MYSQL_URL and OPS_TEST_REDIS_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -12,17 +12,19 @@ import type { ClusterView } from '../../proto/rest/cluster.js';
 import { api, binPath, readInitialAdmin } from '../../scripts/local-stack.js';
 import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
 import { ConfigHome, ensureBuilt, opsctl } from '../cli/run-opsctl.js';
+import { startSim, type SimProcess } from '../helpers/sim.js';
 import { until } from '../server/harness.js';
 
 const MYSQL_URL = process.env.OPS_TEST_MYSQL_URL ?? '';
 const REDIS_URL = process.env.OPS_TEST_REDIS_URL ?? '';
+const HOSTS = 10;
 
-interface Replica { proc: ChildProcess; url: string; dir: string }
+interface Replica { proc: ChildProcess; url: string; grpc: string; dir: string }
 
 function startReplica(env: NodeJS.ProcessEnv): Promise<Replica> {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-replica-'));
   const proc = spawn(process.execPath, [binPath('opsctl'), 'server'], {
-    env: { ...process.env, ...env, OPS_DATA_DIR: dir, OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: '0', OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: '0', OPS_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, OPS_DATA_DIR: dir, OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: '0', OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: '0', OPS_GRPC_ADVERTISE: '127.0.0.1:0', OPS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -30,11 +32,20 @@ function startReplica(env: NodeJS.ProcessEnv): Promise<Replica> {
     const timer = setTimeout(() => reject(new Error(`replica did not start in 60 s: ${err}`)), 60_000);
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /listening: REST (\S+),/.exec(err);
-      if (m) { clearTimeout(timer); resolve({ proc, url: m[1], dir }); }
+      const m = /listening: REST (\S+), hosts \(gRPC\) (\S+)/.exec(err);
+      if (m) { clearTimeout(timer); resolve({ proc, url: m[1], grpc: m[2], dir }); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`replica exited (${code}) before listening: ${err}`)); });
   });
+}
+
+async function clusterEnv() {
+  const db = await createScratchDatabase(MYSQL_URL, 'opsctl_replicas');
+  const env = {
+    OPS_DATABASE_URL: db.url, OPS_REDIS_URL: REDIS_URL, OPS_REDIS_PREFIX: `opsctl-test:${randomUUID()}:`, OPS_REDIS_LEASE_MS: '2000',
+    OPS_CLUSTER_KEY: randomBytes(32).toString('base64'),
+  };
+  return { db, env };
 }
 
 if (!MYSQL_URL || !REDIS_URL) {
@@ -42,11 +53,7 @@ if (!MYSQL_URL || !REDIS_URL) {
 } else {
   test('two replicas: both listed, one leader; kill -9 the leader and the other leads within the lease', async () => {
     ensureBuilt();
-    const db = await createScratchDatabase(MYSQL_URL, 'opsctl_replicas');
-    const env = {
-      OPS_DATABASE_URL: db.url, OPS_REDIS_URL: REDIS_URL, OPS_REDIS_PREFIX: `opsctl-test:${randomUUID()}:`, OPS_REDIS_LEASE_MS: '2000',
-      OPS_CLUSTER_KEY: randomBytes(32).toString('base64'),
-    };
+    const { db, env } = await clusterEnv();
     const replicas: Replica[] = [];
     const home = new ConfigHome();
     try {
@@ -101,6 +108,52 @@ if (!MYSQL_URL || !REDIS_URL) {
     } finally {
       for (const r of replicas) { r.proc.kill('SIGKILL'); rmSync(r.dir, { recursive: true, force: true }); }
       home.remove();
+      await dropDatabase(MYSQL_URL, db.name);
+    }
+  });
+}
+
+if (MYSQL_URL && REDIS_URL) {
+  test('a task submitted on replica B reaches hosts connected to replica A, and B stores and streams their results', async () => {
+    const { db, env } = await clusterEnv();
+    const replicas: Replica[] = [];
+    const simDir = mkdtempSync(join(tmpdir(), 'opsctl-replica-sim-'));
+    let sim: SimProcess | undefined;
+    try {
+      replicas.push(await startReplica(env));
+      replicas.push(await startReplica(env));
+      const [a, b] = replicas;
+      const token = (await api<{ token: string }>(a.url, undefined, 'POST', '/auth/login', readInitialAdmin(a.dir))).body.data.token;
+      const enroll = (await api<{ token: string; caHash: string }>(a.url, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
+      writeFileSync(join(simDir, 'token'), enroll.token);
+      // Every simulated host connects to replica A.
+      sim = startSim(['--manager', a.grpc, '--dir', simDir, '--hosts', String(HOSTS), '--token-file', join(simDir, 'token'), '--ca-hash', enroll.caHash, '--report-ms', '200', '--output-lines', '2']);
+      await sim.waitFor('ready', 60_000);
+      const onB = await until('replica A to hold every host', async () => {
+        const v = (await api<ClusterView>(b.url, token, 'GET', '/cluster')).body.data;
+        return v.replicas.find((r) => r.id !== v.self)?.hosts === HOSTS ? v : undefined;
+      }, 15_000);
+      assert.is(onB.replicas.find((r) => r.id === onB.self)!.hosts, 0, 'B holds no host');
+
+      // Submitted on B, which holds no stream: dispatched through A, results back to B.
+      const created = await api<{ id: string }>(b.url, token, 'POST', '/tasks', { selector: { all: true }, script: 'echo hi', timeoutSeconds: 60 });
+      assert.is(created.status, 201, created.body.message);
+      const res = await fetch(`${b.url}/api/v1/tasks/${created.body.data.id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+      let text = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        text += Buffer.from(chunk).toString();
+        if (/event: done\n/.test(text)) break;
+      }
+      const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(text)![1]) as { status: string; counts: Record<string, number> };
+      assert.equal(done.counts.succeeded, HOSTS, `every run succeeded: ${JSON.stringify(done.counts)}`);
+      assert.is((text.match(/event: output\n/g) ?? []).length, HOSTS * 2, 'B\'s live stream carried the output of A\'s hosts');
+      // Stored once, seen the same from A.
+      const fromA = (await api<{ status: string; counts: Record<string, number> }>(a.url, token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
+      assert.is(fromA.status, 'succeeded');
+    } finally {
+      await sim?.stop();
+      for (const r of replicas) { r.proc.kill('SIGKILL'); rmSync(r.dir, { recursive: true, force: true }); }
+      rmSync(simDir, { recursive: true, force: true });
       await dropDatabase(MYSQL_URL, db.name);
     }
   });

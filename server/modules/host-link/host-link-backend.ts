@@ -5,6 +5,7 @@ import type { Logger } from '../../../lib/log.js';
 import type { MetricsSample__Output, TaskEvent__Output } from '../../../proto/hostlink.js';
 import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
+import type { ReplicaBus } from '../../replicas/bus.js';
 import type { Orm } from '../../db/orm.js';
 import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';
@@ -39,6 +40,8 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
     private readonly liveSampling?: LiveSampling,
+    /** With replicas: presence of this replica's hosts, and events of runs other replicas own. */
+    private readonly bus?: ReplicaBus,
   ) {
     this.newHosts = new NewHosts(orm, log, nodes, tokens, audit, (input, nodeId) => enrollAudit(input, 'ok', 0, nodeId));
   }
@@ -108,6 +111,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
 
   async onConnected(session: HostSession, hello: HostHello): Promise<void> {
     this.current.set(session.nodeId, session);
+    await this.bus?.claim(session.nodeId).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record this host\'s presence in Redis'));
     await this.nodes.markConnected(session.nodeId, hello, session.address);
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
     if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
@@ -129,17 +133,23 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     this.nodes.recordMetrics(nodeId, sample).catch(() => undefined);
   }
 
+  // A run whose task another replica owns (it came through this replica's inbox): back there.
   onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
+    const owner = this.bus?.runOwner(event.runId);
+    if (owner) { this.bus!.send(owner, { kind: 'event', from: this.bus!.replicaId, nodeId, event }); return Promise.resolve(); }
     return this.tasks.onTaskEvent(nodeId, event);
   }
 
   async onFileAck(nodeId: string, ack: FileAck__Output): Promise<void> {
+    const owner = this.bus?.runOwner(ack.runId);
+    if (owner) { this.bus!.send(owner, { kind: 'file-ack', from: this.bus!.replicaId, nodeId, ack }); return; }
     this.tasks.onFileAck(nodeId, ack);
   }
 
   async onDisconnected(session: HostSession): Promise<void> {
     if (this.current.get(session.nodeId) !== session) return;
     this.current.delete(session.nodeId);
+    await this.bus?.release(session.nodeId).catch(() => undefined);
     this.tasks.onHostDisconnected(session.nodeId);
     await this.nodes.markOffline(session.nodeId);
     this.log.info({ node: session.nodeName }, 'node disconnected');

@@ -12,7 +12,7 @@ declare module '../../module.js' {
 export default defineModule({
   name: 'host-link',
   after: ['nodes', 'enrollment-tokens', 'tasks', 'audit'],
-  services: ({ orm, log, services }) => ({
-    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit, services.liveSampling),
+  services: ({ orm, log, services, replica }) => ({
+    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit, services.liveSampling, replica.bus),
   }),
 });
