@@ -14,6 +14,7 @@ import { Migration20261126023230_node_identity } from './Migration20261126023230
 import { Migration20261126023523_groups } from './Migration20261126023523_groups.js';
 import { Migration20261126081047_task_runs_no_status_index } from './Migration20261126081047_task_runs_no_status_index.js';
 import { Migration20261126111017_shared_secrets } from './Migration20261126111017_shared_secrets.js';
+import { Migration20261126112649_task_owner } from './Migration20261126112649_task_owner.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -30,4 +31,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126023523_groups', class: Migration20261126023523_groups },
   { name: 'Migration20261126081047_task_runs_no_status_index', class: Migration20261126081047_task_runs_no_status_index },
   { name: 'Migration20261126111017_shared_secrets', class: Migration20261126111017_shared_secrets },
+  { name: 'Migration20261126112649_task_owner', class: Migration20261126112649_task_owner },
 ];

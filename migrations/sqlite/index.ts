@@ -15,6 +15,7 @@ import { Migration20261126023518_groups } from './Migration20261126023518_groups
 import { Migration20261126060000_node_name_lower } from './Migration20261126060000_node_name_lower.js';
 import { Migration20261126081046_task_runs_no_status_index } from './Migration20261126081046_task_runs_no_status_index.js';
 import { Migration20261126111014_shared_secrets } from './Migration20261126111014_shared_secrets.js';
+import { Migration20261126112644_task_owner } from './Migration20261126112644_task_owner.js';
 
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -32,4 +33,5 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126060000_node_name_lower', class: Migration20261126060000_node_name_lower },
   { name: 'Migration20261126081046_task_runs_no_status_index', class: Migration20261126081046_task_runs_no_status_index },
   { name: 'Migration20261126111014_shared_secrets', class: Migration20261126111014_shared_secrets },
+  { name: 'Migration20261126112644_task_owner', class: Migration20261126112644_task_owner },
 ];

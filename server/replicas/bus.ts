@@ -14,6 +14,9 @@ import type { Logger } from '../../lib/log.js';
 import type { FileAck__Output } from '../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { ManagerMessage, TaskEvent__Output } from '../../proto/hostlink.js';
 
+/** Where a replica's membership record lives (cluster/membership.ts writes it). */
+export const replicaRecordKey = (prefix: string, replicaId: string): string => `${prefix}replica:${replicaId}`;
+
 export type InboxMessage =
   /** Send this down the host's stream (the sender owns the task). */
   | { kind: 'send'; from: string; nodeId: string; message: ManagerMessage }
@@ -46,6 +49,9 @@ export class ReplicaBus {
   private stopped = false;
   private reading?: Promise<void>;
   private handler: (m: InboxMessage) => void = () => undefined;
+  private aliveCache?: { at: number; ids: Promise<Set<string>> };
+  /** Dead replicas' inboxes read so far: replicaId → the last id handled. */
+  private readonly drained = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -123,6 +129,63 @@ export class ReplicaBus {
     await pipeline.exec().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'renewing host presence in Redis failed'));
     const now = Date.now();
     for (const [runId, o] of this.runOwners) if (now - o.at > RUN_OWNER_TTL_MS) this.runOwners.delete(runId);
+  }
+
+  /**
+   * The replicas alive now: those whose record (cluster membership, `<prefix>replica:<id>`, renewed
+   * every 2 s, expiring after 10 s) exists. Read at most once a second.
+   */
+  alive(): Promise<Set<string>> {
+    const now = Date.now();
+    if (!this.aliveCache || now - this.aliveCache.at > 1000) {
+      const ids = (async () => {
+        const found = new Set<string>([this.replicaId]);
+        let cursor = '0';
+        do {
+          const [next, keys] = await this.redis.scan(cursor, 'MATCH', replicaRecordKey(this.prefix, '*'), 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) found.add(key.slice(replicaRecordKey(this.prefix, '').length));
+        } while (cursor !== '0');
+        return found;
+      })();
+      this.aliveCache = { at: now, ids };
+      ids.catch(() => { this.aliveCache = undefined; });
+    }
+    return this.aliveCache.ids;
+  }
+
+  /** Forgets the owner of a run relayed for a replica that died (its task is adopted elsewhere). */
+  forgetRunOwner(runId: string): void {
+    this.runOwners.delete(runId);
+  }
+
+  /**
+   * Handles what is left in a dead replica's inbox (the catch-up path): events its hosts' holders
+   * sent it before anyone knew it was gone, which it never applied or whose acks it never sent.
+   * Called by whoever adopts its tasks; repeats are harmless (hosts' events carry their seq).
+   */
+  async drain(deadReplica: string): Promise<number> {
+    const key = this.inbox(deadReplica);
+    let from = this.drained.get(deadReplica) ?? '-';
+    let handled = 0;
+    for (;;) {
+      const entries = await this.redis.xrange(key, from === '-' ? '-' : `(${from}`, '+', 'COUNT', 1000);
+      if (entries.length === 0) break;
+      for (const [id, fields] of entries) {
+        from = id;
+        try {
+          this.handler(JSON.parse(fields[1], reviver) as InboxMessage);
+          handled++;
+        } catch (err) {
+          this.log.warn({ err, id, deadReplica }, 'a message left for a dead replica could not be handled');
+        }
+      }
+    }
+    this.drained.set(deadReplica, from);
+    // Nobody reads it any more: gone within the hour (another adopter may still be draining it).
+    await this.redis.pexpire(key, 3600_000);
+    if (handled) this.log.info({ deadReplica, handled }, 'handled messages left in a dead replica\'s inbox');
+    return handled;
   }
 
   /** Sends a message to another replica's inbox. */

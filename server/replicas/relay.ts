@@ -12,8 +12,15 @@ export function relayFromReplicas(local: HostSessions, services: ManagerServices
       case 'send': {
         const session = local.get(m.nodeId);
         const runId = m.message.dispatch?.runId;
-        if (runId) bus.noteRunOwner(runId, m.from);
-        if (!session?.send(m.message)) log.warn({ nodeId: m.nodeId, from: m.from, runId }, 'a replica sent a message for a host this replica no longer holds');
+        if (session) {
+          if (runId) bus.noteRunOwner(runId, m.from);
+          session.send(m.message);
+          return;
+        }
+        // The host moved (or this is a dead replica's inbox being drained): on to its holder now, still from the sender.
+        const holder = bus.remoteHolder(m.nodeId);
+        if (holder) bus.send(holder, m);
+        else log.warn({ nodeId: m.nodeId, from: m.from, runId }, 'a replica sent a message for a host no replica holds now');
         return;
       }
       case 'event':

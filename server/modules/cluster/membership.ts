@@ -7,6 +7,7 @@ import type { Logger } from '../../../lib/log.js';
 import { opsVersion } from '../../../lib/version.js';
 import type { ClusterView, ReplicaView } from '../../../proto/rest/cluster.js';
 import type { Leader } from '../../leadership/leader.js';
+import { replicaRecordKey } from '../../replicas/bus.js';
 
 /** How often a replica renews its record, and how long the record outlives a replica that stopped. */
 const BEAT_MS = 2000;
@@ -37,7 +38,7 @@ export class ClusterMembership {
   }
 
   private key(id: string): string {
-    return `${this.redis!.prefix}replica:${id}`;
+    return replicaRecordKey(this.redis!.prefix, id);
   }
 
   async start(): Promise<void> {
@@ -72,7 +73,7 @@ export class ClusterMembership {
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}replica:*`, 'COUNT', 200);
+      const [next, found] = await client.scan(cursor, 'MATCH', replicaRecordKey(prefix, '*'), 'COUNT', 200);
       cursor = next;
       keys.push(...found);
     } while (cursor !== '0');

@@ -133,17 +133,26 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     this.nodes.recordMetrics(nodeId, sample).catch(() => undefined);
   }
 
-  // A run whose task another replica owns (it came through this replica's inbox): back there.
-  onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
-    const owner = this.bus?.runOwner(event.runId);
-    if (owner) { this.bus!.send(owner, { kind: 'event', from: this.bus!.replicaId, nodeId, event }); return Promise.resolve(); }
+  // A run whose task another replica owns (it came through this replica's inbox): back there,
+  // while that replica lives; after it died, the tasks service finds the task's new owner or adopts it.
+  async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
+    const owner = await this.liveRunOwner(event.runId);
+    if (owner) { this.bus!.send(owner, { kind: 'event', from: this.bus!.replicaId, nodeId, event }); return; }
     return this.tasks.onTaskEvent(nodeId, event);
   }
 
   async onFileAck(nodeId: string, ack: FileAck__Output): Promise<void> {
-    const owner = this.bus?.runOwner(ack.runId);
+    const owner = await this.liveRunOwner(ack.runId);
     if (owner) { this.bus!.send(owner, { kind: 'file-ack', from: this.bus!.replicaId, nodeId, ack }); return; }
     this.tasks.onFileAck(nodeId, ack);
+  }
+
+  private async liveRunOwner(runId: string): Promise<string | undefined> {
+    const owner = this.bus?.runOwner(runId);
+    if (!owner) return undefined;
+    if ((await this.bus!.alive()).has(owner)) return owner;
+    this.bus!.forgetRunOwner(runId);
+    return undefined;
   }
 
   async onDisconnected(session: HostSession): Promise<void> {

@@ -5,6 +5,15 @@ import { TasksService, type TasksServiceOptions } from './service.js';
 import { TaskRunSchema } from './task-run.entity.js';
 import { TaskEventSchema } from './task-event.entity.js';
 import { TaskSchema } from './task.entity.js';
+import type { ReplicaBus } from '../../replicas/bus.js';
+import type { TaskReplicas } from './adoption.js';
+
+const taskReplicas = (bus: ReplicaBus): TaskReplicas => ({
+  id: bus.replicaId,
+  alive: () => bus.alive(),
+  forward: (owner, nodeId, event) => bus.send(owner, { kind: 'event', from: bus.replicaId, nodeId, event }),
+  drainInbox: (dead) => bus.drain(dead),
+});
 
 declare module '../../module.js' {
   interface ManagerServices { tasks: TasksService }
@@ -14,12 +23,13 @@ export default defineModule({
   name: 'tasks',
   after: ['nodes', 'files', 'templates'],
   entities: [TaskSchema, TaskRunSchema, TaskEventSchema],
-  services: ({ orm, log, config, sessions, services, overrides }) => ({
+  services: ({ orm, log, config, sessions, services, overrides, replica }) => ({
     tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, services.templates, {
       outputLimitBytes: config.tasks.outputLimitBytes,
       maxStoredOutputBytes: config.tasks.maxStoredOutputBytes,
       defaultTimeoutSeconds: config.tasks.defaultTimeoutSeconds,
       ...config.files,
+      ...(replica.bus ? { replicas: taskReplicas(replica.bus) } : {}),
       ...(overrides.tasks as Partial<TasksServiceOptions> | undefined),
     }),
   }),

@@ -31,9 +31,14 @@ export function taskInfo(task: Task, secrets: SecretBox): TaskInfo {
  */
 export async function resumeRunningTasks(
   orm: Orm, engine: TaskEngine, dispatcher: Dispatcher, secrets: SecretBox, log: Logger, reconnectGraceMs: number,
+  /** Replicas: whether this process may take the task (it claims it in the database); a single manager takes all. */
+  claim: (task: Task) => Promise<boolean> = async () => true,
+  ids?: string[],
 ): Promise<{ tasks: number; timer?: NodeJS.Timeout }> {
   const em = orm.em.fork();
-  const tasks = await em.find(Task, { status: 'running' });
+  const running = await em.find(Task, { status: 'running', ...(ids ? { id: { $in: ids } } : {}) });
+  const tasks: Task[] = [];
+  for (const task of running) if (!engine.active.has(task.id) && (await claim(task))) tasks.push(task);
   const resumed: ActiveTask[] = [];
   for (const task of tasks) {
     const runs = await em.find(TaskRun, { task: task.id }, { orderBy: { nodeName: 'asc' } });

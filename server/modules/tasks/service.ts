@@ -39,6 +39,7 @@ import { nextEventSeq, readEvents } from './event-log.js';
 import { followTask } from './follow.js';
 import { kindPermission, taskSpec } from './kinds.js';
 import { reconcileKnownRuns, resumeRunningTasks, taskInfo } from './recovery.js';
+import { TaskAdoption, type TaskReplicas } from './adoption.js';
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
 import { TimeoutSweep } from './timeouts.js';
@@ -58,6 +59,8 @@ export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 
   outputFlushMs?: number;
   /** After a manager restart, how long hosts have to reconnect before their unsent runs are judged offline. */
   reconnectGraceMs?: number;
+  /** With replicas: who this replica is, who else is alive, how to reach them (adoption.ts). */
+  replicas?: TaskReplicas;
 }
 
 export const DEFAULT_TIMEOUT_GRACE_MS = 5000;
@@ -75,6 +78,7 @@ export class TasksService {
   private flusher?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
   private resumeTimer?: NodeJS.Timeout;
+  private readonly adoption?: TaskAdoption;
 
   constructor(
     private readonly orm: Orm,
@@ -98,6 +102,7 @@ export class TasksService {
       },
     });
     this.dispatcher = new Dispatcher(this.engine, sessions, this.transfers, log);
+    if (opts.replicas) this.adoption = new TaskAdoption(orm, opts.replicas, (claim, ids) => this.resume(claim, ids), log);
     this.sweep = new TimeoutSweep(this.engine, opts.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
   }
 
@@ -158,7 +163,7 @@ export class TasksService {
     const task = em.create(Task, {
       id: randomUUID(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
-      selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null,
+      selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null, owner: this.opts.replicas?.id ?? null,
       rollout, queueExpiresAt, stopReason: null,
       templateName: expanded?.templateName ?? origin.template?.name ?? null, templateVersion: expanded?.templateVersion ?? origin.template?.version ?? null,
       scheduleName: origin.scheduleName ?? null,
@@ -388,7 +393,13 @@ export class TasksService {
   }
 
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
-    const task = this.engine.runIndex.get(event.runId);
+    let task = this.engine.runIndex.get(event.runId);
+    if (!task && this.adoption) {
+      // Replicas: the run's task may be another's, or left by a replica that died.
+      const outcome = await this.adoption.unknownRun(nodeId, event);
+      if (outcome === 'forwarded') return;
+      task = this.engine.runIndex.get(event.runId);
+    }
     const owner = task?.runs.get(event.runId)?.nodeId;
     if (!task || owner !== nodeId) {
       // The task ended (or never was): acknowledge everything of the run, so the host stops re-sending it.
@@ -423,8 +434,9 @@ export class TasksService {
 
   /** Loads running tasks after a restart and starts the output flusher and the timeout sweep. */
   async start(): Promise<void> {
-    const resumed = await resumeRunningTasks(this.orm, this.engine, this.dispatcher, this.secrets, this.log, this.opts.reconnectGraceMs ?? 10_000);
+    const resumed = await this.resume(this.adoption?.claim);
     this.resumeTimer = resumed.timer;
+    this.adoption?.start();
     const every = this.opts.outputFlushMs ?? 2000;
     this.flusher = setInterval(() => this.engine.flushAll(), every);
     this.flusher.unref();
@@ -436,8 +448,13 @@ export class TasksService {
     }
   }
 
+  private resume(claim?: (task: Task) => Promise<boolean>, ids?: string[]) {
+    return resumeRunningTasks(this.orm, this.engine, this.dispatcher, this.secrets, this.log, this.opts.reconnectGraceMs ?? 10_000, claim, ids);
+  }
+
   /** Stops timers and writes buffered output; running tasks resume on the next start. */
   async stop(): Promise<void> {
+    await this.adoption?.stop();
     if (this.flusher) clearInterval(this.flusher);
     this.flusher = undefined;
     clearInterval(this.sweeper);

@@ -30,6 +30,8 @@ export class Task {
   templateName: string | null = null;
   templateVersion: number | null = null;
   scheduleName: string | null = null;
+  /** The replica whose engine runs it (null: a single manager); another replica adopts it when that one dies. */
+  owner: string | null = null;
 }
 
 export const TaskSchema = new EntitySchema<Task>({
@@ -56,5 +58,6 @@ export const TaskSchema = new EntitySchema<Task>({
     templateName: { type: 'string', length: 128, nullable: true, index: true },
     templateVersion: { type: 'integer', nullable: true },
     scheduleName: { type: 'string', length: 128, nullable: true, index: true },
+    owner: { type: 'string', length: 128, nullable: true },
   },
 });
