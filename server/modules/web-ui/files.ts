@@ -58,6 +58,11 @@ export class WebUiFiles {
     return this.files.has('/index.html');
   }
 
+  /** The build's files outside assets/ (index.html, favicon.svg): each gets its own route. */
+  topLevelPaths(): string[] {
+    return [...this.files.keys()].filter((p) => p.lastIndexOf('/') === 0);
+  }
+
   get(urlPath: string): WebFile | undefined {
     return this.files.get(urlPath);
   }

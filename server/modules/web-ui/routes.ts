@@ -1,7 +1,8 @@
-// GET /* outside the API: the web UI's files, and index.html for every other path (the browser
-// app's own routes: /nodes/web1 reloaded or shared). /api/ is never shadowed: an unknown API path
-// goes to the not-found handler and stays a JSON 404.
+// The web UI: its files, and index.html for its pages' paths (proto/web-pages.ts: /nodes/web1
+// reloaded or shared). Routes for those paths only, so /api/ is never shadowed (an unknown API
+// path stays a JSON 404) and the manager's other paths answer as they did.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WEB_PAGES } from '../../../proto/web-pages.js';
 import { HASHED_DIR, type WebFile, type WebUiFiles } from './files.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -20,17 +21,26 @@ export const NOT_BUILT_HINT = 'The web UI is not built: run `npm run build` (it 
   'The REST API is at /api/v1 (OpenAPI document: /api/v1/openapi.json).\n';
 
 export function webUiRoutes(app: FastifyInstance, files: WebUiFiles): void {
-  app.get('/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
-    const path = req.url.split('?')[0]!;
-    if (path === '/api' || path.startsWith('/api/')) return reply.callNotFound();
+  const declaration = { config: { public: true }, schema: { hide: true } };
+  const page = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!files.built) return reply.code(404).type('text/plain; charset=utf-8').send(NOT_BUILT_HINT);
-    const file = files.get(path === '/' ? '/index.html' : path);
-    if (file) return send(req, reply, files, file, path.startsWith(HASHED_DIR) ? IMMUTABLE : REVALIDATE);
+    return send(_req, reply, files, files.get('/index.html')!, REVALIDATE);
+  };
+  for (const path of WEB_PAGES) {
+    app.get(path, declaration, page);
+    if (path !== '/') app.get(`${path}/*`, declaration, page);
+  }
+  // The build's own files: the hashed ones under assets/, and the few at its top (favicon).
+  app.get(`${HASHED_DIR}*`, declaration, async (req, reply) => {
+    const file = files.get(req.url.split('?')[0]!);
     // A missing hashed asset is an old page asking for what a new build replaced: index.html in
     // its place would be parsed as a script.
-    if (path.startsWith(HASHED_DIR)) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    return send(req, reply, files, files.get('/index.html')!, REVALIDATE);
+    if (!file) return reply.code(404).type('text/plain; charset=utf-8').send(files.built ? 'not found\n' : NOT_BUILT_HINT);
+    return send(req, reply, files, file, IMMUTABLE);
   });
+  for (const path of files.topLevelPaths()) {
+    if (path !== '/index.html') app.get(path, declaration, async (req, reply) => send(req, reply, files, files.get(path)!, REVALIDATE));
+  }
 }
 
 function send(req: FastifyRequest, reply: FastifyReply, files: WebUiFiles, file: WebFile, cacheControl: string) {
