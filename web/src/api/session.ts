@@ -20,8 +20,13 @@ function read(): StoredSession | null {
 }
 
 let current: StoredSession | null = read();
-/** Why the last session ended: the sign-in page says "your session ended" only for 'expired'. */
-let ended: 'expired' | 'signed-out' | null = null;
+/**
+ * Why the last session ended, kept in the browser too: the tab that noticed the expiry may not be
+ * the one the user reloads. The sign-in page says "your session has ended" only for 'expired'.
+ */
+const ENDED_KEY = 'opsctl.session-ended';
+type Ended = 'expired' | 'signed-out';
+let ended: Ended | null = localStorage.getItem(ENDED_KEY) === 'expired' ? 'expired' : null;
 
 export const session = {
   get(): StoredSession | null {
@@ -33,18 +38,20 @@ export const session = {
   set(s: StoredSession): void {
     current = s;
     ended = null;
+    localStorage.removeItem(ENDED_KEY);
     localStorage.setItem(KEY, JSON.stringify(s));
     notify();
   },
   /** Signed out, or the manager refused the token (expired, logged out elsewhere, user deleted). */
-  expire(reason: 'expired' | 'signed-out' = 'expired'): void {
+  expire(reason: Ended = 'expired'): void {
     if (!current) return;
     current = null;
     ended = reason;
+    localStorage.setItem(ENDED_KEY, reason);
     localStorage.removeItem(KEY);
     notify();
   },
-  endedBy(): 'expired' | 'signed-out' | null {
+  endedBy(): Ended | null {
     return ended;
   },
   subscribe(listener: Listener): () => void {
@@ -59,7 +66,8 @@ function notify() {
 
 // Another tab signed in or out.
 window.addEventListener('storage', (e) => {
-  if (e.key !== KEY) return;
+  if (e.key !== KEY && e.key !== ENDED_KEY) return;
   current = read();
+  ended = current ? null : (localStorage.getItem(ENDED_KEY) as Ended | null);
   notify();
 });

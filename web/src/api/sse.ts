@@ -33,6 +33,8 @@ export function followStream(opts: FollowOptions): { stop(): void } {
       const outcome = await once().catch((err: unknown) => (abort.signal.aborted ? 'stopped' as const : { retry: String((err as Error).message ?? err) }));
       if (outcome === 'stopped' || outcome === 'last' || outcome === 'fatal') break;
       if (stopped) break;
+      // The manager ended a stream we read too slowly, naming where to go on: at once, quietly.
+      if (outcome === 'resume') continue;
       const wait = backoff[Math.min(attempt, backoff.length - 1)]!;
       attempt++;
       setState('reconnecting', typeof outcome === 'object' ? outcome.retry : 'the stream ended');
@@ -42,7 +44,7 @@ export function followStream(opts: FollowOptions): { stop(): void } {
   };
 
   /** One connection: 'last' when the stream finished, 'fatal' when it cannot go on, else retry. */
-  const once = async (): Promise<'last' | 'fatal' | 'stopped' | { retry: string }> => {
+  const once = async (): Promise<'last' | 'fatal' | 'stopped' | 'resume' | { retry: string }> => {
     const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeaders() };
     if (lastId !== undefined) headers['last-event-id'] = lastId;
     const res = await fetch(withQuery(opts.path, opts.query), { headers, signal: abort.signal, cache: 'no-store' });
@@ -74,6 +76,8 @@ export function followStream(opts: FollowOptions): { stop(): void } {
             if (m.event === 'resume') {
               // The manager ended a stream we read too slowly: go on after what it names.
               try { lastId = String((JSON.parse(m.data) as { after: number }).after); } catch { /* keep ours */ }
+              await reader.cancel().catch(() => undefined);
+              return 'resume';
             } else {
               opts.onMessage(m);
               if (opts.isLast?.(m)) { await reader.cancel().catch(() => undefined); return 'last'; }

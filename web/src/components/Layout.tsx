@@ -4,6 +4,7 @@ import Button from '@mui/material/Button';
 import Drawer from '@mui/material/Drawer';
 import IconButton from '@mui/material/IconButton';
 import List from '@mui/material/List';
+import ListItem from '@mui/material/ListItem';
 import ListItemButton from '@mui/material/ListItemButton';
 import ListItemText from '@mui/material/ListItemText';
 import Toolbar from '@mui/material/Toolbar';
@@ -36,10 +37,12 @@ export function Layout({ children }: { children: ReactNode }) {
     <nav aria-label="Pages">
       <List>
         {NAV.filter((n) => !n.permission || can(n.permission)).map((n) => (
-          <ListItemButton key={n.to} component={RouterLink} to={n.to} selected={current(n.to)} aria-current={current(n.to) ? 'page' : undefined}
-            onClick={() => setOpen(false)}>
-            <ListItemText primary={n.label} />
-          </ListItemButton>
+          <ListItem key={n.to} disablePadding>
+            <ListItemButton component={RouterLink} to={n.to} selected={current(n.to)} aria-current={current(n.to) ? 'page' : undefined}
+              onClick={() => setOpen(false)}>
+              <ListItemText primary={n.label} />
+            </ListItemButton>
+          </ListItem>
         ))}
       </List>
     </nav>

@@ -136,7 +136,7 @@ export default function Task() {
                 <TableRow key={r.node} hover selected={r.node === selected} sx={{ cursor: 'pointer' }}
                   onClick={() => setParams((p) => { p.set('node', r.node); return p; }, { replace: true })}>
                   <TableCell>
-                    <Button size="small" sx={{ textTransform: 'none', p: 0, minWidth: 0 }} aria-pressed={r.node === selected}>{r.node}</Button>
+                    <Button size="small" color="inherit" sx={{ textTransform: 'none', p: 0, minWidth: 0, textDecoration: 'underline' }} aria-pressed={r.node === selected}>{r.node}</Button>
                   </TableCell>
                   <TableCell><StatusChip status={r.status} /></TableCell>
                   <TableCell>{r.exitCode ?? '—'}</TableCell>
