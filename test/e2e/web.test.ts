@@ -123,13 +123,16 @@ test('a node page shows its facts and charts of its metrics over 1 h, 24 h and 7
   await page.goto(`${url}/nodes/web-node`);
   await page.getByRole('table', { name: 'Facts' }).waitFor();
   assert.match(await page.getByRole('table', { name: 'Facts' }).innerText(), /hostd[\s\S]*Enrolled/);
-  // Samples every 2 s: reload until the CPU chart has drawn a line.
+  // Samples every 2 s, points a minute or so apart: reload until the CPU chart has one.
+  const cpuChart = page.getByRole('img', { name: /^CPU over the last 1h, [1-9]\d* points/ });
   await pollUntil('a CPU chart with points', async () => {
-    if (await page.getByTestId('chart-cpu').locator('svg path').count() > 0) return true;
+    if (await cpuChart.count() > 0) return true;
     await page.reload();
     await page.getByRole('table', { name: 'Facts' }).waitFor();
     return false;
   }, 60_000, 2000);
+  // A few points are drawn as marks, more as a line.
+  assert.ok(await page.getByTestId('chart-cpu').locator('[class*="MuiMarkElement"], [class*="MuiLineElement"]').count() > 0, 'the points are drawn');
   for (const metric of ['cpu', 'mem', 'load1']) await page.getByTestId(`chart-${metric}`).waitFor();
   await shoot(page, 'node');
   await page.getByRole('button', { name: 'Last 24h' }).click();

@@ -19,7 +19,9 @@ function valueText(unit: string, v: number | null): string {
   return unit ? `${v.toFixed(2)} ${unit}` : v.toFixed(2);
 }
 
-function Chart({ series, spanHours }: { series: MetricSeries; spanHours: number }) {
+function Chart({ series, spanHours, spanLabel }: { series: MetricSeries; spanHours: number; spanLabel: string }) {
+  // A few points are dots, not an invisible line of one point.
+  const showMark = series.points.length < 30;
   const title = TITLES[series.metric] ?? series.metric;
   const x = series.points.map((p) => new Date(p.at));
   const last = series.points.at(-1);
@@ -32,15 +34,15 @@ function Chart({ series, spanHours }: { series: MetricSeries; spanHours: number 
       {series.points.length === 0 ? (
         <Typography variant="body2" color="text.secondary" sx={{ py: 4 }}>No samples in this span.</Typography>
       ) : (
-        <Box role="img" aria-label={`${title} over the last ${spanHours} hours, ${series.points.length} points, latest ${valueText(series.unit, last?.avg ?? null)}`}>
+        <Box role="img" aria-label={`${title} over the last ${spanLabel}, ${series.points.length} points, latest ${valueText(series.unit, last?.avg ?? null)}`}>
           <LineChart
             height={200}
             margin={{ left: 8, right: 12, top: 12, bottom: 8 }}
             xAxis={[{ data: x, scaleType: 'time', valueFormatter: timeFormat }]}
             yAxis={[{ valueFormatter: (v: number | null) => valueText(series.unit, v), width: 72, ...(series.unit === '%' ? { min: 0, max: 100 } : { min: 0 }) }]}
             series={[
-              { data: series.points.map((p) => p.avg), label: 'avg', showMark: false, valueFormatter: (v) => valueText(series.unit, v) },
-              { data: series.points.map((p) => p.max), label: 'max', showMark: false, valueFormatter: (v) => valueText(series.unit, v) },
+              { data: series.points.map((p) => p.avg), label: 'avg', showMark, valueFormatter: (v) => valueText(series.unit, v) },
+              { data: series.points.map((p) => p.max), label: 'max', showMark, valueFormatter: (v) => valueText(series.unit, v) },
             ]}
             hideLegend
           />
@@ -50,11 +52,11 @@ function Chart({ series, spanHours }: { series: MetricSeries; spanHours: number 
   );
 }
 
-export default function MetricCharts({ history, spanHours }: { history: MetricsHistory; spanHours: number }) {
+export default function MetricCharts({ history, spanHours, spanLabel }: { history: MetricsHistory; spanHours: number; spanLabel: string }) {
   return (
     <Grid container spacing={2}>
       {history.metrics.map((s) => (
-        <Grid key={s.metric} size={{ xs: 12, md: 6 }}><Chart series={s} spanHours={spanHours} /></Grid>
+        <Grid key={s.metric} size={{ xs: 12, md: 6 }}><Chart series={s} spanHours={spanHours} spanLabel={spanLabel} /></Grid>
       ))}
     </Grid>
   );

@@ -112,7 +112,7 @@ export default function Node() {
       {history.loading && !history.data && <CircularProgress size={24} aria-label="Loading metrics" />}
       {history.data && (
         <Suspense fallback={<CircularProgress size={24} aria-label="Loading charts" />}>
-          <MetricCharts history={history.data} spanHours={RANGES[range]} />
+          <MetricCharts history={history.data} spanHours={RANGES[range]} spanLabel={range} />
         </Suspense>
       )}
       {can('tasks:read') && (
