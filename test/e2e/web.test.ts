@@ -132,7 +132,9 @@ test('a node page shows its facts and charts of its metrics over 1 h, 24 h and 7
     return false;
   }, 60_000, 2000);
   // A few points are drawn as marks, more as a line.
-  assert.ok(await page.getByTestId('chart-cpu').locator('[class*="MuiMarkElement"], [class*="MuiLineElement"]').count() > 0, 'the points are drawn');
+  const chart = page.getByTestId('chart-cpu');
+  const drawn = await chart.locator('.MuiLineChart-markPlot *').count() + await chart.locator('path.MuiLineChart-line[d*="L"]').count();
+  assert.ok(drawn > 0, 'the points are drawn');
   for (const metric of ['cpu', 'mem', 'load1']) await page.getByTestId(`chart-${metric}`).waitFor();
   await shoot(page, 'node');
   await page.getByRole('button', { name: 'Last 24h' }).click();
@@ -152,7 +154,6 @@ test('a task run from the CLI: its output appears in the page as the node prints
   page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
   const id = await runTask(`echo started-here; while [ ! -e ${gate} ]; do sleep 0.2; done; ` +
     `printf '%s \\033[31mred\\033[0m \\033]0;title\\007done\\n' '<b>bold</b><img src=x onerror=alert(1)>'`);
-  lastTaskId = id;
   await page.goto(`${url}/tasks/${id}`);
   await output(page).filter({ hasText: 'started-here' }).waitFor();
   assert.not.match(await output(page).innerText(), /bold/, 'nothing after the gate yet');
@@ -214,6 +215,7 @@ test('a 5 MB output: the page shows its end and stays responsive, the download h
   const { page } = admin;
   const line = 'y'.repeat(99);
   const id = await runTask(`yes ${line} | head -n 52000; echo last-line-of-output`);
+  lastTaskId = id;
   await page.goto(`${url}/tasks/${id}`);
   await output(page).filter({ hasText: 'last-line-of-output' }).waitFor({ timeout: 60_000 });
   await page.getByText(/are not shown here; download the log/).waitFor();
@@ -270,6 +272,7 @@ test('every page: a screenshot, no serious or critical accessibility violation, 
     watched.push(other);
     await other.page.goto(`${url}/signin`);
     await signIn(other.page, stack.admin);
+    await other.page.waitForURL(`${url}/`);
     for (const [name, path] of [['overview', '/'], ['nodes', '/nodes'], ['task', `/tasks/${lastTaskId}`]]) {
       await other.page.goto(`${url}${path}`);
       await other.page.locator('main h1').waitFor();

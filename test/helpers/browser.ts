@@ -57,6 +57,7 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // animations: 'disabled' ends CSS transitions first (progress bars, chip colours mid-change).
+  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   return path;
 }

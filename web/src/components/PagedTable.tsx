@@ -56,7 +56,8 @@ function Pages<T>({ label, columns, rowKey, fetchPage, empty = 'Nothing here.', 
     <Paper variant="outlined">
       <Box sx={{ height: 4 }}>{loaded.loading && <LinearProgress aria-label={`Loading ${label}`} />}</Box>
       <ErrorAlert error={loaded.error} what={label.toLowerCase()} />
-      <TableContainer>
+      {/* Focusable: a wide table scrolls sideways, and the keyboard must reach that too. */}
+      <TableContainer tabIndex={0} role="region" aria-label={`${label} (scrolls sideways when wide)`}>
         <Table size="small" aria-label={label}>
           <TableHead>
             <TableRow>

@@ -128,7 +128,7 @@ export default function Task() {
       {!model.done && <StreamBanner state={stream.state} detail={stream.detail} reconnected={stream.reconnected} />}
       <Typography variant="h6" component="h2" sx={{ mt: 1, mb: 1 }}>Nodes</Typography>
       <Paper variant="outlined" sx={{ mb: 2 }}>
-        <TableContainer>
+        <TableContainer tabIndex={0} role="region" aria-label="Runs by node (scrolls sideways when wide)">
           <Table size="small" aria-label="Runs by node">
             <TableHead><TableRow><TableCell>Node</TableCell><TableCell>Status</TableCell><TableCell>Exit code</TableCell><TableCell>Duration</TableCell><TableCell>Error</TableCell></TableRow></TableHead>
             <TableBody>
