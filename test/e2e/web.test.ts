@@ -92,6 +92,8 @@ test('a page asked for while signed out goes to sign-in, then back to it; the no
   const row = page.getByRole('row').filter({ hasText: 'web-node' });
   await row.waitFor();
   assert.match(await row.innerText(), /online/);
+  // CPU and memory of the page's nodes come live from GET /nodes/live.
+  await row.filter({ hasText: /\d %/ }).waitFor();
   assert.match(await page.getByTestId('whoami').innerText(), new RegExp(`${stack.admin.username} \\(admin\\)`));
 });
 
@@ -264,6 +266,7 @@ test('every page: a screenshot, no serious or critical accessibility violation, 
     await page.goto(`${url}${path}`);
     await page.locator('main h1').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[role=progressbar][aria-label^="Loading"]').length === 0);
+    if (path.startsWith('/tasks/')) await output(page).filter({ hasText: 'last-line-of-output' }).waitFor({ timeout: 60_000 });
     await shoot(page, name);
     await noSeriousViolations(page, path);
   }
@@ -276,6 +279,8 @@ test('every page: a screenshot, no serious or critical accessibility violation, 
     for (const [name, path] of [['overview', '/'], ['nodes', '/nodes'], ['task', `/tasks/${lastTaskId}`]]) {
       await other.page.goto(`${url}${path}`);
       await other.page.locator('main h1').waitFor();
+      if (path.startsWith('/tasks/')) await output(other.page).filter({ hasText: 'last-line-of-output' }).waitFor({ timeout: 60_000 });
+      if (path === '/nodes') await other.page.getByRole('row').filter({ hasText: /\d %/ }).first().waitFor();
       await shoot(other.page, `${name}-${suffix}`);
       await noSeriousViolations(other.page, `${path} (${suffix})`);
     }

@@ -11,9 +11,10 @@ export const nodesApi = {
     getPage<NodeSummary>(endpoints.nodes, { ...selector, limit, cursor }, signal),
   get: (name: string, signal?: AbortSignal) => get<NodeDetail>(endpoints.node(name), undefined, signal),
   /** The live stream `opsctl top` reads: a snapshot, then samples and status changes. */
-  followLive: (onEvent: (e: LiveEvent) => void, onState: (s: StreamState, detail?: string) => void) =>
+  followLive: (onEvent: (e: LiveEvent) => void, onState: (s: StreamState, detail?: string) => void, selector: SelectorQuery = {}) =>
     followStream({
       path: endpoints.nodesLive,
+      query: { ...selector },
       onMessage: (m) => onEvent({ type: m.event, data: JSON.parse(m.data) } as LiveEvent),
       onState,
     }),

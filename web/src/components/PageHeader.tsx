@@ -7,7 +7,7 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
   useEffect(() => { document.title = `${title} · opsctl`; }, [title]);
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', flexWrap: 'wrap', gap: 1, mb: 2 }}>
-      <Typography variant="h5" component="h1" sx={{ flexGrow: 1, wordBreak: 'break-all' }}>{title}</Typography>
+      <Typography variant="h5" component="h1" sx={{ flexGrow: 1, wordBreak: 'break-all', fontSize: { xs: '1.15rem', sm: '1.5rem' } }}>{title}</Typography>
       {children}
     </Box>
   );

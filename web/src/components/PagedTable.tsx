@@ -10,7 +10,7 @@ import TableHead from '@mui/material/TableHead';
 import TablePagination from '@mui/material/TablePagination';
 import TableRow from '@mui/material/TableRow';
 import Paper from '@mui/material/Paper';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Page } from '../api/request';
 import { useLoad } from '../lib/use-load';
 import { ErrorAlert } from './ErrorAlert';
@@ -35,6 +35,8 @@ interface Props<T> {
   onRowClick?(row: T): void;
   selectedKey?: string;
   pageSizes?: number[];
+  /** Hears each page's rows once loaded (e.g. to follow their live metrics). */
+  onRows?(rows: T[]): void;
 }
 
 export function PagedTable<T>(props: Props<T>) {
@@ -42,13 +44,16 @@ export function PagedTable<T>(props: Props<T>) {
   return <Pages key={props.resetKey ?? ''} {...props} />;
 }
 
-function Pages<T>({ label, columns, rowKey, fetchPage, empty = 'Nothing here.', onRowClick, selectedKey, pageSizes = [25, 50, 100] }: Props<T>) {
+function Pages<T>({ label, columns, rowKey, fetchPage, empty = 'Nothing here.', onRowClick, selectedKey, pageSizes = [25, 50, 100], onRows }: Props<T>) {
   const [pageSize, setPageSize] = useState(pageSizes[0]!);
   // cursors[i] opens page i (undefined for the first).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState(0);
   const loaded = useLoad((signal) => fetchPage(pageSize, cursors[page], signal), [pageSize, page, cursors[page]]);
   const rows = loaded.data?.data ?? [];
+  const onRowsRef = useRef(onRows);
+  onRowsRef.current = onRows;
+  useEffect(() => { if (loaded.data) onRowsRef.current?.(loaded.data.data); }, [loaded.data]);
   const next = loaded.data?.next ?? null;
   const count = next ? -1 : page * pageSize + rows.length;
 
