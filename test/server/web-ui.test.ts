@@ -89,6 +89,18 @@ built('no path leaves the build: ../ and encoded forms get index.html or a 404, 
   }
 });
 
+built('an oversized path or query under a page is answered, not a crash: index.html, or the router\'s own refusal in the envelope', async ({ h }) => {
+  for (const url of [`/nodes/${'n'.repeat(5000)}`, `/nodes?q=${'x'.repeat(20_000)}`, `/tasks/${'%ff'.repeat(100)}`]) {
+    const res = await get(h, url);
+    if (res.statusCode === 200) assert.is(res.body, INDEX, url.slice(0, 40));
+    else {
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url.slice(0, 40)}: ${res.statusCode}`);
+      assert.match(res.body, /^\{"code":1\d\d\d,/, url.slice(0, 40));
+    }
+  }
+  assert.is((await get(h, '/api/v1/health')).statusCode, 200);
+});
+
 const bare = suite<{ h: Harness; dir: string }>('web UI, not built');
 bare.before(async (ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'ops-web-none-'));
