@@ -46,11 +46,11 @@ const RENDER_PROBE = (rows: number) => `
     }
   }).observe(document, { subtree: true, childList: true });`;
 
-/** A fresh context (empty cache) signed in; `onScript` hears the bytes of every script it loads, as sent. */
-async function signedInContext(b: Browser, s: LocalStack, onScript: (bytes: number) => void): Promise<BrowserContext> {
+/** A fresh context (empty cache) signed in; `sizes` collects the bytes of every script it loads, as sent. */
+async function signedInContext(b: Browser, s: LocalStack, sizes: Promise<number>[]): Promise<BrowserContext> {
   const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
   context.on('requestfinished', (req) => {
-    if (req.resourceType() === 'script') void req.sizes().then((sz) => onScript(sz.responseBodySize));
+    if (req.resourceType() === 'script') sizes.push(req.sizes().then((sz) => sz.responseBodySize, () => 0));
   });
   await context.addInitScript(RENDER_PROBE(SIMULATED + 1));
   const page = await context.newPage();
@@ -79,15 +79,15 @@ try {
   let transferred = 0;
   console.error(`${RUNS} rounds ...`);
   for (let i = 0; i < RUNS; i++) {
-    let jsBytes = 0;
-    const context = await signedInContext(browser, stack, (n) => { jsBytes += n; });
+    const sizes: Promise<number>[] = [];
+    const context = await signedInContext(browser, stack, sizes);
     const page = await context.newPage();
     const rendered = () => page.waitForFunction(() => (window as unknown as { __nodesRenderedAt?: number }).__nodesRenderedAt, undefined, { timeout: 30_000 })
       .then((h) => h.jsonValue() as Promise<number>);
     // The signed-in session is in localStorage; the HTTP cache of this context is empty but for the sign-in page's assets.
     await page.goto(`${stack.httpUrl}/nodes`);
     cold.push(await rendered());
-    if (i === 0) transferred = jsBytes;
+    if (i === 0) transferred = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
     await page.reload();
     warm.push(await rendered());
     await context.close();
