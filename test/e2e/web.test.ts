@@ -18,6 +18,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'ops-web-e2e-'));
 const configHome = mkdtempSync(join(tmpdir(), 'ops-web-cfg-'));
 const gates = mkdtempSync(join(tmpdir(), 'ops-web-gates-'));
 const VIEWER = { username: 'web-viewer', password: 'viewer-password-123' };
+/** A viewer limited to a group web-node is not in. */
+const SCOPED = { username: 'web-scoped', password: 'scoped-password-123' };
 let stack: LocalStack;
 let browser: Browser;
 let admin: WatchedPage;
@@ -66,6 +68,10 @@ test.before(async () => {
   assert.is(login.code, 0, login.stderr);
   const viewer = await api(url, stack.token, 'POST', '/users', { ...VIEWER, role: 'viewer' });
   assert.is(viewer.status, 201, JSON.stringify(viewer.body));
+  const group = await api(url, stack.token, 'POST', '/groups', { name: 'other-team' });
+  assert.is(group.status, 201, JSON.stringify(group.body));
+  const scoped = await api(url, stack.token, 'POST', '/users', { ...SCOPED, role: 'viewer', scopeGroups: ['other-team'] });
+  assert.is(scoped.status, 201, JSON.stringify(scoped.body));
   browser = await launchBrowser();
   admin = await openPage(browser);
   watched.push(admin);
@@ -192,6 +198,22 @@ test('a viewer sees no cancel button; an admin does, and cancelling ends the tas
   await page.getByRole('button', { name: 'Cancel task' }).click();
   await page.getByRole('row').filter({ hasText: 'web-node' }).filter({ hasText: 'cancelled' }).waitFor();
   await page.getByRole('button', { name: 'Cancel task' }).waitFor({ state: 'detached' });
+});
+
+test('a user scoped to other groups does not see the node: not in the list, not in the counts, not by its URL', async () => {
+  const scoped = await openPage(browser);
+  watched.push(scoped);
+  const { page } = scoped;
+  await page.goto(`${url}/signin`);
+  await signIn(page, SCOPED);
+  await page.waitForURL(`${url}/`);
+  await pollUntil('the overview to count the nodes in scope', async () => (await page.getByTestId('nodes-total').innerText()) === '0', 20_000);
+  await page.getByRole('link', { name: 'Nodes', exact: true }).click();
+  await page.getByText(/^No nodes yet/).waitFor();
+  scoped.allowNetworkErrors = true; // the browser logs the 404 of the node out of scope
+  await page.goto(`${url}/nodes/web-node`);
+  await page.getByText(/Could not load node web-node: .*\(1004\)/).waitFor();
+  await page.context().close();
 });
 
 test('an expired session goes back to sign-in and, signed in again, to the page it was on', async () => {
