@@ -25,9 +25,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setMe(null);
     if (!stored) return;
     let cancelled = false;
-    // A refused token ends the session in the request helper; nothing more to do here.
-    authApi.whoami().then((w) => { if (!cancelled) setMe(w); }, () => undefined);
-    return () => { cancelled = true; };
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    // A refused token ends the session in the request helper; a manager that did not answer is
+    // asked again, so the pages the user may see appear once it is back.
+    const ask = () => authApi.whoami().then((w) => { if (!cancelled) setMe(w); }, () => { if (!cancelled) retry = setTimeout(ask, 3000); });
+    void ask();
+    return () => { cancelled = true; clearTimeout(retry); };
   }, [stored]);
 
   const signIn = useCallback(async (username: string, password: string) => {

@@ -16,7 +16,7 @@ import TableRow from '@mui/material/TableRow';
 import Paper from '@mui/material/Paper';
 import Alert from '@mui/material/Alert';
 import Typography from '@mui/material/Typography';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import type { TaskStatusSummary } from '../../../proto/rest/tasks';
 import { taskTitle } from '../../../proto/task-title';
@@ -67,7 +67,8 @@ export default function Task() {
   const [params, setParams] = useSearchParams();
   const summary = useLoad((signal) => tasksApi.summary(id, signal), [id]);
   const stream = useStreamState();
-  const model = useMemo(() => new TaskStreamModel(), [id]);
+  // A new model for each stream: the stream replays the task from its start.
+  const [model, setModel] = useState(() => new TaskStreamModel());
   const [, setVersion] = useState(0);
   const [runsPage, setRunsPage] = useState(0);
   const [actionError, setActionError] = useState<Error>();
@@ -76,16 +77,18 @@ export default function Task() {
   reloadSummary.current = summary.reload;
 
   useEffect(() => {
+    const fresh = new TaskStreamModel();
+    setModel(fresh);
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Output arrives in many small events: paint at most ten times a second.
     const paint = () => { timer ??= setTimeout(() => { timer = undefined; setVersion((v) => v + 1); }, 100); };
     const follow = tasksApi.follow(id, (e) => {
-      model.apply(e);
+      fresh.apply(e);
       if (e.type === 'done') reloadSummary.current();
       paint();
     }, stream.onState);
     return () => { follow.stop(); clearTimeout(timer); };
-  }, [id, model, stream.onState]);
+  }, [id, stream.onState]);
 
   const runs = [...model.runs.values()].sort((a, b) => a.node.localeCompare(b.node));
   const selected = params.get('node') ?? runs[0]?.node;
