@@ -130,39 +130,38 @@ function FleetTiles() {
   );
 }
 
-function ActiveEvents() {
-  const events = useLoad((signal) => eventsApi.list(true, 10, undefined, signal), []);
+/** A tile listing the first rows of a list route, with a link to its page. */
+function ListTile<T>({ title, what, load, render, more }: {
+  title: string; what: string; load(signal: AbortSignal): Promise<{ data: T[] }>;
+  render(row: T): { key: string; primary: ReactNode; secondary: string }; more: { to: string; label: string };
+}) {
+  const rows = useLoad(load, []);
   return (
-    <Tile title="Active events and alerts">
-      <ErrorAlert error={events.error} what="events" />
-      {events.data && events.data.data.length === 0 && <Typography>None.</Typography>}
+    <Tile title={title}>
+      <ErrorAlert error={rows.error} what={what} />
+      {rows.data && rows.data.data.length === 0 && <Typography>None.</Typography>}
       <List dense>
-        {events.data?.data.map((e) => (
-          <ListItem key={e.id} disableGutters>
-            <ListItemText primary={<><StatusChip status={e.severity} /> {e.subject}: {e.message}</>} secondary={`${e.kind}, raised ${formatAgo(e.raisedAt)}`} />
-          </ListItem>
+        {rows.data?.data.map(render).map((r) => (
+          <ListItem key={r.key} disableGutters><ListItemText primary={r.primary} secondary={r.secondary} /></ListItem>
         ))}
       </List>
-      <Typography variant="body2"><Link to="/events">All events</Link></Typography>
+      <Typography variant="body2"><Link to={more.to}>{more.label}</Link></Typography>
     </Tile>
   );
 }
 
-function RunningTasks() {
-  const tasks = useLoad((signal) => tasksApi.list({ status: 'running' }, 10, undefined, signal), []);
+function ActiveEvents() {
   return (
-    <Tile title="Running tasks">
-      <ErrorAlert error={tasks.error} what="tasks" />
-      {tasks.data && tasks.data.data.length === 0 && <Typography>None.</Typography>}
-      <List dense>
-        {tasks.data?.data.map((t) => (
-          <ListItem key={t.id} disableGutters>
-            <ListItemText primary={<Link to={`/tasks/${encodeURIComponent(t.id)}`}>{taskTitle(t, 80)}</Link>}
-              secondary={`by ${t.createdBy}, ${formatAgo(t.createdAt)}`} />
-          </ListItem>
-        ))}
-      </List>
-      <Typography variant="body2"><Link to="/tasks">All tasks</Link></Typography>
-    </Tile>
+    <ListTile title="Active events and alerts" what="events" more={{ to: '/events', label: 'All events' }}
+      load={(signal) => eventsApi.list(true, 10, undefined, signal)}
+      render={(e) => ({ key: e.id, primary: <><StatusChip status={e.severity} /> {e.subject}: {e.message}</>, secondary: `${e.kind}, raised ${formatAgo(e.raisedAt)}` })} />
+  );
+}
+
+function RunningTasks() {
+  return (
+    <ListTile title="Running tasks" what="tasks" more={{ to: '/tasks', label: 'All tasks' }}
+      load={(signal) => tasksApi.list({ status: 'running' }, 10, undefined, signal)}
+      render={(t) => ({ key: t.id, primary: <Link to={`/tasks/${encodeURIComponent(t.id)}`}>{taskTitle(t, 80)}</Link>, secondary: `by ${t.createdBy}, ${formatAgo(t.createdAt)}` })} />
   );
 }
