@@ -268,9 +268,19 @@ test('the manager going away and coming back: the live view says so, reconnects 
     (window as unknown as { seenStatus: string[] }).seenStatus = seen;
     new MutationObserver(() => document.querySelectorAll('[role=status]').forEach((el) => seen.push(el.textContent ?? ''))).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
+  // The overview's live stream (GET /nodes/live), in a second tab.
+  const overview = await page.context().newPage();
+  const overviewErrors: string[] = [];
+  overview.on('pageerror', (err) => overviewErrors.push(err.message));
+  await overview.goto(`${url}/`);
+  await overview.getByText('Live', { exact: true }).waitFor();
   admin.allowNetworkErrors = true;
   await stack.restartManager('SIGKILL');
   await page.getByText('Live (reconnected)').waitFor({ timeout: 60_000 });
+  await overview.getByText('Live (reconnected)').waitFor({ timeout: 60_000 });
+  await pollUntil('the overview to count the node again', async () => (await overview.getByTestId('nodes-total').innerText()) === '1', 30_000);
+  await overview.close();
+  assert.equal(overviewErrors, []);
   const seen = await page.evaluate(() => (window as unknown as { seenStatus: string[] }).seenStatus);
   assert.ok(seen.some((s) => /reconnecting by itself/.test(s)), seen.join(' | '));
   writeFileSync(gate, '');
