@@ -198,3 +198,41 @@ export function selectorToQuery(selector: Selector): SelectorQuery {
   if (selector.groups?.length) query.groups = selector.groups.join(',');
   return query;
 }
+
+/**
+ * A selector typed as on the command line — `web-* db1 -l env=prod,zone in (a,b) -g dbs`, or
+ * `--all` — as query parameters (the web UI's filter box; the inverse of describeSelector). Names
+ * are separated by spaces or commas; `-l`/`--label` and `-g`/`--group` may repeat (labels join with
+ * `,`: AND). An empty text is every node. Throws SelectorError for a flag without a value or an
+ * unknown flag; the rest is checked where the query is read (selectorFromQuery).
+ */
+export function parseSelectorText(text: string): SelectorQuery {
+  const names: string[] = [];
+  const labels: string[] = [];
+  const groups: string[] = [];
+  // Flags start a word; a label value may hold spaces (`zone in (a, b)`), so it runs to the next flag.
+  const parts = text.trim().split(/(?:^|\s+)(-l|--label|-g|--group|--all|-[A-Za-z-]+)(?=\s|=|$)=?/);
+  names.push(...splitNameWords(parts[0] ?? ''));
+  for (let i = 1; i < parts.length; i += 2) {
+    const flag = parts[i]!;
+    const value = (parts[i + 1] ?? '').trim();
+    if (flag === '--all') {
+      if (value !== '') names.push(...splitNameWords(value));
+      continue;
+    }
+    if (flag !== '-l' && flag !== '--label' && flag !== '-g' && flag !== '--group') throw new SelectorError(`unknown option ${flag} (use names, -l labels, -g group)`);
+    if (value === '') throw new SelectorError(`${flag} needs a value`);
+    if (flag === '-l' || flag === '--label') labels.push(value);
+    else groups.push(...value.split(/[\s,]+/).filter((g) => g !== ''));
+  }
+  const query: SelectorQuery = {};
+  if (names.length > 0) query.names = names.join(',');
+  if (labels.length > 0) query.labels = labels.join(',');
+  if (groups.length > 0) query.groups = groups.join(',');
+  return query;
+}
+
+/** Names split on spaces and on the commas outside node-set brackets. */
+function splitNameWords(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w !== '').flatMap((w) => splitNames(w));
+}

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   console.log(`
 opsctl is up.
 
+  web UI     ${stack.httpUrl}/   (sign in as the admin below)
   manager    ${stack.httpUrl}   (REST API, OpenAPI at ${stack.httpUrl}/api/v1/openapi.json)
   host link  ${stack.grpcAddress}   (gRPC, mutual TLS)
   admin      user ${stack.admin.username}, password ${stack.admin.password}

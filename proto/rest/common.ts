@@ -1,7 +1,7 @@
 // What every resource's REST schemas share: the API prefix and the node selector.
 import { Type, type Static } from '@sinclair/typebox';
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX } from '../api-prefix.js';
 
 export const SelectorSchema = Type.Object({
   all: Type.Optional(Type.Boolean()),

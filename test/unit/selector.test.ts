@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileSelector, parseLabelSelector, SelectorError, selectorFromQuery, selectorToQuery, validateSelector, type SelectableNode } from '../../proto/selector.js';
+import { compileSelector, parseLabelSelector, parseSelectorText, SelectorError, selectorFromQuery, selectorToQuery, validateSelector, type SelectableNode } from '../../proto/selector.js';
 
 const nodes: SelectableNode[] = [
   { name: 'web-1', labels: { env: 'prod', role: 'web' }, groups: ['frontend'] },
@@ -82,6 +82,26 @@ test('a selector travels as query parameters and back', () => {
   assert.equal(selectorToQuery({ all: true }), {});
   assert.throws(() => selectorFromQuery({ labels: 'env in (' }), (err: unknown) => err instanceof SelectorError);
   assert.throws(() => selectorFromQuery({ names: '../x' }), /invalid node name/);
+});
+
+
+test('a selector typed as on the command line (the web UI filter) becomes the query GET /nodes reads', () => {
+  assert.equal(parseSelectorText(''), {});
+  assert.equal(parseSelectorText('  --all '), {});
+  assert.equal(parseSelectorText('web-* db1'), { names: 'web-*,db1' });
+  assert.equal(parseSelectorText('web[1-3,5],db1'), { names: 'web[1-3,5],db1' });
+  assert.equal(parseSelectorText('web-* -l env=prod,zone in (a, b) -g dbs'), { names: 'web-*', labels: 'env=prod,zone in (a, b)', groups: 'dbs' });
+  assert.equal(parseSelectorText('-l env=prod -l !canary --group a,b -g c'), { labels: 'env=prod,!canary', groups: 'a,b,c' });
+  assert.equal(parseSelectorText('--label=role=web'), { labels: 'role=web' });
+  // What it gives, selectorFromQuery reads back as describeSelector wrote it.
+  const q = parseSelectorText('web-1 -l env=prod -g frontend');
+  assert.equal(pick(selectorFromQuery(q)), ['web-1']);
+});
+
+test('a typed selector with a flag but no value, or an unknown flag, is refused with a message', () => {
+  for (const bad of ['-l', 'web -g ', '-x foo', 'web --name a']) {
+    assert.throws(() => parseSelectorText(bad), (e: Error) => e instanceof SelectorError && /-/.test(e.message), bad);
+  }
 });
 
 test.run();
