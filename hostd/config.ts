@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort } from '../lib/host-port.js';
 import { agentdScript } from '../lib/version.js';
 import { labelKeyProblem, labelValueProblem } from '../proto/labels.js';
+import { parsePublicKey } from '../proto/release.js';
 
 export const HOSTD_DEFAULTS = {
   log: { level: 'info' },
@@ -34,6 +35,12 @@ export const HOSTD_DEFAULTS = {
   reconnect: { minSeconds: 1, maxSeconds: 60 },
   /** Task events the manager has not acknowledged, on disk; beyond this the oldest output is dropped. */
   spool: { maxBytes: 64 * 1024 * 1024 },
+  update: {
+    /** Release keys (`ed25519:<base64>`) whose signatures this host accepts; empty = no update is accepted. */
+    trustedKeys: [] as string[],
+    /** Past the health window, how long a new hostd may take to start before the launcher's watchdog reverts it. */
+    startGraceSeconds: 30,
+  },
 };
 
 export type HostdConfig = typeof HOSTD_DEFAULTS;
@@ -68,6 +75,10 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
   wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);
+  wholeAtLeast('update.startGraceSeconds', cfg.update.startGraceSeconds, 1);
+  for (const key of cfg.update.trustedKeys) {
+    try { parsePublicKey(key); } catch (err) { throw new ConfigError(`update.trustedKeys: ${(err as Error).message}, got "${key}"`); }
+  }
   if (!(cfg.reconnect.minSeconds > 0)) throw new ConfigError(`reconnect.minSeconds must be > 0, got ${cfg.reconnect.minSeconds}`);
   if (!(cfg.reconnect.maxSeconds >= cfg.reconnect.minSeconds)) {
     throw new ConfigError(`reconnect.maxSeconds (${cfg.reconnect.maxSeconds}) must be ≥ reconnect.minSeconds (${cfg.reconnect.minSeconds})`);

@@ -34,6 +34,11 @@ export interface SupervisorOptions {
   /** Without a heartbeat for this long a live agentd is unhealthy (2 × its 30 s interval). */
   heartbeatStaleMs?: number;
   restartDelay?: (crashNumber: number) => number;
+  /**
+   * Whether a running agentd (found through the pid file) is this hostd's to adopt. One that is not
+   * (another version's, left by the hostd before an update or a revert) is stopped and replaced.
+   */
+  ownsAgent?: (pid: number) => boolean;
 }
 
 /** Running this long (and heartbeating) forgives earlier crashes. */
@@ -59,6 +64,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** Lost runs already passed on (agentd repeats them in every heartbeat). */
   private readonly lostReported = new Set<string>();
   private crashes = 0;
+  private totalCrashes = 0;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private reported: AgentStatus = 'missing';
@@ -79,6 +85,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** What agentd last said it can run; undefined until it reported. */
   get capabilities(): AgentCapabilities | undefined { return this.caps; }
   get agentPid(): number | undefined { return this.pid; }
+  /** agentd deaths since this hostd started (the updater's health check watches it). */
+  get crashCount(): number { return this.totalCrashes; }
 
   status(): AgentStatus {
     const staleMs = this.opts.heartbeatStaleMs ?? 60_000;
@@ -96,7 +104,12 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.socket.on('connected', () => void this.probeHealth());
     this.socket.on('disconnected', () => this.checkAlive('agent socket closed'));
 
-    const running = findRunningAgent(this.pidFile);
+    let running = findRunningAgent(this.pidFile);
+    if (running !== undefined && this.opts.ownsAgent && !this.opts.ownsAgent(running)) {
+      this.opts.log.info({ agentPid: running }, 'the running agentd is another version\'s: replacing it with this hostd\'s');
+      await this.stopAgent(running);
+      running = undefined;
+    }
     if (running !== undefined) {
       this.pid = running;
       this.startedAt = Date.now();
@@ -113,6 +126,17 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     clearInterval(this.pollTimer);
     if (this.opts.stopOnExit && this.pid !== undefined) await this.stopAgent(this.pid);
     await this.socket.stop();
+  }
+
+  /** Stops agentd for good, whatever agent.stopOnExit says: an update swaps it for another version's. */
+  async stopForUpdate(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.pollTimer);
+    const pid = this.pid;
+    this.pid = undefined;
+    if (pid !== undefined) await this.stopAgent(pid);
+    this.updateStatus();
   }
 
   private launch(): void {
@@ -159,6 +183,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.pid = undefined;
     this.lastHeartbeatAt = 0;
     this.crashes++;
+    this.totalCrashes++;
     const delay = (this.opts.restartDelay ?? restartDelayMs)(this.crashes);
     const fields = { agentPid: pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
     if (this.crashes >= CRASH_LOOP_CRASHES) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
@@ -169,6 +194,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   }
 
   private onHeartbeat(p: AgentHeartbeatParams): void {
+    // Another version's agentd, still up while it is being replaced: not ours to report.
+    if (this.opts.ownsAgent && p.pid !== this.pid && !this.opts.ownsAgent(p.pid)) return;
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
     const lost = (p.lostRuns ?? []).filter((r) => !this.lostReported.has(r.runId));
@@ -210,7 +237,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       }
       return !isProcessAlive(pid);
     };
-    this.opts.log.info({ agentPid: pid }, 'stopping agentd (agent.stopOnExit)');
+    this.opts.log.info({ agentPid: pid }, 'stopping agentd');
     if (!(await this.socket.shutdown())) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
     }
