@@ -244,7 +244,7 @@ test('bad input before anything changes: usage errors, no token, no root, Node t
   chmodSync(work, 0o755);
   const own = await run([...nobody, '--prefix', h.prefix, '--no-start'], script, h.env(0, { TMPDIR: '/tmp' }));
   assert.is(own.code, 0, own.stderr);
-  assert.match(own.stdout, /not root: no systemd unit\. Start hostd with: \S*node \S+\/current\/hostd\.mjs --config \S+\/etc\/hostd\.yaml/);
+  assert.match(own.stdout, /not root: no systemd unit\. Start hostd with: OPS_NODE=\S*node \S+\/bin\/hostd-launch --loop --config \S+\/etc\/hostd\.yaml/);
   assert.is(statSync(join(h.prefix, 'current', 'hostd.mjs')).uid, 65534);
   assert.not.ok(existsSync(h.unitFile));
   assert.equal(h.calls(), [], 'no systemctl without root');
@@ -274,8 +274,9 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   assert.is(statSync(join(h.prefix, 'etc', 'hostd.yaml')).mode & 0o777, 0o600, 'the token is in it');
   assert.ok(config.includes(`dataDir: ${h.prefix}/data\n`) && config.includes(`address: "${m.grpcAddress}"`) && config.includes(`token: "${token}"`), config);
   const unit = readFileSync(h.unitFile, 'utf8');
-  assert.ok(unit.includes(`\nExecStart=${process.execPath} ${h.prefix}/current/hostd.mjs --config ${h.prefix}/etc/hostd.yaml\n`), unit);
-  for (const line of ['KillMode=process', 'Restart=on-failure', 'LimitNOFILE=65536', 'Environment=MALLOC_ARENA_MAX=2', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
+  assert.ok(unit.includes(`\nExecStart=${h.prefix}/bin/hostd-launch --config ${h.prefix}/etc/hostd.yaml\nEnvironment=OPS_NODE=${process.execPath}\n`), unit);
+  assert.is(statSync(join(h.prefix, 'bin', 'hostd-launch')).mode & 0o777, 0o755);
+  for (const line of ['KillMode=process', 'Restart=always', 'LimitNOFILE=65536', 'Environment=MALLOC_ARENA_MAX=2', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
   assert.equal(h.calls().slice(0, 3), ['daemon-reload', `is-active --quiet ${UNIT}`, `enable --now ${UNIT}`]);
   assert.ok(h.calls().slice(3).every((c) => c === `is-active --quiet ${UNIT}`), 'then only "still running?" while it waits for enrollment');
   assert.ok((await nodeNames()).includes('web-1'));
@@ -433,7 +434,7 @@ test('without systemd: installed, no unit, and the command that starts hostd is 
   const script = await fetchScript();
   const r = await run(['sh', '-s', '--', '--prefix', h.prefix], script, h.env(0, { OPS_INSTALL_SYSTEMD_RUNTIME: join(work, 'no-such-dir') }));
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /systemd is not running on this host \(.*no-such-dir is missing\): no unit installed\. Start hostd with: \S+ \S+\/current\/hostd\.mjs --config \S+\/etc\/hostd\.yaml\n$/);
+  assert.match(r.stdout, /systemd is not running on this host \(.*no-such-dir is missing\): no unit installed\. Start hostd with: OPS_NODE=\S+ \S+\/bin\/hostd-launch --loop --config \S+\/etc\/hostd\.yaml\n$/);
   assert.not.ok(existsSync(h.unitFile));
   assert.equal(h.calls(), []);
   const gone = await run(['sh', '-s', '--', '--prefix', h.prefix, '--uninstall'], script, h.env(0));
