@@ -30,7 +30,15 @@ export async function sha256File(file: string): Promise<string> {
 export async function downloadRelease(source: ReleaseSource, m: ReleaseManifest, file: string, idleMs = IDLE_MS): Promise<void> {
   let have = sizeOf(file);
   if (have > m.size) { truncateSync(file, 0); have = 0; }
-  if (have < m.size) await fetchInto(source, m, file, have, idleMs);
+  if (have < m.size) {
+    try {
+      await fetchInto(source, m, file, have, idleMs);
+    } catch (err) {
+      // A sender that overruns the signed size is not trusted for the bytes before it either.
+      if (err instanceof OpsError && err.code === ErrorCode.RELEASE_TOO_LARGE) rmSync(file, { force: true });
+      throw err;
+    }
+  }
   const actual = await sha256File(file);
   if (actual !== m.sha256) {
     rmSync(file, { force: true });
