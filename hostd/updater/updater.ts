@@ -150,7 +150,10 @@ export class Updater implements Subsystem {
   private refuse(rolloutId: string, version: string, code: number, message: string): void {
     this.opts.log.warn({ rolloutId, version, code }, `update refused: ${message}`);
     const from = typeof this.opts.layout === 'string' ? '' : this.opts.layout.running;
-    this.emit({ rolloutId, version, fromVersion: from, state: 'refused', message, code, atMs: Date.now() });
+    const report = { rolloutId, version, fromVersion: from, state: 'refused', message, code, atMs: Date.now() };
+    // Refused for being busy: the update under way stays the one the hello tells about.
+    if (code === ErrorCode.UPDATE_BUSY) this.opts.send(report);
+    else this.emit(report);
   }
 
   private emit(report: UpdateReport): void {

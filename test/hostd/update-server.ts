@@ -42,6 +42,7 @@ export class UpdateServer {
   get address(): string { return `127.0.0.1:${this.port}`; }
   get caHash(): string { return this.pki.caHash(); }
 
+  /** Starts (again: the same port and CA after stop()). */
   async start(): Promise<void> {
     const server = new grpc.Server();
     const handlers: HostLinkHandlers = {
@@ -59,7 +60,7 @@ export class UpdateServer {
     };
     server.addService(loadHostLink().HostLink.service, handlers);
     const creds = new RequestClientCertCredentials(this.pki.caCertPem, this.pki.serverChainPem(), this.pki.serverKeyPem);
-    this.port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, port) => (err ? reject(err) : resolve(port))));
+    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${this.port}`, creds, (err, port) => (err ? reject(err) : resolve(port))));
     this.server = server;
   }
 
@@ -117,11 +118,19 @@ export class UpdateServer {
     return waitUntil(what, () => this.reports.slice(from).find(match), timeoutMs);
   }
 
+  /** The manager goes away: every stream is cut; start() brings it back on the same port. */
+  async stop(): Promise<void> {
+    this.stream = undefined;
+    this.server?.forceShutdown();
+    this.server = undefined;
+  }
+
   async close(): Promise<void> {
     this.stream?.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.server?.forceShutdown(); resolve(); }, 2000);
       this.server?.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      if (!this.server) resolve();
     });
     rmSync(this.dir, { recursive: true, force: true });
   }

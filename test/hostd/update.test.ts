@@ -126,7 +126,15 @@ test('a tampered bundle (hash mismatch) and endless data fail the download; noth
     }
   }, 20);
   const sentAt = Date.now();
-  const r3 = await update('honest', '2.0.0');
+  const honest = update('honest', '2.0.0');
+  // A second update while the first runs is refused, and does not disturb it.
+  await server.waitReport('the first step', (r) => r.rolloutId === 'honest');
+  await server.sendUpdate(updateFor(sign(manifestFor(bundles['3.0.0']), key), 'meanwhile', HEALTH));
+  const busy = await final('meanwhile');
+  assert.is(busy.state, 'refused');
+  assert.is(busy.code, ErrorCode.UPDATE_BUSY, busy.message);
+  assert.match(busy.message, /already updating from 1\.0\.0 to 2\.0\.0 \(rollout honest/);
+  const r3 = await honest;
   clearInterval(sampler);
   assert.is(r3.state, 'committed', r3.message);
   const states = reportsOf('honest').map((r) => r.state);
@@ -210,6 +218,31 @@ test('kill -9 of hostd after download, after unpacking, after the swap: resumed 
     await oneVersionRunning(h, server, running);
     await h.stop();
   }
+});
+
+test('the manager unreachable during the health window: the new version commits by itself and says so when the link is back', async () => {
+  serve(bundles['2.0.0']);
+  const h = await newHost('offline', '1.0.0');
+  const oldPid = h.hostdPids()[0];
+  const idle = rssAnonKb(oldPid);
+  let peak = 0;
+  const sampler = setInterval(() => { peak = Math.max(peak, rssAnonKb(oldPid)); }, 20);
+  await server.sendUpdate(updateFor(sign(manifestFor(bundles['2.0.0']), key), 'offline', 4));
+  await server.waitReport('the health check', (r) => r.rolloutId === 'offline' && r.state === 'health-check');
+  clearInterval(sampler);
+  console.log(`  hostd private memory (RssAnon), a fresh host: ${(idle / 1024).toFixed(1)} MB idle, peak ${(peak / 1024).toFixed(1)} MB while downloading, unpacking and swapping`);
+  await server.stop();
+  await waitUntil('the marker to say committed', () => readMarker(h.prefix)?.state === 'committed', 30_000);
+  assert.not.ok(server.reports.some((r) => r.rolloutId === 'offline' && r.state === 'committed'), 'nobody was there to hear it');
+  const hellos = server.hellos.length;
+  await server.start();
+  await waitUntil('hostd to reconnect', () => server.hellos.length > hellos, 60_000);
+  const hello = server.hellos[server.hellos.length - 1];
+  assert.is(hello.lastUpdate?.rolloutId, 'offline');
+  assert.is(hello.lastUpdate?.state, 'committed');
+  await server.waitReport('the queued report', (r) => r.rolloutId === 'offline' && r.state === 'committed');
+  await oneVersionRunning(h, server, '2.0.0');
+  await h.stop();
 });
 
 test('a hostd not installed from a bundle refuses updates (3011) and says why', async () => {
