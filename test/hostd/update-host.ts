@@ -130,7 +130,7 @@ export async function oneVersionRunning(h: InstalledHost, server: UpdateServer, 
     if (h.current() !== version) return false;
     const hostds = h.hostdPids();
     const agents = h.agents();
-    const hello = server.hellos[server.hellos.length - 1];
+    const hello = server.helloOf(h.name);
     return hostds.length === 1 && agents.length === 1 && agents[0].version === version && hello?.hostdVersion === version && hello.agentVersion !== undefined;
   }, timeoutMs);
   verifyBundleDir(join(h.prefix, 'versions', version));

@@ -23,14 +23,15 @@ export interface ServedRelease {
   mode?: 'honest' | 'endless';
 }
 
-export interface Hello { hostdVersion: string; agentVersion: string; lastUpdate: UpdateReport__Output | null; at: number }
+export interface Hello { node: string; hostdVersion: string; agentVersion: string; lastUpdate: UpdateReport__Output | null; at: number }
 
 export class UpdateServer {
   readonly hellos: Hello[] = [];
   readonly reports: UpdateReport__Output[] = [];
   readonly fetches: { version: string; offset: number; sent: number; cancelled: boolean }[] = [];
   readonly releases = new Map<string, ServedRelease>();
-  private stream?: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>;
+  /** The open stream of each node, by node name. */
+  private readonly streams = new Map<string, grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>>();
   private server?: grpc.Server;
   private readonly pki: ManagerPki;
   port = 0;
@@ -67,17 +68,20 @@ export class UpdateServer {
   private connect(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): void {
     const cert = checkClientCertificate(call.getAuthContext().sslPeerCertificate?.raw, this.pki.caCertificate);
     if (!cert.ok) { call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: cert.reason }); return; }
+    const node = cert.nodeId.replace(/^node-/, '');
     call.on('data', (msg: HostMessage__Output) => {
       if (msg.kind === 'hello' && msg.hello) {
-        this.hellos.push({ hostdVersion: msg.hello.hostdVersion, agentVersion: msg.hello.agentVersion, lastUpdate: msg.hello.lastUpdate ?? null, at: Date.now() });
-        this.stream = call;
+        this.hellos.push({ node, hostdVersion: msg.hello.hostdVersion, agentVersion: msg.hello.agentVersion, lastUpdate: msg.hello.lastUpdate ?? null, at: Date.now() });
+        this.streams.set(node, call);
         call.write({ welcome: { nodeId: cert.nodeId, nodeName: 'n', heartbeatSeconds: 1, metricsSeconds: 60 } });
       } else if (msg.kind === 'updateReport' && msg.updateReport) {
         this.reports.push(msg.updateReport);
       }
     });
-    call.on('error', () => undefined);
-    call.on('end', () => { if (this.stream === call) this.stream = undefined; call.end(); });
+    const gone = () => { if (this.streams.get(node) === call) this.streams.delete(node); };
+    call.on('error', gone);
+    call.on('cancelled', gone);
+    call.on('end', () => { gone(); call.end(); });
   }
 
   private fetch(call: grpc.ServerWritableStream<FetchReleaseRequest__Output, ReleaseChunk>): void {
@@ -105,13 +109,16 @@ export class UpdateServer {
     pump();
   }
 
-  /** The stream of the connected host (waits for one). */
-  private async current(): Promise<grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>> {
-    return waitUntil('a connected host', () => this.stream, 30_000);
+  /** The stream of a connected node (waits for it). */
+  private async streamOf(node: string): Promise<grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>> {
+    return waitUntil(`${node} to be connected`, () => this.streams.get(node), 30_000);
   }
 
-  async sendUpdate(u: UpdateHost): Promise<void> { (await this.current()).write({ updateHost: u }); }
-  async sendRevert(r: RevertHost): Promise<void> { (await this.current()).write({ revertHost: r }); }
+  /** The last hello of a node. */
+  helloOf(node: string): Hello | undefined { return this.hellos.filter((h) => h.node === node).pop(); }
+
+  async sendUpdate(node: string, u: UpdateHost): Promise<void> { (await this.streamOf(node)).write({ updateHost: u }); }
+  async sendRevert(node: string, r: RevertHost): Promise<void> { (await this.streamOf(node)).write({ revertHost: r }); }
 
   /** Waits for a report matching `match` (from the ones after index `from`). */
   waitReport(what: string, match: (r: UpdateReport__Output) => boolean, timeoutMs = 60_000, from = 0): Promise<UpdateReport__Output> {
@@ -120,13 +127,13 @@ export class UpdateServer {
 
   /** The manager goes away: every stream is cut; start() brings it back on the same port. */
   async stop(): Promise<void> {
-    this.stream = undefined;
+    this.streams.clear();
     this.server?.forceShutdown();
     this.server = undefined;
   }
 
   async close(): Promise<void> {
-    this.stream?.end();
+    for (const call of this.streams.values()) call.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.server?.forceShutdown(); resolve(); }, 2000);
       this.server?.tryShutdown(() => { clearTimeout(timer); resolve(); });

@@ -22,6 +22,9 @@ const bundles: Record<string, Bundle> = {};
 let server: UpdateServer;
 const hosts: InstalledHost[] = [];
 const HEALTH = 3;
+/** The host most cases run on, one after the other. */
+const FIRST = 'refusals';
+const hellosOf = (node: string) => server.hellos.filter((x) => x.node === node).length;
 
 const serve = (b: Bundle, mode: 'honest' | 'endless' = 'honest') => server.releases.set(b.version, { data: b.data, mode });
 const reportsOf = (rolloutId: string) => server.reports.filter((r) => r.rolloutId === rolloutId);
@@ -31,15 +34,14 @@ const final = (rolloutId: string, timeoutMs = 90_000) =>
 async function newHost(name: string, version = '1.0.0', env: NodeJS.ProcessEnv = {}): Promise<InstalledHost> {
   const h = await installHost(server, bundles[version], name, [key.publicKey]);
   hosts.push(h);
-  const hellos = server.hellos.length;
   h.start(env);
-  await waitUntil(`${name} to say hello`, () => server.hellos.length > hellos, 30_000);
+  await waitUntil(`${name} to say hello`, () => hellosOf(name) > 0, 30_000);
   await oneVersionRunning(h, server, version);
   return h;
 }
 
 async function update(rolloutId: string, version: string, health = HEALTH, over = {}) {
-  await server.sendUpdate(updateFor(sign(manifestFor(bundles[version], over), key), rolloutId, health));
+  await server.sendUpdate(FIRST, updateFor(sign(manifestFor(bundles[version], over), key), rolloutId, health));
   return final(rolloutId);
 }
 
@@ -61,7 +63,7 @@ test.after(async () => {
 
 test('refused before anything changes: bad signature, untrusted key, downgrade, equal version, expired, other platform', async () => {
   // 2.2.0 crashes this long after it starts (the real case is 20 s; the mechanism is the same).
-  const h = await newHost('refusals', '1.0.0', { OPS_TEST_CRASH_AFTER_MS: '2000' });
+  const h = await newHost(FIRST, '1.0.0', { OPS_TEST_CRASH_AFTER_MS: '2000' });
   const pid = h.hostdPids()[0];
   const good = sign(manifestFor(bundles['2.0.0']), key);
   const flipped = Buffer.from(good.signature, 'base64');
@@ -77,7 +79,7 @@ test('refused before anything changes: bad signature, untrusted key, downgrade, 
     ['platform', updateFor(sign(manifestFor(bundles['2.0.0'], { arch: 'mips' }), key), 'platform', HEALTH), ErrorCode.RELEASE_INCOMPATIBLE, /this host is/],
   ];
   for (const [rollout, u, code, message] of cases) {
-    await server.sendUpdate(u);
+    await server.sendUpdate(FIRST, u);
     const r = await final(rollout);
     assert.is(r.state, 'refused', rollout);
     assert.is(r.code, code, `${rollout}: ${r.message}`);
@@ -129,7 +131,7 @@ test('a tampered bundle (hash mismatch) and endless data fail the download; noth
   const honest = update('honest', '2.0.0');
   // A second update while the first runs is refused, and does not disturb it.
   await server.waitReport('the first step', (r) => r.rolloutId === 'honest');
-  await server.sendUpdate(updateFor(sign(manifestFor(bundles['3.0.0']), key), 'meanwhile', HEALTH));
+  await server.sendUpdate(FIRST, updateFor(sign(manifestFor(bundles['3.0.0']), key), 'meanwhile', HEALTH));
   const busy = await final('meanwhile');
   assert.is(busy.state, 'refused');
   assert.is(busy.code, ErrorCode.UPDATE_BUSY, busy.message);
@@ -172,11 +174,11 @@ test('a new hostd that exits at once, crashes after a few seconds, whose agentd 
 
 test('RevertHost: back to a kept version; a version not kept is refused', async () => {
   const h = hosts[0];
-  await server.sendRevert({ rolloutId: 'revert-missing', version: '0.5.0' });
+  await server.sendRevert(FIRST, { rolloutId: 'revert-missing', version: '0.5.0' });
   const refused = await final('revert-missing');
   assert.is(refused.state, 'refused');
   assert.is(refused.code, ErrorCode.NOT_FOUND);
-  await server.sendRevert({ rolloutId: 'revert', version: '1.0.0' });
+  await server.sendRevert(FIRST, { rolloutId: 'revert', version: '1.0.0' });
   const r = await final('revert');
   assert.is(r.state, 'rolled-back', r.message);
   await oneVersionRunning(h, server, '1.0.0');
@@ -190,9 +192,9 @@ test('an expired manifest never stops the running version, even across a restart
   assert.is(r.state, 'committed', r.message);
   await oneVersionRunning(h, server, '3.0.0');
   await waitUntil('the manifest to expire', () => Date.now() > expiresAt + 1000, 30_000);
-  const hellos = server.hellos.length;
+  const hellos = hellosOf(h.name);
   process.kill(h.hostdPids()[0], 'SIGKILL');
-  await waitUntil('hostd to come back', () => server.hellos.length > hellos, 30_000);
+  await waitUntil('hostd to come back', () => hellosOf(h.name) > hellos, 30_000);
   await oneVersionRunning(h, server, '3.0.0');
   assert.is(reportsOf('short-lived').filter((x) => x.atMs > r.atMs).length, 0, 'nothing happened to it');
 });
@@ -206,7 +208,7 @@ test('kill -9 of hostd after download, after unpacking, after the swap: resumed 
     const env = point === 'health-check' ? {} : { OPS_TEST_KILL_AT: point };
     const h = await newHost(`kill-${point}`, '1.0.0', env);
     const rollout = `kill-${point}`;
-    await server.sendUpdate(updateFor(sign(manifestFor(bundles['2.0.0']), key), rollout, 4));
+    await server.sendUpdate(h.name, updateFor(sign(manifestFor(bundles['2.0.0']), key), rollout, 4));
     if (point === 'health-check') {
       await server.waitReport('the health check', (r) => r.rolloutId === rollout && r.state === 'health-check');
       process.kill(h.hostdPids()[0], 'SIGKILL');
@@ -227,17 +229,17 @@ test('the manager unreachable during the health window: the new version commits 
   const idle = rssAnonKb(oldPid);
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rssAnonKb(oldPid)); }, 20);
-  await server.sendUpdate(updateFor(sign(manifestFor(bundles['2.0.0']), key), 'offline', 4));
+  await server.sendUpdate(h.name, updateFor(sign(manifestFor(bundles['2.0.0']), key), 'offline', 4));
   await server.waitReport('the health check', (r) => r.rolloutId === 'offline' && r.state === 'health-check');
   clearInterval(sampler);
   console.log(`  hostd private memory (RssAnon), a fresh host: ${(idle / 1024).toFixed(1)} MB idle, peak ${(peak / 1024).toFixed(1)} MB while downloading, unpacking and swapping`);
   await server.stop();
   await waitUntil('the marker to say committed', () => readMarker(h.prefix)?.state === 'committed', 30_000);
   assert.not.ok(server.reports.some((r) => r.rolloutId === 'offline' && r.state === 'committed'), 'nobody was there to hear it');
-  const hellos = server.hellos.length;
+  const hellos = hellosOf(h.name);
   await server.start();
-  await waitUntil('hostd to reconnect', () => server.hellos.length > hellos, 60_000);
-  const hello = server.hellos[server.hellos.length - 1];
+  await waitUntil('hostd to reconnect', () => hellosOf(h.name) > hellos, 60_000);
+  const hello = server.helloOf(h.name)!;
   assert.is(hello.lastUpdate?.rolloutId, 'offline');
   assert.is(hello.lastUpdate?.state, 'committed');
   await server.waitReport('the queued report', (r) => r.rolloutId === 'offline' && r.state === 'committed');
@@ -248,11 +250,10 @@ test('the manager unreachable during the health window: the new version commits 
 test('a hostd not installed from a bundle refuses updates (3011) and says why', async () => {
   const dataDir = join(work, 'package-hostd');
   const runs: HostdRun[] = [];
-  const hellos = server.hellos.length;
   runs.push(startHostd(['--manager', server.address, '--ca-hash', server.caHash, '--token', 't', '--name', 'from-package', '--data-dir', dataDir, '--agent-listen', `127.0.0.1:${await freePort()}`], { OPS_UPDATE_TRUSTED_KEYS: key.publicKey, OPS_AGENT_STOP_ON_EXIT: 'true' }));
   try {
-    await waitUntil('hello', () => server.hellos.length > hellos, 30_000);
-    await server.sendUpdate(updateFor(sign(manifestFor(bundles['2.0.0']), key), 'from-package', HEALTH));
+    await waitUntil('hello', () => hellosOf('from-package') > 0, 30_000);
+    await server.sendUpdate('from-package', updateFor(sign(manifestFor(bundles['2.0.0']), key), 'from-package', HEALTH));
     const r = await final('from-package');
     assert.is(r.state, 'refused');
     assert.is(r.code, ErrorCode.UPDATE_UNSUPPORTED);
