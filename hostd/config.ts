@@ -29,6 +29,8 @@ export const HOSTD_DEFAULTS = {
     stopOnExit: false,
     /** How long a new run waits for an agentd that refuses connections (starting or restarting). */
     startWaitSeconds: 20,
+    /** Over one of these agentd is restarted; 0 = no limit. */
+    limits: { memoryMB: 0, cpuPercent: 0, cpuWindowSeconds: 60 },
   },
   metrics: { intervalSeconds: 60 },
   heartbeatSeconds: 30,
@@ -72,6 +74,9 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   };
   wholeAtLeast('agent.maxConcurrent', cfg.agent.maxConcurrent, 1);
   wholeAtLeast('agent.startWaitSeconds', cfg.agent.startWaitSeconds, 0);
+  wholeAtLeast('agent.limits.memoryMB', cfg.agent.limits.memoryMB, 0);
+  if (!(cfg.agent.limits.cpuPercent >= 0)) throw new ConfigError(`agent.limits.cpuPercent must be ≥ 0, got ${cfg.agent.limits.cpuPercent}`);
+  wholeAtLeast('agent.limits.cpuWindowSeconds', cfg.agent.limits.cpuWindowSeconds, 1);
   wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
   wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);

@@ -94,6 +94,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   const supervisor = new AgentSupervisor({
     dataDir: cfg.dataDir, listen: cfg.agent.listen, command: agentCommand(cfg), maxConcurrent: cfg.agent.maxConcurrent,
     logLevel: cfg.log.level, stopOnExit: cfg.agent.stopOnExit, log: log.child({ subsystem: 'supervisor' }),
+    limits: cfg.agent.limits,
     ownsAgent: ownAgent ? (pid) => readCmdline(pid)?.[1] === ownAgent : undefined,
   });
   let link: ManagerLink | undefined;

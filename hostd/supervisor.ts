@@ -15,6 +15,7 @@ import type { AgentHeartbeatParams } from '../proto/jsonrpc.js';
 import type { AgentCapabilities } from '../proto/agent-api.js';
 import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs, spawnAgent } from './agent-process.js';
 import { AgentSocket } from './agent-socket.js';
+import { LimitWatch, type AgentLimits } from './agent-limits.js';
 
 export type AgentStatus = 'healthy' | 'unhealthy' | 'missing' | 'crash-loop';
 
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
    * (another version's, left by the hostd before an update or a revert) is stopped and replaced.
    */
   ownsAgent?: (pid: number) => boolean;
+  /** agent.limits: over one, agentd is restarted (and 'over-limit' emitted). */
+  limits?: AgentLimits;
 }
 
 /** Running this long (and heartbeating) forgives earlier crashes. */
@@ -69,6 +72,9 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private pollTimer?: NodeJS.Timeout;
   private reported: AgentStatus = 'missing';
   private stopped = false;
+  private readonly limitWatch: LimitWatch;
+  /** Set while an agentd over its limit is being stopped, so it is not restarted twice. */
+  private limitRestart?: Promise<void>;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -77,6 +83,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.pidFile = join(opts.dataDir, 'agentd.pid');
     this.logFile = join(opts.dataDir, 'agentd.log');
     this.socket = new AgentSocket(this.socketPath, opts.log);
+    this.limitWatch = new LimitWatch(opts.limits ?? { memoryMB: 0, cpuPercent: 0, cpuWindowSeconds: 60 });
   }
 
   /** The secret hostd signs agentd requests with (key id "hostd"). */
@@ -163,6 +170,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       this.pid = pid;
       this.startedAt = Date.now();
       this.lastHeartbeatAt = 0;
+      this.limitWatch.reset();
       this.opts.log.info({ agentPid: pid, command: this.opts.command, log: this.logFile }, 'started agentd');
     } catch (err) {
       this.pid = undefined;
@@ -172,9 +180,23 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   }
 
   private checkAlive(why: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.limitRestart) return;
     if (this.pid !== undefined && !isProcessAlive(this.pid)) this.onDeath(`is gone (${why})`);
+    else if (this.pid !== undefined && why === 'poll' && this.limitWatch.enabled) this.checkLimits(this.pid);
     else this.updateStatus();
+  }
+
+  /** Over agent.limits: stopped (TERM, then KILL) and restarted on the crash schedule. */
+  private checkLimits(pid: number): void {
+    const over = this.limitWatch.check(pid);
+    if (!over) { this.updateStatus(); return; }
+    this.opts.log.error({ agentPid: pid, limit: over }, `agentd is over its ${over}: restarting it`);
+    this.emit('over-limit', { pid, reason: over });
+    this.pid = undefined;
+    this.limitRestart = this.stopAgent(pid).finally(() => {
+      this.limitRestart = undefined;
+      this.onDeath(`was stopped for going over its ${over}`);
+    });
   }
 
   private onDeath(reason: string): void {
