@@ -20,6 +20,8 @@ import { TaskRelay } from './relay.js';
 import { AgentSupervisor } from './supervisor.js';
 import { findLayout } from './updater/layout.js';
 import { RESTART_EXIT_CODE, Updater } from './updater/updater.js';
+import { agentCompatibleRange, isAgentCompatible } from '../proto/release.js';
+import { spawnSync } from 'node:child_process';
 
 /**
  * grpc-js always puts the target host in the TLS SNI field, so dialling a manager by IP address
@@ -33,6 +35,12 @@ function silenceSniIpWarning(): void {
     if (code === 'DEP0123') return;
     emitWarning(warning, ...rest);
   }) as typeof process.emitWarning;
+}
+
+/** What `COMMAND --version` says its version is ("agentd 1.4.0"); undefined when it does not say. */
+function askVersion(command: string[]): string | undefined {
+  const r = spawnSync(command[0], [...command.slice(1), '--version'], { encoding: 'utf8', timeout: 10_000 });
+  return /^agentd (\S+)$/m.exec(r.stdout ?? '')?.[1];
 }
 
 function flush(log: Logger): Promise<void> {
@@ -95,6 +103,10 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     dataDir: cfg.dataDir, listen: cfg.agent.listen, command: agentCommand(cfg), maxConcurrent: cfg.agent.maxConcurrent,
     logLevel: cfg.log.level, stopOnExit: cfg.agent.stopOnExit, log: log.child({ subsystem: 'supervisor' }),
     limits: cfg.agent.limits,
+    incompatible: (agentVersion) => agentVersion === undefined || isAgentCompatible(opsVersion(), agentVersion) ? undefined
+      : `agentd ${agentVersion} is outside the versions hostd ${opsVersion()} works with (${agentCompatibleRange(opsVersion())})`,
+    // This hostd's own agentd (package or bundle) is its version by construction; a configured one is asked.
+    commandVersion: cfg.agent.command.length > 0 ? () => askVersion(cfg.agent.command) : undefined,
     ownsAgent: ownAgent ? (pid) => readCmdline(pid)?.[1] === ownAgent : undefined,
   });
   let link: ManagerLink | undefined;

@@ -42,7 +42,18 @@ export interface SupervisorOptions {
   ownsAgent?: (pid: number) => boolean;
   /** agent.limits: over one, agentd is restarted (and 'over-limit' emitted). */
   limits?: AgentLimits;
+  /**
+   * Why an agentd of this version must not run beside this hostd (outside its compatible range),
+   * or undefined when it may. Checked before a start (the version the command says, when it says
+   * one) and on every heartbeat; an incompatible agentd is stopped and not started again.
+   */
+  incompatible?: (agentVersion: string | undefined) => string | undefined;
+  /** The version the agent command would start, asked before each start (`--version`); undefined when unknown. */
+  commandVersion?: () => string | undefined;
 }
+
+/** How often a refused (incompatible) agentd start is tried again: an operator may have fixed it. */
+const INCOMPATIBLE_RETRY_MS = 60_000;
 
 /** Running this long (and heartbeating) forgives earlier crashes. */
 const STABLE_MS = 5 * 60_000;
@@ -75,6 +86,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private readonly limitWatch: LimitWatch;
   /** Set while an agentd over its limit is being stopped, so it is not restarted twice. */
   private limitRestart?: Promise<void>;
+  /** agentd processes refused for their version (their heartbeats until they die are ignored). */
+  private readonly refusedPids = new Set<number>();
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -148,6 +161,11 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
 
   private launch(): void {
     if (this.stopped) return;
+    const refusal = this.opts.incompatible?.(this.opts.commandVersion?.());
+    if (refusal) {
+      this.refuseAgent(refusal);
+      return;
+    }
     // An agentd may have come up meanwhile (an operator, or a slow previous start): use it.
     const running = findRunningAgent(this.pidFile);
     if (running !== undefined && running !== this.pid) {
@@ -215,9 +233,28 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.updateStatus();
   }
 
+  /** Not started (or stopped): it is outside the versions this hostd works with. Tried again later. */
+  private refuseAgent(reason: string, pid?: number): void {
+    this.opts.log.error({ agentPid: pid, retryInMs: INCOMPATIBLE_RETRY_MS }, `refusing agentd: ${reason}`);
+    this.emit('incompatible', reason);
+    if (pid !== undefined) this.refusedPids.add(pid);
+    this.pid = undefined;
+    this.lastHeartbeatAt = 0;
+    if (pid !== undefined) void this.stopAgent(pid);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.launch(), INCOMPATIBLE_RETRY_MS);
+    this.updateStatus();
+  }
+
   private onHeartbeat(p: AgentHeartbeatParams): void {
     // Another version's agentd, still up while it is being replaced: not ours to report.
     if (this.opts.ownsAgent && p.pid !== this.pid && !this.opts.ownsAgent(p.pid)) return;
+    if (this.refusedPids.has(p.pid)) return;
+    const refusal = this.opts.incompatible?.(p.version);
+    if (refusal) {
+      if (p.pid === this.pid || this.pid === undefined) this.refuseAgent(refusal, p.pid);
+      return;
+    }
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
     const lost = (p.lostRuns ?? []).filter((r) => !this.lostReported.has(r.runId));
