@@ -172,8 +172,15 @@ test('a new hostd that exits at once, crashes after a few seconds, whose agentd 
   }
 });
 
-test('RevertHost: back to a kept version; a version not kept is refused', async () => {
+test('RevertHost: back to a kept version; a version not kept is refused; one that fails its health check goes back again', async () => {
   const h = hosts[0];
+  // 2.3.0 is still on disk (reverted, not pruned): going "back" to it fails its health check.
+  await server.sendRevert(FIRST, { rolloutId: 'revert-bad', version: '2.3.0' });
+  const bad = await final('revert-bad');
+  assert.is(bad.state, 'failed', bad.message);
+  assert.is(bad.code, ErrorCode.UPDATE_UNHEALTHY);
+  assert.match(bad.message, /back on 2\.0\.0: agentd is unhealthy/);
+  await oneVersionRunning(h, server, '2.0.0');
   await server.sendRevert(FIRST, { rolloutId: 'revert-missing', version: '0.5.0' });
   const refused = await final('revert-missing');
   assert.is(refused.state, 'refused');
