@@ -25,9 +25,11 @@ export async function buildBundle(outDir: string, version: string, fault?: Bundl
       if (fault === 'exits-at-once') writeFileSync(hostd, '#!/usr/bin/env node\nprocess.exit(3);\n');
       if (fault === 'hangs') writeFileSync(hostd, '#!/usr/bin/env node\nsetInterval(() => {}, 1 << 30);\n');
       if (fault === 'crashes-later') {
-        // The real hostd, which crashes after OPS_TEST_CRASH_AFTER_MS (20 s unless the test says).
+        // The real hostd, which crashes after OPS_TEST_CRASH_AFTER_MS (20 s unless the test says),
+        // noting when in OPS_TEST_CRASH_MARK (the bundle's banner defines require by then).
+        const crash = 'setTimeout(() => { const f = process.env.OPS_TEST_CRASH_MARK; if (f) require("node:fs").writeFileSync(f, String(Date.now())); process.exit(70); }, Number(process.env.OPS_TEST_CRASH_AFTER_MS || 20000));';
         const [shebang, ...rest] = readFileSync(hostd, 'utf8').split('\n');
-        writeFileSync(hostd, [shebang, 'setTimeout(() => process.exit(70), Number(process.env.OPS_TEST_CRASH_AFTER_MS || 20000));', ...rest].join('\n'));
+        writeFileSync(hostd, [shebang, crash, ...rest].join('\n'));
       }
       // Runs, but never reports to hostd: never healthy.
       if (fault === 'agent-never-healthy') writeFileSync(join(stage, 'agentd.mjs'), 'setInterval(() => {}, 1 << 30);\n');

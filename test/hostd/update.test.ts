@@ -4,7 +4,7 @@
 // one valid version running. Needs the build (dist/): the bundles are made from it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReleaseKey } from '../../proto/release.js';
@@ -63,7 +63,7 @@ test.after(async () => {
 
 test('refused before anything changes: bad signature, untrusted key, downgrade, equal version, expired, other platform', async () => {
   // 2.2.0 crashes this long after it starts (the real case is 20 s; the mechanism is the same).
-  const h = await newHost(FIRST, '1.0.0', { OPS_TEST_CRASH_AFTER_MS: '2000' });
+  const h = await newHost(FIRST, '1.0.0', { OPS_TEST_CRASH_AFTER_MS: '2000', OPS_TEST_CRASH_MARK: join(work, 'crashed-at') });
   const pid = h.hostdPids()[0];
   const good = sign(manifestFor(bundles['2.0.0']), key);
   const flipped = Buffer.from(good.signature, 'base64');
@@ -168,7 +168,8 @@ test('a new hostd that exits at once, crashes after a few seconds, whose agentd 
     assert.match(r.message, why);
     await oneVersionRunning(h, server, '2.0.0');
     const restarting = reportsOf(rollout).find((x) => x.state === 'restarting')!;
-    console.log(`  ${rollout}: reverted ${((r.atMs - restarting.atMs) / 1000).toFixed(1)} s after the old hostd handed over`);
+    const crashedAt = rollout === 'crashes-later' ? Number(readFileSync(join(work, 'crashed-at'), 'utf8')) : 0;
+    console.log(`  ${rollout}: reverted ${((r.atMs - restarting.atMs) / 1000).toFixed(1)} s after the old hostd handed over${crashedAt ? `, ${((r.atMs - crashedAt) / 1000).toFixed(1)} s after the new one crashed` : ''}`);
   }
 });
 
