@@ -90,7 +90,10 @@ export class Updater implements Subsystem {
     if (marker && !FINAL_MARKER_STATES.includes(marker.state)) {
       this.busy = true;
       // Not awaited: a health check takes its window, and the other subsystems start meanwhile.
-      void this.resume(this.opts.layout, marker).catch((err) => this.opts.log.error({ err }, 'resuming the update failed'));
+      void this.resume(this.opts.layout, marker).catch((err) => {
+        this.opts.log.error({ err }, 'resuming the update failed');
+        this.busy = false;
+      });
     }
   }
 
@@ -221,7 +224,7 @@ export class Updater implements Subsystem {
       await this.opts.agent.stopForUpdate();
       pointCurrent(layout.prefix, marker.to);
     } catch (err) {
-      pointCurrent(layout.prefix, marker.from);
+      try { pointCurrent(layout.prefix, marker.from); } catch { /* current was not moved, or the launcher puts it back */ }
       this.step(layout, marker, 'failed', `swapping to ${marker.to}: ${(err as Error).message}`, ErrorCode.INTERNAL);
       this.opts.restart();
       return;
