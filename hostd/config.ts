@@ -5,7 +5,6 @@ import { ConfigError, loadConfig } from '../lib/config.js';
 import { parseHostPort } from '../lib/host-port.js';
 import { agentdScript } from '../lib/version.js';
 import { labelKeyProblem, labelValueProblem } from '../proto/labels.js';
-import { parsePublicKey } from '../proto/release.js';
 
 export const HOSTD_DEFAULTS = {
   log: { level: 'info' },
@@ -81,8 +80,9 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
   wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);
   wholeAtLeast('update.startGraceSeconds', cfg.update.startGraceSeconds, 1);
+  // parsePublicKey's rule (proto/release.ts), without loading tweetnacl at every start.
   for (const key of cfg.update.trustedKeys) {
-    try { parsePublicKey(key); } catch (err) { throw new ConfigError(`update.trustedKeys: ${(err as Error).message}, got "${key}"`); }
+    if (!/^ed25519:[A-Za-z0-9+/]{43}=$/.test(key)) throw new ConfigError(`update.trustedKeys: release public key must be "ed25519:" and 32 bytes in base64, got "${key}"`);
   }
   if (!(cfg.reconnect.minSeconds > 0)) throw new ConfigError(`reconnect.minSeconds must be > 0, got ${cfg.reconnect.minSeconds}`);
   if (!(cfg.reconnect.maxSeconds >= cfg.reconnect.minSeconds)) {

@@ -20,7 +20,7 @@ import { TaskRelay } from './relay.js';
 import { AgentSupervisor } from './supervisor.js';
 import { findLayout } from './updater/layout.js';
 import { RESTART_EXIT_CODE, Updater } from './updater/updater.js';
-import { agentCompatibleRange, isAgentCompatible } from '../proto/release.js';
+import { agentCompatibleRange, isAgentCompatible } from '../proto/agent-compat.js';
 import { spawnSync } from 'node:child_process';
 
 /**

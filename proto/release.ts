@@ -176,24 +176,6 @@ export function compareVersions(a: string, b: string): number {
 export const isVersion = (v: string): boolean => parseVersion(v) !== undefined;
 
 /**
- * The agentd versions a hostd works with: the same major version, and for 0.x the same minor
- * (semver's caret range, ^MAJOR.MINOR.0). A host bundle always pairs equal versions; this bounds
- * an agentd given by agent.command, or one left running by another hostd.
- */
-export function agentCompatibleRange(hostdVersion: string): string {
-  const v = parseVersion(hostdVersion);
-  if (!v) return fail(ErrorCode.INVALID_ARGUMENT, `not a version: ${JSON.stringify(hostdVersion)}`);
-  return v.nums[0] === 0 ? `^0.${v.nums[1]}.0` : `^${v.nums[0]}.0.0`;
-}
-
-export function isAgentCompatible(hostdVersion: string, agentVersion: string): boolean {
-  const h = parseVersion(hostdVersion);
-  const a = parseVersion(agentVersion);
-  if (!h || !a) return false;
-  return h.nums[0] === a.nums[0] && (h.nums[0] !== 0 || h.nums[1] === a.nums[1]);
-}
-
-/**
  * Where an update stands on a host (UpdateReport.state in the host link). The first five are steps
  * in order; the last four end it. `committed` means the new version passed its health window.
  */

@@ -18,7 +18,7 @@ import { ErrorCode, OpsError } from '../../proto/errors.js';
 import type { RevertHost__Output } from '../../proto/gen/opsctl/hostlink/v1/RevertHost.js';
 import type { UpdateHost__Output } from '../../proto/gen/opsctl/hostlink/v1/UpdateHost.js';
 import type { UpdateReport__Output } from '../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
-import { checkInstallable, DEFAULT_HEALTH_SECONDS, verifyRelease, type ReleaseManifest } from '../../proto/release.js';
+import type { ReleaseManifest } from '../../proto/release.js';
 import { downloadRelease, type ReleaseSource } from './download.js';
 import { downloadsDir, pointCurrent, pruneVersions, type HostLayout } from './layout.js';
 import { FINAL_MARKER_STATES, PROBATION_STATES, readMarker, reportedState, writeMarker, type MarkerState, type UpdateMarker } from './marker.js';
@@ -57,6 +57,8 @@ export const RESTART_EXIT_CODE = 75;
 const REQUEST_FILE = 'update.request.json';
 const REPORT_FILE = 'update.report.json';
 const HEALTH_POLL_MS = 500;
+/** proto/release.ts, loaded when an update first needs it: it brings tweetnacl (about 3 MB private). */
+const releaseContract = () => import('../../proto/release.js');
 
 interface SavedRequest { rolloutId: string; manifest: string; signature: string; keyId: string; healthSeconds: number }
 
@@ -107,16 +109,18 @@ export class Updater implements Subsystem {
     const refuse = (code: number, message: string, version = claimedVersion(u.manifest)) => this.refuse(u.rolloutId, version, code, message);
     if (typeof layout === 'string') return refuse(ErrorCode.UPDATE_UNSUPPORTED, layout);
     if (this.busy) return refuse(ErrorCode.UPDATE_BUSY, this.busyMessage(layout));
-    let m: ReleaseManifest;
-    try {
-      m = this.verify(u, layout);
-    } catch (err) {
-      return refuse(errorCode(err), (err as Error).message);
-    }
-    const req: SavedRequest = { rolloutId: u.rolloutId, manifest: u.manifest, signature: u.signature, keyId: u.keyId, healthSeconds: u.healthSeconds };
-    writeFileAtomicSync(join(layout.prefix, REQUEST_FILE), JSON.stringify(req), 0o600);
     this.busy = true;
-    void this.install(layout, req, m);
+    void this.verify(u, layout).then((m) => {
+      const req: SavedRequest = { rolloutId: u.rolloutId, manifest: u.manifest, signature: u.signature, keyId: u.keyId, healthSeconds: u.healthSeconds };
+      writeFileAtomicSync(join(layout.prefix, REQUEST_FILE), JSON.stringify(req), 0o600);
+      return this.install(layout, req, m);
+    }, (err) => {
+      this.busy = false;
+      refuse(errorCode(err), (err as Error).message);
+    }).catch((err) => {
+      this.busy = false;
+      this.opts.log.error({ err }, 'update failed');
+    });
   }
 
   onRevertHost(r: RevertHost__Output): void {
@@ -130,9 +134,9 @@ export class Updater implements Subsystem {
     this.busy = true;
     const marker: UpdateMarker = {
       op: 'revert', state: 'installing', rollout: r.rolloutId, from: layout.running, to: r.version,
-      healthSeconds: DEFAULT_HEALTH_SECONDS, deadline: 0, code: 0, at: 0, message: '',
+      healthSeconds: 0, deadline: 0, code: 0, at: 0, message: '',
     };
-    void this.swap(layout, marker);
+    void releaseContract().then(({ DEFAULT_HEALTH_SECONDS }) => this.swap(layout, { ...marker, healthSeconds: DEFAULT_HEALTH_SECONDS }));
   }
 
   private get platform(): string { return this.opts.platform ?? process.platform; }
@@ -144,7 +148,8 @@ export class Updater implements Subsystem {
   }
 
   /** Signature first (nothing in an unsigned manifest is believed), then what it says. */
-  private verify(u: Pick<UpdateHost__Output, 'manifest' | 'signature' | 'keyId'>, layout: HostLayout): ReleaseManifest {
+  private async verify(u: Pick<UpdateHost__Output, 'manifest' | 'signature' | 'keyId'>, layout: HostLayout): Promise<ReleaseManifest> {
+    const { checkInstallable, verifyRelease } = await releaseContract();
     const m = verifyRelease({ manifest: u.manifest, signature: u.signature, keyId: u.keyId }, this.opts.trustedKeys);
     checkInstallable(m, { runningVersion: layout.running, platform: this.platform, arch: this.arch });
     return m;
@@ -191,6 +196,7 @@ export class Updater implements Subsystem {
   }
 
   private async install(layout: HostLayout, req: SavedRequest, m: ReleaseManifest): Promise<void> {
+    const { DEFAULT_HEALTH_SECONDS } = await releaseContract();
     let marker: UpdateMarker = {
       op: 'update', state: 'downloading', rollout: req.rolloutId, from: layout.running, to: m.version,
       healthSeconds: req.healthSeconds > 0 ? req.healthSeconds : DEFAULT_HEALTH_SECONDS, deadline: 0, code: 0, at: 0, message: '',
@@ -258,7 +264,7 @@ export class Updater implements Subsystem {
     let m: ReleaseManifest;
     try {
       req = JSON.parse(readFileSync(join(layout.prefix, REQUEST_FILE), 'utf8')) as SavedRequest;
-      m = this.verify(req, layout);
+      m = await this.verify(req, layout);
     } catch (err) {
       this.step(layout, marker, 'failed', `resuming the update to ${marker.to} after a restart: ${(err as Error).message}`, errorCode(err));
       return;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
 import { packageRoot } from '../../lib/version.js';
-import { agentCompatibleRange, isAgentCompatible } from '../../proto/release.js';
+import { agentCompatibleRange, isAgentCompatible } from '../../proto/agent-compat.js';
 import { AgentSupervisor } from '../../hostd/supervisor.js';
 import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntil } from './helpers.js';
