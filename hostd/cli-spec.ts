@@ -16,6 +16,10 @@ export const HOSTD_SPEC: DaemonSpec = {
     'certificate is renewed (new key pair) when a third of its lifetime is left.',
     'It starts agentd as an independent process that survives hostd restarts (a restarted hostd',
     'adopts it) and restarts agentd when it crashes.',
+    'Installed from a host bundle and run by PREFIX/bin/hostd-launch, it updates itself and agentd when',
+    'a rollout sends a release signed by a key in update.trustedKeys: download, SHA-256, unpack beside',
+    'the running version, swap PREFIX/current, restart, health window, then commit or revert by',
+    'itself. PREFIX/update.state records each step, so a restart anywhere resumes or reverts.',
     'Configuration: flags > OPS_* environment > YAML file (--config) > defaults.',
   ].join('\n'),
   flags: [
@@ -43,5 +47,8 @@ export const HOSTD_SPEC: DaemonSpec = {
     { path: 'DATA-DIR/agent-keys.json', description: "agentd's request-signing keys, key id \"hostd\", mode 0600" },
     { path: 'DATA-DIR/hostd.sock', description: 'JSON-RPC socket agentd reports to, mode 0600' },
     { path: 'DATA-DIR/agentd.pid, agentd.log', description: "agentd's process id and output" },
+    { path: 'PREFIX/versions/VERSION, PREFIX/current', description: 'installed bundles and the link to the running one (install script; updates swap the link)' },
+    { path: 'PREFIX/bin/hostd-launch', description: 'the launcher systemd runs: starts current/hostd.mjs and reverts a new version that cannot stay up (--loop without systemd)' },
+    { path: 'PREFIX/update.state, update.starts, update.request.json, update.report.json, downloads/', description: 'the update marker (key=value), the launcher\'s start count, the update being installed, its last report, the download' },
   ],
 };

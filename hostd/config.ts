@@ -28,12 +28,20 @@ export const HOSTD_DEFAULTS = {
     stopOnExit: false,
     /** How long a new run waits for an agentd that refuses connections (starting or restarting). */
     startWaitSeconds: 20,
+    /** Over one of these agentd is restarted; 0 = no limit. */
+    limits: { memoryMB: 0, cpuPercent: 0, cpuWindowSeconds: 60 },
   },
   metrics: { intervalSeconds: 60 },
   heartbeatSeconds: 30,
   reconnect: { minSeconds: 1, maxSeconds: 60 },
   /** Task events the manager has not acknowledged, on disk; beyond this the oldest output is dropped. */
   spool: { maxBytes: 64 * 1024 * 1024 },
+  update: {
+    /** Release keys (`ed25519:<base64>`) whose signatures this host accepts; empty = no update is accepted. */
+    trustedKeys: [] as string[],
+    /** Past the health window, how long a new hostd may take to start before the launcher's watchdog reverts it. */
+    startGraceSeconds: 30,
+  },
 };
 
 export type HostdConfig = typeof HOSTD_DEFAULTS;
@@ -65,9 +73,17 @@ export function validateHostdConfig(cfg: HostdConfig): void {
   };
   wholeAtLeast('agent.maxConcurrent', cfg.agent.maxConcurrent, 1);
   wholeAtLeast('agent.startWaitSeconds', cfg.agent.startWaitSeconds, 0);
+  wholeAtLeast('agent.limits.memoryMB', cfg.agent.limits.memoryMB, 0);
+  if (!(cfg.agent.limits.cpuPercent >= 0)) throw new ConfigError(`agent.limits.cpuPercent must be ≥ 0, got ${cfg.agent.limits.cpuPercent}`);
+  wholeAtLeast('agent.limits.cpuWindowSeconds', cfg.agent.limits.cpuWindowSeconds, 1);
   wholeAtLeast('metrics.intervalSeconds', cfg.metrics.intervalSeconds, 1);
   wholeAtLeast('heartbeatSeconds', cfg.heartbeatSeconds, 1);
   wholeAtLeast('spool.maxBytes', cfg.spool.maxBytes, 65536);
+  wholeAtLeast('update.startGraceSeconds', cfg.update.startGraceSeconds, 1);
+  // parsePublicKey's rule (proto/release.ts), without loading tweetnacl at every start.
+  for (const key of cfg.update.trustedKeys) {
+    if (!/^ed25519:[A-Za-z0-9+/]{43}=$/.test(key)) throw new ConfigError(`update.trustedKeys: release public key must be "ed25519:" and 32 bytes in base64, got "${key}"`);
+  }
   if (!(cfg.reconnect.minSeconds > 0)) throw new ConfigError(`reconnect.minSeconds must be > 0, got ${cfg.reconnect.minSeconds}`);
   if (!(cfg.reconnect.maxSeconds >= cfg.reconnect.minSeconds)) {
     throw new ConfigError(`reconnect.maxSeconds (${cfg.reconnect.maxSeconds}) must be ≥ reconnect.minSeconds (${cfg.reconnect.minSeconds})`);

@@ -12,6 +12,10 @@ import type { AgentCapabilities } from '../proto/agent-api.js';
 import type { AgentCapabilities as ProtoCapabilities } from '../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { FileAck } from '../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { FileChunk__Output } from '../proto/gen/opsctl/hostlink/v1/FileChunk.js';
+import type { FetchReleaseRequest } from '../proto/gen/opsctl/hostlink/v1/FetchReleaseRequest.js';
+import type { RevertHost__Output } from '../proto/gen/opsctl/hostlink/v1/RevertHost.js';
+import type { UpdateHost__Output } from '../proto/gen/opsctl/hostlink/v1/UpdateHost.js';
+import type { UpdateReport } from '../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
 import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
 import { Backoff } from './backoff.js';
 import type { EventSpool } from './event-spool.js';
@@ -41,10 +45,18 @@ export interface LinkOptions {
   /** Labels from hostd.yaml, sent in every hello. */
   labels?: Record<string, string>;
   collectMetrics: () => Promise<MetricsSample>;
+  /** An update or a revert from a rollout (hostd/updater/). */
+  onUpdateHost?: (u: UpdateHost__Output) => void;
+  onRevertHost?: (r: RevertHost__Output) => void;
+  /** The last update report, sent in every hello (so one made while the link was down still arrives). */
+  lastUpdate?: () => UpdateReport | undefined;
   /** Task events until the manager acknowledges them (started before the link). */
   spool: EventSpool;
   log: Logger;
 }
+
+/** Update reports kept while the link is down (the newest also travels in the hello). */
+const MAX_QUEUED_REPORTS = 32;
 
 /** A stream that lasted this long resets the backoff. */
 const STABLE_MS = 30_000;
@@ -71,6 +83,7 @@ export class ManagerLink implements Subsystem {
   private metricsBusy = false;
   /** Replaced when the certificate is renewed. */
   private identity: NodeIdentity;
+  private readonly queuedReports: UpdateReport[] = [];
 
   constructor(private readonly opts: LinkOptions) {
     this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
@@ -174,6 +187,22 @@ export class ManagerLink implements Subsystem {
     if (this.welcomed && this.call) this.call.write({ fileAck: ack });
   }
 
+  /** An update step: sent now when the stream is up, else queued for the next welcome. */
+  sendUpdateReport(report: UpdateReport): void {
+    if (this.welcomed && this.call) {
+      this.call.write({ updateReport: report });
+      return;
+    }
+    this.queuedReports.push(report);
+    if (this.queuedReports.length > MAX_QUEUED_REPORTS) this.queuedReports.shift();
+  }
+
+  /** A release bundle from the manager, over this link's mTLS channel (hostd/updater/download.ts bounds it). */
+  fetchRelease(req: FetchReleaseRequest): ReturnType<HostLinkClient['FetchRelease']> {
+    if (!this.client) throw new Error('the manager link is not running');
+    return this.client.FetchRelease(req);
+  }
+
   /** The agent status changed: tell the manager now rather than at the next heartbeat. */
   agentStatusChanged(): void {
     if (this.welcomed) this.sendHeartbeat();
@@ -227,6 +256,7 @@ export class ManagerLink implements Subsystem {
         facts, hostdVersion: opsVersion(), agentVersion: this.opts.agentVersion(), agentStatus: this.opts.agentStatus(), capabilities: this.capabilitiesToSend(),
         // The manager ends every other unfinished run of this node as lost.
         knownRuns: this.opts.spool.knownRuns(), reportsRuns: true, labels: this.opts.labels ?? {},
+        lastUpdate: this.opts.lastUpdate?.() ?? null,
       },
     });
   }
@@ -266,6 +296,7 @@ export class ManagerLink implements Subsystem {
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), heartbeatSeconds * 1000);
         this.metrics.start(metricsSeconds);
         void this.resend(call);
+        for (const report of this.queuedReports.splice(0)) call.write({ updateReport: report });
         // The hello's agent status may be stale by now (agentd turning healthy while the hello was
         // on its way is missed by agentStatusChanged, which waits for the welcome): say it again
         // rather than leave the node degraded until the first heartbeat, 30 s on.
@@ -284,6 +315,12 @@ export class ManagerLink implements Subsystem {
         return;
       case 'eventAck':
         if (msg.eventAck) this.opts.spool.ack(msg.eventAck.runs);
+        return;
+      case 'updateHost':
+        if (msg.updateHost) this.opts.onUpdateHost?.(msg.updateHost);
+        return;
+      case 'revertHost':
+        if (msg.revertHost) this.opts.onRevertHost?.(msg.revertHost);
         return;
       case 'setSampling':
         if (msg.setSampling && this.welcomed) this.metrics.setLive(msg.setSampling.intervalSeconds, msg.setSampling.ttlSeconds);

@@ -7,7 +7,8 @@ import { ConfigError } from '../lib/config.js';
 import { daemonHelp, parseDaemonArgs, UsageError } from '../lib/daemon-cli.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { RunGroup } from '../lib/run-group.js';
-import { opsVersion } from '../lib/version.js';
+import { readCmdline } from '../lib/process.js';
+import { agentdScript, opsVersion } from '../lib/version.js';
 import { HOSTD_SPEC } from './cli-spec.js';
 import { agentCommand, loadHostdConfig, type HostdConfig } from './config.js';
 import { EnrollError, ensureIdentity } from './enroll.js';
@@ -17,6 +18,10 @@ import { ManagerLink } from './link.js';
 import { CertificateRenewer } from './renewal.js';
 import { TaskRelay } from './relay.js';
 import { AgentSupervisor } from './supervisor.js';
+import { findLayout } from './updater/layout.js';
+import { RESTART_EXIT_CODE, Updater } from './updater/updater.js';
+import { agentCompatibleRange, isAgentCompatible } from '../proto/agent-compat.js';
+import { spawnSync } from 'node:child_process';
 
 /**
  * grpc-js always puts the target host in the TLS SNI field, so dialling a manager by IP address
@@ -30,6 +35,12 @@ function silenceSniIpWarning(): void {
     if (code === 'DEP0123') return;
     emitWarning(warning, ...rest);
   }) as typeof process.emitWarning;
+}
+
+/** What `COMMAND --version` says its version is ("agentd 1.4.0"); undefined when it does not say. */
+function askVersion(command: string[]): string | undefined {
+  const r = spawnSync(command[0], [...command.slice(1), '--version'], { encoding: 'utf8', timeout: 10_000 });
+  return /^agentd (\S+)$/m.exec(r.stdout ?? '')?.[1];
 }
 
 function flush(log: Logger): Promise<void> {
@@ -81,14 +92,30 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   if (!address) throw new EnrollError('no manager address: pass --manager HOST:PORT');
 
   const group = new RunGroup(log);
+  const layout = findLayout();
+  // In an installed bundle, agentd is this version's agentd.mjs: one left running by another
+  // version's hostd (before an update or a revert) is replaced, not adopted.
+  const ownAgent = typeof layout !== 'string' && cfg.agent.command.length === 0 ? agentdScript() : undefined;
   // First to start and last to stop: the relay and the link read it as they start, and events
   // still arrive while they stop.
   const spool = new EventSpool({ file: join(cfg.dataDir, 'event-spool.ndjson'), maxBytes: cfg.spool.maxBytes, log: log.child({ subsystem: 'spool' }) });
   const supervisor = new AgentSupervisor({
     dataDir: cfg.dataDir, listen: cfg.agent.listen, command: agentCommand(cfg), maxConcurrent: cfg.agent.maxConcurrent,
     logLevel: cfg.log.level, stopOnExit: cfg.agent.stopOnExit, log: log.child({ subsystem: 'supervisor' }),
+    limits: cfg.agent.limits,
+    incompatible: (agentVersion) => agentVersion === undefined || isAgentCompatible(opsVersion(), agentVersion) ? undefined
+      : `agentd ${agentVersion} is outside the versions hostd ${opsVersion()} works with (${agentCompatibleRange(opsVersion())})`,
+    // This hostd's own agentd (package or bundle) is its version by construction; a configured one is asked.
+    commandVersion: cfg.agent.command.length > 0 ? () => askVersion(cfg.agent.command) : undefined,
+    ownsAgent: ownAgent ? (pid) => readCmdline(pid)?.[1] === ownAgent : undefined,
   });
   let link: ManagerLink | undefined;
+  const updater = new Updater({
+    layout, trustedKeys: cfg.update.trustedKeys, startGraceSeconds: cfg.update.startGraceSeconds, agent: supervisor,
+    fetch: (req) => { if (!link) throw new Error('no manager link'); return link.fetchRelease(req); },
+    send: (report) => link?.sendUpdateReport(report), restart: () => void group.stop(RESTART_EXIT_CODE),
+    log: log.child({ subsystem: 'updater' }),
+  });
   const relay = new TaskRelay({
     agentAddress: cfg.agent.listen, secret: () => supervisor.hostdKey,
     emit: (event) => link?.sendTaskEvent(event),
@@ -105,6 +132,7 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
     onDispatch: (d) => relay.dispatch(d), onCancel: (runId) => void relay.cancel(runId),
     onFileChunk: (chunk) => relay.fileChunk(chunk), onStreamLost: () => relay.linkLost(),
     collectFacts, collectMetrics, spool, labels: cfg.labels, log: log.child({ subsystem: 'link' }),
+    onUpdateHost: (u) => updater.onUpdateHost(u), onRevertHost: (r) => updater.onRevertHost(r), lastUpdate: () => updater.lastReport(),
   });
   supervisor.on('status', () => link?.agentStatusChanged());
   supervisor.on('capabilities', () => link?.agentStatusChanged());
@@ -112,9 +140,10 @@ async function run(cfg: HostdConfig, log: Logger): Promise<number> {
   const renewer = new CertificateRenewer({
     address, dataDir: cfg.dataDir, identity, onRenewed: (renewed) => link?.useIdentity(renewed), log: log.child({ subsystem: 'renewal' }),
   });
-  group.add(spool).add(supervisor).add(relay).add(link).add(renewer);
+  // The updater last: it may resume a health check, which needs agentd and the link up.
+  group.add(spool).add(supervisor).add(relay).add(link).add(renewer).add(updater);
   group.handleSignals();
-  log.info({ version: opsVersion(), nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');
+  log.info({ version: opsVersion(), updates: typeof layout === 'string' ? layout : `from ${layout.prefix}`, nodeId: identity.nodeId, nodeName: identity.nodeName, manager: address, dataDir: cfg.dataDir }, 'hostd starting');
   await group.start();
   const code = await group.done;
   log.info({ code }, 'hostd stopped');

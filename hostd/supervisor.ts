@@ -15,6 +15,7 @@ import type { AgentHeartbeatParams } from '../proto/jsonrpc.js';
 import type { AgentCapabilities } from '../proto/agent-api.js';
 import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs, spawnAgent } from './agent-process.js';
 import { AgentSocket } from './agent-socket.js';
+import { LimitWatch, type AgentLimits } from './agent-limits.js';
 
 export type AgentStatus = 'healthy' | 'unhealthy' | 'missing' | 'crash-loop';
 
@@ -34,7 +35,25 @@ export interface SupervisorOptions {
   /** Without a heartbeat for this long a live agentd is unhealthy (2 × its 30 s interval). */
   heartbeatStaleMs?: number;
   restartDelay?: (crashNumber: number) => number;
+  /**
+   * Whether a running agentd (found through the pid file) is this hostd's to adopt. One that is not
+   * (another version's, left by the hostd before an update or a revert) is stopped and replaced.
+   */
+  ownsAgent?: (pid: number) => boolean;
+  /** agent.limits: over one, agentd is restarted (and 'over-limit' emitted). */
+  limits?: AgentLimits;
+  /**
+   * Why an agentd of this version must not run beside this hostd (outside its compatible range),
+   * or undefined when it may. Checked before a start (the version the command says, when it says
+   * one) and on every heartbeat; an incompatible agentd is stopped and not started again.
+   */
+  incompatible?: (agentVersion: string | undefined) => string | undefined;
+  /** The version the agent command would start, asked before each start (`--version`); undefined when unknown. */
+  commandVersion?: () => string | undefined;
 }
+
+/** How often a refused (incompatible) agentd start is tried again: an operator may have fixed it. */
+const INCOMPATIBLE_RETRY_MS = 60_000;
 
 /** Running this long (and heartbeating) forgives earlier crashes. */
 const STABLE_MS = 5 * 60_000;
@@ -59,10 +78,16 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** Lost runs already passed on (agentd repeats them in every heartbeat). */
   private readonly lostReported = new Set<string>();
   private crashes = 0;
+  private totalCrashes = 0;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private reported: AgentStatus = 'missing';
   private stopped = false;
+  private readonly limitWatch: LimitWatch;
+  /** Set while an agentd over its limit is being stopped, so it is not restarted twice. */
+  private limitRestart?: Promise<void>;
+  /** agentd processes refused for their version (their heartbeats until they die are ignored). */
+  private readonly refusedPids = new Set<number>();
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -71,6 +96,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.pidFile = join(opts.dataDir, 'agentd.pid');
     this.logFile = join(opts.dataDir, 'agentd.log');
     this.socket = new AgentSocket(this.socketPath, opts.log);
+    this.limitWatch = new LimitWatch(opts.limits ?? { memoryMB: 0, cpuPercent: 0, cpuWindowSeconds: 60 });
   }
 
   /** The secret hostd signs agentd requests with (key id "hostd"). */
@@ -79,6 +105,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** What agentd last said it can run; undefined until it reported. */
   get capabilities(): AgentCapabilities | undefined { return this.caps; }
   get agentPid(): number | undefined { return this.pid; }
+  /** agentd deaths since this hostd started (the updater's health check watches it). */
+  get crashCount(): number { return this.totalCrashes; }
 
   status(): AgentStatus {
     const staleMs = this.opts.heartbeatStaleMs ?? 60_000;
@@ -96,7 +124,12 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.socket.on('connected', () => void this.probeHealth());
     this.socket.on('disconnected', () => this.checkAlive('agent socket closed'));
 
-    const running = findRunningAgent(this.pidFile);
+    let running = findRunningAgent(this.pidFile);
+    if (running !== undefined && this.opts.ownsAgent && !this.opts.ownsAgent(running)) {
+      this.opts.log.info({ agentPid: running }, 'the running agentd is another version\'s: replacing it with this hostd\'s');
+      await this.stopAgent(running);
+      running = undefined;
+    }
     if (running !== undefined) {
       this.pid = running;
       this.startedAt = Date.now();
@@ -115,8 +148,24 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     await this.socket.stop();
   }
 
+  /** Stops agentd for good, whatever agent.stopOnExit says: an update swaps it for another version's. */
+  async stopForUpdate(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.pollTimer);
+    const pid = this.pid;
+    this.pid = undefined;
+    if (pid !== undefined) await this.stopAgent(pid);
+    this.updateStatus();
+  }
+
   private launch(): void {
     if (this.stopped) return;
+    const refusal = this.opts.incompatible?.(this.opts.commandVersion?.());
+    if (refusal) {
+      this.refuseAgent(refusal);
+      return;
+    }
     // An agentd may have come up meanwhile (an operator, or a slow previous start): use it.
     const running = findRunningAgent(this.pidFile);
     if (running !== undefined && running !== this.pid) {
@@ -139,6 +188,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       this.pid = pid;
       this.startedAt = Date.now();
       this.lastHeartbeatAt = 0;
+      this.limitWatch.reset();
       this.opts.log.info({ agentPid: pid, command: this.opts.command, log: this.logFile }, 'started agentd');
     } catch (err) {
       this.pid = undefined;
@@ -148,9 +198,23 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   }
 
   private checkAlive(why: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.limitRestart) return;
     if (this.pid !== undefined && !isProcessAlive(this.pid)) this.onDeath(`is gone (${why})`);
+    else if (this.pid !== undefined && why === 'poll' && this.limitWatch.enabled) this.checkLimits(this.pid);
     else this.updateStatus();
+  }
+
+  /** Over agent.limits: stopped (TERM, then KILL) and restarted on the crash schedule. */
+  private checkLimits(pid: number): void {
+    const over = this.limitWatch.check(pid);
+    if (!over) { this.updateStatus(); return; }
+    this.opts.log.error({ agentPid: pid, limit: over }, `agentd is over its ${over}: restarting it`);
+    this.emit('over-limit', { pid, reason: over });
+    this.pid = undefined;
+    this.limitRestart = this.stopAgent(pid).finally(() => {
+      this.limitRestart = undefined;
+      this.onDeath(`was stopped for going over its ${over}`);
+    });
   }
 
   private onDeath(reason: string): void {
@@ -159,6 +223,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.pid = undefined;
     this.lastHeartbeatAt = 0;
     this.crashes++;
+    this.totalCrashes++;
     const delay = (this.opts.restartDelay ?? restartDelayMs)(this.crashes);
     const fields = { agentPid: pid, crashes: this.crashes, restartInMs: delay, log: this.logFile };
     if (this.crashes >= CRASH_LOOP_CRASHES) this.opts.log.error(fields, `agentd keeps crashing: it ${reason}; restarting in ${delay / 1000} s`);
@@ -168,7 +233,28 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     this.updateStatus();
   }
 
+  /** Not started (or stopped): it is outside the versions this hostd works with. Tried again later. */
+  private refuseAgent(reason: string, pid?: number): void {
+    this.opts.log.error({ agentPid: pid, retryInMs: INCOMPATIBLE_RETRY_MS }, `refusing agentd: ${reason}`);
+    this.emit('incompatible', reason);
+    if (pid !== undefined) this.refusedPids.add(pid);
+    this.pid = undefined;
+    this.lastHeartbeatAt = 0;
+    if (pid !== undefined) void this.stopAgent(pid);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.launch(), INCOMPATIBLE_RETRY_MS);
+    this.updateStatus();
+  }
+
   private onHeartbeat(p: AgentHeartbeatParams): void {
+    // Another version's agentd, still up while it is being replaced: not ours to report.
+    if (this.opts.ownsAgent && p.pid !== this.pid && !this.opts.ownsAgent(p.pid)) return;
+    if (this.refusedPids.has(p.pid)) return;
+    const refusal = this.opts.incompatible?.(p.version);
+    if (refusal) {
+      if (p.pid === this.pid || this.pid === undefined) this.refuseAgent(refusal, p.pid);
+      return;
+    }
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
     const lost = (p.lostRuns ?? []).filter((r) => !this.lostReported.has(r.runId));
@@ -210,7 +296,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
       }
       return !isProcessAlive(pid);
     };
-    this.opts.log.info({ agentPid: pid }, 'stopping agentd (agent.stopOnExit)');
+    this.opts.log.info({ agentPid: pid }, 'stopping agentd');
     if (!(await this.socket.shutdown())) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
     }

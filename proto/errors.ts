@@ -20,6 +20,9 @@ export const ErrorCode = {
   RELEASE_TOO_LARGE: 3006,
   RELEASE_INCOMPATIBLE: 3007,
   ROLLOUT_ACTIVE: 3010,
+  UPDATE_UNSUPPORTED: 3011,
+  UPDATE_BUSY: 3012,
+  UPDATE_UNHEALTHY: 3013,
   INTERNAL: 5000,
   UNAVAILABLE: 5003,
 } as const;
@@ -48,6 +51,9 @@ export const ERRORS: Record<ErrorCodeValue, ErrorSpec> = {
   3006: { httpStatus: 413, message: 'release bundle is larger than its manifest declares' },
   3007: { httpStatus: 400, message: 'release is not for this platform' },
   3010: { httpStatus: 409, message: 'a rollout is already active' },
+  3011: { httpStatus: 409, message: 'this host cannot update itself (not installed from a host bundle)' },
+  3012: { httpStatus: 409, message: 'this host is already updating' },
+  3013: { httpStatus: 500, message: 'the new version did not pass its health check' },
   5000: { httpStatus: 500, message: 'internal error' },
   5003: { httpStatus: 503, message: 'service unavailable' },
 };

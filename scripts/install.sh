@@ -8,8 +8,10 @@
 #
 # It downloads the host bundle with the same pin, checks its SHA-256 before unpacking anything,
 # unpacks it to PREFIX/versions/VERSION, checks every file against the bundle's manifest, points
-# PREFIX/current at it, writes PREFIX/etc/hostd.yaml (once: a second run keeps it), installs and
-# starts a systemd unit for hostd, and waits for hostd to enroll. Run it again to repair or update.
+# PREFIX/current at it, installs the launcher PREFIX/bin/hostd-launch (from the bundle; it reverts an
+# update whose new hostd cannot stay up), writes PREFIX/etc/hostd.yaml (once: a second run keeps it,
+# adding only release keys it lacks), installs and starts a systemd unit that runs the launcher, and
+# waits for hostd to enroll. Run it again to repair or update.
 # For tests: OPS_INSTALL_SYSTEMD_DIR (default /etc/systemd/system), OPS_INSTALL_SYSTEMD_RUNTIME (the
 # folder whose presence means systemd runs, default /run/systemd/system), OPS_INSTALL_SYSTEMCTL
 # (default systemctl) and OPS_INSTALL_ENROLL_SECONDS (how long to wait for enrollment, default 60).
@@ -47,23 +49,39 @@ Options:
   --prefix DIR   install under DIR (default /opt/opsctl): versions/, current, etc/hostd.yaml, data/
   --no-start     install, but do not enable or start the systemd unit (prints how to start hostd);
                  the only way to install without root (no unit is written then)
+  --trust-key KEY  trust release signatures by KEY (ed25519:<base64>, as opsctl release keygen
+                 prints it) for updates; repeat for several. Also OPS_RELEASE_KEYS=KEY,KEY
   --uninstall    stop hostd and agentd, remove the unit and the whole prefix
   --help         this text
 
 OPS_ENROLL_TOKEN (from opsctl nodes token create) is needed on the first install only.
+Without a trusted release key hostd refuses every update; add keys later with --trust-key.
 EOF
+}
+
+# Release keys, separated by commas or spaces, onto TRUST_KEYS (plain sh: parse_args runs before
+# anything is checked, with whatever tools PATH has).
+add_trust_keys() {
+  old_ifs=$IFS
+  IFS=', '
+  for key in $1; do TRUST_KEYS="$TRUST_KEYS $key"; done
+  IFS=$old_ifs
 }
 
 parse_args() {
   PREFIX=/opt/opsctl
   UNINSTALL=0
   START=1
+  TRUST_KEYS=
+  add_trust_keys "${OPS_RELEASE_KEYS:-}"
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) [ $# -ge 2 ] || usage_error "--prefix needs a folder"; PREFIX=$2; shift 2 ;;
       --prefix=*) PREFIX=${1#--prefix=}; shift ;;
       --uninstall) UNINSTALL=1; shift ;;
       --no-start) START=0; shift ;;
+      --trust-key) [ $# -ge 2 ] || usage_error "--trust-key needs a key"; add_trust_keys "$2"; shift 2 ;;
+      --trust-key=*) add_trust_keys "${1#--trust-key=}"; shift ;;
       -h|--help) print_help; exit 0 ;;
       *) usage_error "unknown option: $1" ;;
     esac
@@ -81,7 +99,16 @@ parse_args() {
   esac
   while [ "${PREFIX%/}" != "$PREFIX" ]; do PREFIX=${PREFIX%/}; done
   [ -n "$PREFIX" ] || usage_error "--prefix / is not a folder of its own"
+  # Keys go into hostd.yaml: only the form hostd accepts (hostd checks the length when it starts).
+  for key in $TRUST_KEYS; do
+    case $key in
+      ed25519:*[!A-Za-z0-9+/=]*|ed25519:) usage_error "--trust-key takes ed25519:<base64> (opsctl release keygen prints it), got $key" ;;
+      ed25519:*) ;;
+      *) usage_error "--trust-key takes ed25519:<base64> (opsctl release keygen prints it), got $key" ;;
+    esac
+  done
   CONFIG=$PREFIX/etc/hostd.yaml
+  LAUNCHER=$PREFIX/bin/hostd-launch
   DATA=$PREFIX/data
   UNIT_FILE=$SYSTEMD_DIR/$UNIT
 }
@@ -106,7 +133,7 @@ running_from_prefix() {
   for proc in /proc/[0-9]*; do
     cmd=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null) || continue
     case $cmd in
-      *" $PREFIX/current/$1 "*|*" $PREFIX/versions/"*"/$1 "*) printf '%s %s\n' "${proc#/proc/}" "$cmd" ;;
+      *" $PREFIX/current/$1 "*|*" $PREFIX/versions/"*"/$1 "*|*" $PREFIX/bin/$1 "*) printf '%s %s\n' "${proc#/proc/}" "$cmd" ;;
     esac
   done
 }
@@ -241,6 +268,34 @@ install_version() {
   PREFIX_CREATED=0
 }
 
+# The update section of hostd.yaml: the release keys hostd trusts (configs/hostd.yaml).
+trusted_keys_yaml() {
+  printf 'update:\n  # Release keys whose signatures this host accepts for updates (opsctl release keygen).\n'
+  if [ -z "${TRUST_KEYS# }" ]; then printf '  trustedKeys: []\n'; return; fi
+  printf '  trustedKeys:\n'
+  for key in $TRUST_KEYS; do printf '    - "%s"\n' "$key"; done
+}
+
+# A kept hostd.yaml gets the keys given now only when it has no update section: an operator's edit wins.
+add_trusted_keys() {
+  [ -n "${TRUST_KEYS# }" ] || return 0
+  if grep -q '^update:' "$CONFIG"; then
+    say "kept the update section of $CONFIG: add the keys given with --trust-key to update.trustedKeys there yourself"
+    return 0
+  fi
+  (umask 077 && { cat "$CONFIG"; trusted_keys_yaml; } > "$CONFIG.new")
+  mv "$CONFIG.new" "$CONFIG"
+  say "added update.trustedKeys to $CONFIG"
+}
+
+# The launcher systemd runs, from the bundle but outside versions/ (scripts/hostd-launch.sh says why).
+install_launcher() {
+  mkdir -p "$PREFIX/bin"
+  cp "$PREFIX/versions/$VERSION/hostd-launch.sh" "$LAUNCHER.new"
+  chmod 755 "$LAUNCHER.new"
+  mv "$LAUNCHER.new" "$LAUNCHER"
+}
+
 write_config() {
   if [ -f "$CONFIG" ]; then
     # Not enrolled yet (the token was refused, say): a new token replaces the old one, nothing else.
@@ -251,6 +306,7 @@ write_config() {
       return
     fi
     say "kept $CONFIG (written by an earlier install)"
+    add_trusted_keys
     return
   fi
   mkdir -p "$PREFIX/etc"
@@ -266,6 +322,7 @@ manager:
 enroll:
   # Used once, at the first start; ignored once dataDir holds the identity hostd enrolled with.
   token: "${OPS_ENROLL_TOKEN:-}"
+$(trusted_keys_yaml)
 EOF
   )
   mv "$CONFIG.new" "$CONFIG"
@@ -283,13 +340,16 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-ExecStart=$NODE $PREFIX/current/hostd.mjs --config $CONFIG
+# The launcher runs node PREFIX/current/hostd.mjs, and reverts an update whose new hostd cannot
+# stay up; hostd exits by itself after swapping versions, so it is always restarted.
+ExecStart=$LAUNCHER --config $CONFIG
+Environment=OPS_NODE=$NODE
 WorkingDirectory=$PREFIX
 # hostd starts agentd in a session of its own, and a restarted hostd adopts it: stopping or
 # restarting hostd must not kill agentd (and the tasks it runs), so only the main process is killed.
 KillMode=process
-Restart=on-failure
-RestartSec=5
+Restart=always
+RestartSec=2
 LimitNOFILE=65536
 # Fewer malloc arenas: glibc's default (8 per core) costs a small daemon many MB of memory.
 Environment=MALLOC_ARENA_MAX=2
@@ -309,7 +369,7 @@ EOF
   "$SYSTEMCTL" daemon-reload
 }
 
-start_command() { printf '%s %s/current/hostd.mjs --config %s' "$NODE" "$PREFIX" "$CONFIG"; }
+start_command() { printf 'OPS_NODE=%s %s --loop --config %s' "$NODE" "$LAUNCHER" "$CONFIG"; }
 
 start_hostd() {
   if "$SYSTEMCTL" is-active --quiet "$UNIT" 2>/dev/null; then
@@ -361,6 +421,7 @@ install_main() {
   refuse_stray_hostd
 
   install_version
+  install_launcher
   write_config
   mkdir -p "$DATA"
   chmod 700 "$DATA"
@@ -403,7 +464,7 @@ uninstall_main() {
     die "$PREFIX was not made by this script (no $MARKER in it): not removing it"
   fi
   if [ -f "$UNIT_FILE" ]; then
-    if grep -q " $PREFIX/current/hostd.mjs " "$UNIT_FILE"; then
+    if grep -q " $PREFIX/current/hostd.mjs \|=$PREFIX/bin/hostd-launch " "$UNIT_FILE"; then
       is_root || die "run this as root (sudo): $UNIT_FILE is to be removed"
       if systemd_runs; then "$SYSTEMCTL" disable --now "$UNIT" || true; fi
       rm -f "$UNIT_FILE"
@@ -413,6 +474,8 @@ uninstall_main() {
       say "left $UNIT_FILE: it runs hostd from another prefix"
     fi
   fi
+  # The launcher first (its --loop would start hostd again), then hostd.
+  stop_from_prefix hostd-launch
   stop_from_prefix hostd.mjs
   # agentd outlives hostd by design (KillMode=process): it goes now, by its own pid.
   stop_from_prefix agentd.mjs
@@ -432,7 +495,7 @@ cleanup() {
   [ -z "${STAGE:-}" ] || rm -rf "$STAGE"
   [ "$status" = 0 ] || [ "${PREFIX_CREATED:-0}" = 0 ] || rm -rf "$PREFIX"
   [ -z "${WORK:-}" ] || rm -rf "$WORK"
-  for leftover in "${UNIT_FILE:-}.new" "${CONFIG:-}.new"; do
+  for leftover in "${UNIT_FILE:-}.new" "${CONFIG:-}.new" "${LAUNCHER:-}.new"; do
     [ ! -e "$leftover" ] || rm -f "$leftover"
   done
 }

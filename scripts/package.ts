@@ -26,7 +26,18 @@ const ESM_REQUIRE_BANNER = [
 export interface HostBundleOptions {
   outDir: string;
   minify: boolean;
+  /** The version to compile in and name the bundle by; default package.json's (tests build others). */
+  version?: string;
+  /** Changes the staged files before the manifest is written (tests craft broken bundles with it). */
+  patch?: (stageDir: string) => void;
 }
+
+/** Bundle files copied as they are, from the package root: path in the package → path in the bundle. */
+const COPIED_FILES: Record<string, string> = {
+  // The launcher the install script puts in PREFIX/bin (outside versions/): it reverts a new hostd
+  // that cannot stay up, so it must not be part of what it judges.
+  'scripts/hostd-launch.sh': 'hostd-launch.sh',
+};
 
 export interface HostBundle {
   file: string;
@@ -35,7 +46,7 @@ export interface HostBundle {
 
 export async function buildHostBundle(opts: HostBundleOptions): Promise<HostBundle> {
   const root = packageRoot();
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = opts.version ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   mkdirSync(opts.outDir, { recursive: true });
   const stage = mkdtempSync(join(opts.outDir, '.stage-'));
   try {
@@ -62,7 +73,9 @@ export async function buildHostBundle(opts: HostBundleOptions): Promise<HostBund
       mkdirSync(join(stage, path, '..'), { recursive: true });
       copyFileSync(join(root, path), join(stage, path));
     }
-    const paths = ['hostd.mjs', 'agentd.mjs', ...RUNTIME_FILES];
+    for (const [from, to] of Object.entries(COPIED_FILES)) copyFileSync(join(root, from), join(stage, to));
+    opts.patch?.(stage);
+    const paths = ['hostd.mjs', 'agentd.mjs', ...RUNTIME_FILES, ...Object.values(COPIED_FILES)];
     const manifest = buildManifest(stage, paths, {
       version, platform: process.platform, arch: process.arch, node: '>=20', createdAt: new Date().toISOString(),
     });

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../../lib/log.js';
 import { packageRoot } from '../../lib/version.js';
+import { generateReleaseKey } from '../../proto/release.js';
 import { installCommand } from '../../cli/commands/nodes/token/create.js';
 import { runManager, type RunningManager } from '../../server/main.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -204,6 +205,9 @@ test('bad input before anything changes: usage errors, no token, no root, Node t
     [['--prefix', '/tmp/../etc'], {}, 2, /must not hold \. or \.\. segments/],
     [['--prefix', '/'], {}, 2, /--prefix \/ is not a folder of its own/],
     [['--frobnicate'], {}, 2, /unknown option: --frobnicate/],
+    [['--trust-key', 'rsa:AAAA'], {}, 2, /--trust-key takes ed25519:<base64>/],
+    [['--trust-key', 'ed25519:"; rm -rf /'], {}, 2, /--trust-key takes ed25519:<base64>/],
+    [['--trust-key'], {}, 2, /--trust-key needs a key/],
     [['--prefix', h.prefix], { OPS_ENROLL_TOKEN: '' }, 1, /OPS_ENROLL_TOKEN is not set: create a token with opsctl nodes token create/],
     [['--prefix', h.prefix], { OPS_ENROLL_TOKEN: 'x"; rm -rf /' }, 1, /OPS_ENROLL_TOKEN is not a token/],
   ];
@@ -244,7 +248,7 @@ test('bad input before anything changes: usage errors, no token, no root, Node t
   chmodSync(work, 0o755);
   const own = await run([...nobody, '--prefix', h.prefix, '--no-start'], script, h.env(0, { TMPDIR: '/tmp' }));
   assert.is(own.code, 0, own.stderr);
-  assert.match(own.stdout, /not root: no systemd unit\. Start hostd with: \S*node \S+\/current\/hostd\.mjs --config \S+\/etc\/hostd\.yaml/);
+  assert.match(own.stdout, /not root: no systemd unit\. Start hostd with: OPS_NODE=\S*node \S+\/bin\/hostd-launch --loop --config \S+\/etc\/hostd\.yaml/);
   assert.is(statSync(join(h.prefix, 'current', 'hostd.mjs')).uid, 65534);
   assert.not.ok(existsSync(h.unitFile));
   assert.equal(h.calls(), [], 'no systemctl without root');
@@ -257,7 +261,9 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   const [agentPort] = await freePorts(1);
   const h = host('web-1');
   // The command `opsctl nodes token create` printed, as a host runs it (sudo aside: this test is root).
-  const r = await run(['sh', '-c', `${oneLiner.replace('| sudo ', '| env ')} -s -- --prefix ${h.prefix}`], '', h.env(agentPort!));
+  // Release keys both ways: the environment and --trust-key (hostd checks them when it starts).
+  const [key1, key2] = [generateReleaseKey().publicKey, generateReleaseKey().publicKey];
+  const r = await run(['sh', '-c', `${oneLiner.replace('| sudo ', '| env ')} -s -- --prefix ${h.prefix} --trust-key ${key2}`], '', h.env(agentPort!, { OPS_RELEASE_KEYS: key1 }));
   assert.is(r.code, 0, r.stderr + r.stdout);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.map((l) => l.replace(/\/\S+\/web-1\//g, '…/').replace(/[0-9a-f]{64}/, '<sha>')), [
@@ -272,10 +278,12 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   assert.is(readlinkSync(join(h.prefix, 'current')), `versions/${version}`);
   const config = readFileSync(join(h.prefix, 'etc', 'hostd.yaml'), 'utf8');
   assert.is(statSync(join(h.prefix, 'etc', 'hostd.yaml')).mode & 0o777, 0o600, 'the token is in it');
+  assert.ok(config.includes(`update:\n  # Release keys whose signatures this host accepts for updates (opsctl release keygen).\n  trustedKeys:\n    - "${key1}"\n    - "${key2}"\n`), config);
   assert.ok(config.includes(`dataDir: ${h.prefix}/data\n`) && config.includes(`address: "${m.grpcAddress}"`) && config.includes(`token: "${token}"`), config);
   const unit = readFileSync(h.unitFile, 'utf8');
-  assert.ok(unit.includes(`\nExecStart=${process.execPath} ${h.prefix}/current/hostd.mjs --config ${h.prefix}/etc/hostd.yaml\n`), unit);
-  for (const line of ['KillMode=process', 'Restart=on-failure', 'LimitNOFILE=65536', 'Environment=MALLOC_ARENA_MAX=2', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
+  assert.ok(unit.includes(`\nExecStart=${h.prefix}/bin/hostd-launch --config ${h.prefix}/etc/hostd.yaml\nEnvironment=OPS_NODE=${process.execPath}\n`), unit);
+  assert.is(statSync(join(h.prefix, 'bin', 'hostd-launch')).mode & 0o777, 0o755);
+  for (const line of ['KillMode=process', 'Restart=always', 'LimitNOFILE=65536', 'Environment=MALLOC_ARENA_MAX=2', 'WantedBy=multi-user.target']) assert.ok(unit.includes(`\n${line}\n`), line);
   assert.equal(h.calls().slice(0, 3), ['daemon-reload', `is-active --quiet ${UNIT}`, `enable --now ${UNIT}`]);
   assert.ok(h.calls().slice(3).every((c) => c === `is-active --quiet ${UNIT}`), 'then only "still running?" while it waits for enrollment');
   assert.ok((await nodeNames()).includes('web-1'));
@@ -433,7 +441,7 @@ test('without systemd: installed, no unit, and the command that starts hostd is 
   const script = await fetchScript();
   const r = await run(['sh', '-s', '--', '--prefix', h.prefix], script, h.env(0, { OPS_INSTALL_SYSTEMD_RUNTIME: join(work, 'no-such-dir') }));
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /systemd is not running on this host \(.*no-such-dir is missing\): no unit installed\. Start hostd with: \S+ \S+\/current\/hostd\.mjs --config \S+\/etc\/hostd\.yaml\n$/);
+  assert.match(r.stdout, /systemd is not running on this host \(.*no-such-dir is missing\): no unit installed\. Start hostd with: OPS_NODE=\S+ \S+\/bin\/hostd-launch --loop --config \S+\/etc\/hostd\.yaml\n$/);
   assert.not.ok(existsSync(h.unitFile));
   assert.equal(h.calls(), []);
   const gone = await run(['sh', '-s', '--', '--prefix', h.prefix, '--uninstall'], script, h.env(0));

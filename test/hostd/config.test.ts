@@ -1,6 +1,7 @@
 // hostd's configuration, its documented YAML, the backoff, and how it finds the agentd to adopt.
 // The agent keys file and pid file formats (proto/) are tested in test/unit/.
 import { test } from 'uvu';
+import { generateReleaseKey } from '../../proto/release.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,8 +78,13 @@ test('bad values fail at start-up naming the option', () => {
     [{ OPS_HEARTBEAT_SECONDS: '0.5' }, /heartbeatSeconds/],
     [{ OPS_RECONNECT_MIN_SECONDS: '10', OPS_RECONNECT_MAX_SECONDS: '5' }, /reconnect\.maxSeconds/],
     [{ OPS_RECONNECT_MIN_SECONDS: '0' }, /reconnect\.minSeconds/],
+    [{ OPS_UPDATE_TRUSTED_KEYS: 'ed25519:AAAA' }, /update\.trustedKeys: release public key must be "ed25519:" and 32 bytes/],
+    [{ OPS_UPDATE_TRUSTED_KEYS: 'ssh-ed25519 AAAAC3Nza' }, /update\.trustedKeys/],
+    [{ OPS_UPDATE_START_GRACE_SECONDS: '0' }, /update\.startGraceSeconds/],
   ];
   for (const [env, reason] of bad) assert.throws(() => loadHostdConfig(undefined, {}, env), reason, JSON.stringify(env));
+  const keys = [generateReleaseKey().publicKey, generateReleaseKey().publicKey];
+  assert.equal(loadHostdConfig(undefined, {}, { OPS_UPDATE_TRUSTED_KEYS: keys.join(',') }).update.trustedKeys, keys);
   const unknown = join(dir, 'unknown.yaml');
   writeFileSync(unknown, 'agent:\n  lisen: 1\n');
   assert.throws(() => loadHostdConfig(unknown, {}, {}), /unknown option "agent\.lisen"/);
