@@ -13,6 +13,7 @@ import { Migration20261126013540_metric_rollups } from './Migration2026112601354
 import { Migration20261126023230_node_identity } from './Migration20261126023230_node_identity.js';
 import { Migration20261126023523_groups } from './Migration20261126023523_groups.js';
 import { Migration20261126081047_task_runs_no_status_index } from './Migration20261126081047_task_runs_no_status_index.js';
+import { Migration20261126104751_releases } from './Migration20261126104751_releases.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -28,4 +29,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126023230_node_identity', class: Migration20261126023230_node_identity },
   { name: 'Migration20261126023523_groups', class: Migration20261126023523_groups },
   { name: 'Migration20261126081047_task_runs_no_status_index', class: Migration20261126081047_task_runs_no_status_index },
+  { name: 'Migration20261126104751_releases', class: Migration20261126104751_releases },
 ];

@@ -6,7 +6,10 @@ import type { MetricsSample__Output, TaskEvent__Output } from '../../../proto/ho
 import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { Orm } from '../../db/orm.js';
-import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
+import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate, ReleaseBundle } from '../../hostlink/contract.js';
+import type { UpdateReport__Output } from '../../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
+import type { ReleasesService } from '../releases/service.js';
+import type { RolloutsService } from '../releases/rollouts.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';
 import { ErrorCode } from '../../../proto/errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -39,6 +42,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
     private readonly liveSampling?: LiveSampling,
+    private readonly releases?: { releases: ReleasesService; rollouts: RolloutsService },
   ) {
     this.newHosts = new NewHosts(orm, log, nodes, tokens, audit, (input, nodeId) => enrollAudit(input, 'ok', 0, nodeId));
   }
@@ -109,6 +113,9 @@ export class NodeHostLinkBackend implements HostLinkBackend {
   async onConnected(session: HostSession, hello: HostHello): Promise<void> {
     this.current.set(session.nodeId, session);
     await this.nodes.markConnected(session.nodeId, hello, session.address);
+    // A report the host made while the link was down (or a hostd that just replaced itself).
+    if (hello.lastUpdate) await this.onUpdateReport(session.nodeId, hello.lastUpdate);
+    this.releases?.rollouts.hostConnected();
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
     if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
   }
@@ -135,6 +142,17 @@ export class NodeHostLinkBackend implements HostLinkBackend {
 
   async onFileAck(nodeId: string, ack: FileAck__Output): Promise<void> {
     this.tasks.onFileAck(nodeId, ack);
+  }
+
+  async onUpdateReport(nodeId: string, report: UpdateReport__Output): Promise<void> {
+    await this.releases?.rollouts.onUpdateReport(nodeId, report);
+  }
+
+  async releaseBundle(version: string, platform: string, arch: string): Promise<ReleaseBundle | null> {
+    const releases = this.releases?.releases;
+    const found = await releases?.bundle(version, platform, arch);
+    if (!releases || !found) return null;
+    return { size: found.size, open: (offset) => releases.store.open(found.file, offset) };
   }
 
   async onDisconnected(session: HostSession): Promise<void> {
