@@ -100,6 +100,8 @@ export interface HarnessOptions {
   nodes?: { ttlSeconds?: number; releaseDelayMs?: number; tickMs?: number };
   /** Heartbeat and metrics write-behind (server/modules/nodes/report-writer.ts); default: 20 ms batches. */
   reports?: { flushMs?: number; maxSamples?: number };
+  /** How often the leader drives rollouts (server/modules/releases/rollouts.ts). */
+  rollouts?: { tickMs?: number };
   config?: Record<string, unknown>;
 }
 
@@ -121,7 +123,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports } } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports }, rollouts: opts.rollouts } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });
