@@ -7,7 +7,7 @@ export default class ReleasePause extends DataCommand {
   static override summary = 'Pause a rollout: no more nodes are sent the release.';
   static override description = 'Nodes updating now finish; the next wave waits until opsctl release resume. A paused rollout still blocks a new one.';
   static override aliases = ['releases:pause'];
-  static override examples = ['<%= config.bin %> release pause', '<%= config.bin %> release pause 3f2c9a1e-...'];
+  static override examples = ['<%= config.bin %> release pause', '<%= config.bin %> release pause 3f2c9a1e-... --json'];
   static override args = { id: Args.string({ description: 'Rollout id (default: the newest)' }) };
 
   async run(): Promise<RolloutDetail> {

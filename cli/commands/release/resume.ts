@@ -7,7 +7,7 @@ export default class ReleaseResume extends DataCommand {
   static override summary = 'Resume a paused rollout.';
   static override description = 'The rollout goes on where it paused: the pending nodes of the current wave are sent the release, then the next waves.';
   static override aliases = ['releases:resume'];
-  static override examples = ['<%= config.bin %> release resume', '<%= config.bin %> release resume 3f2c9a1e-...'];
+  static override examples = ['<%= config.bin %> release resume', '<%= config.bin %> release resume 3f2c9a1e-... --json'];
   static override args = { id: Args.string({ description: 'Rollout id (default: the newest)' }) };
 
   async run(): Promise<RolloutDetail> {
