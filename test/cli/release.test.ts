@@ -4,34 +4,20 @@
 // (rollout, status, pause, resume, rollback) on an enrolled host that is offline, so it waits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create as tarCreate } from 'tar';
-import { buildManifest, MANIFEST_FILE } from '../../proto/host-bundle.js';
 import type { ReleaseDetail, RolloutDetail } from '../../proto/rest/releases.js';
 import { enrollHost, startManager, type TestManager } from './manager.js';
 import { ConfigHome, ensureBuilt, opsctl, type RunOptions } from './run-opsctl.js';
+import { makeBundle } from '../helpers/release-bundle.js';
 
 const home = new ConfigHome();
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-release-cli-'));
 let m: TestManager;
 const run = (args: string[], opts: RunOptions = {}) => opsctl(home, args, { ...opts, env: { OPSCTL_SERVER: m.url, OPSCTL_TOKEN: m.token, ...opts.env } });
 
-/** A bundle as npm run package lays it out (manifest.json listing the files), or without a manifest. */
-async function bundle(version: string, name: string, withManifest = true): Promise<string> {
-  const src = mkdtempSync(join(dir, 'src-'));
-  writeFileSync(join(src, 'hostd.mjs'), `export const version = ${JSON.stringify(version)};\n`);
-  const files = ['hostd.mjs'];
-  if (withManifest) {
-    const manifest = buildManifest(src, files, { version, platform: 'linux', arch: 'x64', node: '>=20', createdAt: new Date().toISOString() });
-    writeFileSync(join(src, MANIFEST_FILE), JSON.stringify(manifest));
-    files.push(MANIFEST_FILE);
-  }
-  const file = join(dir, name);
-  await tarCreate({ gzip: true, file, cwd: src }, files);
-  return file;
-}
+const bundle = (version: string, name: string, withManifest = true) => makeBundle(dir, version, name, { manifest: withManifest });
 
 let keyFile = '';
 let publicKey = '';
