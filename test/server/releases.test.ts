@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { bundleFileName } from '../../proto/host-bundle.js';
 import { generateReleaseKey, signRelease, type ReleaseKeyFile, type ReleaseManifest } from '../../proto/release.js';
@@ -101,6 +102,37 @@ for (const kind of DB_KINDS) {
       assert.match(res.body.message, message, what);
       assert.equal(stored(h), [], `${what}: nothing stored`);
     }
+    // A body that keeps coming past the signed size, with no content-length to refuse it early
+    // (chunked): cut off at the manifest's size while it streams, nothing kept.
+    const signed = signRelease(manifestFor('0.3.0', bundle.subarray(0, 10_000)), KEY);
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    let sent = 0;
+    const streamed = await new Promise<{ json(): { code: number; message: string }; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${address}/api/v1/releases/0.3.0`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${h.token}`, 'content-type': 'application/octet-stream', [RELEASE_HEADERS.manifest]: Buffer.from(signed.manifest).toString('base64'),
+          [RELEASE_HEADERS.signature]: signed.signature, [RELEASE_HEADERS.keyId]: signed.keyId,
+        },
+      }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => { req.destroy(); resolve({ body, json: () => JSON.parse(body) }); });
+      });
+      req.on('error', reject);
+      // Sends until the manager answers (never ending by itself), 16 KiB at a time.
+      let answered = false;
+      const pump = () => { if (answered || req.destroyed || sent > 50 * 1024 * 1024) return; sent += 16_384; if (req.write(Buffer.alloc(16_384, 7))) setImmediate(pump); else req.once('drain', pump); };
+      req.on('response', () => { answered = true; });
+      pump();
+    });
+    // The refused request's socket is done with; don't let the harness's close wait for it.
+    h.app.server.closeAllConnections();
+    assert.is(streamed.json().code, 3006, streamed.body);
+    assert.match(streamed.json().message, /larger than the 10000 bytes its manifest declares/);
+    // What the client got into socket buffers before the answer; without the cut it would be all 50 MiB.
+    assert.ok(sent < 16 * 1024 * 1024, `the manager stopped reading early (${sent} bytes sent)`);
+    assert.equal(stored(h), [], 'endless body: nothing stored');
     // Signed text that is not a manifest at all.
     const notJson = signRelease(manifestFor('0.3.0', bundle), KEY);
     const res = await upload(h, { version: '0.3.0', bundle, manifestText: 'x' + notJson.manifest });
