@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import type { RolloutDetail } from '../../../proto/rest/releases.js';
 import { DataCommand } from '../../lib/base-command.js';
+import { changeRollout, rolloutIdArg } from '../../lib/releases/change.js';
 import { renderRollout } from '../../lib/releases/render.js';
 
 export default class ReleaseResume extends DataCommand {
@@ -8,14 +8,12 @@ export default class ReleaseResume extends DataCommand {
   static override description = 'The rollout goes on where it paused: the pending nodes of the current wave are sent the release, then the next waves.';
   static override aliases = ['releases:resume'];
   static override examples = ['<%= config.bin %> release resume', '<%= config.bin %> release resume 3f2c9a1e-... --json'];
-  static override args = { id: Args.string({ description: 'Rollout id (default: the newest)' }) };
+  static override args = rolloutIdArg;
 
   async run(): Promise<RolloutDetail> {
     const { args, flags } = await this.parse(ReleaseResume);
     const api = await this.api(flags.server);
-    const id = args.id ?? (await api.get<RolloutDetail>('/rollouts/current')).id;
-    const rollout = await api.post<RolloutDetail>(`/rollouts/${encodeURIComponent(id)}/resume`, {});
-    this.note(`Rollout ${rollout.id} of ${rollout.version} is ${rollout.state}.`);
+    const rollout = await changeRollout(api, args.id, 'resume', (t) => this.note(t));
     await this.print(rollout, flags, (ctx) => renderRollout(rollout, ctx));
     return rollout;
   }

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import type { RolloutDetail } from '../../../proto/rest/releases.js';
 import { DataCommand } from '../../lib/base-command.js';
 import { ExitCode } from '../../lib/exit-codes.js';
+import { rolloutIdArg } from '../../lib/releases/change.js';
 import { renderRollout } from '../../lib/releases/render.js';
 import { rolloutSucceeded, watchRollout } from '../../lib/releases/watch.js';
 
@@ -12,7 +13,7 @@ export default class ReleaseStatus extends DataCommand {
     'if it halted or a node failed. Piped, --watch prints one tab-separated line per change.';
   static override aliases = ['releases:status'];
   static override examples = ['<%= config.bin %> release status', '<%= config.bin %> release status 3f2c9a1e-... --watch', '<%= config.bin %> release status --json'];
-  static override args = { id: Args.string({ description: 'Rollout id (default: the newest)' }) };
+  static override args = rolloutIdArg;
   static override flags = {
     watch: Flags.boolean({ description: 'Redraw until the rollout ends.' }),
     all: Flags.boolean({ description: 'List every node, also the committed and pending ones.' }),

@@ -3,12 +3,12 @@
 // manifest declares (an endless body costs at most that much disk); it is renamed into place only
 // when its size and SHA-256 match. A manager that stopped mid-upload leaves only temp files, which
 // the next start removes.
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import { writeHashed } from '../../hashed-write.js';
 import type { ReleaseManifest } from '../../../proto/release.js';
 
 export class BundleStore {
@@ -43,20 +43,10 @@ export class BundleStore {
    */
   async put(body: Readable, manifest: ReleaseManifest): Promise<void> {
     const tmp = join(this.tmpDir, randomUUID());
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > manifest.size) return done(new OpsError(ErrorCode.RELEASE_TOO_LARGE, `the bundle is larger than the ${manifest.size} bytes its manifest declares`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
+      const { sha256, size } = await writeHashed(body, tmp, manifest.size,
+        () => new OpsError(ErrorCode.RELEASE_TOO_LARGE, `the bundle is larger than the ${manifest.size} bytes its manifest declares`));
       if (size !== manifest.size) throw new OpsError(ErrorCode.RELEASE_HASH_MISMATCH, `the bundle has ${size} bytes, its manifest declares ${manifest.size}: cut short?`);
-      const sha256 = hash.digest('hex');
       if (sha256 !== manifest.sha256) throw new OpsError(ErrorCode.RELEASE_HASH_MISMATCH, `the bundle's SHA-256 is ${sha256}, its manifest says ${manifest.sha256}: the bundle was changed after it was signed`);
       renameSync(tmp, this.path(manifest.file));
     } finally {
