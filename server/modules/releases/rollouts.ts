@@ -10,6 +10,7 @@
 // raised and the audit log says why. A rollback sends RevertHost{its from version} to every host
 // the rollout touched.
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { UpdateReport__Output } from '../../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
@@ -195,7 +196,9 @@ export class RolloutsService {
       }
       r.state = to;
       r.updatedAt = new Date();
-      if (to === 'rolling-back') { r.phaseStartedAt = new Date(); r.finishedAt = null; }
+      // A rollback, or a resume, starts the wait for offline hosts again (time paused does not count).
+      if (to !== 'paused') r.phaseStartedAt = new Date();
+      if (to === 'rolling-back') r.finishedAt = null;
       await em.flush();
       this.log.info({ rollout: r.id, state: to }, `rollout ${verb}`);
       return this.detailOf(em, r);
@@ -204,7 +207,7 @@ export class RolloutsService {
     return detail;
   }
 
-  private async require(em: ReturnType<Orm['em']['fork']>, id?: string): Promise<Rollout> {
+  private async require(em: EntityManager, id?: string): Promise<Rollout> {
     const r = id ? await em.findOne(Rollout, { id }) : (await em.find(Rollout, {}, { orderBy: { createdAt: 'desc' }, limit: 1 }))[0];
     if (!r) throw new OpsError(ErrorCode.NOT_FOUND, id ? `no rollout ${id}` : 'no rollout yet: start one with opsctl release rollout VERSION');
     return r;
@@ -218,7 +221,7 @@ export class RolloutsService {
     };
   }
 
-  private async detailOf(em: ReturnType<Orm['em']['fork']>, r: Rollout): Promise<RolloutDetail> {
+  private async detailOf(em: EntityManager, r: Rollout): Promise<RolloutDetail> {
     const hosts = await em.find(RolloutHost, { rollout: r }, { orderBy: { wave: 'asc', nodeName: 'asc' } });
     return { ...this.viewOf(r, hosts), hosts: hosts.map(hostView) };
   }
@@ -274,7 +277,7 @@ export class RolloutsService {
     const em = this.orm.em.fork();
     for (const r of await em.find(Rollout, { state: { $in: ['running', 'rolling-back'] } })) {
       const hosts = await em.find(RolloutHost, { rollout: r });
-      if (r.state === 'running') await this.advance(r, hosts);
+      if (r.state === 'running') await this.advance(em, r, hosts);
       else this.advanceRollback(r, hosts);
       await em.flush();
       const after = this.afterFlush;
@@ -287,7 +290,7 @@ export class RolloutsService {
     return (r.healthSeconds + this.opts.allowanceSeconds) * 1000;
   }
 
-  private async advance(r: Rollout, hosts: RolloutHost[]): Promise<void> {
+  private async advance(em: EntityManager, r: Rollout, hosts: RolloutHost[]): Promise<void> {
     const now = new Date();
     const limit = this.deadlineMs(r);
     const fail = (h: RolloutHost, message: string) => { h.state = 'failed'; h.message = message; h.updatedAt = now; };
@@ -306,7 +309,7 @@ export class RolloutsService {
           if (now.getTime() - r.phaseStartedAt.getTime() > limit) fail(h, `offline: not connected within ${limit / 1000} s of its wave's start`);
           continue;
         }
-        builds ??= await this.releases.builds(r.version);
+        builds ??= await this.releases.builds(r.version, em);
         const build = builds.find((b) => b.platform === h.platform && b.arch === h.arch);
         if (!build) { fail(h, `release ${r.version} has no build for ${h.platform || '?'}-${h.arch || '?'}`); continue; }
         const sent = session.send({ updateHost: { rolloutId: r.id, manifest: build.manifest, signature: build.signature, keyId: build.keyId, healthSeconds: r.healthSeconds } });

@@ -3,6 +3,7 @@
 // come from one of releases.trustedKeys, and every host checks it again before installing.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
 import { bundleFileName } from '../../../proto/host-bundle.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
@@ -87,9 +88,9 @@ export class ReleasesService {
     return { version, builds: builds.map((r) => ({ ...releaseView(r), manifest: r.manifest, signature: r.signature })) };
   }
 
-  /** The builds of a version, one per platform and arch (empty when none). */
-  builds(version: string): Promise<Release[]> {
-    return contextEm(this.orm).find(Release, { version }, { orderBy: { platform: 'asc', arch: 'asc' } });
+  /** The builds of a version, one per platform and arch (empty when none); `em`: the caller's, outside a request. */
+  builds(version: string, em: EntityManager = contextEm(this.orm)): Promise<Release[]> {
+    return em.find(Release, { version }, { orderBy: { platform: 'asc', arch: 'asc' } });
   }
 
   /** The stored bundle a host asks for (FetchRelease), or null. */
