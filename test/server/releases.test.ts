@@ -152,6 +152,23 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api('GET', '/releases', undefined, viewer)).status, 200);
     const operator = await h.user('olga', 'operator');
     assert.is((await upload(h, { version: '0.3.0', bundle, token: operator })).status, 201);
+    // Rollouts: a viewer may look, not start; a scoped operator cannot reach outside its groups; an unknown version is 1004.
+    await h.enroll('in-scope', {}, ['web']);
+    await h.enroll('outside', {}, ['db']);
+    const viewerRollout = await h.api('POST', '/rollouts', { version: '0.3.0', selector: { all: true } }, viewer);
+    assert.is(viewerRollout.status, 403);
+    assert.match(viewerRollout.body.message, /releases:write/);
+    const scoped = await h.user('sam', 'operator', ['web']);
+    const outside = await h.api('POST', '/rollouts', { version: '0.3.0', selector: { all: true } }, scoped);
+    assert.is(outside.body.code, 1003, outside.body.message);
+    assert.match(outside.body.message, /1 node outside your scope/);
+    assert.is((await h.api('POST', '/rollouts', { version: '9.9.9', selector: { all: true } })).body.code, 1004);
+    assert.is((await h.api('POST', '/rollouts', { version: '0.3.0', selector: { names: ['nope'] } })).body.code, 2002);
+    assert.is((await h.api('POST', '/rollouts', { version: '0.3.0', selector: { all: true }, batch: '0' })).body.code, 1001);
+    assert.is((await h.api('GET', '/rollouts', undefined, viewer)).status, 200);
+    const inScope = await h.api<RolloutDetail>('POST', '/rollouts', { version: '0.3.0', selector: { groups: ['web'] } }, scoped);
+    assert.is(inScope.status, 201, inScope.body.message);
+    assert.equal(inScope.body.data.hosts.map((x) => x.node), ['in-scope']);
   });
 
   /** n connected fake hosts named host-1..n running 0.1.0 (the harness's hello), and release 0.2.0 stored. */
