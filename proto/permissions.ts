@@ -30,6 +30,8 @@ export const PERMISSIONS = {
   'templates:write': 'Create, change and delete task templates.',
   'schedules:read': 'List and show schedules and their recent fires.',
   'schedules:write': 'Create, pause, resume and delete schedules (they run as their creator).',
+  'releases:read': 'List and show releases and rollouts.',
+  'releases:write': 'Upload signed releases and start, pause, resume and roll back rollouts.',
   'events:read': 'List events and alerts (node offline, disk full, memory high, agent crash loop).',
   'cluster:read': 'List the manager processes (replicas), their versions and host streams, and which one leads.',
 } as const;
@@ -48,8 +50,8 @@ const READ = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'files:r
 export const BUILTIN_ROLES = {
   viewer: { description: 'Reads everything but the hosts\' files; changes nothing.', permissions: READ },
   operator: {
-    description: 'Viewer, plus labels nodes, runs and cancels tasks, changes files and services, manages templates, schedules and its own API tokens.',
-    permissions: [...READ, 'nodes:label', 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write', 'templates:write', 'schedules:write'] as Permission[],
+    description: 'Viewer, plus labels nodes, runs and cancels tasks, changes files and services, manages templates, schedules, releases and rollouts and its own API tokens.',
+    permissions: [...READ, 'nodes:label', 'tasks:run', 'tasks:cancel', 'files:read', 'files:write', 'services:control', 'tokens:write', 'templates:write', 'schedules:write', 'releases:write'] as Permission[],
   },
   admin: { description: 'Everything.', permissions: ALL_PERMISSIONS },
 } satisfies Record<string, { description: string; permissions: Permission[] }>;

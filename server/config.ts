@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../lib/config.js';
 import { AllowList } from '../lib/cidr.js';
 import { parseHostPort } from '../lib/host-port.js';
+import { parsePublicKey } from '../proto/release.js';
 
 export const MANAGER_DEFAULTS = {
   dataDir: './data/manager',
@@ -102,6 +103,18 @@ export const MANAGER_DEFAULTS = {
     bundleDir: '',
     /** https://host:port hosts fetch install.sh and bundles from; '' = https://<grpc.advertise host>:<http.port>. */
     url: '',
+  },
+  releases: {
+    /**
+     * Public keys whose signatures the manager accepts on an uploaded release (`ed25519:<base64>`,
+     * the strings hostd.yaml trusts; `opsctl release keygen` prints one). The private keys stay
+     * with the operators: the manager only verifies. Empty: every upload is refused (3002).
+     */
+    trustedKeys: [] as string[],
+    /** Largest bundle an upload may carry (MiB); a manifest declaring more is refused (3006). */
+    maxBundleMB: 512,
+    /** Time a host gets to download and install a release, on top of the rollout's health wait, before it counts as failed. */
+    updateAllowanceSeconds: 300,
   },
   schedules: {
     /** A cron firing more often than this (between any two of its next fires) is refused. */
@@ -225,6 +238,7 @@ export function validateManagerConfig(c: ManagerConfig): void {
   check(c.files.windowBytes >= c.files.chunkBytes, 'files.windowBytes must be at least files.chunkBytes');
   check(Number.isFinite(c.files.keepDays) && c.files.keepDays >= 0, `files.keepDays must be a number of days ≥ 0, got ${c.files.keepDays}`);
   validateInstall(c.install);
+  validateReleases(c.releases);
   check(isPositiveInt(c.schedules.minIntervalSeconds), `schedules.minIntervalSeconds must be a positive integer, got ${c.schedules.minIntervalSeconds}`);
   validateAlerts(c.alerts);
 }
@@ -256,6 +270,15 @@ function validateScrape(m: ManagerConfig['metrics']): void {
   } catch (err) {
     throw new ConfigError(`config ${(err as Error).message}`);
   }
+}
+
+function validateReleases(r: ManagerConfig['releases']): void {
+  check(Array.isArray(r.trustedKeys), 'releases.trustedKeys must be a list of "ed25519:<base64>" public keys');
+  for (const key of r.trustedKeys) {
+    try { parsePublicKey(key); } catch (err) { throw new ConfigError(`config releases.trustedKeys: ${(err as Error).message} (got ${JSON.stringify(String(key).slice(0, 80))})`); }
+  }
+  check(isPositiveInt(r.maxBundleMB), `releases.maxBundleMB must be a positive integer, got ${r.maxBundleMB}`);
+  check(isPositiveInt(r.updateAllowanceSeconds), `releases.updateAllowanceSeconds must be a positive integer, got ${r.updateAllowanceSeconds}`);
 }
 
 function validateAlerts(a: ManagerConfig['alerts']): void {

@@ -97,6 +97,7 @@ async function main(): Promise<void> {
         dispatches: c.dispatches, answered: c.answered, cancels: c.cancels, reconnects: c.reconnects, errors: c.errors,
         neverAnswered: c.neverAnswered, disconnectsInjected: c.disconnectsInjected, malformedSent: c.malformedSent,
         floodStreams: c.floodStreams, floodWelcomed: c.floodWelcomed, floodEnded: c.floodEnded,
+        updatesCommitted: c.updatesCommitted, updatesFailed: c.updatesFailed, reverts: c.reverts, releaseBytes: c.releaseBytes,
         enrollPerSec: ratePerSecond(c.enrolled, c.firstEnrollAt, c.lastEnrollAt),
         connectPerSec: ratePerSecond(c.everConnected, c.firstConnectAt, c.lastFirstWelcomeAt),
       }),

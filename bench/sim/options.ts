@@ -16,6 +16,8 @@ export const SIM_SPEC: DaemonSpec = {
     'sends metrics on the intervals the welcome gives (the first spread over the interval), honours',
     'SetSampling, answers every dispatch (of any kind) with started, output lines and exit, keeps',
     'events until the manager acknowledges them and re-sends them after a reconnect. Nothing runs.',
+    'An UpdateHost is answered like hostd: the bundle is fetched over FetchRelease, its size and SHA-256',
+    'checked, then the host restarts its stream and says hello with the new version (RevertHost too).',
     'A second start with the same --dir reconnects the same nodes without enrolling (no token).',
     'Enrolling N hosts needs a token with N uses: opsctl nodes token create --uses N --ttl 1h.',
     'Host i (from --start) is named PREFIX + i zero-padded to 5 digits and runs in worker i % --procs.',
@@ -45,6 +47,9 @@ export const SIM_SPEC: DaemonSpec = {
     flag('never-answer-rate', 'R', 'share of dispatches, 0..1, accepted and never answered (the manager times them out)'),
     flag('disconnect-rate', 'R', 'share of runs, 0..1, whose stream is cut after started; the host reconnects with backoff and re-sends'),
     flag('malformed-rate', 'R', 'share of runs, 0..1, preceded by junk: events of unknown runs and of another host\'s run, empty messages, a repeated started, output seqs swapped'),
+    flag('update-fail', 'NAMES', 'these hosts (comma-separated names) fail every update: they download and check it, then report rolled-back'),
+    flag('update-fail-rate', 'R', 'share of hosts, 0..1, that fail every update (chosen by index, the same on every start)'),
+    flag('release-key', 'KEYS', 'trusted release keys (ed25519:..., comma-separated): an UpdateHost must be signed by one, as hostd checks; default: the manifest is only parsed'),
     flag('hello-flood', 'N', 'the first host opens N more Connect streams with its certificate in a burst once welcomed'),
     flag('report-ms', 'MS', 'how often the progress line is printed (default 1000)'),
     flag('exit-when-connected', undefined, 'exit once every host is welcomed (or refused)'),
@@ -87,6 +92,9 @@ export interface SimOptions {
   disconnectRate: number;
   malformedRate: number;
   helloFlood: number;
+  updateFail: string[];
+  updateFailRate: number;
+  releaseKeys: string[];
   reportMs: number;
   exitWhenConnected: boolean;
   durationSeconds: number;
@@ -151,6 +159,9 @@ export function parseSimArgs(argv: string[]): SimOptions | 'help' {
     disconnectRate: share(values, 'disconnect-rate'),
     malformedRate: share(values, 'malformed-rate'),
     helloFlood: whole(values, 'hello-flood', 0, 1, 100_000),
+    updateFail: String(values['update-fail'] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+    updateFailRate: share(values, 'update-fail-rate'),
+    releaseKeys: String(values['release-key'] ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     reportMs: whole(values, 'report-ms', 1000, 50),
     exitWhenConnected: values['exit-when-connected'] === true,
     durationSeconds: whole(values, 'duration', 0, 1),

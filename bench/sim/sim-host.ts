@@ -17,6 +17,8 @@ import type { SimOptions } from './options.js';
 import { RunBook, type RunHost } from './sim-runs.js';
 import type { StartGate } from './start-gate.js';
 import type { SimCounters } from './stats.js';
+import { SimUpdater, type UpdatingHost } from './sim-update.js';
+import type { UpdateReport } from '../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
 
 /** What every host of a worker shares. */
 export interface WorkerContext {
@@ -58,7 +60,7 @@ const OWN_SUBCHANNEL = { 'grpc.use_local_subchannel_pool': 1 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class SimHost implements RunHost {
+export class SimHost implements RunHost, UpdatingHost {
   nodeId = '';
   readonly runs: RunBook;
   private client?: HostLinkClient;
@@ -76,10 +78,40 @@ export class SimHost implements RunHost {
   private readonly metrics: MetricsSchedule;
   private metricsSeconds = 60;
   private net = 0;
+  /** The version this host "runs": changed by an update, said in every hello and heartbeat. */
+  hostdVersion = opsVersion();
+  /** The last update report, repeated in the hello (hostd keeps it on disk). */
+  private lastUpdate?: UpdateReport;
+  private readonly updater: SimUpdater;
+  /** Resolves the restart waiting for its welcome. */
+  private onWelcome?: () => void;
+  private restarting = false;
 
   constructor(private readonly ctx: WorkerContext, readonly index: number, readonly name: string) {
     this.runs = new RunBook(this);
     this.metrics = new MetricsSchedule(() => this.sendMetrics(), ctx.log);
+    const { opts } = ctx;
+    const failing = opts.updateFail.includes(name) || (opts.updateFailRate > 0 && (index * 0.618034) % 1 < opts.updateFailRate);
+    this.updater = new SimUpdater(this, { failing, trustedKeys: opts.releaseKeys, platform: 'linux', arch: 'x64' });
+  }
+
+  // ---- UpdatingHost
+
+  linkClient(): HostLinkClient | undefined { return this.client; }
+
+  report(report: UpdateReport): void {
+    this.lastUpdate = report;
+    if (this.live && this.call) this.call.write({ updateReport: report });
+  }
+
+  /** As a hostd that replaced itself: the stream ends, a new one says hello (new version, last report). */
+  restart(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onWelcome = resolve;
+      this.restarting = true;
+      if (this.call) this.cut();
+      else resolve();
+    });
   }
 
   get opts(): SimOptions { return this.ctx.opts; }
@@ -189,8 +221,9 @@ export class SimHost implements RunHost {
         hostname: this.name, os: 'opsctl simulated host', platform: 'linux', kernel: 'sim', arch: 'x64', cpuModel: 'opsctl-sim',
         cpus: 2, memoryBytes: 8 * GiB, ips: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],
       },
-      hostdVersion: opsVersion(), agentVersion: opsVersion(), agentStatus: 'healthy', capabilities: CAPABILITIES,
+      hostdVersion: this.hostdVersion, agentVersion: this.hostdVersion, agentStatus: 'healthy', capabilities: CAPABILITIES,
       knownRuns: this.runs.known(), reportsRuns: true, labels: { simulated: 'true' },
+      ...(this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
     };
   }
 
@@ -252,8 +285,17 @@ export class SimHost implements RunHost {
         this.sendHeartbeat();
         this.sendMetrics();
         this.ctx.welcomed(this);
+        const waiting = this.onWelcome;
+        this.onWelcome = undefined;
+        waiting?.();
         return;
       }
+      case 'updateHost':
+        if (msg.updateHost) this.updater.onUpdateHost(msg.updateHost);
+        return;
+      case 'revertHost':
+        if (msg.revertHost) this.updater.onRevertHost(msg.revertHost);
+        return;
       case 'dispatch':
         if (msg.dispatch) this.runs.dispatch(msg.dispatch);
         return;
@@ -302,7 +344,7 @@ export class SimHost implements RunHost {
   }
 
   private sendHeartbeat(): void {
-    if (this.welcomed) this.call?.write({ heartbeat: { sentAtMs: Date.now(), agentStatus: 'healthy', agentVersion: opsVersion(), capabilities: null } });
+    if (this.welcomed) this.call?.write({ heartbeat: { sentAtMs: Date.now(), agentStatus: 'healthy', agentVersion: this.hostdVersion, capabilities: null } });
   }
 
   private sendMetrics(): void {
@@ -337,6 +379,10 @@ export class SimHost implements RunHost {
       delay = this.backoff.max();
       this.counters.errors++;
       this.ctx.log.error({ host: this.name, details: status.details, retryInMs: delay }, 'the manager refused this host\'s certificate');
+    } else if (this.restarting) {
+      // A restart we made (an update): come back at once, as a restarted hostd would.
+      this.restarting = false;
+      delay = 50;
     } else {
       if (wasWelcomed && Date.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
       delay = this.backoff.next();

@@ -30,6 +30,11 @@ export interface SimCounters {
   floodWelcomed: number;
   /** Flood streams over (ended by the manager, or cancelled). */
   floodEnded: number;
+  /** Updates (UpdateHost) that ended committed, or otherwise; RevertHosts done; bundle bytes fetched. */
+  updatesCommitted: number;
+  updatesFailed: number;
+  reverts: number;
+  releaseBytes: number;
   /** Timestamps (ms since the epoch, 0 = not yet) for the rates. */
   firstEnrollAt: number;
   lastEnrollAt: number;
@@ -41,7 +46,7 @@ export function emptyCounters(hosts = 0): SimCounters {
   return {
     hosts, enrolled: 0, loaded: 0, prepared: 0, everConnected: 0, connected: 0, enrollFailed: 0, dispatches: 0, answered: 0,
     cancels: 0, reconnects: 0, errors: 0, neverAnswered: 0, disconnectsInjected: 0, malformedSent: 0, floodStreams: 0,
-    floodWelcomed: 0, floodEnded: 0, firstEnrollAt: 0, lastEnrollAt: 0, firstConnectAt: 0, lastFirstWelcomeAt: 0,
+    floodWelcomed: 0, floodEnded: 0, updatesCommitted: 0, updatesFailed: 0, reverts: 0, releaseBytes: 0, firstEnrollAt: 0, lastEnrollAt: 0, firstConnectAt: 0, lastFirstWelcomeAt: 0,
   };
 }
 

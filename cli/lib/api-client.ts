@@ -183,16 +183,17 @@ export class ApiClient {
   delete<T = null>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> { return this.request<T>('DELETE', path, body, opts); }
 
   /**
-   * Sends a file as the raw body of a PUT, streamed from disk (no timeout: a large file takes what
-   * it takes).
+   * Sends a file as the raw body of a PUT (or `opts.method`), streamed from disk (no timeout: a
+   * large file takes what it takes); `opts.headers` go with it (a release's signed manifest).
    */
-  async putFile<T>(path: string, body: Readable, size: number): Promise<T> {
-    const headers = { ...this.headers(true, false), 'content-type': 'application/octet-stream', 'content-length': String(size) };
+  async putFile<T>(path: string, body: Readable, size: number, opts: { method?: 'PUT' | 'POST'; headers?: Record<string, string> } = {}): Promise<T> {
+    const method = opts.method ?? 'PUT';
+    const headers = { ...this.headers(true, false), ...opts.headers, 'content-type': 'application/octet-stream', 'content-length': String(size) };
     const send = await this.sendRequest();
     let status: number;
     let text: string;
     try {
-      const res = await send(`${this.server}${API_PREFIX}${path}`, { method: 'PUT', headers, body });
+      const res = await send(`${this.server}${API_PREFIX}${path}`, { method, headers, body });
       status = res.status;
       text = await res.text();
     } catch (err) {
@@ -202,7 +203,7 @@ export class ApiClient {
     try { env = JSON.parse(text) as typeof env; } catch { env = undefined; }
     if (status >= 300 || !env || typeof env.code !== 'number') {
       if (env && typeof env.code === 'number' && typeof env.message === 'string') throw new ApiError(env.message, env.code, status);
-      throw new CliError(`unexpected answer from the manager at ${this.server}: HTTP ${status} to PUT ${path}`);
+      throw new CliError(`unexpected answer from the manager at ${this.server}: HTTP ${status} to ${method} ${path}`);
     }
     return env.data as T;
   }

@@ -13,6 +13,7 @@ import { Migration20261126013540_metric_rollups } from './Migration2026112601354
 import { Migration20261126023230_node_identity } from './Migration20261126023230_node_identity.js';
 import { Migration20261126023523_groups } from './Migration20261126023523_groups.js';
 import { Migration20261126081047_task_runs_no_status_index } from './Migration20261126081047_task_runs_no_status_index.js';
+import { Migration20261126104751_releases } from './Migration20261126104751_releases.js';
 import { Migration20261126111017_shared_secrets } from './Migration20261126111017_shared_secrets.js';
 import { Migration20261126112649_task_owner } from './Migration20261126112649_task_owner.js';
 
@@ -30,6 +31,7 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126023230_node_identity', class: Migration20261126023230_node_identity },
   { name: 'Migration20261126023523_groups', class: Migration20261126023523_groups },
   { name: 'Migration20261126081047_task_runs_no_status_index', class: Migration20261126081047_task_runs_no_status_index },
+  { name: 'Migration20261126104751_releases', class: Migration20261126104751_releases },
   { name: 'Migration20261126111017_shared_secrets', class: Migration20261126111017_shared_secrets },
   { name: 'Migration20261126112649_task_owner', class: Migration20261126112649_task_owner },
 ];

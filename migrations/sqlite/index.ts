@@ -14,6 +14,7 @@ import { Migration20261126023227_node_identity } from './Migration20261126023227
 import { Migration20261126023518_groups } from './Migration20261126023518_groups.js';
 import { Migration20261126060000_node_name_lower } from './Migration20261126060000_node_name_lower.js';
 import { Migration20261126081046_task_runs_no_status_index } from './Migration20261126081046_task_runs_no_status_index.js';
+import { Migration20261126104750_releases } from './Migration20261126104750_releases.js';
 import { Migration20261126111014_shared_secrets } from './Migration20261126111014_shared_secrets.js';
 import { Migration20261126112644_task_owner } from './Migration20261126112644_task_owner.js';
 
@@ -32,6 +33,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126023518_groups', class: Migration20261126023518_groups },
   { name: 'Migration20261126060000_node_name_lower', class: Migration20261126060000_node_name_lower },
   { name: 'Migration20261126081046_task_runs_no_status_index', class: Migration20261126081046_task_runs_no_status_index },
+  { name: 'Migration20261126104750_releases', class: Migration20261126104750_releases },
   { name: 'Migration20261126111014_shared_secrets', class: Migration20261126111014_shared_secrets },
   { name: 'Migration20261126112644_task_owner', class: Migration20261126112644_task_owner },
 ];

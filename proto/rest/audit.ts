@@ -3,7 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PrincipalKind } from './auth.js';
 import { pageQueryFields } from './common.js';
 
-export const ActorKind = Type.Union([PrincipalKind, Type.Literal('host'), Type.Literal('anonymous')]);
+// 'system': the manager acting by itself (a rollout that halts on its failure budget).
+export const ActorKind = Type.Union([PrincipalKind, Type.Literal('host'), Type.Literal('anonymous'), Type.Literal('system')]);
 export type ActorKind = Static<typeof ActorKind>;
 
 export const AuditEntryView = Type.Object({

@@ -3,6 +3,8 @@
 // rules and the database. Neither imports the other's internals.
 import type { AgentCapabilities__Output } from '../../proto/gen/opsctl/hostlink/v1/AgentCapabilities.js';
 import type { FileAck__Output } from '../../proto/gen/opsctl/hostlink/v1/FileAck.js';
+import type { UpdateReport__Output } from '../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
+import type { Readable } from 'node:stream';
 import type { Dispatch, Facts__Output, MetricsSample__Output, TaskEvent__Output, ManagerMessage } from '../../proto/hostlink.js';
 
 /** Refusal of an enrollment; `message` says exactly why (unknown, used or expired token). */
@@ -45,6 +47,15 @@ export interface HostHello {
   knownRuns: string[] | null;
   /** Labels the host declares (hostd.yaml); unchecked until the nodes service stores them. */
   labels?: Record<string, string>;
+  /** The last update report the host made (perhaps while the link was down); null when none. */
+  lastUpdate?: UpdateReport__Output | null;
+}
+
+/** A stored release bundle a host may download (FetchRelease). */
+export interface ReleaseBundle {
+  size: number;
+  /** The bundle's bytes from `offset` on. */
+  open(offset: number): Readable;
 }
 
 /** One connected host's stream, as the backend sees it. */
@@ -85,6 +96,10 @@ export interface HostLinkBackend {
   onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void>;
   /** The host passed an upload's content up to ack.offset on to agentd (or refused more). */
   onFileAck(nodeId: string, ack: FileAck__Output): Promise<void>;
+  /** Where an update stands on the host (UpdateReport; also the hello's last_update, before onConnected). */
+  onUpdateReport?(nodeId: string, report: UpdateReport__Output): Promise<void>;
+  /** The bundle of a stored release for this platform, or null (FetchRelease answers NOT_FOUND). */
+  releaseBundle?(version: string, platform: string, arch: string): Promise<ReleaseBundle | null>;
   /** The stream ended (either side); `session` is the one that ended, which may be stale. */
   onDisconnected(session: HostSession): Promise<void>;
 }

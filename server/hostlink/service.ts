@@ -9,7 +9,9 @@ import type { EnrollResponse } from '../../proto/gen/opsctl/hostlink/v1/EnrollRe
 import { loadHostLink } from '../../proto/hostlink.js';
 import type { Logger } from '../../lib/log.js';
 import { checkClientCertificate } from './client-cert.js';
-import { EnrollmentRefused, type HostHello, type HostLinkBackend } from './contract.js';
+import { EnrollmentRefused, type HostHello, type HostLinkBackend, type ReleaseBundle } from './contract.js';
+import type { FetchReleaseRequest__Output } from '../../proto/gen/opsctl/hostlink/v1/FetchReleaseRequest.js';
+import type { ReleaseChunk } from '../../proto/gen/opsctl/hostlink/v1/ReleaseChunk.js';
 import type { CheckedCsr, ManagerPki } from './pki.js';
 import { LinkSession, type SessionRegistry } from './sessions.js';
 import { InvalidCsrError } from './x509.js';
@@ -50,8 +52,7 @@ export class HostLinkService {
       Enroll: (call, callback) => { void this.enroll(call, callback); },
       Connect: (call) => { void this.connect(call); },
       Renew: (call, callback) => { void this.renew(call, callback); },
-      // The releases module serves bundles; until it is wired in, say so rather than hang.
-      FetchRelease: (call) => { call.emit('error', grpcError(grpc.status.UNIMPLEMENTED, 'this manager serves no releases')); },
+      FetchRelease: (call) => { void this.fetchRelease(call); },
     };
     server.addService(loadHostLink().HostLink.service, handlers);
   }
@@ -224,6 +225,64 @@ export class HostLinkService {
     });
   }
 
+  /**
+   * A release bundle, to a host with a valid client certificate (as Connect), from the offset it
+   * asks (a resumed download), written only as fast as the host reads it.
+   */
+  private async fetchRelease(call: grpc.ServerWritableStream<FetchReleaseRequest__Output, ReleaseChunk>): Promise<void> {
+    const { backend, log } = this.opts;
+    const who = await this.authenticateCall(call);
+    if ('code' in who) {
+      log.warn({ address: peerAddress(call.getPeer()), reason: who.details }, 'release download refused');
+      call.emit('error', grpcError(who.code, who.details));
+      return;
+    }
+    const { version, platform, arch } = call.request;
+    const offset = Number(call.request.offset ?? 0);
+    let bundle: ReleaseBundle | null | undefined;
+    try {
+      bundle = await backend.releaseBundle?.(version, platform, arch);
+    } catch (err) {
+      log.error({ err, version }, 'finding a release bundle failed');
+      call.emit('error', grpcError(grpc.status.UNAVAILABLE, 'the manager could not read its releases; try again later'));
+      return;
+    }
+    if (!bundle) {
+      call.emit('error', grpcError(grpc.status.NOT_FOUND, `no release ${version.slice(0, 64)} for ${platform.slice(0, 32)}-${arch.slice(0, 32)} on this manager`));
+      return;
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > bundle.size) {
+      call.emit('error', grpcError(grpc.status.OUT_OF_RANGE, `offset ${call.request.offset} is outside the bundle's ${bundle.size} bytes`));
+      return;
+    }
+    const source = bundle.open(offset);
+    let gone = false;
+    const onGone = () => { gone = true; source.destroy(); };
+    call.once('cancelled', onGone);
+    call.once('close', onGone);
+    try {
+      for await (const chunk of source) {
+        if (gone) return;
+        if (!call.write({ data: chunk as Buffer })) {
+          // Back-pressure: wait until the host has read what is buffered (or has gone).
+          await new Promise<void>((resolve) => {
+            const done = () => { call.off('drain', done); call.off('cancelled', done); call.off('close', done); resolve(); };
+            call.on('drain', done); call.on('cancelled', done); call.on('close', done);
+          });
+        }
+      }
+      if (!gone) call.end();
+      log.info({ nodeId: who.nodeId, version, offset, size: bundle.size }, 'release bundle sent');
+    } catch (err) {
+      if (gone) return;
+      log.error({ err, version }, 'reading a release bundle failed');
+      call.emit('error', grpcError(grpc.status.INTERNAL, `reading the bundle failed on the manager: ${(err as Error).message}`));
+    } finally {
+      call.off('cancelled', onGone);
+      call.off('close', onGone);
+    }
+  }
+
   /** The first message, which must be a hello; a string is the reason it was not. */
   private waitForHello(call: grpc.ServerDuplexStream<HostMessage__Output, ManagerMessage>): Promise<HostHello | string> {
     const timeoutMs = this.opts.helloTimeoutMs ?? 30_000;
@@ -242,6 +301,7 @@ export class HostLinkService {
           facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
           hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
           capabilities: h.capabilities ?? null, knownRuns: h.reportsRuns ? h.knownRuns ?? [] : null, labels: { ...(h.labels ?? {}) },
+          lastUpdate: h.lastUpdate?.rolloutId ? h.lastUpdate : null,
         });
       };
       const onEnd = () => done('the stream ended before hello');
@@ -265,6 +325,9 @@ export class HostLinkService {
         return;
       case 'fileAck':
         if (msg.fileAck) await backend.onFileAck(session.nodeId, msg.fileAck);
+        return;
+      case 'updateReport':
+        if (msg.updateReport) await backend.onUpdateReport?.(session.nodeId, msg.updateReport);
         return;
       case 'hello':
         log.warn({ nodeId: session.nodeId }, 'ignoring a second hello on the same stream');

@@ -102,12 +102,12 @@ export interface SimSuite {
   sims: SimProcess[];
 }
 
-/** A suite's manager (with one real host) in a fresh data directory, started before and stopped after it. */
-export function simSuite(suite: Test, tmpPrefix: string): SimSuite {
+/** A suite's manager (with one real host) in a fresh data directory, started before and stopped after it; `env` goes to every process. */
+export function simSuite(suite: Test, tmpPrefix: string, env: NodeJS.ProcessEnv = {}): SimSuite {
   const s: SimSuite = { dataDir: mkdtempSync(join(tmpdir(), tmpPrefix)), sims: [], stack: undefined as unknown as LocalStack };
   suite.before(async () => {
     const [httpPort, grpcPort, agentPort] = await freePorts(3);
-    s.stack = await startLocalStack({ dataDir: s.dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host' });
+    s.stack = await startLocalStack({ dataDir: s.dataDir, httpPort, grpcPort, agentPort, nodeName: 'real-host', env });
   });
   suite.after(async () => {
     for (const sim of s.sims) await sim.stop().catch(() => undefined);

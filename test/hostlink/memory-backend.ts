@@ -4,8 +4,9 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { MetricsSample__Output, TaskEvent__Output } from '../../proto/hostlink.js';
 import {
-  EnrollmentRefused, type EnrollmentDecision, type EnrollmentRequest, type HostHello, type HostLinkBackend, type HostSession, type IssuedCertificate,
+  EnrollmentRefused, type EnrollmentDecision, type EnrollmentRequest, type HostHello, type HostLinkBackend, type HostSession, type IssuedCertificate, type ReleaseBundle,
 } from '../../server/hostlink/contract.js';
+import { Readable } from 'node:stream';
 
 export interface MemoryNode {
   id: string;
@@ -108,6 +109,34 @@ export class MemoryBackend extends EventEmitter implements HostLinkBackend {
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> { this.record({ type: 'task', nodeId, event }); }
   async onFileAck(): Promise<void> {}
   async onDisconnected(session: HostSession): Promise<void> { this.record({ type: 'disconnected', nodeId: session.nodeId, session }); }
+
+  /** Release bundles FetchRelease serves, by "version platform arch"; `opened` counts the bytes each read took from its source. */
+  readonly bundles = new Map<string, Buffer>();
+  readonly opened: { offset: number; produced: number }[] = [];
+
+  async releaseBundle(version: string, platform: string, arch: string): Promise<ReleaseBundle | null> {
+    const data = this.bundles.get(`${version} ${platform} ${arch}`);
+    if (!data) return null;
+    return {
+      size: data.length,
+      open: (offset) => {
+        const read = { offset, produced: 0 };
+        this.opened.push(read);
+        let at = offset;
+        // Produces 64 KiB only when asked: what it produced is what the gateway pulled.
+        return new Readable({
+          highWaterMark: 64 * 1024,
+          read() {
+            if (at >= data.length) { this.push(null); return; }
+            const chunk = data.subarray(at, at + 64 * 1024);
+            at += chunk.length;
+            read.produced += chunk.length;
+            this.push(chunk);
+          },
+        });
+      },
+    };
+  }
 
   /** Resolves with the first record (already seen or future) that matches. */
   waitFor<T extends BackendRecord>(what: string, match: (r: BackendRecord) => r is T, timeoutMs?: number): Promise<T>;

@@ -102,6 +102,8 @@ export interface HarnessOptions {
   reports?: { flushMs?: number; maxSamples?: number };
   /** Where the web UI's build is (server/modules/web-ui); default dist/web. */
   webUi?: { dir?: string };
+  /** How often the leader drives rollouts (server/modules/releases/rollouts.ts). */
+  rollouts?: { tickMs?: number };
   config?: Record<string, unknown>;
 }
 
@@ -123,7 +125,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports }, 'web-ui': opts.webUi } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports }, 'web-ui': opts.webUi, rollouts: opts.rollouts } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });

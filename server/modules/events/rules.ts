@@ -12,6 +12,8 @@ import { plainRows } from '../../db/raw-rows.js';
 import type { EventsService, RaiseOptions } from './service.js';
 
 export const RULE_KINDS = ['node.offline', 'node.disk_full', 'node.memory_high', 'agent.crash_loop'] as const;
+/** Raised by the releases module (not the rules pass) when a rollout passes its failure budget; subject: the rollout id. */
+export const ROLLOUT_HALTED = 'rollout.halted';
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** What hostd reports while its agent supervisor waits the longest restart delay. */

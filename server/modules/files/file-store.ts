@@ -5,9 +5,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
+import { writeHashed } from '../../hashed-write.js';
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -73,19 +73,8 @@ export class FileStore {
    */
   async put(body: Readable, maxBytes: number, expected?: string): Promise<StoredFile> {
     const tmp = join(this.tmpDir, randomUUID());
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > maxBytes) return done(new OpsError(ErrorCode.INVALID_ARGUMENT, `file larger than ${maxBytes} bytes (files.maxUploadBytes)`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
-      const sha256 = hash.digest('hex');
+      const { sha256, size } = await writeHashed(body, tmp, maxBytes, () => new OpsError(ErrorCode.INVALID_ARGUMENT, `file larger than ${maxBytes} bytes (files.maxUploadBytes)`));
       if (expected && sha256 !== expected) {
         throw new OpsError(ErrorCode.INVALID_ARGUMENT, `content sha256 is ${sha256}, not ${expected} as named: the file changed or was cut short`);
       }

@@ -7,7 +7,10 @@ import type { AgentCapabilities__Output } from '../../../proto/gen/opsctl/hostli
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { ReplicaBus } from '../../replicas/bus.js';
 import type { Orm } from '../../db/orm.js';
-import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate } from '../../hostlink/contract.js';
+import type { EnrollmentDecision, EnrollmentRequest, HostHello, HostLinkBackend, HostSession, IssuedCertificate, ReleaseBundle } from '../../hostlink/contract.js';
+import type { UpdateReport__Output } from '../../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
+import type { ReleasesService } from '../releases/service.js';
+import type { RolloutsService } from '../releases/rollouts.js';
 import { EnrollmentRefused } from '../../hostlink/contract.js';
 import { ErrorCode } from '../../../proto/errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -40,6 +43,7 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     private readonly tasks: TasksService,
     private readonly audit: AuditService,
     private readonly liveSampling?: LiveSampling,
+    private readonly releases?: { releases: ReleasesService; rollouts: RolloutsService },
     /** With replicas: presence of this replica's hosts, and events of runs other replicas own. */
     private readonly bus?: ReplicaBus,
   ) {
@@ -113,6 +117,9 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     this.current.set(session.nodeId, session);
     await this.bus?.claim(session.nodeId).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record this host\'s presence in Redis'));
     await this.nodes.markConnected(session.nodeId, hello, session.address);
+    // A report the host made while the link was down (or a hostd that just replaced itself).
+    if (hello.lastUpdate) await this.onUpdateReport(session.nodeId, hello.lastUpdate);
+    this.releases?.rollouts.hostConnected();
     this.log.info({ node: session.nodeName, address: session.address, agentStatus: hello.agentStatus }, 'node connected');
     if (this.current.get(session.nodeId) === session) this.tasks.hostConnected(session, hello.knownRuns);
   }
@@ -145,6 +152,17 @@ export class NodeHostLinkBackend implements HostLinkBackend {
     const owner = await this.liveRunOwner(ack.runId);
     if (owner) { this.bus!.send(owner, { kind: 'file-ack', from: this.bus!.replicaId, nodeId, ack }); return; }
     this.tasks.onFileAck(nodeId, ack);
+  }
+
+  async onUpdateReport(nodeId: string, report: UpdateReport__Output): Promise<void> {
+    await this.releases?.rollouts.onUpdateReport(nodeId, report);
+  }
+
+  async releaseBundle(version: string, platform: string, arch: string): Promise<ReleaseBundle | null> {
+    const releases = this.releases?.releases;
+    const found = await releases?.bundle(version, platform, arch);
+    if (!releases || !found) return null;
+    return { size: found.size, open: (offset) => releases.store.open(found.file, offset) };
   }
 
   private async liveRunOwner(runId: string): Promise<string | undefined> {

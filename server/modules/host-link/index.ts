@@ -11,8 +11,9 @@ declare module '../../module.js' {
 
 export default defineModule({
   name: 'host-link',
-  after: ['nodes', 'enrollment-tokens', 'tasks', 'audit'],
+  after: ['nodes', 'enrollment-tokens', 'tasks', 'audit', 'releases'],
   services: ({ orm, log, services, replica }) => ({
-    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit, services.liveSampling, replica.bus),
+    hostLink: new NodeHostLinkBackend(orm, log.child({ module: 'hostlink-backend' }), services.nodes, services.tokens, services.tasks, services.audit, services.liveSampling,
+      { releases: services.releases, rollouts: services.rollouts }, replica.bus),
   }),
 });

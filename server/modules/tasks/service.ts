@@ -212,8 +212,8 @@ export class TasksService {
     await this.nodes.compile(selector);
   }
 
-  /** The nodes a selector matches, all in the caller's scope (refused whole otherwise), at least one. */
-  private async targetsOf(by: Principal, selector: CreateTaskRequest['selector']) {
+  /** The nodes a selector matches, all in the caller's scope (refused whole otherwise), at least one. Rollouts use it too. */
+  async targetsOf(by: Principal, selector: CreateTaskRequest['selector']) {
     const matches = await this.nodes.compile(selector);
     const targets = (await this.nodes.targets()).filter(matches);
     // Refused whole, never silently narrowed: the caller learns how many, not which.
