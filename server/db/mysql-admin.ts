@@ -28,3 +28,12 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
   if (!SAFE_NAME.test(name)) throw new Error(`invalid database name "${name}"`);
   await onServer(serverUrl, (execute) => execute(`drop database if exists \`${name}\``));
 }
+
+/** Creates database `name` on the server of `serverUrl` unless it exists; returns its URL. */
+export async function createDatabaseIfMissing(serverUrl: string, name: string): Promise<string> {
+  if (!SAFE_NAME.test(name)) throw new Error(`invalid database name "${name}"`);
+  await onServer(serverUrl, (execute) => execute(`create database if not exists \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
