@@ -1,8 +1,8 @@
 // The gRPC client for the manager's host link: TLS 1.3 only, the manager's CA as the only root,
 // and (after enrollment) the node's key and certificate for mutual TLS.
 import * as grpc from '@grpc/grpc-js';
-import { createSecureContext } from 'node:tls';
 import { loadHostLink, type HostLinkClient } from '../proto/hostlink.js';
+import { nodeTls } from './node-tls.js';
 
 export interface LinkTls {
   caPem: string;
@@ -26,7 +26,7 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 /** `options` are merged over CLIENT_CHANNEL_OPTIONS (the fleet simulator's many channels need their own). */
 export function createHostLinkClient(address: string, tls: LinkTls, options: grpc.ChannelOptions = {}): HostLinkClient {
-  const context = createSecureContext({
+  const context = nodeTls.createSecureContext({
     ca: tls.caPem,
     key: tls.keyPem,
     cert: tls.certPem,

@@ -5,8 +5,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { connect, type DetailedPeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate } from 'node:tls';
 import { formatHostPort, type HostPort } from '../lib/host-port.js';
+import { nodeTls } from './node-tls.js';
 
 export class TrustError extends Error {
   constructor(message: string) { super(message); this.name = 'TrustError'; }
@@ -28,7 +29,7 @@ function sha256Hex(der: Buffer): string {
 /** The DER certificates the server presented, leaf first. */
 export function fetchPeerChain(target: HostPort, timeoutMs = 10_000): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const socket = connect({
+    const socket = nodeTls.connect({
       host: target.host, port: target.port,
       servername: isIP(target.host) ? undefined : target.host,
       rejectUnauthorized: false, ALPNProtocols: ['h2'], minVersion: 'TLSv1.3',

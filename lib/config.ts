@@ -5,14 +5,63 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
- * yaml is loaded when a config file is first read, not at import: agentd started by hostd gets
- * flags only, and yaml costs a daemon about 1 MB of private memory for its whole life. Loading must
+ * yaml is loaded when a config file beyond parseSimpleYaml's shape is first read, not at import:
+ * agentd started by hostd gets flags only, hostd reads the hostd.yaml install.sh wrote without it,
+ * and yaml costs a daemon about 1 MB of private memory for its whole life. Loading must
  * stay synchronous (loadConfig is), hence require. In a host bundle `require` exists (the banner of
  * scripts/package.ts) and esbuild has put yaml inside; from the package, an ES module has none.
  */
 function parseYaml(text: string): unknown {
   const yaml = (typeof require === 'function' ? require('yaml') : createRequire(import.meta.url)('yaml')) as typeof import('yaml');
   return yaml.parse(text);
+}
+
+const SIMPLE_KEY_LINE = /^( {2})?([A-Za-z][A-Za-z0-9]*):(?: (.*))?$/;
+
+/** A value the YAML library would read as this, and nothing else; undefined when unsure. */
+function simpleScalar(text: string): string | number | boolean | Record<string, never> | undefined {
+  const quoted = /^"([^"\\]*)"$/.exec(text);
+  if (quoted) return quoted[1];
+  if (/^\/[A-Za-z0-9._/-]*$/.test(text)) return text; // a path: plain, but never a number or a keyword
+  if (/^(?:0|[1-9][0-9]{0,14})$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (text === '{}') return {};
+  return undefined;
+}
+
+/**
+ * A config file of the shape scripts/install.sh writes — comment lines, mappings one level deep
+ * (two-space indent), and values that are double-quoted strings without escapes, absolute paths,
+ * integers, true/false or {} — read without the YAML library, which would cost a daemon ~0.9 MB of
+ * private memory for the rest of its life. Gives exactly what yaml.parse gives for such a text
+ * (test/unit/config.test.ts checks), and undefined for anything else, which yaml then reads.
+ */
+export function parseSimpleYaml(text: string): ConfigTree | undefined {
+  const out: ConfigTree = {};
+  const opened: ConfigTree[] = [];
+  let open: ConfigTree | undefined;
+  for (const line of text.split('\n')) {
+    if (/^ *(#.*)?$/.test(line)) continue;
+    const m = SIMPLE_KEY_LINE.exec(line);
+    if (!m) return undefined;
+    const [, indent, key, rawValue] = m;
+    if (/^(null|true|false)$/i.test(key)) return undefined; // a key YAML reads as another type
+    const into = indent ? open : out;
+    if (!into || Object.hasOwn(into, key)) return undefined;
+    if (rawValue === undefined) {
+      if (indent) return undefined; // deeper than one level
+      open = out[key] = {};
+      opened.push(open);
+      continue;
+    }
+    const value = simpleScalar(rawValue);
+    if (value === undefined) return undefined;
+    into[key] = value;
+    if (!indent) open = undefined;
+  }
+  // `key:` with nothing under it is null to YAML; leave that to the library.
+  if (opened.some((m) => Object.keys(m).length === 0) || Object.keys(out).length === 0) return undefined;
+  return out;
 }
 
 /** A mapping default (`{}`, e.g. hostd's `labels`) holds free keys that may contain dots: it is one option. */
@@ -116,7 +165,7 @@ export function loadConfig<T extends object>(opts: LoadConfigOptions<T>): T {
     if (text !== undefined) {
       let parsed: unknown;
       try {
-        parsed = parseYaml(text);
+        parsed = parseSimpleYaml(text) ?? parseYaml(text);
       } catch (err) {
         throw new ConfigError(`parsing config file ${opts.file}: ${(err as Error).message}`);
       }

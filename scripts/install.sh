@@ -4,6 +4,7 @@
 #
 #   curl -fsSL -k --pinnedpubkey 'sha256//…' https://manager:8440/install.sh | sudo OPS_ENROLL_TOKEN=… sh
 #   … | sudo sh -s -- --prefix /srv/opsctl --no-start
+#   … | sudo OPS_ENROLL_TOKEN=… sh -s -- --name web-1 --agent-listen 127.0.0.1:9442
 #   … | sudo sh -s -- --uninstall
 #
 # It downloads the host bundle with the same pin, checks its SHA-256 before unpacking anything,
@@ -47,6 +48,9 @@ Installs hostd and agentd from the opsctl manager at $MANAGER_URL and enrolls th
 
 Options:
   --prefix DIR   install under DIR (default /opt/opsctl): versions/, current, etc/hostd.yaml, data/
+  --name NAME    the node name to enroll as (default: this host's name; or \$OPS_NODE_NAME)
+  --agent-listen HOST:PORT
+                 agentd's HTTP address (default 127.0.0.1:8442; or \$OPS_AGENT_LISTEN)
   --no-start     install, but do not enable or start the systemd unit (prints how to start hostd);
                  the only way to install without root (no unit is written then)
   --trust-key KEY  trust release signatures by KEY (ed25519:<base64>, as opsctl release keygen
@@ -56,6 +60,10 @@ Options:
 
 OPS_ENROLL_TOKEN (from opsctl nodes token create) is needed on the first install only.
 Without a trusted release key hostd refuses every update; add keys later with --trust-key.
+OPS_ENROLL_TOKEN (from opsctl nodes token create) is needed on the first install only. sudo
+passes no other environment: give the name and address as options (or as sudo VAR=value).
+--name and --agent-listen go into hostd.yaml on the first install; a later run keeps the file
+(and refuses an option the kept file does not hold).
 EOF
 }
 
@@ -74,10 +82,20 @@ parse_args() {
   START=1
   TRUST_KEYS=
   add_trust_keys "${OPS_RELEASE_KEYS:-}"
+  # The same environment hostd itself reads these from; an option wins over it. Only an option is
+  # checked against a kept hostd.yaml: the environment is ambient, an option is asked for.
+  NODE_NAME=${OPS_NODE_NAME:-}
+  AGENT_LISTEN=${OPS_AGENT_LISTEN:-}
+  NAME_OPTION=
+  LISTEN_OPTION=
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) [ $# -ge 2 ] || usage_error "--prefix needs a folder"; PREFIX=$2; shift 2 ;;
       --prefix=*) PREFIX=${1#--prefix=}; shift ;;
+      --name) [ $# -ge 2 ] || usage_error "--name needs a node name"; NODE_NAME=$2; NAME_OPTION=$2; shift 2 ;;
+      --name=*) NODE_NAME=${1#--name=}; NAME_OPTION=$NODE_NAME; shift ;;
+      --agent-listen) [ $# -ge 2 ] || usage_error "--agent-listen needs HOST:PORT"; AGENT_LISTEN=$2; LISTEN_OPTION=$2; shift 2 ;;
+      --agent-listen=*) AGENT_LISTEN=${1#--agent-listen=}; LISTEN_OPTION=$AGENT_LISTEN; shift ;;
       --uninstall) UNINSTALL=1; shift ;;
       --no-start) START=0; shift ;;
       --trust-key) [ $# -ge 2 ] || usage_error "--trust-key needs a key"; add_trust_keys "$2"; shift 2 ;;
@@ -107,10 +125,44 @@ parse_args() {
       *) usage_error "--trust-key takes ed25519:<base64> (opsctl release keygen prints it), got $key" ;;
     esac
   done
+  check_name_and_listen
   CONFIG=$PREFIX/etc/hostd.yaml
   LAUNCHER=$PREFIX/bin/hostd-launch
   DATA=$PREFIX/data
   UNIT_FILE=$SYSTEMD_DIR/$UNIT
+}
+
+# Both go into hostd.yaml unquoted-safe (inside double quotes) and through grep: what the manager
+# accepts as a node name (server/hostlink/service.ts), and HOST:PORT with a port hostd can listen on.
+check_name_and_listen() {
+  case $NODE_NAME in
+    '') ;;
+    [!A-Za-z0-9]*|*[!A-Za-z0-9._-]*) usage_error "--name may hold only letters, digits and . _ - (starting with a letter or digit), got $NODE_NAME" ;;
+  esac
+  [ "${#NODE_NAME}" -le 253 ] || usage_error "--name is longer than 253 characters"
+  [ -n "$AGENT_LISTEN" ] || return 0
+  listen_host=${AGENT_LISTEN%:*}
+  listen_port=${AGENT_LISTEN##*:}
+  case $AGENT_LISTEN in
+    *:*) ;;
+    *) usage_error "--agent-listen must be HOST:PORT, got $AGENT_LISTEN" ;;
+  esac
+  case $listen_host in
+    ''|*[!A-Za-z0-9.:\[\]-]*) usage_error "--agent-listen must be HOST:PORT, got $AGENT_LISTEN" ;;
+  esac
+  case $listen_port in
+    ''|*[!0-9]*) usage_error "--agent-listen must be HOST:PORT with a port from 1 to 65535, got $AGENT_LISTEN" ;;
+  esac
+  [ "${#listen_port}" -le 5 ] && [ "$listen_port" -ge 1 ] && [ "$listen_port" -le 65535 ] ||
+    usage_error "--agent-listen must be HOST:PORT with a port from 1 to 65535, got $AGENT_LISTEN"
+}
+
+# A kept hostd.yaml is not rewritten: a --name or --agent-listen it does not hold is refused, not
+# silently ignored. $1: the YAML key's line prefix, $2: the value given, $3: the option.
+check_kept_value() {
+  [ -n "$2" ] || return 0
+  grep -qxF "$1\"$2\"" "$CONFIG" && return 0
+  die "$CONFIG (kept from an earlier install) does not have $3 $2: edit it and restart hostd, or --uninstall and install again"
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -324,6 +376,9 @@ enroll:
   token: "${OPS_ENROLL_TOKEN:-}"
 $(trusted_keys_yaml)
 EOF
+  # Unset: hostd's defaults (this host's name, 127.0.0.1:8442).
+  [ -z "$NODE_NAME" ] || printf 'node:\n  # The name this host enrolls as (install.sh --name).\n  name: "%s"\n' "$NODE_NAME" >> "$CONFIG.new"
+  [ -z "$AGENT_LISTEN" ] || printf 'agent:\n  # The address of agentd'"'"'s HTTP API (install.sh --agent-listen).\n  listen: "%s"\n' "$AGENT_LISTEN" >> "$CONFIG.new"
   )
   mv "$CONFIG.new" "$CONFIG"
   say "wrote $CONFIG"
@@ -394,7 +449,7 @@ wait_for_enrollment() {
     # hostd exits when the manager refuses the token (systemd then restarts it, to no avail).
     "$SYSTEMCTL" is-active --quiet "$UNIT" || die "hostd stopped before it enrolled (a used, expired or unknown token?): journalctl -u $UNIT says why. Fix it, then run this again; the install is kept"
     if [ "$waited" -ge "$ENROLL_SECONDS" ]; then
-      die "hostd runs but has not enrolled within ${ENROLL_SECONDS}s: see journalctl -u $UNIT. A name already enrolled with another key waits for an operator: opsctl nodes approve $(uname -n)"
+      die "hostd runs but has not enrolled within ${ENROLL_SECONDS}s: see journalctl -u $UNIT. A name already enrolled with another key waits for an operator: opsctl nodes approve ${NODE_NAME:-$(uname -n)}"
     fi
     sleep 1
     waited=$((waited + 1))
@@ -418,6 +473,10 @@ install_main() {
   case ${OPS_ENROLL_TOKEN:-} in
     *[!A-Za-z0-9_-]*) die "OPS_ENROLL_TOKEN is not a token from opsctl nodes token create (letters, digits, - and _ only)" ;;
   esac
+  if [ -f "$CONFIG" ]; then
+    check_kept_value '  name: ' "$NAME_OPTION" --name
+    check_kept_value '  listen: ' "$LISTEN_OPTION" --agent-listen
+  fi
   refuse_stray_hostd
 
   install_version

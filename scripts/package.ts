@@ -3,7 +3,7 @@
 // into one ESM file, so a host loads two files instead of ~1,000 modules from node_modules and
 // needs no npm install. Run after the build (the entry points are bin/*.js, which load dist/).
 // Usage: node dist/scripts/package.js [--out-dir dist-package] [--no-minify]
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -11,8 +11,14 @@ import { create as createTar } from 'tar';
 import { buildManifest, bundleFileName, MANIFEST_FILE, type BundleManifest } from '../proto/host-bundle.js';
 import { packageRoot } from '../lib/version.js';
 
-/** What the daemons read from disk at run time besides their own file (proto/hostlink.ts finds it here). */
-const RUNTIME_FILES = ['proto/hostlink/v1/hostlink.proto'];
+/**
+ * Left out of the bundles, loaded only on paths the daemons never take. proto-loader (with protobufjs'
+ * parser) is what grpc-js loads to serve channelz or ORCA, which hostd does not: the host link's
+ * messages are static code (proto/hostlink.ts). systeminformation: hostd reads Linux's facts from
+ * /proc (hostd/facts.ts) and loads it only elsewhere, so a bundle for Linux need not carry it (a bundle
+ * is for one platform: its name says which).
+ */
+const NOT_BUNDLED = ['@grpc/proto-loader', ...(process.platform === 'linux' ? ['systeminformation'] : [])];
 
 /**
  * Bundled CommonJS dependencies (grpc-js, pino, systeminformation, …) call require() for Node's own
@@ -63,19 +69,13 @@ export async function buildHostBundle(opts: HostBundleOptions): Promise<HostBund
       keepNames: true,
       legalComments: 'none',
       define: { OPS_BUNDLE_VERSION: JSON.stringify(version) },
-      // hostd reads Linux's facts from /proc (hostd/facts.ts) and loads systeminformation only
-      // elsewhere: a bundle for Linux need not carry it. (A bundle is for one platform: its name says which.)
-      external: process.platform === 'linux' ? ['systeminformation'] : [],
+      external: NOT_BUNDLED,
       banner: { js: ESM_REQUIRE_BANNER },
       logLevel: 'warning',
     });
-    for (const path of RUNTIME_FILES) {
-      mkdirSync(join(stage, path, '..'), { recursive: true });
-      copyFileSync(join(root, path), join(stage, path));
-    }
     for (const [from, to] of Object.entries(COPIED_FILES)) copyFileSync(join(root, from), join(stage, to));
     opts.patch?.(stage);
-    const paths = ['hostd.mjs', 'agentd.mjs', ...RUNTIME_FILES, ...Object.values(COPIED_FILES)];
+    const paths = ['hostd.mjs', 'agentd.mjs', ...Object.values(COPIED_FILES)];
     const manifest = buildManifest(stage, paths, {
       version, platform: process.platform, arch: process.arch, node: '>=20', createdAt: new Date().toISOString(),
     });

@@ -39,7 +39,7 @@ test('the archive is named by version, platform and arch and holds the files at 
   assert.equal(readdirSync(outDir), [archiveName], 'nothing else is left in the output folder');
   const entries: string[] = [];
   await list({ file: join(outDir, archiveName), onReadEntry: (e) => { entries.push(e.path); } });
-  assert.equal(entries.sort(), [MANIFEST_FILE, 'agentd.mjs', 'hostd.mjs', 'proto/hostlink/v1/hostlink.proto', 'hostd-launch.sh'].sort());
+  assert.equal(entries.sort(), [MANIFEST_FILE, 'agentd.mjs', 'hostd.mjs', 'hostd-launch.sh'].sort());
 });
 
 test('the unpacked bundle matches its manifest', async () => {
@@ -51,7 +51,7 @@ test('the unpacked bundle matches its manifest', async () => {
   assert.is(manifest.arch, process.arch);
   assert.is(manifest.node, '>=20');
   assert.ok(!Number.isNaN(Date.parse(manifest.createdAt)), manifest.createdAt);
-  assert.equal(manifest.files.map((f) => f.path), ['hostd.mjs', 'agentd.mjs', 'proto/hostlink/v1/hostlink.proto', 'hostd-launch.sh']);
+  assert.equal(manifest.files.map((f) => f.path), ['hostd.mjs', 'agentd.mjs', 'hostd-launch.sh']);
 });
 
 test('the bundled daemons report the version compiled into them', () => {

@@ -76,10 +76,11 @@ function host(name: string) {
       OPS_INSTALL_SYSTEMCTL: FAKE_SYSTEMCTL,
       OPS_INSTALL_ENROLL_SECONDS: '60',
       FAKE_SYSTEMCTL_STATE: join(root, 'systemctl'),
-      // Reach the hostd the unit starts through the environment (systemd would not pass them; the
-      // stand-in does): its own node name and agentd port, so hosts of one test run do not collide.
+      // Its own node name and agentd port, so hosts of one test run do not collide: the script writes
+      // them into hostd.yaml (the stand-in systemctl, like systemd, starts hostd with a clean environment).
       OPS_NODE_NAME: name,
-      OPS_AGENT_LISTEN: `127.0.0.1:${agentPort}`,
+      // 0: a run that never starts hostd (the script refuses port 0: agentd needs a port hostd can reach).
+      ...(agentPort ? { OPS_AGENT_LISTEN: `127.0.0.1:${agentPort}` } : {}),
       ...extra,
     }),
   };
@@ -208,12 +209,21 @@ test('bad input before anything changes: usage errors, no token, no root, Node t
     [['--trust-key', 'rsa:AAAA'], {}, 2, /--trust-key takes ed25519:<base64>/],
     [['--trust-key', 'ed25519:"; rm -rf /'], {}, 2, /--trust-key takes ed25519:<base64>/],
     [['--trust-key'], {}, 2, /--trust-key needs a key/],
+    [['--name', 'a b'], {}, 2, /--name may hold only letters, digits and \. _ -/],
+    [['--name=-web'], {}, 2, /--name may hold only letters, digits and \. _ - \(starting with a letter or digit\), got -web/],
+    [['--prefix', h.prefix], { OPS_NODE_NAME: 'x"; rm -rf /' }, 2, /--name may hold only/],
+    [['--name'], {}, 2, /--name needs a node name/],
+    [['--agent-listen', 'nope'], {}, 2, /--agent-listen must be HOST:PORT, got nope/],
+    [['--agent-listen', '127.0.0.1:0'], {}, 2, /a port from 1 to 65535, got 127\.0\.0\.1:0/],
+    [['--agent-listen=127.0.0.1:65536'], {}, 2, /a port from 1 to 65535/],
+    [['--agent-listen', '127.0.0.1:84x2'], {}, 2, /a port from 1 to 65535/],
+    [['--agent-listen', 'a b:8442'], {}, 2, /--agent-listen must be HOST:PORT/],
     [['--prefix', h.prefix], { OPS_ENROLL_TOKEN: '' }, 1, /OPS_ENROLL_TOKEN is not set: create a token with opsctl nodes token create/],
     [['--prefix', h.prefix], { OPS_ENROLL_TOKEN: 'x"; rm -rf /' }, 1, /OPS_ENROLL_TOKEN is not a token/],
   ];
   const help = await run(['sh', '-s', '--', '--help'], script, h.env(0));
   assert.is(help.code, 0, help.stderr);
-  assert.match(help.stdout, /--prefix DIR[\s\S]*--no-start[\s\S]*--uninstall/);
+  assert.match(help.stdout, /--prefix DIR[\s\S]*--name NAME[\s\S]*--agent-listen HOST:PORT[\s\S]*--no-start[\s\S]*--uninstall/);
   assert.ok(help.stdout.includes(`--pinnedpubkey '${m.https!.spkiPin}' ${m.httpUrl}/install.sh`));
   for (const [args, env, code, message] of cases) {
     const r = await run(['sh', '-s', '--', ...args], script, h.env(0, env));
@@ -260,10 +270,12 @@ test('bad input before anything changes: usage errors, no token, no root, Node t
 test('install: verified, unpacked, config and unit written, hostd started from PREFIX/current, enrolled; the unit passes systemd-analyze verify', async () => {
   const [agentPort] = await freePorts(1);
   const h = host('web-1');
-  // The command `opsctl nodes token create` printed, as a host runs it (sudo aside: this test is root).
-  // Release keys both ways: the environment and --trust-key (hostd checks them when it starts).
+  // The command `opsctl nodes token create` printed, as a host runs it (sudo aside: this test is root),
+  // with the node name and agentd's address as options (sudo passes no OPS_NODE_NAME or OPS_AGENT_LISTEN),
+  // and release keys both ways: the environment and --trust-key (hostd checks them when it starts).
   const [key1, key2] = [generateReleaseKey().publicKey, generateReleaseKey().publicKey];
-  const r = await run(['sh', '-c', `${oneLiner.replace('| sudo ', '| env ')} -s -- --prefix ${h.prefix} --trust-key ${key2}`], '', h.env(agentPort!, { OPS_RELEASE_KEYS: key1 }));
+  const asSudo = h.env(agentPort!, { OPS_NODE_NAME: '', OPS_AGENT_LISTEN: '', OPS_RELEASE_KEYS: key1 });
+  const r = await run(['sh', '-c', `${oneLiner.replace('| sudo ', '| env ')} -s -- --prefix ${h.prefix} --name web-1 --agent-listen 127.0.0.1:${agentPort} --trust-key ${key2}`], '', asSudo);
   assert.is(r.code, 0, r.stderr + r.stdout);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.map((l) => l.replace(/\/\S+\/web-1\//g, '…/').replace(/[0-9a-f]{64}/, '<sha>')), [
@@ -280,6 +292,8 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   assert.is(statSync(join(h.prefix, 'etc', 'hostd.yaml')).mode & 0o777, 0o600, 'the token is in it');
   assert.ok(config.includes(`update:\n  # Release keys whose signatures this host accepts for updates (opsctl release keygen).\n  trustedKeys:\n    - "${key1}"\n    - "${key2}"\n`), config);
   assert.ok(config.includes(`dataDir: ${h.prefix}/data\n`) && config.includes(`address: "${m.grpcAddress}"`) && config.includes(`token: "${token}"`), config);
+  assert.ok(config.endsWith(`\nnode:\n  # The name this host enrolls as (install.sh --name).\n  name: "web-1"\n` +
+    `agent:\n  # The address of agentd's HTTP API (install.sh --agent-listen).\n  listen: "127.0.0.1:${agentPort}"\n`), config);
   const unit = readFileSync(h.unitFile, 'utf8');
   assert.ok(unit.includes(`\nExecStart=${h.prefix}/bin/hostd-launch --config ${h.prefix}/etc/hostd.yaml\nEnvironment=OPS_NODE=${process.execPath}\n`), unit);
   assert.is(statSync(join(h.prefix, 'bin', 'hostd-launch')).mode & 0o777, 0o755);
@@ -292,6 +306,7 @@ test('install: verified, unpacked, config and unit written, hostd started from P
   assert.ok(hostd!.cmd.includes(`${h.prefix}/current/hostd.mjs`));
   const agentd = await pollUntil('agentd to start', () => processesUnder(h.prefix).find((p) => p.cmd.includes('agentd.mjs')), 30_000);
   assert.ok(agentd.cmd.includes(`${h.prefix}/versions/${version}/agentd.mjs`), agentd.cmd);
+  assert.ok(agentd.cmd.includes(` --listen 127.0.0.1:${agentPort} `), `agentd at --agent-listen: ${agentd.cmd}`);
 
   if (existsSync('/usr/bin/systemd-analyze') || existsSync('/bin/systemd-analyze')) {
     const verify = await promisify(execFile)('systemd-analyze', ['verify', h.unitFile]).then((v) => ({ code: 0, out: v.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, out: e.stderr }));
@@ -330,6 +345,17 @@ test('a second run changes nothing: config kept, nothing downloaded, hostd left 
   assert.is(h.mainPid(), pidBefore);
   assert.not.ok(h.calls().slice(callsBefore).some((c) => /^(restart|start|stop)/.test(c)), h.calls().join('\n'));
   assert.is((await nodeNames()).filter((n) => n === 'web-1').length, 1);
+  // An option the kept hostd.yaml does not hold is refused before anything changes (the environment's
+  // OPS_AGENT_LISTEN above, a port of this run, is not an option: only a new file takes it).
+  for (const args of [['--agent-listen', '127.0.0.1:1'], ['--name', 'web-9']]) {
+    const refused = await run(['sh', '-s', '--', '--prefix', h.prefix, ...args], script, h.env(agentPort!, { OPS_ENROLL_TOKEN: '' }));
+    assert.is(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, new RegExp(`hostd\\.yaml \\(kept from an earlier install\\) does not have ${args.join(' ')}: edit it and restart hostd, or --uninstall and install again`));
+  }
+  const same = await run(['sh', '-s', '--', '--prefix', h.prefix, '--name', 'web-1'], script, h.env(agentPort!, { OPS_ENROLL_TOKEN: '' }));
+  assert.is(same.code, 0, same.stderr);
+  assert.ok(readFileSync(join(h.prefix, 'etc', 'hostd.yaml')).equals(configBefore));
+  assert.is(h.mainPid(), pidBefore);
 });
 
 test('a run that moves current to another version swaps the link in place and restarts hostd; agentd survives', async () => {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # systemctl for the install script's tests (this machine runs no systemd). Records every call in
 # $FAKE_SYSTEMCTL_STATE/calls and does what systemd would with the unit in $OPS_INSTALL_SYSTEMD_DIR:
-# start runs its ExecStart (with its Environment= and WorkingDirectory=) in the background, and stop
+# start runs its ExecStart (with its Environment= and WorkingDirectory=, and nothing else of the
+# caller's environment: what hostd needs must reach it through the unit or hostd.yaml) in the background, and stop
 # signals the main process only, as KillMode=process does. Enough of `enable --now`, `disable --now`,
 # start, stop, restart, is-active, show -p MainPID --value and daemon-reload for install.sh.
 set -eu
@@ -32,7 +33,7 @@ start() {
   (
     cd "$workdir"
     # shellcheck disable=SC2086
-    env $environment $exec_start </dev/null >>"$state/$unit.log" 2>&1 &
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $environment $exec_start </dev/null >>"$state/$unit.log" 2>&1 &
     echo $! > "$pidfile"
   )
 }

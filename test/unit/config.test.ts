@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, envName, loadConfig, parseDuration } from '../../lib/config.js';
+import { parse as yamlParse } from 'yaml';
+import { ConfigError, envName, loadConfig, parseDuration, parseSimpleYaml } from '../../lib/config.js';
 
 const defaults = {
   dataDir: './data',
@@ -64,6 +65,59 @@ test('durations', () => {
   assert.is(parseDuration('1h'), 3600);
   assert.is(parseDuration('7d'), 604800);
   assert.throws(() => parseDuration('1w'), /invalid duration/);
+});
+
+// What scripts/install.sh writes into hostd.yaml (write_config), with every optional part.
+const INSTALLED_HOSTD_YAML = `# hostd configuration, written by the opsctl install script from https://manager.example:8440.
+# A second install keeps this file. Every option: hostd --help (configs/hostd.yaml in opsctl).
+dataDir: /opt/opsctl/data
+manager:
+  address: "manager.example:8441"
+  caHash: "3f0a9c"
+enroll:
+  # Used once, at the first start; ignored once dataDir holds the identity hostd enrolled with.
+  token: "tok_ABC-123"
+node:
+  # The name this host enrolls as (install.sh --name).
+  name: "web-1"
+agent:
+  # The address of agentd's HTTP API (install.sh --agent-listen).
+  listen: "127.0.0.1:9442"
+`;
+
+test('hostd.yaml as install.sh writes it is read without the YAML library, to what yaml reads', () => {
+  const simple = parseSimpleYaml(INSTALLED_HOSTD_YAML);
+  assert.ok(simple, 'the fast path takes it');
+  assert.equal(simple, yamlParse(INSTALLED_HOSTD_YAML));
+  const cfg = loadConfig({ defaults: { dataDir: '', manager: { address: '', caHash: '' }, enroll: { token: '' }, node: { name: '' }, agent: { listen: '' } }, file: yamlFile(INSTALLED_HOSTD_YAML), env: {} });
+  assert.is(cfg.agent.listen, '127.0.0.1:9442');
+  assert.is(cfg.dataDir, '/opt/opsctl/data');
+});
+
+test('the fast path gives what yaml gives, or steps aside (random files from tricky pieces)', () => {
+  const keys = ['a', 'port', 'dataDir', 'null', 'True', 'x1'];
+  const values = ['"a"', '"a b: c # d"', '"a\\"b"', '"it\'s"', '""', '/opt/x', '/a#b', '/', '0', '7', '007', '-1', '12345678901234567890', '1.5', '1e3', '.inf',
+    'true', 'false', 'True', 'yes', 'null', '~', '{}', '[]', '{a: 1}', 'plain', '"x" # c', '"x" ', '0x1F', '0o7', '"é\t"', "'single'"];
+  let seed = 42; // xorshift32: the same files on every run
+  const pick = <T>(list: T[]): T => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return list[(seed >>> 0) % list.length]; };
+  let taken = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const lines: string[] = [];
+    for (let j = 0, n = 1 + (i % 5); j < n; j++) {
+      const shape = pick([0, 0, 1, 2, 3, 4]);
+      if (shape === 0) lines.push(`${pick(keys)}: ${pick(values)}`);
+      else if (shape === 1) lines.push(`${pick(keys)}:`, `  ${pick(keys)}: ${pick(values)}`);
+      else if (shape === 2) lines.push(`  ${pick(keys)}: ${pick(values)}`);
+      else if (shape === 3) lines.push(pick(['# c', '  # c', '', '   ', '---', '\t# t']));
+      else lines.push(`${pick(keys)}:`);
+    }
+    const text = lines.join('\n') + pick(['\n', '', '\r\n']);
+    const simple = parseSimpleYaml(text);
+    if (simple === undefined) continue;
+    taken++;
+    assert.equal(simple, yamlParse(text), JSON.stringify(text));
+  }
+  assert.ok(taken > 300, `the fast path took ${taken} of 20000`);
 });
 
 test.run();

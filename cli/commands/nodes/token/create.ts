@@ -30,7 +30,8 @@ export default class NodesTokenCreate extends DataCommand {
     'When the manager serves HTTPS: one line that fetches the manager\'s install script with curl, trusting the manager by its pinned ' +
     'key (--pinnedpubkey), and runs it as root. The script downloads the host bundle, checks its SHA-256, installs it under /opt/opsctl, ' +
     'writes /opt/opsctl/etc/hostd.yaml, starts hostd as the systemd service opsctl-hostd and waits for it to enroll ' +
-    '(sh -s -- --help lists its options: --prefix, --no-start, --uninstall). Node.js 20 or later must be installed on the host.\n\n' +
+    '(sh -s -- --help lists its options: --name, --agent-listen, --prefix, --no-start, --uninstall; sudo passes no other ' +
+    'environment, so the node name and agentd\'s address go after sh -s --). Node.js 20 or later must be installed on the host.\n\n' +
     'Always: the hostd command, for a host where hostd is already installed: hostd checks the manager by its CA hash, presents the ' +
     'token once and receives its client certificate.\n\n' +
     'The token is shown only now; the manager keeps only its hash. --json adds install.url and install.spkiPin over HTTPS.';
@@ -71,7 +72,9 @@ export default class NodesTokenCreate extends DataCommand {
       const head = `Token:   ${created.token}\nExpires: ${created.expiresAt} (enrolls ${uses})\n\n`;
       if (!install) return `${head}On the new host, run:\n\n  ${enrollCommand(created)}\n`;
       return `${head}On the new host (Node.js 20 or later), run:\n\n  ${install}\n\n` +
-        `It installs hostd under /opt/opsctl as the systemd service opsctl-hostd and enrolls the host. Where hostd is already installed:\n\n  ${enrollCommand(created)}\n`;
+        `It installs hostd under /opt/opsctl as the systemd service opsctl-hostd and enrolls the host as its host name. ` +
+        `Another name or agentd address: add -s -- --name NAME --agent-listen HOST:PORT after sh.\n\n` +
+        `Where hostd is already installed:\n\n  ${enrollCommand(created)}\n`;
     });
     return created;
   }
