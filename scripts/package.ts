@@ -3,7 +3,7 @@
 // into one ESM file, so a host loads two files instead of ~1,000 modules from node_modules and
 // needs no npm install. Run after the build (the entry points are bin/*.js, which load dist/).
 // Usage: node dist/scripts/package.js [--out-dir dist-package] [--no-minify]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';

@@ -532,11 +532,12 @@ export const opsctl = $root.opsctl = (() => {
                 HostMessage.prototype.metrics = null;
                 HostMessage.prototype.taskEvent = null;
                 HostMessage.prototype.fileAck = null;
+                HostMessage.prototype.updateReport = null;
 
                 let $oneOfFields;
 
                 Object.defineProperty(HostMessage.prototype, "kind", {
-                    get: $util.oneOfGetter($oneOfFields = ["hello", "heartbeat", "metrics", "taskEvent", "fileAck"]),
+                    get: $util.oneOfGetter($oneOfFields = ["hello", "heartbeat", "metrics", "taskEvent", "fileAck", "updateReport"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -557,6 +558,8 @@ export const opsctl = $root.opsctl = (() => {
                         $root.opsctl.hostlink.v1.TaskEvent.encode(message.taskEvent, writer.uint32(34).fork(), q + 1).ldelim();
                     if (message.fileAck != null && Object.hasOwnProperty.call(message, "fileAck"))
                         $root.opsctl.hostlink.v1.FileAck.encode(message.fileAck, writer.uint32(42).fork(), q + 1).ldelim();
+                    if (message.updateReport != null && Object.hasOwnProperty.call(message, "updateReport"))
+                        $root.opsctl.hostlink.v1.UpdateReport.encode(message.updateReport, writer.uint32(50).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -601,6 +604,10 @@ export const opsctl = $root.opsctl = (() => {
                             }
                         case 5: {
                                 message.fileAck = $root.opsctl.hostlink.v1.FileAck.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 6: {
+                                message.updateReport = $root.opsctl.hostlink.v1.UpdateReport.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
                         default:
@@ -651,6 +658,11 @@ export const opsctl = $root.opsctl = (() => {
                             throw TypeError(".opsctl.hostlink.v1.HostMessage.fileAck: object expected");
                         message.fileAck = $root.opsctl.hostlink.v1.FileAck.fromObject(object.fileAck, long + 1);
                     }
+                    if (object.updateReport != null) {
+                        if (!$util.isObject(object.updateReport))
+                            throw TypeError(".opsctl.hostlink.v1.HostMessage.updateReport: object expected");
+                        message.updateReport = $root.opsctl.hostlink.v1.UpdateReport.fromObject(object.updateReport, long + 1);
+                    }
                     return message;
                 };
 
@@ -687,6 +699,11 @@ export const opsctl = $root.opsctl = (() => {
                         if (options.oneofs)
                             object.kind = "fileAck";
                     }
+                    if (message.updateReport != null && Object.hasOwnProperty.call(message, "updateReport")) {
+                        object.updateReport = $root.opsctl.hostlink.v1.UpdateReport.toObject(message.updateReport, options, q + 1);
+                        if (options.oneofs)
+                            object.kind = "updateReport";
+                    }
                     return object;
                 };
 
@@ -716,6 +733,7 @@ export const opsctl = $root.opsctl = (() => {
                 Hello.prototype.knownRuns = $util.emptyArray;
                 Hello.prototype.reportsRuns = false;
                 Hello.prototype.labels = $util.emptyObject;
+                Hello.prototype.lastUpdate = null;
 
                 Hello.encode = function encode(message, writer, q) {
                     if (!writer)
@@ -742,6 +760,8 @@ export const opsctl = $root.opsctl = (() => {
                     if (message.labels != null && Object.hasOwnProperty.call(message, "labels"))
                         for (let keys = Object.keys(message.labels), i = 0; i < keys.length; ++i)
                             writer.uint32(66).fork().uint32(10).string(keys[i]).uint32(18).string(message.labels[keys[i]]).ldelim();
+                    if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
+                        $root.opsctl.hostlink.v1.UpdateReport.encode(message.lastUpdate, writer.uint32(74).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -829,6 +849,10 @@ export const opsctl = $root.opsctl = (() => {
                                 message.labels[key] = value;
                                 break;
                             }
+                        case 9: {
+                                message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -887,6 +911,11 @@ export const opsctl = $root.opsctl = (() => {
                             message.labels[keys[i]] = String(object.labels[keys[i]]);
                         }
                     }
+                    if (object.lastUpdate != null) {
+                        if (!$util.isObject(object.lastUpdate))
+                            throw TypeError(".opsctl.hostlink.v1.Hello.lastUpdate: object expected");
+                        message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.fromObject(object.lastUpdate, long + 1);
+                    }
                     return message;
                 };
 
@@ -909,6 +938,7 @@ export const opsctl = $root.opsctl = (() => {
                         object.agentStatus = "";
                         object.capabilities = null;
                         object.reportsRuns = false;
+                        object.lastUpdate = null;
                     }
                     if (message.facts != null && Object.hasOwnProperty.call(message, "facts"))
                         object.facts = $root.opsctl.hostlink.v1.Facts.toObject(message.facts, options, q + 1);
@@ -936,6 +966,8 @@ export const opsctl = $root.opsctl = (() => {
                             object.labels[keys2[j]] = message.labels[keys2[j]];
                         }
                     }
+                    if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
+                        object.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.toObject(message.lastUpdate, options, q + 1);
                     return object;
                 };
 
@@ -2808,11 +2840,13 @@ export const opsctl = $root.opsctl = (() => {
                 ManagerMessage.prototype.fileChunk = null;
                 ManagerMessage.prototype.eventAck = null;
                 ManagerMessage.prototype.setSampling = null;
+                ManagerMessage.prototype.updateHost = null;
+                ManagerMessage.prototype.revertHost = null;
 
                 let $oneOfFields;
 
                 Object.defineProperty(ManagerMessage.prototype, "kind", {
-                    get: $util.oneOfGetter($oneOfFields = ["welcome", "dispatch", "cancel", "fileChunk", "eventAck", "setSampling"]),
+                    get: $util.oneOfGetter($oneOfFields = ["welcome", "dispatch", "cancel", "fileChunk", "eventAck", "setSampling", "updateHost", "revertHost"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -2835,6 +2869,10 @@ export const opsctl = $root.opsctl = (() => {
                         $root.opsctl.hostlink.v1.EventAck.encode(message.eventAck, writer.uint32(42).fork(), q + 1).ldelim();
                     if (message.setSampling != null && Object.hasOwnProperty.call(message, "setSampling"))
                         $root.opsctl.hostlink.v1.SetSampling.encode(message.setSampling, writer.uint32(50).fork(), q + 1).ldelim();
+                    if (message.updateHost != null && Object.hasOwnProperty.call(message, "updateHost"))
+                        $root.opsctl.hostlink.v1.UpdateHost.encode(message.updateHost, writer.uint32(58).fork(), q + 1).ldelim();
+                    if (message.revertHost != null && Object.hasOwnProperty.call(message, "revertHost"))
+                        $root.opsctl.hostlink.v1.RevertHost.encode(message.revertHost, writer.uint32(66).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -2883,6 +2921,14 @@ export const opsctl = $root.opsctl = (() => {
                             }
                         case 6: {
                                 message.setSampling = $root.opsctl.hostlink.v1.SetSampling.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 7: {
+                                message.updateHost = $root.opsctl.hostlink.v1.UpdateHost.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 8: {
+                                message.revertHost = $root.opsctl.hostlink.v1.RevertHost.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
                         default:
@@ -2938,6 +2984,16 @@ export const opsctl = $root.opsctl = (() => {
                             throw TypeError(".opsctl.hostlink.v1.ManagerMessage.setSampling: object expected");
                         message.setSampling = $root.opsctl.hostlink.v1.SetSampling.fromObject(object.setSampling, long + 1);
                     }
+                    if (object.updateHost != null) {
+                        if (!$util.isObject(object.updateHost))
+                            throw TypeError(".opsctl.hostlink.v1.ManagerMessage.updateHost: object expected");
+                        message.updateHost = $root.opsctl.hostlink.v1.UpdateHost.fromObject(object.updateHost, long + 1);
+                    }
+                    if (object.revertHost != null) {
+                        if (!$util.isObject(object.revertHost))
+                            throw TypeError(".opsctl.hostlink.v1.ManagerMessage.revertHost: object expected");
+                        message.revertHost = $root.opsctl.hostlink.v1.RevertHost.fromObject(object.revertHost, long + 1);
+                    }
                     return message;
                 };
 
@@ -2978,6 +3034,16 @@ export const opsctl = $root.opsctl = (() => {
                         object.setSampling = $root.opsctl.hostlink.v1.SetSampling.toObject(message.setSampling, options, q + 1);
                         if (options.oneofs)
                             object.kind = "setSampling";
+                    }
+                    if (message.updateHost != null && Object.hasOwnProperty.call(message, "updateHost")) {
+                        object.updateHost = $root.opsctl.hostlink.v1.UpdateHost.toObject(message.updateHost, options, q + 1);
+                        if (options.oneofs)
+                            object.kind = "updateHost";
+                    }
+                    if (message.revertHost != null && Object.hasOwnProperty.call(message, "revertHost")) {
+                        object.revertHost = $root.opsctl.hostlink.v1.RevertHost.toObject(message.revertHost, options, q + 1);
+                        if (options.oneofs)
+                            object.kind = "revertHost";
                     }
                     return object;
                 };
@@ -4755,6 +4821,719 @@ export const opsctl = $root.opsctl = (() => {
                 return Cancel;
             })();
 
+            v1.UpdateHost = (function() {
+
+                function UpdateHost(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                UpdateHost.prototype.rolloutId = "";
+                UpdateHost.prototype.manifest = "";
+                UpdateHost.prototype.signature = "";
+                UpdateHost.prototype.keyId = "";
+                UpdateHost.prototype.healthSeconds = 0;
+
+                UpdateHost.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        writer.uint32(10).string(message.rolloutId);
+                    if (message.manifest != null && Object.hasOwnProperty.call(message, "manifest"))
+                        writer.uint32(18).string(message.manifest);
+                    if (message.signature != null && Object.hasOwnProperty.call(message, "signature"))
+                        writer.uint32(26).string(message.signature);
+                    if (message.keyId != null && Object.hasOwnProperty.call(message, "keyId"))
+                        writer.uint32(34).string(message.keyId);
+                    if (message.healthSeconds != null && Object.hasOwnProperty.call(message, "healthSeconds"))
+                        writer.uint32(40).int32(message.healthSeconds);
+                    return writer;
+                };
+
+                UpdateHost.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.UpdateHost();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.rolloutId = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.manifest = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.signature = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.keyId = reader.string();
+                                break;
+                            }
+                        case 5: {
+                                message.healthSeconds = reader.int32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                UpdateHost.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.UpdateHost)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.UpdateHost: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.UpdateHost();
+                    if (object.rolloutId != null)
+                        message.rolloutId = String(object.rolloutId);
+                    if (object.manifest != null)
+                        message.manifest = String(object.manifest);
+                    if (object.signature != null)
+                        message.signature = String(object.signature);
+                    if (object.keyId != null)
+                        message.keyId = String(object.keyId);
+                    if (object.healthSeconds != null)
+                        message.healthSeconds = object.healthSeconds | 0;
+                    return message;
+                };
+
+                UpdateHost.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.rolloutId = "";
+                        object.manifest = "";
+                        object.signature = "";
+                        object.keyId = "";
+                        object.healthSeconds = 0;
+                    }
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        object.rolloutId = message.rolloutId;
+                    if (message.manifest != null && Object.hasOwnProperty.call(message, "manifest"))
+                        object.manifest = message.manifest;
+                    if (message.signature != null && Object.hasOwnProperty.call(message, "signature"))
+                        object.signature = message.signature;
+                    if (message.keyId != null && Object.hasOwnProperty.call(message, "keyId"))
+                        object.keyId = message.keyId;
+                    if (message.healthSeconds != null && Object.hasOwnProperty.call(message, "healthSeconds"))
+                        object.healthSeconds = message.healthSeconds;
+                    return object;
+                };
+
+                UpdateHost.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return UpdateHost;
+            })();
+
+            v1.RevertHost = (function() {
+
+                function RevertHost(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                RevertHost.prototype.rolloutId = "";
+                RevertHost.prototype.version = "";
+
+                RevertHost.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        writer.uint32(10).string(message.rolloutId);
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        writer.uint32(18).string(message.version);
+                    return writer;
+                };
+
+                RevertHost.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.RevertHost();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.rolloutId = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.version = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                RevertHost.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.RevertHost)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.RevertHost: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.RevertHost();
+                    if (object.rolloutId != null)
+                        message.rolloutId = String(object.rolloutId);
+                    if (object.version != null)
+                        message.version = String(object.version);
+                    return message;
+                };
+
+                RevertHost.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.rolloutId = "";
+                        object.version = "";
+                    }
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        object.rolloutId = message.rolloutId;
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    return object;
+                };
+
+                RevertHost.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return RevertHost;
+            })();
+
+            v1.UpdateReport = (function() {
+
+                function UpdateReport(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                UpdateReport.prototype.rolloutId = "";
+                UpdateReport.prototype.version = "";
+                UpdateReport.prototype.fromVersion = "";
+                UpdateReport.prototype.state = "";
+                UpdateReport.prototype.message = "";
+                UpdateReport.prototype.code = 0;
+                UpdateReport.prototype.atMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                UpdateReport.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        writer.uint32(10).string(message.rolloutId);
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        writer.uint32(18).string(message.version);
+                    if (message.fromVersion != null && Object.hasOwnProperty.call(message, "fromVersion"))
+                        writer.uint32(26).string(message.fromVersion);
+                    if (message.state != null && Object.hasOwnProperty.call(message, "state"))
+                        writer.uint32(34).string(message.state);
+                    if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                        writer.uint32(42).string(message.message);
+                    if (message.code != null && Object.hasOwnProperty.call(message, "code"))
+                        writer.uint32(48).int32(message.code);
+                    if (message.atMs != null && Object.hasOwnProperty.call(message, "atMs"))
+                        writer.uint32(56).int64(message.atMs);
+                    return writer;
+                };
+
+                UpdateReport.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.UpdateReport();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.rolloutId = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.version = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.fromVersion = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.state = reader.string();
+                                break;
+                            }
+                        case 5: {
+                                message.message = reader.string();
+                                break;
+                            }
+                        case 6: {
+                                message.code = reader.int32();
+                                break;
+                            }
+                        case 7: {
+                                message.atMs = reader.int64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                UpdateReport.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.UpdateReport)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.UpdateReport: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.UpdateReport();
+                    if (object.rolloutId != null)
+                        message.rolloutId = String(object.rolloutId);
+                    if (object.version != null)
+                        message.version = String(object.version);
+                    if (object.fromVersion != null)
+                        message.fromVersion = String(object.fromVersion);
+                    if (object.state != null)
+                        message.state = String(object.state);
+                    if (object.message != null)
+                        message.message = String(object.message);
+                    if (object.code != null)
+                        message.code = object.code | 0;
+                    if (object.atMs != null)
+                        if ($util.Long)
+                            message.atMs = $util.Long.fromValue(object.atMs, false);
+                        else if (typeof object.atMs === "string")
+                            message.atMs = parseInt(object.atMs, 10);
+                        else if (typeof object.atMs === "number")
+                            message.atMs = object.atMs;
+                        else if (typeof object.atMs === "object")
+                            message.atMs = new $util.LongBits(object.atMs.low >>> 0, object.atMs.high >>> 0).toNumber();
+                    return message;
+                };
+
+                UpdateReport.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.rolloutId = "";
+                        object.version = "";
+                        object.fromVersion = "";
+                        object.state = "";
+                        object.message = "";
+                        object.code = 0;
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, false);
+                            object.atMs = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                        } else
+                            object.atMs = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    }
+                    if (message.rolloutId != null && Object.hasOwnProperty.call(message, "rolloutId"))
+                        object.rolloutId = message.rolloutId;
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.fromVersion != null && Object.hasOwnProperty.call(message, "fromVersion"))
+                        object.fromVersion = message.fromVersion;
+                    if (message.state != null && Object.hasOwnProperty.call(message, "state"))
+                        object.state = message.state;
+                    if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                        object.message = message.message;
+                    if (message.code != null && Object.hasOwnProperty.call(message, "code"))
+                        object.code = message.code;
+                    if (message.atMs != null && Object.hasOwnProperty.call(message, "atMs"))
+                        if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                            object.atMs = typeof message.atMs === "number" ? BigInt(message.atMs) : $util.Long.fromBits(message.atMs.low >>> 0, message.atMs.high >>> 0, false).toBigInt();
+                        else if (typeof message.atMs === "number")
+                            object.atMs = options.longs === String ? String(message.atMs) : message.atMs;
+                        else
+                            object.atMs = options.longs === String ? $util.Long.prototype.toString.call(message.atMs) : options.longs === Number ? new $util.LongBits(message.atMs.low >>> 0, message.atMs.high >>> 0).toNumber() : message.atMs;
+                    return object;
+                };
+
+                UpdateReport.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return UpdateReport;
+            })();
+
+            v1.FetchReleaseRequest = (function() {
+
+                function FetchReleaseRequest(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                FetchReleaseRequest.prototype.version = "";
+                FetchReleaseRequest.prototype.platform = "";
+                FetchReleaseRequest.prototype.arch = "";
+                FetchReleaseRequest.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                FetchReleaseRequest.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        writer.uint32(10).string(message.version);
+                    if (message.platform != null && Object.hasOwnProperty.call(message, "platform"))
+                        writer.uint32(18).string(message.platform);
+                    if (message.arch != null && Object.hasOwnProperty.call(message, "arch"))
+                        writer.uint32(26).string(message.arch);
+                    if (message.offset != null && Object.hasOwnProperty.call(message, "offset"))
+                        writer.uint32(32).int64(message.offset);
+                    return writer;
+                };
+
+                FetchReleaseRequest.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.FetchReleaseRequest();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.version = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.platform = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.arch = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.offset = reader.int64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                FetchReleaseRequest.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.FetchReleaseRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.FetchReleaseRequest: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.FetchReleaseRequest();
+                    if (object.version != null)
+                        message.version = String(object.version);
+                    if (object.platform != null)
+                        message.platform = String(object.platform);
+                    if (object.arch != null)
+                        message.arch = String(object.arch);
+                    if (object.offset != null)
+                        if ($util.Long)
+                            message.offset = $util.Long.fromValue(object.offset, false);
+                        else if (typeof object.offset === "string")
+                            message.offset = parseInt(object.offset, 10);
+                        else if (typeof object.offset === "number")
+                            message.offset = object.offset;
+                        else if (typeof object.offset === "object")
+                            message.offset = new $util.LongBits(object.offset.low >>> 0, object.offset.high >>> 0).toNumber();
+                    return message;
+                };
+
+                FetchReleaseRequest.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.version = "";
+                        object.platform = "";
+                        object.arch = "";
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, false);
+                            object.offset = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                        } else
+                            object.offset = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    }
+                    if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                        object.version = message.version;
+                    if (message.platform != null && Object.hasOwnProperty.call(message, "platform"))
+                        object.platform = message.platform;
+                    if (message.arch != null && Object.hasOwnProperty.call(message, "arch"))
+                        object.arch = message.arch;
+                    if (message.offset != null && Object.hasOwnProperty.call(message, "offset"))
+                        if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                            object.offset = typeof message.offset === "number" ? BigInt(message.offset) : $util.Long.fromBits(message.offset.low >>> 0, message.offset.high >>> 0, false).toBigInt();
+                        else if (typeof message.offset === "number")
+                            object.offset = options.longs === String ? String(message.offset) : message.offset;
+                        else
+                            object.offset = options.longs === String ? $util.Long.prototype.toString.call(message.offset) : options.longs === Number ? new $util.LongBits(message.offset.low >>> 0, message.offset.high >>> 0).toNumber() : message.offset;
+                    return object;
+                };
+
+                FetchReleaseRequest.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return FetchReleaseRequest;
+            })();
+
+            v1.ReleaseChunk = (function() {
+
+                function ReleaseChunk(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                ReleaseChunk.prototype.data = $util.newBuffer([]);
+
+                ReleaseChunk.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        writer.uint32(10).bytes(message.data);
+                    return writer;
+                };
+
+                ReleaseChunk.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.ReleaseChunk();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.data = reader.bytes();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                ReleaseChunk.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.ReleaseChunk)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.ReleaseChunk: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.ReleaseChunk();
+                    if (object.data != null)
+                        if (typeof object.data === "string")
+                            $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                        else if (object.data.length >= 0)
+                            message.data = object.data;
+                    return message;
+                };
+
+                ReleaseChunk.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        if (options.bytes === String)
+                            object.data = "";
+                        else {
+                            object.data = [];
+                            if (options.bytes !== Array)
+                                object.data = $util.newBuffer(object.data);
+                        }
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        object.data = options.bytes === String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === Array ? Array.prototype.slice.call(message.data) : message.data;
+                    return object;
+                };
+
+                ReleaseChunk.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return ReleaseChunk;
+            })();
+
             return v1;
         })();
 
@@ -4790,5 +5569,13 @@ export const SERVICE_METHODS = [
     "responseType": "opsctl.hostlink.v1.RenewResponse",
     "requestStream": false,
     "responseStream": false
+  },
+  {
+    "service": "opsctl.hostlink.v1.HostLink",
+    "name": "FetchRelease",
+    "requestType": "opsctl.hostlink.v1.FetchReleaseRequest",
+    "responseType": "opsctl.hostlink.v1.ReleaseChunk",
+    "requestStream": false,
+    "responseStream": true
   }
 ];
