@@ -49,6 +49,8 @@ export class ReplicaBus {
   private stopped = false;
   private reading?: Promise<void>;
   private handler: (m: InboxMessage) => void = () => undefined;
+  /** Other channels followed through the same subscriber connection (live views). */
+  private readonly channels = new Map<string, (text: string) => void>();
   private aliveCache?: { at: number; ids: Promise<Set<string>> };
   /** Dead replicas' inboxes read so far: replicaId → the last id handled. */
   private readonly drained = new Map<string, string>();
@@ -70,8 +72,9 @@ export class ReplicaBus {
   /** Starts reading this replica's inbox (messages go to `handler`) and following presence. */
   async start(handler: (m: InboxMessage) => void): Promise<void> {
     this.handler = handler;
-    await this.subscriber.subscribe(this.channel);
-    this.subscriber.on('message', (_channel: string, text: string) => {
+    await this.subscriber.subscribe(this.channel, ...[...this.channels.keys()].map((name) => this.prefix + name));
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.channel) { this.channels.get(channel.slice(this.prefix.length))?.(text); return; }
       const [op, nodeId, replica] = text.split(' ');
       if (op === 'claim') this.holders.set(nodeId, replica);
       else if (op === 'release' && this.holders.get(nodeId) === replica) this.holders.delete(nodeId);
@@ -186,6 +189,16 @@ export class ReplicaBus {
     await this.redis.pexpire(key, 3600_000);
     if (handled) this.log.info({ deadReplica, handled }, 'handled messages left in a dead replica\'s inbox');
     return handled;
+  }
+
+  /** Follows channel `name` (under the cluster's prefix) from start() on; at-most-once, for what only live views show. */
+  follow(name: string, onMessage: (text: string) => void): void {
+    this.channels.set(name, onMessage);
+  }
+
+  /** Publishes on channel `name` to every replica following it (this one included). */
+  publish(name: string, text: string): void {
+    this.redis.publish(this.prefix + name, text).catch((err: unknown) => this.log.warn({ err: (err as Error).message, channel: name }, 'publishing to the other replicas failed'));
   }
 
   /** Sends a message to another replica's inbox. */

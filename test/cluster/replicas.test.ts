@@ -147,6 +147,16 @@ if (MYSQL_URL && REDIS_URL) {
       const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(text)![1]) as { status: string; counts: Record<string, number> };
       assert.equal(done.counts.succeeded, HOSTS, `every run succeeded: ${JSON.stringify(done.counts)}`);
       assert.is((text.match(/event: output\n/g) ?? []).length, HOSTS * 2, 'B\'s live stream carried the output of A\'s hosts');
+      // Live metrics of A's hosts reach a viewer on B: B asks the host (through A) to sample fast,
+      // A publishes the samples, B's stream shows them.
+      const live = await fetch(`${b.url}/api/v1/nodes/live?names=sim-00001`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+      let liveText = '';
+      for await (const chunk of live.body as unknown as AsyncIterable<Uint8Array>) {
+        liveText += Buffer.from(chunk).toString();
+        if (/event: sample\n/.test(liveText)) break;
+      }
+      assert.match(liveText, /event: snapshot\n[\s\S]*event: sample\ndata: \{"node":"sim-00001"/);
+
       // Stored once, seen the same from A.
       const fromA = (await api<{ status: string; counts: Record<string, number> }>(a.url, token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
       assert.is(fromA.status, 'succeeded');

@@ -1,5 +1,6 @@
 import { defineModule } from '../../module.js';
 import { InProcessLiveHub, type LiveHub } from './live-hub.js';
+import { ReplicatedLiveHub } from './replicated-live-hub.js';
 import { LIVE_SAMPLING_DEFAULTS, LiveSampling } from './live-sampling.js';
 import { MetricSampleSchema } from './metric-sample.entity.js';
 import { NodeSchema } from './node.entity.js';
@@ -20,8 +21,9 @@ declare module '../../module.js' {
 export default defineModule({
   name: 'nodes',
   entities: [NodeSchema, MetricSampleSchema],
-  services: ({ orm, log, config, sessions, overrides }) => {
-    const liveHub = new InProcessLiveHub(log.child({ module: 'live' }));
+  services: ({ orm, log, config, sessions, overrides, replica }) => {
+    const inProcess = new InProcessLiveHub(log.child({ module: 'live' }));
+    const liveHub = replica.bus ? new ReplicatedLiveHub(inProcess, replica.bus, log.child({ module: 'live' })) : inProcess;
     const liveSampling = new LiveSampling(liveHub, sessions, {
       ...LIVE_SAMPLING_DEFAULTS, intervalSeconds: config.metrics.liveIntervalSeconds, ...overrides.nodes,
     }, log.child({ module: 'live' }));
