@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/log.js';
 import type { ManagerConfig } from '../config.js';
+import { opsVersion } from '../../lib/version.js';
 import { InProcessLeader, type Leader } from '../leadership/leader.js';
 import type { ReplicaBus } from './bus.js';
 
@@ -40,6 +41,7 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
   const client = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: true });
   client.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
   await client.connect();
+  await refuseOtherVersions(client, config.redis.prefix);
   const leader = new RedisLeader({ redis: client, replicaId: id, prefix: config.redis.prefix, leaseMs: config.redis.leaseMs, log: log.child({ subsystem: 'leader' }) });
   // The bus needs connections of its own: a subscribed one and a blocking reader take no other commands.
   const bus = new ReplicaBus(client, client.duplicate(), client.duplicate(), id, config.redis.prefix, log.child({ subsystem: 'replica-bus' }));
@@ -50,4 +52,26 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
     start: () => leader.start(),
     stop: async () => { await bus.stop(); await leader.stop(); client.disconnect(); },
   };
+}
+
+/**
+ * Replicas of one cluster run one version: a replica refuses to join live replicas of another
+ * (an older one would not know the newer one's schema; a newer one would migrate the database under
+ * the older ones). Upgrading means stopping every replica, then starting the new version.
+ */
+async function refuseOtherVersions(client: Redis, prefix: string): Promise<void> {
+  const { replicaRecordKey } = await import('./bus.js');
+  const mine = opsVersion();
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', replicaRecordKey(prefix, '*'), 'COUNT', 200);
+    cursor = next;
+    const records = keys.length ? await client.mget(...keys) : [];
+    for (const text of records) {
+      const r = text ? (JSON.parse(text) as { id: string; version: string }) : undefined;
+      if (r && r.version !== mine) {
+        throw new Error(`replica ${r.id} runs version ${r.version} and this one ${mine}: replicas of one cluster run one version (stop them all to upgrade)`);
+      }
+    }
+  } while (cursor !== '0');
 }

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterView } from '../../proto/rest/cluster.js';
@@ -73,6 +74,15 @@ if (!MYSQL_URL || !REDIS_URL) {
       const wrong = await startReplica({ ...env, OPS_CLUSTER_KEY: randomBytes(32).toString('base64') }).then(
         (r) => { r.proc.kill('SIGKILL'); return 'started'; }, (err: Error) => err.message);
       assert.match(wrong, /sealed with another cluster.key/);
+
+      // A replica of another version is alive: a new one refuses to join, naming both versions.
+      const redis = new Redis(REDIS_URL);
+      const fakeKey = `${env.OPS_REDIS_PREFIX}replica:old-replica`;
+      await redis.set(fakeKey, JSON.stringify({ id: 'old-replica', version: '0.0.1' }), 'PX', 30_000);
+      const refused = await startReplica(env).then((r) => { r.proc.kill('SIGKILL'); return 'started'; }, (err: Error) => err.message);
+      await redis.del(fakeKey);
+      redis.disconnect();
+      assert.match(refused, /replica old-replica runs version 0\.0\.1 and this one \d+\.\d+\.\d+: replicas of one cluster run one version/);
 
       const both = await until('both replicas listed by both', async () => {
         const views = await Promise.all(replicas.map(view));
