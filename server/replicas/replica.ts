@@ -36,9 +36,10 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
   const { Redis } = await import('ioredis');
   const { RedisLeader } = await import('../leadership/redis-leader.js');
   const { ReplicaBus } = await import('./bus.js');
-  // A command fails after one retry instead of queueing forever: the leader must learn fast that
-  // Redis is gone, and its lease's clock decides what that means.
-  const client = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: true });
+  // While Redis is away, commands wait for it (offline queue, no retry limit): a host's event on its
+  // way to another replica is sent when Redis is back, not dropped. The leader does not wait on
+  // that: its lease's clock says when it must stop acting (redis-leader.ts).
+  const client = new Redis(config.redis.url, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: true });
   client.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
   await client.connect();
   await refuseOtherVersions(client, config.redis.prefix);

@@ -13,6 +13,7 @@ import type { ClusterView } from '../../proto/rest/cluster.js';
 import { api, binPath, readInitialAdmin } from '../../scripts/local-stack.js';
 import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
 import { ConfigHome, ensureBuilt, opsctl } from '../cli/run-opsctl.js';
+import { freePorts } from '../helpers/ports.js';
 import { startSim, type SimProcess } from '../helpers/sim.js';
 import { until } from '../server/harness.js';
 
@@ -173,6 +174,67 @@ if (MYSQL_URL && REDIS_URL) {
     } finally {
       await sim?.stop();
       for (const r of replicas) { r.proc.kill('SIGKILL'); rmSync(r.dir, { recursive: true, force: true }); }
+      rmSync(simDir, { recursive: true, force: true });
+      await dropDatabase(MYSQL_URL, db.name);
+    }
+  });
+}
+
+/** A Redis of this test's own on `port` (restarting it must not disturb other suites). */
+function startRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+}
+
+async function runOnB(b: Replica, token: string, script: string): Promise<{ status: string; counts: Record<string, number> }> {
+  const created = await api<{ id: string }>(b.url, token, 'POST', '/tasks', { selector: { all: true }, script, timeoutSeconds: 60 });
+  assert.is(created.status, 201, created.body.message);
+  return until('the task to end', async () => {
+    const t = (await api<{ status: string; counts: Record<string, number> }>(b.url, token, 'GET', `/tasks/${created.body.data.id}`)).body.data;
+    return t.status !== 'running' ? t : undefined;
+  }, 60_000);
+}
+
+if (MYSQL_URL && REDIS_URL) {
+  test('Redis restarted (it keeps nothing) under two replicas with a task in flight: the task finishes, presence and leadership come back', async () => {
+    const [redisPort] = await freePorts(1);
+    let redis = startRedis(redisPort);
+    const { db, env } = await clusterEnv();
+    Object.assign(env, { OPS_REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const replicas: Replica[] = [];
+    const simDir = mkdtempSync(join(tmpdir(), 'opsctl-replica-sim-'));
+    let sim: SimProcess | undefined;
+    try {
+      await until('the test Redis', async () => { const r = new Redis(env.OPS_REDIS_URL, { lazyConnect: true }); try { await r.connect(); return (await r.ping()) === 'PONG'; } catch { return undefined; } finally { r.disconnect(); } }, 10_000);
+      replicas.push(await startReplica(env));
+      replicas.push(await startReplica(env));
+      const [a, b] = replicas;
+      const token = (await api<{ token: string }>(a.url, undefined, 'POST', '/auth/login', readInitialAdmin(a.dir))).body.data.token;
+      const enroll = (await api<{ token: string; caHash: string }>(a.url, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
+      writeFileSync(join(simDir, 'token'), enroll.token);
+      sim = startSim(['--manager', a.grpc, '--dir', simDir, '--hosts', String(HOSTS), '--token-file', join(simDir, 'token'), '--ca-hash', enroll.caHash, '--report-ms', '500', '--latency', '3000-5000']);
+      await sim.waitFor('ready', 60_000);
+      await until('B to see A\'s hosts', async () => ((await api<ClusterView>(b.url, token, 'GET', '/cluster')).body.data.replicas.reduce((n, r) => n + r.hosts, 0) === HOSTS ? true : undefined), 15_000);
+
+      // A task from B to A's hosts, whose runs take 3-5 s each; Redis dies 1 s in and comes back empty 2 s later.
+      const inFlight = runOnB(b, token, 'true');
+      await new Promise((r) => setTimeout(r, 1000));
+      redis.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 2000));
+      redis = startRedis(redisPort);
+      const done = await inFlight;
+      assert.is(done.counts.succeeded, HOSTS, `the task in flight finished whole: ${JSON.stringify(done.counts)}`);
+
+      // Leadership and presence rebuilt from the live replicas and streams.
+      await until('one leader again', async () => {
+        const v = (await api<ClusterView>(b.url, token, 'GET', '/cluster')).body.data;
+        return v.replicas.length === 2 && v.replicas.filter((r) => r.leader).length === 1 ? true : undefined;
+      }, 20_000);
+      const again = await runOnB(b, token, 'true');
+      assert.is(again.counts.succeeded, HOSTS, `a new task after the restart: ${JSON.stringify(again.counts)}`);
+    } finally {
+      await sim?.stop();
+      for (const r of replicas) { r.proc.kill('SIGKILL'); rmSync(r.dir, { recursive: true, force: true }); }
+      redis.kill('SIGKILL');
       rmSync(simDir, { recursive: true, force: true });
       await dropDatabase(MYSQL_URL, db.name);
     }
