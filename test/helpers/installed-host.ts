@@ -55,3 +55,10 @@ export function rssAnonKb(pid: number): number {
     return 0;
   }
 }
+
+/** Exactly `version` runs from the prefix: current points at it, one hostd, one agentd from its folder. */
+export function runsAlone(prefix: string, version: string): boolean {
+  if (currentVersion(prefix) !== version || hostdPidsUnder(prefix).length !== 1) return false;
+  const agents = agentsUnder(prefix);
+  return agents.length === 1 && agents[0].version === version;
+}

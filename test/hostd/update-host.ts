@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex, verifyBundleDir } from '../../proto/host-bundle.js';
 import { signRelease, type ReleaseKeyFile, type ReleaseManifest, type SignedRelease } from '../../proto/release.js';
-import { agentsUnder, currentVersion, hostdPidsUnder, rssAnonKb, startLauncher, stopUnder } from '../helpers/installed-host.js';
+import { agentsUnder, currentVersion, hostdPidsUnder, rssAnonKb, runsAlone, startLauncher, stopUnder } from '../helpers/installed-host.js';
 import { freePort } from '../helpers/ports.js';
 import { buildBundle, type Bundle, type BundleFault } from '../helpers/release-bundle.js';
 import { waitUntil } from './helpers.js';
@@ -85,11 +85,8 @@ export async function installHost(server: UpdateServer, bundle: Bundle, name: st
  */
 export async function oneVersionRunning(h: InstalledHost, server: UpdateServer, version: string, timeoutMs = 60_000): Promise<void> {
   await waitUntil(`${h.name} to run ${version} alone`, () => {
-    if (h.current() !== version) return false;
-    const hostds = h.hostdPids();
-    const agents = h.agents();
     const hello = server.helloOf(h.name);
-    return hostds.length === 1 && agents.length === 1 && agents[0].version === version && hello?.hostdVersion === version && hello.agentVersion !== undefined;
+    return runsAlone(h.prefix, version) && hello?.hostdVersion === version && hello.agentVersion !== undefined;
   }, timeoutMs);
   verifyBundleDir(join(h.prefix, 'versions', version));
   const versions = readdirSync(join(h.prefix, 'versions')).filter((v) => !v.startsWith('.'));

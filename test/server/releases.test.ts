@@ -213,7 +213,7 @@ for (const kind of DB_KINDS) {
     const done = await until('completed', async () => { const r = await rollout(h, id); return r.state === 'completed' ? r : undefined; });
     assert.equal(done.waves.map((w) => w.committed), [1, 2, 2]);
     const audit = (await h.api<AuditEntryView[]>('GET', '/audit?limit=1000')).body.data;
-    assert.ok(audit.some((a) => a.action === 'releases.rollout' && a.result === 'ok'));
+    assert.ok(audit.some((a) => a.action === 'releases.rollout' && a.result === 'ok' && a.target === id), 'the audit row names the rollout it started');
     assert.ok(audit.some((a) => a.action === 'releases.rollout.complete' && a.target === id && a.actorKind === 'system'));
   });
 
@@ -238,7 +238,8 @@ for (const kind of DB_KINDS) {
     await until('RevertHost to the canary', () => reverts(h1.s).length === 1);
     assert.equal(reverts(h1.s)[0], { rolloutId: id, version: '0.1.0' });
     for (const n of ['host-2', 'host-3', 'host-4']) assert.is(reverts(hosts.get(n)!.s).length, 0, `${n} was never touched`);
-    await report(h, h1.id, id, 'committed', '0.1.0');
+    // hostd's own words for a revert that held (hostd/updater): rolled-back, to the version asked for.
+    await report(h, h1.id, id, 'rolled-back', '0.1.0');
     const rolledBack = await until('rolled back', async () => { const r = await rollout(h, id); return r.state === 'rolled-back' ? r : undefined; });
     assert.is(rolledBack.hosts[0].state, 'reverted');
   });
