@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { waitUntil } from '../hostd/helpers.js';
 import { isAlive, processesMatching } from './process.js';
 
-/** Starts PREFIX/bin/hostd-launch --loop with hostd.yaml, its output appended to logFile. */
+/**
+ * Starts PREFIX/bin/hostd-launch --loop with hostd.yaml, its output appended to logFile, with the
+ * environment the install script's systemd unit gives it (OPS_NODE, MALLOC_ARENA_MAX=2).
+ */
 export function startLauncher(prefix: string, logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const fd = openSync(logFile, 'a');
   const child = spawn('sh', [join(prefix, 'bin', 'hostd-launch'), '--loop', '--config', join(prefix, 'etc', 'hostd.yaml')], {
-    env: { ...process.env, OPS_ENROLL_TOKEN: '', OPS_NODE: process.execPath, OPS_LAUNCH_RESTART_SECONDS: '0.2', ...env }, stdio: ['ignore', fd, fd],
+    env: { ...process.env, OPS_ENROLL_TOKEN: '', OPS_NODE: process.execPath, MALLOC_ARENA_MAX: '2', OPS_LAUNCH_RESTART_SECONDS: '0.2', ...env }, stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
   return child;
