@@ -1,20 +1,17 @@
-// Installed hosts for the updater's tests: real bundles of several versions (scripts/package.ts,
-// some crafted to fail), signed manifests, a prefix laid out as the install script lays it out, and
-// hostd run by the real launcher (PREFIX/bin/hostd-launch --loop) against the test server.
+// Installed hosts for the updater's tests: signed manifests for real bundles (test/helpers/release-bundle.ts),
+// a prefix laid out as the install script lays it out, and hostd run by the real launcher
+// (test/helpers/installed-host.ts) against the test server.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex, verifyBundleDir } from '../../proto/host-bundle.js';
 import { signRelease, type ReleaseKeyFile, type ReleaseManifest, type SignedRelease } from '../../proto/release.js';
-import { agentsUnder, currentVersion, hostdPidsUnder, rssAnonKb, runsAlone, startLauncher, stopUnder } from '../helpers/installed-host.js';
+import { agentsUnder, currentVersion, hostdPidsUnder, runsAlone, startLauncher, stopUnder } from '../helpers/installed-host.js';
 import { freePort } from '../helpers/ports.js';
-import { buildBundle, type Bundle, type BundleFault } from '../helpers/release-bundle.js';
+import type { Bundle } from '../helpers/release-bundle.js';
 import { waitUntil } from './helpers.js';
 import type { UpdateServer } from './update-server.js';
-
-export type { Bundle, BundleFault };
-export { buildBundle, rssAnonKb };
 
 export function manifestFor(b: Bundle, over: Partial<ReleaseManifest> = {}): ReleaseManifest {
   const now = Date.now();
