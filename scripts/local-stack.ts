@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   managerNodeArgs?: string[];
   /** The hostd script to run (it starts its own agentd): default the package's bin/hostd.js; a host bundle's hostd.mjs. */
   hostdScript?: string;
+  /** The manager alone: no first host (agentPort and nodeName unused); hosts come from addHost or elsewhere (the install script). */
+  hostless?: boolean;
 }
 
 export interface LocalStack {
@@ -123,7 +125,12 @@ export function readInitialAdmin(managerDir: string): { username: string; passwo
   return { username, password };
 }
 
-export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+/** A stack started with `hostless`: the manager, no host of its own. */
+export type ManagerStack = Omit<LocalStack, 'hostd' | 'nodeName'>;
+
+export function startLocalStack(opts: LocalStackOptions & { hostless: true }): Promise<ManagerStack>;
+export function startLocalStack(opts: LocalStackOptions): Promise<LocalStack>;
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack | ManagerStack> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const managerDir = join(opts.dataDir, 'manager');
   const hostdDir = join(opts.dataDir, 'hostd');
@@ -183,7 +190,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       }, child, hostdLog);
       return child;
     };
-    const hostd = await startHost(nodeName, hostdDir, opts.agentPort);
+    const hostd = opts.hostless ? undefined : await startHost(nodeName, hostdDir, opts.agentPort);
     const addHost = (name: string, agentPort: number, env?: NodeJS.ProcessEnv, configFile?: string, hostdScript?: string) =>
       startHost(name, join(opts.dataDir, `hostd-${name}`), agentPort, env, configFile, hostdScript ?? opts.hostdScript);
 
@@ -200,7 +207,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await managerAnswers(manager);
       return manager;
     };
-    const stack: LocalStack = { httpUrl, grpcAddress, admin, token, nodeName, manager, hostd, logDir, stop, addHost, restartManager };
+    // One object (restartManager updates its manager), with the first host when there is one.
+    const stack: ManagerStack = hostd
+      ? { httpUrl, grpcAddress, admin, token, manager, logDir, stop, addHost, restartManager, hostd, nodeName } as LocalStack
+      : { httpUrl, grpcAddress, admin, token, manager, logDir, stop, addHost, restartManager };
     return stack;
   } catch (err) {
     await stop();

@@ -153,7 +153,8 @@ export class SimUpdater {
     this.send(r.rolloutId, r.version, from, 'restarting', `going back to ${r.version}`);
     this.host.hostdVersion = r.version;
     await this.host.restart();
-    this.send(r.rolloutId, r.version, from, 'committed', `back on ${r.version}`);
+    // As hostd ends a revert that held: rolled-back, the version it went back to.
+    this.send(r.rolloutId, r.version, from, 'rolled-back', `back on ${r.version}`);
     this.host.counters.reverts++;
   }
 }

@@ -32,6 +32,8 @@ declare module 'fastify' {
     auditActor?: { kind: ActorKind; name: string; id?: string };
     /** Set once the audited handler runs: it records its own outcome. */
     auditHandled?: boolean;
+    /** The target an auditAfter route names once it knows it (a new rollout's id); setAuditTarget's twin. */
+    auditTarget?: string;
   }
 }
 
@@ -56,7 +58,7 @@ export function installRequestAudit(app: FastifyInstance, orm: Orm, sink: AuditS
       req.auditHandled = true;
       if (route.config?.auditAfter) {
         const after = (result: AuditRecord['result'], code: number): AuditRecord =>
-          ({ ...actorOf(req), action, target: targetOf(req), params: auditParams(req), result, code, source: req.ip });
+          ({ ...actorOf(req), action, target: req.auditTarget ?? targetOf(req), params: auditParams(req), result, code, source: req.ip });
         try {
           const value = await inner.call(this, req, reply);
           await appendAlone(req, after('ok', 0));

@@ -1,5 +1,5 @@
 // Process checks shared by the suites that start real daemons.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** True while the process exists and is not a zombie (nobody reaps them without an init). */
 export function isAlive(pid: number): boolean {
@@ -14,4 +14,17 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live processes whose command line contains `needle` (e.g. a test's data directory). */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes(needle) && isAlive(Number(name))) pids.push(Number(name));
+    } catch { /* gone */ }
+  }
+  return pids;
 }

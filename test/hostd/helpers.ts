@@ -1,6 +1,5 @@
 // Running the real hostd (bin/hostd.js, built) in tests, and cleaning up after it and its agentd.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/version.js';
 
@@ -36,24 +35,11 @@ export async function runHostd(args: string[], env: NodeJS.ProcessEnv = {}, time
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
-import { isAlive } from '../helpers/process.js';
-export { isAlive };
+import { isAlive, processesMatching } from '../helpers/process.js';
+export { isAlive, processesMatching };
 
 /** agentd's pid file, read the way hostd reads it. */
 export { readPidFile as readPid } from '../../proto/pid-file.js';
-
-/** Live processes whose command line contains `needle` (e.g. a test's data directory). */
-export function processesMatching(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes(needle) && isAlive(Number(name))) pids.push(Number(name));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 export async function waitUntil<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

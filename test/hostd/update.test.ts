@@ -13,7 +13,9 @@ import { readMarker } from '../../hostd/updater/marker.js';
 import { freePort } from '../helpers/ports.js';
 import { killAllUnder, startHostd, waitUntil, type HostdRun } from './helpers.js';
 import { UpdateServer } from './update-server.js';
-import { buildBundle, rssAnonKb, installHost, manifestFor, oneVersionRunning, sign, updateFor, type Bundle, type InstalledHost } from './update-host.js';
+import { rssAnonKb } from '../helpers/installed-host.js';
+import { buildBundle, type Bundle } from '../helpers/release-bundle.js';
+import { installHost, manifestFor, oneVersionRunning, sign, updateFor, type InstalledHost } from './update-host.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ops-update-test-'));
 const key = generateReleaseKey();

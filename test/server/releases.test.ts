@@ -213,7 +213,7 @@ for (const kind of DB_KINDS) {
     const done = await until('completed', async () => { const r = await rollout(h, id); return r.state === 'completed' ? r : undefined; });
     assert.equal(done.waves.map((w) => w.committed), [1, 2, 2]);
     const audit = (await h.api<AuditEntryView[]>('GET', '/audit?limit=1000')).body.data;
-    assert.ok(audit.some((a) => a.action === 'releases.rollout' && a.result === 'ok'));
+    assert.ok(audit.some((a) => a.action === 'releases.rollout' && a.result === 'ok' && a.target === id), 'the audit row names the rollout it started');
     assert.ok(audit.some((a) => a.action === 'releases.rollout.complete' && a.target === id && a.actorKind === 'system'));
   });
 
@@ -238,7 +238,8 @@ for (const kind of DB_KINDS) {
     await until('RevertHost to the canary', () => reverts(h1.s).length === 1);
     assert.equal(reverts(h1.s)[0], { rolloutId: id, version: '0.1.0' });
     for (const n of ['host-2', 'host-3', 'host-4']) assert.is(reverts(hosts.get(n)!.s).length, 0, `${n} was never touched`);
-    await report(h, h1.id, id, 'committed', '0.1.0');
+    // hostd's own words for a revert that held (hostd/updater): rolled-back, to the version asked for.
+    await report(h, h1.id, id, 'rolled-back', '0.1.0');
     const rolledBack = await until('rolled back', async () => { const r = await rollout(h, id); return r.state === 'rolled-back' ? r : undefined; });
     assert.is(rolledBack.hosts[0].state, 'reverted');
   });
@@ -274,6 +275,29 @@ for (const kind of DB_KINDS) {
       await h.close();
     }
     first.close = async () => undefined;
+  });
+
+  t('rollback of a completed rollout: a revert that held (rolled-back, or committed) is reverted, one that did not is failed; stale reports are ignored', async ({ h }) => {
+    const hosts = await fleet(h, 3);
+    const id = (await h.api<RolloutDetail>('POST', '/rollouts', { version: '0.2.0', selector: { all: true }, canary: 1, batch: '2', healthSeconds: 1 })).body.data.id;
+    await until('the canary gets UpdateHost', () => updates(hosts.get('host-1')!.s).length === 1);
+    await report(h, hosts.get('host-1')!.id, id, 'committed');
+    await until('wave 1 is sent', () => updates(hosts.get('host-3')!.s).length === 1);
+    for (const n of ['host-2', 'host-3']) await report(h, hosts.get(n)!.id, id, 'committed');
+    await until('completed', async () => (await rollout(h, id)).state === 'completed');
+    assert.is((await h.api('POST', `/rollouts/${id}/rollback`)).status, 200);
+    await until('RevertHost to all three', () => ['host-1', 'host-2', 'host-3'].every((n) => reverts(hosts.get(n)!.s).length === 1));
+    // A late report about the rolled-out version changes nothing while rolling back.
+    await report(h, hosts.get('host-1')!.id, id, 'rolled-back', '0.2.0', 'stale');
+    assert.is((await rollout(h, id)).hosts[0].state, 'reverting');
+    await report(h, hosts.get('host-1')!.id, id, 'rolled-back', '0.1.0', '0.1.0 stayed healthy for 30 s: rolled-back');
+    await report(h, hosts.get('host-2')!.id, id, 'committed', '0.1.0');
+    await report(h, hosts.get('host-3')!.id, id, 'failed', '0.1.0', 'back on 0.2.0: agentd is unhealthy');
+    const back = await until('rolled back', async () => { const r = await rollout(h, id); return r.state === 'rolled-back' ? r : undefined; });
+    assert.equal(back.hosts.map((x) => [x.node, x.state]), [['host-1', 'reverted'], ['host-2', 'reverted'], ['host-3', 'failed']]);
+    assert.match(back.hosts[2].message, /revert to 0\.1\.0 failed: back on 0\.2\.0: agentd is unhealthy/);
+    const audit = await until('the audit row', async () => (await h.api<AuditEntryView[]>('GET', '/audit?limit=1000')).body.data.find((a) => a.action === 'releases.rollout.rolled-back' && a.target === id));
+    assert.match(JSON.stringify(audit.params), /"reverted":2.*host-3/);
   });
 
   t.run();

@@ -34,6 +34,8 @@ export function rolloutRoutes(app: FastifyInstance, rollouts: RolloutsService): 
     },
   }, async (req, reply) => {
     const detail = await rollouts.create(principalOf(req), req.body);
+    // The audit row names the rollout, as its halt, completion and rollback rows do.
+    req.auditTarget = detail.id;
     reply.code(201);
     return ok(detail);
   });

@@ -44,6 +44,8 @@ export interface RolloutsOptions {
 const IN_PROGRESS: readonly RolloutHostState[] = ['sent', 'downloading', 'verifying', 'installing', 'restarting', 'health-check'];
 const HOST_STEPS = new Set<string>(['downloading', 'verifying', 'installing', 'restarting', 'health-check']);
 const HOST_FAILURES = new Set<string>(['refused', 'failed', 'rolled-back']);
+/** A revert's reports that mean the host is back on the version asked for. */
+const REVERT_DONE = new Set<string>(['rolled-back', 'committed']);
 const DEFAULT_BATCH = '10%';
 
 function optionsOf(r: Pick<Rollout, 'canary' | 'batch' | 'maxFail'>) {
@@ -251,7 +253,9 @@ export class RolloutsService {
     if (h.revertSentAt) {
       // Rolling back: only reports about going back to the host's previous version count.
       if (report.version !== h.fromVersion || h.state !== 'reverting') return false;
-      if (report.state === 'committed') { h.state = 'reverted'; h.message = `back on ${h.fromVersion}`; return true; }
+      // hostd ends a RevertHost it carried out with `rolled-back` (the version it went back to
+      // passed its health window: hostd/updater); `committed` says the same.
+      if (REVERT_DONE.has(report.state)) { h.state = 'reverted'; h.message = `back on ${h.fromVersion}`; return true; }
       if (HOST_FAILURES.has(report.state)) { h.state = 'failed'; h.message = `revert to ${h.fromVersion} ${report.state}: ${detail}`; return true; }
       h.message = `reverting: ${report.state}${detail ? ` (${detail})` : ''}`;
       return true;
@@ -360,7 +364,9 @@ export class RolloutsService {
 
   private advanceRollback(r: Rollout, hosts: RolloutHost[]): void {
     const now = new Date();
-    const limit = this.deadlineMs(r);
+    // RevertHost carries no health wait: hostd holds the version it goes back to for the default
+    // window (DEFAULT_HEALTH_SECONDS), however short the rollout's was.
+    const limit = (Math.max(r.healthSeconds, DEFAULT_HEALTH_SECONDS) + this.opts.allowanceSeconds) * 1000;
     const touched = hosts.filter((h) => h.state !== 'pending' && !(h.state === 'committed' && h.sentAt === null));
     for (const h of touched) {
       if (h.revertSentAt) {
