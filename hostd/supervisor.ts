@@ -17,7 +17,7 @@ import { agentEnvironment, findRunningAgent, removeStalePidFile, restartDelayMs,
 import { AgentSocket } from './agent-socket.js';
 import { LimitWatch, type AgentLimits } from './agent-limits.js';
 
-export type AgentStatus = 'healthy' | 'unhealthy' | 'missing' | 'crash-loop';
+export type AgentStatus = 'healthy' | 'unhealthy' | 'missing' | 'crash-loop' | 'over-limit' | 'incompatible';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -58,8 +58,13 @@ const INCOMPATIBLE_RETRY_MS = 60_000;
 /** Running this long (and heartbeating) forgives earlier crashes. */
 const STABLE_MS = 5 * 60_000;
 const STOP_WAIT_MS = 10_000;
-/** From this crash on restartDelayMs waits its longest (60 s): the agent is in a crash loop. */
-const CRASH_LOOP_CRASHES = 6;
+/** From the fifth restart on the agent is in a crash loop (reported, and the manager raises agent.crash_loop). */
+const CRASH_LOOP_CRASHES = 5;
+/**
+ * How long after a restart for being over agent.limits the status says so (the manager raises
+ * agent.over_limit while it does): long enough for a heartbeat and the alert rules' next pass.
+ */
+const OVER_LIMIT_REPORT_MS = 120_000;
 
 /** Events: 'status' (AgentStatus) whenever the agent status changes. */
 export class AgentSupervisor extends EventEmitter implements Subsystem {
@@ -84,6 +89,10 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   private reported: AgentStatus = 'missing';
   private stopped = false;
   private readonly limitWatch: LimitWatch;
+  /** When agentd was last restarted for being over agent.limits (0: never). */
+  private overLimitAt = 0;
+  /** Why the last agentd was refused for its version; cleared when one is accepted. */
+  private refusedFor?: string;
   /** Set while an agentd over its limit is being stopped, so it is not restarted twice. */
   private limitRestart?: Promise<void>;
   /** agentd processes refused for their version (their heartbeats until they die are ignored). */
@@ -110,6 +119,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
 
   status(): AgentStatus {
     const staleMs = this.opts.heartbeatStaleMs ?? 60_000;
+    if (this.refusedFor !== undefined) return 'incompatible';
+    if (this.overLimitAt > 0 && Date.now() - this.overLimitAt < OVER_LIMIT_REPORT_MS) return 'over-limit';
     const alive = this.pid !== undefined && isProcessAlive(this.pid);
     if (alive && this.lastHeartbeatAt > 0 && Date.now() - this.lastHeartbeatAt <= staleMs) return 'healthy';
     if (this.crashes >= CRASH_LOOP_CRASHES) return 'crash-loop';
@@ -210,6 +221,8 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     if (!over) { this.updateStatus(); return; }
     this.opts.log.error({ agentPid: pid, limit: over }, `agentd is over its ${over}: restarting it`);
     this.emit('over-limit', { pid, reason: over });
+    this.overLimitAt = Date.now();
+    setTimeout(() => this.updateStatus(), OVER_LIMIT_REPORT_MS + 100).unref();
     this.pid = undefined;
     this.limitRestart = this.stopAgent(pid).finally(() => {
       this.limitRestart = undefined;
@@ -236,6 +249,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
   /** Not started (or stopped): it is outside the versions this hostd works with. Tried again later. */
   private refuseAgent(reason: string, pid?: number): void {
     this.opts.log.error({ agentPid: pid, retryInMs: INCOMPATIBLE_RETRY_MS }, `refusing agentd: ${reason}`);
+    this.refusedFor = reason;
     this.emit('incompatible', reason);
     if (pid !== undefined) this.refusedPids.add(pid);
     this.pid = undefined;
@@ -257,6 +271,7 @@ export class AgentSupervisor extends EventEmitter implements Subsystem {
     }
     this.lastHeartbeatAt = Date.now();
     this.version = p.version;
+    this.refusedFor = undefined;
     const lost = (p.lostRuns ?? []).filter((r) => !this.lostReported.has(r.runId));
     for (const r of lost) this.lostReported.add(r.runId);
     if (lost.length > 0) this.emit('lost-runs', lost);

@@ -8,7 +8,7 @@ export type EventSeverity = Static<typeof EventSeverity>;
 
 export const EventView = Type.Object({
   id: Type.String(),
-  /** node.offline, node.disk_full, node.memory_high, agent.crash_loop, rollout.halted (subject: the rollout id). */
+  /** node.offline, node.disk_full, node.memory_high, agent.crash_loop, agent.over_limit, agent.incompatible, rollout.halted (subject: the rollout id). */
   kind: Type.String(),
   subject: Type.String(),
   severity: EventSeverity,

@@ -43,7 +43,7 @@ test('an agent command that says it is outside the range is not started', async 
     await s.start();
     assert.equal(refusals, ['agentd 9.0.0 is outside the versions hostd 0.1.0 works with (^0.1.0)']);
     assert.is(s.agentPid, undefined, 'nothing started');
-    assert.is(s.status(), 'missing');
+    assert.is(s.status(), 'incompatible', 'reported to the manager, which raises agent.incompatible');
   } finally {
     await s.stop();
   }
@@ -60,7 +60,7 @@ test('a running agentd that reports a version outside the range is stopped and n
     assert.match(refusals[0], /^agentd \d+\.\d+\.\d+\S* is outside the versions hostd 7\.0\.0 works with \(\^7\.0\.0\)$/);
     await waitUntil('the refused agentd to stop', () => !isAlive(pid), 15_000);
     assert.is(s.agentPid, undefined);
-    assert.is(s.status(), 'missing');
+    assert.is(s.status(), 'incompatible');
     assert.is(refusals.length, 1, 'refused once');
   } finally {
     await s.stop();

@@ -45,6 +45,7 @@ test('over agent.limits.memoryMB: stopped and restarted, again and again', async
     assert.is.not(overs[0].pid, overs[1].pid, 'a new agentd each time');
     assert.not.ok(isAlive(overs[0].pid), 'the one over its limit is gone');
     await waitUntil('both counted on the crash schedule', () => s.crashCount >= 2, 15_000);
+    assert.is(s.status(), 'over-limit', 'reported to the manager, which raises agent.over_limit');
   });
 });
 

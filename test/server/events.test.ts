@@ -117,6 +117,21 @@ for (const kind of DB_KINDS) {
     assert.equal(await active(h, 'crash-1'), []);
   });
 
+  rules('agent.over_limit and agent.incompatible: raised while hostd reports over-limit or incompatible, cleared after', async ({ h }) => {
+    const id = await h.enroll('limit-1');
+    await h.connect(id, 'limit-1');
+    for (const [status, kind] of [['over-limit', 'agent.over_limit'], ['incompatible', 'agent.incompatible']] as const) {
+      await h.services.hostLink.onHeartbeat(id, status, '0.1.0');
+      await h.services.nodes.reports.flush();
+      await h.services.alertRules.evaluate();
+      assert.equal(await active(h, 'limit-1'), [kind]);
+      await h.services.hostLink.onHeartbeat(id, 'healthy', '0.1.0');
+      await h.services.nodes.reports.flush();
+      await h.services.alertRules.evaluate();
+      assert.equal(await active(h, 'limit-1'), []);
+    }
+  });
+
   rules('raising an active event does not duplicate it, also when raises race; a raise after a clear is a new event', async ({ h }) => {
     const raised = await Promise.all(Array.from({ length: 5 }, () => h.services.events.raise('test.kind', 'dup-1', { severity: 'warning', message: 'once' })));
     assert.is(raised.filter((e) => e !== null).length, 1);

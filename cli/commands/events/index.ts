@@ -6,7 +6,7 @@ import { EVENT_COLUMNS } from '../../lib/events/render.js';
 export default class EventsList extends DataCommand {
   static override summary = 'List events and alerts, newest first.';
   static override description = 'List what the manager\'s alert rules raised, newest first: when, how severe (warning or critical), the kind ' +
-    '(node.offline, node.disk_full, node.memory_high, agent.crash_loop), the node, when it was cleared (or "active") and the message. ' +
+    '(node.offline, node.disk_full, node.memory_high, agent.crash_loop, agent.over_limit, agent.incompatible, rollout.halted), the node, when it was cleared (or "active") and the message. ' +
     'Thresholds are in the alerts section of manager.yaml; the details of each event are in --json.';
   static override aliases = ['events:ls'];
   static override examples = [

@@ -11,7 +11,7 @@ import { Node } from '../nodes/node.entity.js';
 import { plainRows } from '../../db/raw-rows.js';
 import type { EventsService, RaiseOptions } from './service.js';
 
-export const RULE_KINDS = ['node.offline', 'node.disk_full', 'node.memory_high', 'agent.crash_loop'] as const;
+export const RULE_KINDS = ['node.offline', 'node.disk_full', 'node.memory_high', 'agent.crash_loop', 'agent.over_limit', 'agent.incompatible'] as const;
 /** Raised by the releases module (not the rules pass) when a rollout passes its failure budget; subject: the rollout id. */
 export const ROLLOUT_HALTED = 'rollout.halted';
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -85,7 +85,14 @@ export class AlertRules {
       out.push({ kind: 'node.offline', severity: 'critical', message: `${node.name} has been offline for ${silentSeconds} s`, details: { lastSeenAt: node.lastSeenAt?.toISOString() ?? null } });
     }
     if (node.agentStatus === CRASH_LOOP_STATUS) {
-      out.push({ kind: 'agent.crash_loop', severity: 'critical', message: `agentd on ${node.name} keeps crashing (hostd restarts it every 60 s)`, details: { agentStatus: node.agentStatus } });
+      out.push({ kind: 'agent.crash_loop', severity: 'critical', message: `agentd on ${node.name} keeps crashing (restarted 5 times; hostd now waits up to 60 s between restarts)`, details: { agentStatus: node.agentStatus } });
+    }
+    // hostd reports these for a while after the fact, so a pass of the rules sees them (hostd/supervisor.ts).
+    if (node.agentStatus === 'over-limit') {
+      out.push({ kind: 'agent.over_limit', severity: 'warning', message: `agentd on ${node.name} went over its memory or CPU limit (agent.limits) and was restarted`, details: { agentStatus: node.agentStatus } });
+    }
+    if (node.agentStatus === 'incompatible') {
+      out.push({ kind: 'agent.incompatible', severity: 'critical', message: `hostd on ${node.name} refuses its agentd: outside the versions it works with`, details: { agentStatus: node.agentStatus } });
     }
     const m = node.metrics;
     if (!m) {
