@@ -83,7 +83,12 @@ export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<
       },
     };
   }
-  return { ...common, clientUrl: target.clientUrl, dbName: target.dbName, timezone: '+00:00', pool: { min: 1, max: 10 } };
+  return {
+    ...common, clientUrl: target.clientUrl, dbName: target.dbName, timezone: '+00:00', pool: { min: 1, max: 10 },
+    // The database away: a request fails within seconds (503, server/http/errors.ts) instead of
+    // waiting a minute for a connection; the pool connects again by itself when it is back.
+    driverOptions: { acquireConnectionTimeout: 10_000, connection: { connectTimeout: 5000 } },
+  };
 }
 
 /** Opens the ORM for the target (creating the SQLite directory) without touching the schema. */

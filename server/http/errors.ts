@@ -16,6 +16,18 @@ export function validationMessage(err: FastifyError): string {
   return `${where} ${issue.message ?? 'is invalid'}`;
 }
 
+/** Error codes of a database that cannot be reached (the drivers' and the OS's), not of a bad query. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN']);
+
+/** The database is away (refused, cut, or no pooled connection within the timeout): a 503, not a bug. */
+export function databaseUnreachable(err: unknown): boolean {
+  for (let e = err as { name?: string; code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 function send(reply: FastifyReply, status: number, code: ErrorCodeValue, message: string, data: unknown = null) {
   return reply.status(status).send(envelope(data, code, message));
 }
@@ -31,6 +43,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     // Fastify's own client errors: malformed JSON, body too large, wrong content type.
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, ErrorCode.INVALID_ARGUMENT, err.message);
+    if (databaseUnreachable(err)) {
+      req.log.warn({ err: err.message, method: req.method, url: req.url }, 'database unreachable');
+      return send(reply, 503, ErrorCode.UNAVAILABLE, 'the database cannot be reached; try again shortly');
+    }
     req.log.error({ err, method: req.method, url: req.url }, 'request failed');
     return send(reply, 500, ErrorCode.INTERNAL, 'internal error');
   });
