@@ -149,6 +149,8 @@ if (MYSQL_URL && REDIS_URL) {
       // Submitted on B, which holds no stream: dispatched through A, results back to B.
       const created = await api<{ id: string }>(b.url, token, 'POST', '/tasks', { selector: { all: true }, script: 'echo hi', timeoutSeconds: 60 });
       assert.is(created.status, 201, created.body.message);
+      // A follower on A, which does not run the task (through a balancer, a CLI may land there).
+      const onA = followToDone(a.url, token, created.body.data.id);
       const res = await fetch(`${b.url}/api/v1/tasks/${created.body.data.id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
       let text = '';
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -158,6 +160,8 @@ if (MYSQL_URL && REDIS_URL) {
       const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(text)![1]) as { status: string; counts: Record<string, number> };
       assert.equal(done.counts.succeeded, HOSTS, `every run succeeded: ${JSON.stringify(done.counts)}`);
       assert.is((text.match(/event: output\n/g) ?? []).length, HOSTS * 2, 'B\'s live stream carried the output of A\'s hosts');
+      const textOnA = await onA;
+      assert.is((textOnA.match(/event: exit\n/g) ?? []).length, HOSTS, 'a follower on the other replica saw every run end, and done');
       // Live metrics of A's hosts reach a viewer on B: B asks the host (through A) to sample fast,
       // A publishes the samples, B's stream shows them.
       const live = await fetch(`${b.url}/api/v1/nodes/live?names=sim-00001`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
@@ -178,6 +182,17 @@ if (MYSQL_URL && REDIS_URL) {
       await dropDatabase(MYSQL_URL, db.name);
     }
   });
+}
+
+/** Follows a task's event stream on `url` until `done`; the whole text. */
+async function followToDone(url: string, token: string, id: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+  let text = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    text += Buffer.from(chunk).toString();
+    if (/event: done\n/.test(text)) break;
+  }
+  return text;
 }
 
 /** A Redis of this test's own on `port` (restarting it must not disturb other suites). */

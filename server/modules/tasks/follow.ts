@@ -42,7 +42,32 @@ export async function followTask(
   if (!live && replayed === 0 && after === 0) await replayFromRows(orm, id, onEvent);
   replaying = false;
   for (const e of held.splice(0)) onLive(e);
+  // Running, but not here: another replica runs it. Its events reach the database as they are
+  // stored there, so this follower reads them from the log until the task's `done`.
+  if (!live && (await isRunning(orm, id))) void tailLog(orm, id, () => cursor, (e) => { cursor = e.seq ?? cursor; onEvent(e); }, () => stopped);
   return stop;
+}
+
+const TAIL_EVERY_MS = 250;
+
+async function isRunning(orm: Orm, id: string): Promise<boolean> {
+  return (await orm.em.fork().findOne(Task, { id }, { fields: ['status'] }))?.status === 'running';
+}
+
+async function tailLog(orm: Orm, id: string, cursor: () => number, onEvent: (e: TaskStreamEvent) => void, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    await new Promise((resolve) => setTimeout(resolve, TAIL_EVERY_MS));
+    if (stopped()) return;
+    try {
+      const page = await readEvents(orm.em.fork(), id, { after: cursor(), limit: PAGE });
+      for (const e of page) {
+        onEvent(e);
+        if (e.type === 'done') return;
+      }
+    } catch {
+      // The database away for a moment: the next round reads on from the same place.
+    }
+  }
 }
 
 /**
