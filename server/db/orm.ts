@@ -119,10 +119,36 @@ export async function openOrm(target: DatabaseTarget, log?: Logger, migrations?:
 
 /** Applies pending migrations; returns the names applied. */
 export async function runMigrations(orm: Orm): Promise<string[]> {
+  // Replicas starting together on one MySQL database: one migrates, the others wait for it (a named
+  // lock held by a connection of its own, so the migrator's connections are free to work).
+  const unlock = isMysql(orm) ? await mysqlLock(orm, 'opsctl_migrations', 300) : undefined;
   try {
     const applied = await orm.getMigrator().up();
     return applied.map((m) => m.name);
   } catch (err) {
     throw new Error(`running database migrations: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await unlock?.();
   }
+}
+
+function isMysql(orm: Orm): boolean {
+  return orm.config.getDriver().constructor.name.toLowerCase().includes('mysql');
+}
+
+interface PooledClient { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void>; query(c: unknown, q: { sql: string; bindings: unknown[] }): Promise<{ response: unknown }> }
+
+/** MySQL's GET_LOCK on one pooled connection, held until the returned function releases it. */
+async function mysqlLock(orm: Orm, name: string, timeoutSeconds: number): Promise<() => Promise<void>> {
+  const client = (orm.em.getConnection() as unknown as { getKnex(): { client: PooledClient } }).getKnex().client;
+  const conn = await client.acquireConnection();
+  const rows = (await client.query(conn, { sql: 'select get_lock(?, ?) as got', bindings: [name, timeoutSeconds] })).response as [{ got: number | null }[]];
+  if (Number(rows[0]?.[0]?.got) !== 1) {
+    await client.releaseConnection(conn);
+    throw new Error(`running database migrations: another manager held the migration lock for ${timeoutSeconds} s`);
+  }
+  return async () => {
+    await client.query(conn, { sql: 'select release_lock(?)', bindings: [name] }).catch(() => undefined);
+    await client.releaseConnection(conn);
+  };
 }
