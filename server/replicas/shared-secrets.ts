@@ -50,6 +50,7 @@ function contents(s: Shared, value: string): string[] {
 export async function adoptSharedSecrets(orm: Orm, config: ManagerConfig, log: Logger): Promise<void> {
   const box = SecretBox.load(config.cluster.key, config.dataDir);
   const em = orm.em.fork();
+  await adoptReleaseKeys(em, box, config);
   for (const s of SHARED) {
     if (configured(config, s.name)) continue;
     let row = await em.findOne(SharedSecret, { name: s.name }, { disableIdentityMap: true });
@@ -78,4 +79,36 @@ export async function adoptSharedSecrets(orm: Orm, config: ManagerConfig, log: L
       writeFileAtomicSync(file, wanted[i], 0o600);
     });
   }
+}
+
+const RELEASE_KEYS = 'release-keys';
+
+/**
+ * The release keys the cluster trusts (releases.trustedKeys) are the cluster's, not a replica's:
+ * the first replica that has some stores them; a replica configured without keys takes the
+ * stored ones; one configured with other keys refuses to start rather than accept what the others
+ * refuse (or the reverse).
+ */
+async function adoptReleaseKeys(em: ReturnType<Orm['em']['fork']>, box: SecretBox, config: ManagerConfig): Promise<void> {
+  const mine = [...config.releases.trustedKeys].sort();
+  let row = await em.findOne(SharedSecret, { name: RELEASE_KEYS }, { disableIdentityMap: true });
+  if (!row && mine.length > 0) {
+    try {
+      await em.insert(SharedSecret, { name: RELEASE_KEYS, sealed: box.seal(JSON.stringify(mine)), createdAt: new Date() });
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    }
+    row = await em.findOneOrFail(SharedSecret, { name: RELEASE_KEYS }, { disableIdentityMap: true });
+  }
+  if (!row) return;
+  let stored: string[];
+  try {
+    stored = JSON.parse(box.open(row.sealed)) as string[];
+  } catch {
+    throw new Error(`the shared secret "${RELEASE_KEYS}" in the database was sealed with another cluster.key: every replica needs the same cluster.key`);
+  }
+  if (mine.length > 0 && JSON.stringify(mine) !== JSON.stringify(stored)) {
+    throw new Error(`releases.trustedKeys differs from the keys the cluster trusts (in the database: ${stored.length} key(s)); give every replica the same keys, or none to take the cluster's`);
+  }
+  config.releases.trustedKeys = stored;
 }

@@ -2,7 +2,7 @@
 // both list both, exactly one leads, and when the leader is killed (-9) the other leads within the
 // lease and the dead one drops out of the list; both hold the same secrets from the database. Needs OPS_TEST_MYSQL_URL and OPS_TEST_REDIS_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterView } from '../../proto/rest/cluster.js';
+import { RELEASE_HEADERS } from '../../proto/rest/releases.js';
+import { generateReleaseKey, signRelease, type ReleaseManifest } from '../../proto/release.js';
 import { api, binPath, readInitialAdmin } from '../../scripts/local-stack.js';
 import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
 import { ConfigHome, ensureBuilt, opsctl } from '../cli/run-opsctl.js';
@@ -20,6 +22,7 @@ import { until } from '../server/harness.js';
 const MYSQL_URL = process.env.OPS_TEST_MYSQL_URL ?? '';
 const REDIS_URL = process.env.OPS_TEST_REDIS_URL ?? '';
 const HOSTS = 10;
+const RELEASE_KEY = generateReleaseKey();
 
 interface Replica { proc: ChildProcess; url: string; grpc: string; dir: string }
 
@@ -59,8 +62,8 @@ if (!MYSQL_URL || !REDIS_URL) {
     const replicas: Replica[] = [];
     const home = new ConfigHome();
     try {
-      // One after the other: the first runs the migrations.
-      replicas.push(await startReplica(env));
+      // The first is configured with the release key the cluster trusts; the second with none.
+      replicas.push(await startReplica({ ...env, OPS_RELEASES_TRUSTED_KEYS: RELEASE_KEY.publicKey }));
       replicas.push(await startReplica(env));
       const login = await api<{ token: string }>(replicas[0].url, undefined, 'POST', '/auth/login', readInitialAdmin(replicas[0].dir));
       const token = login.body.data.token;
@@ -70,6 +73,27 @@ if (!MYSQL_URL || !REDIS_URL) {
       const caHashes = await Promise.all(replicas.map(async (r) => (await api<{ caHash: string }>(r.url, token, 'POST', '/enrollment-tokens', { uses: 1, ttlSeconds: 60 })).body.data.caHash));
       assert.ok(caHashes[0], 'the token from replica A is accepted by B');
       assert.is(caHashes[0], caHashes[1], 'both replicas certify hosts with the same CA');
+
+      // The second trusts the cluster's release key (from the database): a release signed with it is
+      // taken, one signed with another key is not.
+      const upload = async (key: ReturnType<typeof generateReleaseKey>, version: string) => {
+        const bundle = Buffer.from('a bundle');
+        const manifest: ReleaseManifest = {
+          format: 1, component: 'host', version, platform: 'linux', arch: 'x64', file: `opsctl-host-${version}-linux-x64.tar.gz`,
+          size: bundle.length, sha256: createHash('sha256').update(bundle).digest('hex'), createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        };
+        const signed = signRelease(manifest, key);
+        const res = await fetch(`${replicas[1].url}/api/v1/releases/${version}`, {
+          method: 'POST', body: bundle,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', [RELEASE_HEADERS.manifest]: Buffer.from(signed.manifest).toString('base64'), [RELEASE_HEADERS.signature]: signed.signature, [RELEASE_HEADERS.keyId]: signed.keyId },
+        });
+        return (await res.json()) as { code: number; message: string };
+      };
+      assert.is((await upload(RELEASE_KEY, '9.0.0')).code, 0, 'signed with the cluster\'s key');
+      assert.is((await upload(generateReleaseKey(), '9.0.1')).code, 3002, 'signed with a key nobody trusts');
+      // A replica configured with other release keys refuses to join.
+      const otherKeys = await startReplica({ ...env, OPS_RELEASES_TRUSTED_KEYS: generateReleaseKey().publicKey }).then((r) => { r.proc.kill('SIGKILL'); return 'started'; }, (err: Error) => err.message);
+      assert.match(otherKeys, /releases.trustedKeys differs from the keys the cluster trusts/);
 
       // A replica with another cluster.key cannot open the shared secrets: it refuses to start, saying why.
       const wrong = await startReplica({ ...env, OPS_CLUSTER_KEY: randomBytes(32).toString('base64') }).then(

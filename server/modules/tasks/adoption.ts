@@ -28,12 +28,20 @@ export interface TaskReplicas {
 }
 
 const SWEEP_EVERY_MS = 3000;
+/**
+ * How long an owner's membership record must stay missing before its tasks are taken: a Redis
+ * restart loses every record for a moment (each replica writes its own again within 2 s), and
+ * that must not look like every replica dying at once.
+ */
+const OWNER_GONE_GRACE_MS = 5000;
 
 export class TaskAdoption {
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
   /** taskId → its adoption in progress, so a burst of events for one task adopts it once. */
   private readonly adopting = new Map<string, Promise<void>>();
+  /** Owners seen without a membership record, and since when. */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(
     private readonly orm: Orm,
@@ -47,7 +55,7 @@ export class TaskAdoption {
   readonly claim = async (task: Task): Promise<boolean> => {
     const me = this.replicas.id;
     if (task.owner === me) return true;
-    if (task.owner && (await this.replicas.alive()).has(task.owner)) return false;
+    if (task.owner && !(await this.ownerGone(task.owner))) return false;
     const taken = await this.orm.em.fork().nativeUpdate(Task, { id: task.id, owner: task.owner }, { owner: me });
     if (taken === 1) {
       this.log.warn({ taskId: task.id, previousOwner: task.owner }, 'adopting a running task whose replica is gone');
@@ -65,6 +73,17 @@ export class TaskAdoption {
       this.leftBy.delete(owner);
       await this.replicas.drainInbox(owner);
     }
+  }
+
+  /** The owner has had no membership record for OWNER_GONE_GRACE_MS. */
+  private async ownerGone(owner: string): Promise<boolean> {
+    if ((await this.replicas.alive()).has(owner)) {
+      this.missingSince.delete(owner);
+      return false;
+    }
+    const since = this.missingSince.get(owner) ?? Date.now();
+    this.missingSince.set(owner, since);
+    return Date.now() - since >= OWNER_GONE_GRACE_MS;
   }
 
   start(): void {
@@ -90,7 +109,9 @@ export class TaskAdoption {
     if (!taskId) return 'none';
     const task = await em.findOne(Task, { id: taskId }, { fields: ['id', 'status', 'owner'], disableIdentityMap: true });
     if (!task || task.status !== 'running') return 'none';
-    if (task.owner && task.owner !== this.replicas.id && (await this.replicas.alive()).has(task.owner)) {
+    // An owner that may still live gets the event; if it is in fact dead, whoever adopts the task
+    // reads it from the dead owner's inbox.
+    if (task.owner && task.owner !== this.replicas.id && !(await this.ownerGone(task.owner))) {
       this.replicas.forward(task.owner, nodeId, event);
       return 'forwarded';
     }
