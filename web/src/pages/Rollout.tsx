@@ -69,7 +69,7 @@ function Summary({ r }: { r: RolloutDetail }) {
           ['State', <StatusChip key="s" status={r.state} />],
           ['Version', <Link key="v" to={`/releases/${encodeURIComponent(r.version)}`}>{r.version}</Link>],
           ['Hosts', `${t.hosts}: ${t.committed} done, ${t.inProgress} updating, ${t.pending} pending, ${t.failed} failed, ${t.reverted} reverted`],
-          ['Canary, batch', `${r.canary} host${r.canary === 1 ? '' : 's'} first, then ${r.batch} a wave`],
+          ['Canary, batch', `${r.canary} host${r.canary === 1 ? '' : 's'} first, then ${r.batch} per wave`],
           ['Failure budget', `${r.failureBudget} host${r.failureBudget === 1 ? '' : 's'} (max-fail ${r.maxFail})`],
           ['Health wait', `${r.healthSeconds} s`],
           ['Started', `${formatTime(r.createdAt)} by ${r.createdBy}`],
