@@ -403,6 +403,23 @@ test('a template page shows a version with its parameters and the other versions
   await output(page).filter({ hasText: 'hello world, calm' }).waitFor({ timeout: 30_000 });
 });
 
+test('a release, rollout, template or schedule that is not there, or a malformed rollout id: the page says so with the code', async () => {
+  const { page } = admin;
+  admin.allowNetworkErrors = true; // the browser logs the 404s and the 400
+  for (const [path, text] of [
+    ['/releases/9.9.9', /Could not load release 9\.9\.9: .*\(1004\)/],
+    ['/rollouts/00000000-0000-4000-8000-000000000000', /Could not load rollout 00000000-0000-4000-8000-000000000000: .*\(1004\)/],
+    ['/rollouts/..%2F..%2Fetc', /Could not load rollout \.\.\/\.\.\/etc: .*\(1001\)/],
+    ['/templates/no-such-template', /Could not load template no-such-template: .*\(1004\)/],
+    ['/schedules/no-such-schedule', /Could not load schedule no-such-schedule: .*\(1004\)/],
+  ] as const) {
+    await page.goto(`${url}${path}`);
+    await page.getByText(text).waitFor();
+    assert.is(await page.getByRole('button', { name: /Pause|Resume|Roll back/ }).count(), 0, path);
+  }
+  admin.allowNetworkErrors = false;
+});
+
 test('every page: a screenshot, no serious or critical accessibility violation, also dark and phone-sized', async () => {
   const { page } = admin;
   const pages: [string, string][] = [
