@@ -445,6 +445,8 @@ test('every page: a screenshot, no serious or critical accessibility violation, 
     for (const [name, path] of [['overview', '/'], ['nodes', '/nodes'], ['task', `/tasks/${lastTaskId}`], ['rollout', `/rollouts/${rolloutId}`]]) {
       await other.page.goto(`${url}${path}`);
       await other.page.locator('main h1').waitFor();
+      await other.page.waitForFunction(() => document.querySelectorAll('[role=progressbar][aria-label^="Loading"]').length === 0);
+      if (path.startsWith('/rollouts/')) await other.page.getByRole('table', { name: 'Hosts' }).waitFor();
       if (path.startsWith('/tasks/')) await output(other.page).filter({ hasText: 'last-line-of-output' }).waitFor({ timeout: 60_000 });
       if (path === '/nodes') await other.page.getByRole('row').filter({ hasText: /\d %/ }).first().waitFor();
       await shoot(other.page, `${name}-${suffix}`);
