@@ -55,6 +55,17 @@ async function signIn(page: Page, who: { username: string; password: string }) {
 
 const output = (page: Page) => page.getByTestId('output');
 
+/** A new browser context (empty storage) opening `path` as the viewer: sign-in first, then back to it. */
+async function asViewer(path: string): Promise<Page> {
+  const viewer = await openPage(browser);
+  watched.push(viewer);
+  await viewer.page.goto(`${url}${path}`);
+  await viewer.page.waitForURL(/\/signin/);
+  await signIn(viewer.page, VIEWER);
+  await viewer.page.waitForURL(`${url}${path}`);
+  return viewer.page;
+}
+
 async function shoot(page: Page, name: string) {
   shots.push(await screenshot(page, name));
 }
@@ -197,17 +208,12 @@ test('a task run from the CLI: its output appears in the page as the node prints
 test('a viewer sees no cancel button; an admin does, and cancelling ends the task', async () => {
   const gate = join(gates, 'never');
   const id = await runTask(`echo waiting-for-cancel; while [ ! -e ${gate} ]; do sleep 0.2; done`);
-  const viewer = await openPage(browser);
-  watched.push(viewer);
-  await viewer.page.goto(`${url}/tasks/${id}`);
-  await viewer.page.waitForURL(/\/signin/);
-  await signIn(viewer.page, VIEWER);
-  await viewer.page.waitForURL(`${url}/tasks/${id}`);
-  await output(viewer.page).filter({ hasText: 'waiting-for-cancel' }).waitFor();
-  assert.is(await viewer.page.getByRole('button', { name: 'Cancel task' }).count(), 0);
-  assert.match(await viewer.page.getByTestId('whoami').innerText(), /\(viewer\)/);
-  await shoot(viewer.page, 'task-viewer');
-  await viewer.page.context().close();
+  const viewer = await asViewer(`/tasks/${id}`);
+  await output(viewer).filter({ hasText: 'waiting-for-cancel' }).waitFor();
+  assert.is(await viewer.getByRole('button', { name: 'Cancel task' }).count(), 0);
+  assert.match(await viewer.getByTestId('whoami').innerText(), /\(viewer\)/);
+  await shoot(viewer, 'task-viewer');
+  await viewer.context().close();
 
   const { page } = admin;
   await page.goto(`${url}/tasks/${id}`);
@@ -325,17 +331,17 @@ test('a rollout to simulated hosts: its waves and their progress, paused and res
   assert.is(await page.getByRole('button', { name: 'Pause' }).count(), 0, 'no pause for a paused rollout');
   assert.is((await api<RolloutDetail>(url, stack.token, 'GET', `/rollouts/${rolloutId}`)).body.data.state, 'paused');
 
-  const viewer = await openPage(browser);
-  watched.push(viewer);
-  await viewer.page.goto(`${url}/rollouts/${rolloutId}`);
-  await viewer.page.waitForURL(/\/signin/);
-  await signIn(viewer.page, VIEWER);
-  await viewer.page.waitForURL(`${url}/rollouts/${rolloutId}`);
-  await viewer.page.getByRole('table', { name: 'Waves' }).getByRole('row').filter({ hasText: 'canary' }).waitFor();
-  await viewer.page.getByRole('link', { name: 'Rollouts', exact: true }).waitFor();
-  for (const name of ['Pause', 'Resume', 'Roll back']) assert.is(await viewer.page.getByRole('button', { name }).count(), 0, `a viewer sees no ${name} button`);
-  await shoot(viewer.page, 'rollout-viewer');
-  await viewer.page.context().close();
+  const viewer = await asViewer(`/rollouts/${rolloutId}`);
+  await viewer.getByRole('table', { name: 'Waves' }).getByRole('row').filter({ hasText: 'canary' }).waitFor();
+  await viewer.getByRole('link', { name: 'Rollouts', exact: true }).waitFor();
+  for (const name of ['Pause', 'Resume', 'Roll back']) assert.is(await viewer.getByRole('button', { name }).count(), 0, `a viewer sees no ${name} button`);
+  await shoot(viewer, 'rollout-viewer');
+  // The overview lists it under way, paused, with a link to it.
+  await viewer.getByRole('link', { name: 'Overview' }).click();
+  const underWay = viewer.getByRole('listitem').filter({ has: viewer.getByRole('link', { name: RELEASE, exact: true }) });
+  await underWay.waitFor();
+  assert.match(await underWay.innerText(), /paused[\s\S]*[01]\/4 hosts done, 0 failed/);
+  await viewer.context().close();
 
   await page.getByRole('button', { name: 'Resume' }).click();
   // The page asks again by itself until the rollout ends: every host done, in every wave.
