@@ -9,9 +9,7 @@ import TableHead from '@mui/material/TableHead';
 import TablePagination from '@mui/material/TablePagination';
 import TableRow from '@mui/material/TableRow';
 import { useState, type ReactNode } from 'react';
-import type { Column } from './PagedTable';
-
-const wideSx = { display: { xs: 'none', md: 'table-cell' } } as const;
+import { cellSx, type Column } from './PagedTable';
 
 interface Props<T> {
   /** The table's accessible name. */
@@ -21,9 +19,11 @@ interface Props<T> {
   rowKey(row: T): string;
   empty?: ReactNode;
   perPage?: number;
+  onRowClick?(row: T): void;
+  selectedKey?: string;
 }
 
-export function RowsTable<T>({ label, columns, rows, rowKey, empty = 'Nothing here.', perPage = 50 }: Props<T>) {
+export function RowsTable<T>({ label, columns, rows, rowKey, empty = 'Nothing here.', perPage = 50, onRowClick, selectedKey }: Props<T>) {
   const [page, setPage] = useState(0);
   const last = Math.max(0, Math.ceil(rows.length / perPage) - 1);
   const shown = Math.min(page, last);
@@ -32,12 +32,13 @@ export function RowsTable<T>({ label, columns, rows, rowKey, empty = 'Nothing he
       <TableContainer tabIndex={0} role="region" aria-label={`${label} (scrolls sideways when wide)`}>
         <Table size="small" aria-label={label}>
           <TableHead>
-            <TableRow>{columns.map((c) => <TableCell key={c.label} align={c.align} sx={c.wide ? wideSx : undefined}>{c.label}</TableCell>)}</TableRow>
+            <TableRow>{columns.map((c) => <TableCell key={c.label} align={c.align} sx={cellSx(c)}>{c.label}</TableCell>)}</TableRow>
           </TableHead>
           <TableBody>
             {rows.slice(shown * perPage, (shown + 1) * perPage).map((row) => (
-              <TableRow key={rowKey(row)}>
-                {columns.map((c) => <TableCell key={c.label} align={c.align} sx={c.wide ? wideSx : undefined}>{c.render(row)}</TableCell>)}
+              <TableRow key={rowKey(row)} hover={!!onRowClick} selected={selectedKey === rowKey(row)} onClick={onRowClick ? () => onRowClick(row) : undefined}
+                sx={onRowClick ? { cursor: 'pointer' } : undefined}>
+                {columns.map((c) => <TableCell key={c.label} align={c.align} sx={cellSx(c)}>{c.render(row)}</TableCell>)}
               </TableRow>
             ))}
             {rows.length === 0 && <TableRow><TableCell colSpan={columns.length}>{empty}</TableCell></TableRow>}

@@ -55,7 +55,7 @@ const HOST_COLUMNS: Column<RolloutHostView>[] = [
   { label: 'Wave', render: (h) => h.wave, align: 'right' },
   { label: 'State', render: (h) => <StatusChip status={h.state} /> },
   { label: 'From', render: (h) => h.fromVersion || '—', wide: true },
-  { label: 'Message', render: (h) => h.message || '—' },
+  { label: 'Message', render: (h) => h.message || '—', wrap: true },
   { label: 'Updated', render: (h) => formatAgo(h.updatedAt), wide: true },
 ];
 
