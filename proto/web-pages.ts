@@ -2,4 +2,4 @@
 // below it, with index.html, so a page's URL can be shared and reloaded. Only these: the rest of
 // the manager's paths (/api/, /metrics, /install.sh, /bundles/) keep their own answers and 404s.
 // A test keeps this list and App.tsx in step.
-export const WEB_PAGES = ['/', '/signin', '/nodes', '/tasks', '/templates', '/schedules', '/events', '/audit'] as const;
+export const WEB_PAGES = ['/', '/signin', '/nodes', '/tasks', '/templates', '/schedules', '/releases', '/rollouts', '/events', '/audit'] as const;

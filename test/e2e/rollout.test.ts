@@ -15,7 +15,7 @@ import type { RolloutDetail } from '../../proto/rest/releases.js';
 import { api, runBin } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeBundle } from '../helpers/release-bundle.js';
-import { simSuite, simTokenFile, startSim, type SimProcess } from '../helpers/sim.js';
+import { simSuite, startSimFleet, type SimProcess } from '../helpers/sim.js';
 
 const KEY = generateReleaseKey();
 const suite = simSuite(test, 'ops-rollout-', { OPS_RELEASES_TRUSTED_KEYS: KEY.publicKey, OPS_RELEASES_UPDATE_ALLOWANCE_SECONDS: '60' });
@@ -27,19 +27,8 @@ const opsctl = (args: string[]) => runBin('opsctl', args, {
 }, 120_000);
 const get = async <T>(path: string) => (await api<T>(suite.stack.httpUrl, suite.stack.token, 'GET', path)).body.data;
 
-async function fleet(prefix: string, hosts: number, args: string[] = []): Promise<{ sim: SimProcess; names: string[] }> {
-  const { file, caHash } = await simTokenFile(suite.stack, hosts, join(dataDir, `${prefix}token`));
-  const sim = startSim(['--manager', suite.stack.grpcAddress, '--dir', join(dataDir, prefix), '--prefix', prefix, '--hosts', String(hosts),
-    '--procs', '1', '--token-file', file, '--ca-hash', caHash, '--report-ms', '200', '--release-key', KEY.publicKey, ...args]);
-  sims.push(sim);
-  await sim.waitFor('ready', 120_000);
-  const names = Array.from({ length: hosts }, (_, i) => `${prefix}${String(i + 1).padStart(5, '0')}`);
-  await pollUntil(`${prefix}* online`, async () => {
-    const nodes = await get<NodeSummary[]>('/nodes');
-    return names.every((n) => nodes.find((x) => x.name === n)?.status === 'online') ? true : undefined;
-  }, 30_000);
-  return { sim, names };
-}
+const fleet = (prefix: string, hosts: number, args: string[] = []) =>
+  startSimFleet(suite.stack, dataDir, prefix, hosts, { args: ['--release-key', KEY.publicKey, ...args], sims });
 
 const versions = async (names: string[]) => {
   const nodes = await get<NodeSummary[]>('/nodes?limit=1000');

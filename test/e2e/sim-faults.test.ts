@@ -10,25 +10,12 @@ import { join } from 'node:path';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
 import { api } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
-import { simSuite, simTokenFile, startSim, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
+import { simSuite, startSimFleet, waitForTaskEnd, type SimProcess } from '../helpers/sim.js';
 
 const suite = simSuite(test, 'ops-simfault-');
 const { dataDir, sims } = suite;
 
-/** Starts `hosts` simulated hosts named PREFIX00001…, enrolled with their own token; resolves once all are welcomed. */
-async function fleet(prefix: string, hosts: number, args: string[]): Promise<{ sim: SimProcess; names: string[] }> {
-  const { file, caHash } = await simTokenFile(suite.stack, hosts, join(dataDir, `${prefix}token`));
-  const sim = startSim(['--manager', suite.stack.grpcAddress, '--dir', join(dataDir, prefix), '--prefix', prefix, '--hosts', String(hosts),
-    '--procs', '2', '--token-file', file, '--ca-hash', caHash, '--report-ms', '200', ...args]);
-  sims.push(sim);
-  await sim.waitFor('ready', 120_000);
-  const names = Array.from({ length: hosts }, (_, i) => `${prefix}${String(i + 1).padStart(5, '0')}`);
-  await pollUntil(`${prefix}* online`, async () => {
-    const nodes = (await api<{ name: string; status: string }[]>(suite.stack.httpUrl, suite.stack.token, 'GET', '/nodes')).body.data;
-    return names.every((n) => nodes.find((x) => x.name === n)?.status === 'online') ? true : undefined;
-  }, 30_000);
-  return { sim, names };
-}
+const fleet = (prefix: string, hosts: number, args: string[]) => startSimFleet(suite.stack, dataDir, prefix, hosts, { procs: 2, args, sims });
 
 async function runTask(names: string[], body: Record<string, unknown> = {}): Promise<string> {
   const created = await api<TaskDetail>(suite.stack.httpUrl, suite.stack.token, 'POST', '/tasks', { selector: { names }, script: 'echo hi', timeoutSeconds: 30, ...body });

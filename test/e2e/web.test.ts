@@ -10,9 +10,13 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { api, runBin, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { packageRoot } from '../../lib/version.js';
+import { generateReleaseKey } from '../../proto/release.js';
+import type { RolloutDetail } from '../../proto/rest/releases.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, type WatchedPage } from '../helpers/browser.js';
 import { pollUntil } from '../helpers/poll.js';
 import { freePorts } from '../helpers/ports.js';
+import { makeBundle } from '../helpers/release-bundle.js';
+import { startSimFleet, type SimProcess } from '../helpers/sim.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ops-web-e2e-'));
 const configHome = mkdtempSync(join(tmpdir(), 'ops-web-cfg-'));
@@ -27,6 +31,11 @@ const watched: WatchedPage[] = [];
 const shots: string[] = [];
 let url = '';
 let lastTaskId = '';
+/** Signs the release the simulated hosts of the rollout test take (as test/e2e/rollout.test.ts). */
+const RELEASE_KEY = generateReleaseKey();
+const RELEASE = '0.2.0';
+const sims: SimProcess[] = [];
+let rolloutId = '';
 
 const opsctl = (...args: string[]) =>
   runBin('opsctl', args, { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_SERVER: '', OPSCTL_TOKEN: '' }, 60_000);
@@ -46,6 +55,17 @@ async function signIn(page: Page, who: { username: string; password: string }) {
 
 const output = (page: Page) => page.getByTestId('output');
 
+/** A new browser context (empty storage) opening `path` as the viewer: sign-in first, then back to it. */
+async function asViewer(path: string): Promise<Page> {
+  const viewer = await openPage(browser);
+  watched.push(viewer);
+  await viewer.page.goto(`${url}${path}`);
+  await viewer.page.waitForURL(/\/signin/);
+  await signIn(viewer.page, VIEWER);
+  await viewer.page.waitForURL(`${url}${path}`);
+  return viewer.page;
+}
+
 async function shoot(page: Page, name: string) {
   shots.push(await screenshot(page, name));
 }
@@ -61,7 +81,9 @@ test.before(async () => {
   stack = await startLocalStack({
     dataDir, httpPort, grpcPort, agentPort, nodeName: 'web-node',
     // Samples every 2 s, so the node's charts have points within the test.
-    env: { OPS_METRICS_INTERVAL_SECONDS: '2' },
+    env: { OPS_METRICS_INTERVAL_SECONDS: '2', OPS_RELEASES_TRUSTED_KEYS: RELEASE_KEY.publicKey, OPS_RELEASES_UPDATE_ALLOWANCE_SECONDS: '60',
+      // A schedule that fires within the test.
+      OPS_SCHEDULES_MIN_INTERVAL_SECONDS: '1' },
   });
   url = stack.httpUrl;
   const login = await opsctl('login', '--server', url, '--username', stack.admin.username, '--password', stack.admin.password);
@@ -72,6 +94,11 @@ test.before(async () => {
   assert.is(group.status, 201, JSON.stringify(group.body));
   const scoped = await api(url, stack.token, 'POST', '/users', { ...SCOPED, role: 'viewer', scopeGroups: ['other-team'] });
   assert.is(scoped.status, 201, JSON.stringify(scoped.body));
+  const keyFile = join(gates, 'release.key');
+  writeFileSync(keyFile, JSON.stringify(RELEASE_KEY), { mode: 0o600 });
+  const bundle = await makeBundle(gates, RELEASE, `opsctl-host-${RELEASE}-linux-x64.tar.gz`);
+  const release = await opsctl('release', 'create', '--bundle', bundle, '--key', keyFile);
+  assert.is(release.code, 0, release.stderr);
   browser = await launchBrowser();
   admin = await openPage(browser);
   watched.push(admin);
@@ -79,6 +106,7 @@ test.before(async () => {
 
 test.after(async () => {
   await browser?.close();
+  for (const sim of sims) await sim.stop().catch(() => undefined);
   await stack?.stop();
   for (const d of [dataDir, configHome, gates]) rmSync(d, { recursive: true, force: true });
 });
@@ -180,17 +208,12 @@ test('a task run from the CLI: its output appears in the page as the node prints
 test('a viewer sees no cancel button; an admin does, and cancelling ends the task', async () => {
   const gate = join(gates, 'never');
   const id = await runTask(`echo waiting-for-cancel; while [ ! -e ${gate} ]; do sleep 0.2; done`);
-  const viewer = await openPage(browser);
-  watched.push(viewer);
-  await viewer.page.goto(`${url}/tasks/${id}`);
-  await viewer.page.waitForURL(/\/signin/);
-  await signIn(viewer.page, VIEWER);
-  await viewer.page.waitForURL(`${url}/tasks/${id}`);
-  await output(viewer.page).filter({ hasText: 'waiting-for-cancel' }).waitFor();
-  assert.is(await viewer.page.getByRole('button', { name: 'Cancel task' }).count(), 0);
-  assert.match(await viewer.page.getByTestId('whoami').innerText(), /\(viewer\)/);
-  await shoot(viewer.page, 'task-viewer');
-  await viewer.page.context().close();
+  const viewer = await asViewer(`/tasks/${id}`);
+  await output(viewer).filter({ hasText: 'waiting-for-cancel' }).waitFor();
+  assert.is(await viewer.getByRole('button', { name: 'Cancel task' }).count(), 0);
+  assert.match(await viewer.getByTestId('whoami').innerText(), /\(viewer\)/);
+  await shoot(viewer, 'task-viewer');
+  await viewer.context().close();
 
   const { page } = admin;
   await page.goto(`${url}/tasks/${id}`);
@@ -288,11 +311,128 @@ test('the manager going away and coming back: the live view says so, reconnects 
   admin.allowNetworkErrors = false;
 });
 
+test('a rollout to simulated hosts: its waves and their progress, paused and resumed from the page; a viewer sees no buttons', async () => {
+  const { names } = await startSimFleet(stack, gates, 'wr-', 4, { args: ['--release-key', RELEASE_KEY.publicKey], sims });
+  // Batch 1 with a 5 s health wait: four waves, 20 s at least, time to pause it from the page.
+  const r = await opsctl('release', 'rollout', RELEASE, 'wr-*', '--canary', '1', '--batch', '1', '--health-wait', '5s', '--json');
+  assert.is(r.code, 0, r.stderr);
+  rolloutId = (JSON.parse(r.stdout) as RolloutDetail).id;
+  const { page } = admin;
+  await page.getByRole('link', { name: 'Rollouts', exact: true }).click();
+  await page.waitForURL(`${url}/rollouts`);
+  await page.getByRole('link', { name: new RegExp(`^${RELEASE} · ${rolloutId.slice(0, 8)}`) }).click();
+  await page.waitForURL(`${url}/rollouts/${rolloutId}`);
+  const waves = page.getByRole('table', { name: 'Waves' });
+  await waves.getByRole('row').filter({ hasText: 'canary' }).waitFor();
+  assert.equal(await waves.locator('tbody tr td:first-child').allInnerTexts().then((t) => t.map((x) => x.replace(' (now)', ''))), ['canary', 'wave 1', 'wave 2', 'wave 3']);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('table', { name: 'Rollout', exact: true }).getByText('paused', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Resume' }).waitFor();
+  assert.is(await page.getByRole('button', { name: 'Pause' }).count(), 0, 'no pause for a paused rollout');
+  assert.is((await api<RolloutDetail>(url, stack.token, 'GET', `/rollouts/${rolloutId}`)).body.data.state, 'paused');
+
+  const viewer = await asViewer(`/rollouts/${rolloutId}`);
+  await viewer.getByRole('table', { name: 'Waves' }).getByRole('row').filter({ hasText: 'canary' }).waitFor();
+  await viewer.getByRole('link', { name: 'Rollouts', exact: true }).waitFor();
+  for (const name of ['Pause', 'Resume', 'Roll back']) assert.is(await viewer.getByRole('button', { name }).count(), 0, `a viewer sees no ${name} button`);
+  await shoot(viewer, 'rollout-viewer');
+  // The overview lists it under way, paused, with a link to it.
+  await viewer.getByRole('link', { name: 'Overview' }).click();
+  const underWay = viewer.getByRole('listitem').filter({ has: viewer.getByRole('link', { name: RELEASE, exact: true }) });
+  await underWay.waitFor();
+  assert.match(await underWay.innerText(), /paused[\s\S]*[01]\/4 hosts done, 0 failed/);
+  await viewer.context().close();
+
+  await page.getByRole('button', { name: 'Resume' }).click();
+  // The page asks again by itself until the rollout ends: every host done, in every wave.
+  await page.getByRole('table', { name: 'Rollout', exact: true }).getByText('completed', { exact: true }).waitFor({ timeout: 90_000 });
+  await page.getByRole('progressbar', { name: 'Progress of the rollout' }).and(page.locator('[aria-valuenow="100"]')).waitFor();
+  assert.equal(await waves.locator('tbody tr td:nth-child(2)').allInnerTexts(), ['1/1', '1/1', '1/1', '1/1']);
+  const hosts = page.getByRole('table', { name: 'Hosts' });
+  for (const n of names) assert.match(await hosts.getByRole('row').filter({ hasText: n }).innerText(), /committed/, n);
+  assert.is(await page.getByRole('button', { name: 'Roll back' }).count(), 1, 'a completed rollout can be rolled back');
+  await shoot(page, 'rollout');
+  await noSeriousViolations(page, 'the rollout page');
+});
+
+test('a template page shows a version with its parameters and the other versions; a schedule page its next fire and last results', async () => {
+  const created = await api(url, stack.token, 'POST', '/templates', {
+    name: 'web-hello', script: 'echo "hello $OPS_PARAM_WHO"', description: 'Says hello',
+    params: [{ name: 'who', type: 'string', default: 'world' }],
+  });
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  const v2 = await api(url, stack.token, 'POST', '/templates/web-hello/versions', {
+    script: 'echo "hello $OPS_PARAM_WHO, $OPS_PARAM_MOOD"', description: 'Says hello in a mood',
+    params: [{ name: 'who', type: 'string', default: 'world' }, { name: 'mood', type: 'enum', values: ['glad', 'calm'] }],
+  });
+  assert.is(v2.status, 201, JSON.stringify(v2.body));
+  const schedule = await api(url, stack.token, 'POST', '/schedules', {
+    name: 'web-every-2s', cron: '*/2 * * * * *', template: 'web-hello', params: { mood: 'calm' }, selector: { names: ['web-node'] },
+  });
+  assert.is(schedule.status, 201, JSON.stringify(schedule.body));
+
+  const { page } = admin;
+  await page.getByRole('link', { name: 'Templates', exact: true }).click();
+  await page.getByRole('link', { name: 'web-hello' }).click();
+  await page.waitForURL(`${url}/templates/web-hello`);
+  const params = page.getByRole('table', { name: 'Parameters' });
+  await params.getByRole('row').filter({ hasText: 'mood' }).waitFor();
+  assert.match(await params.getByRole('row').filter({ hasText: 'mood' }).innerText(), /enum: glad \| calm\s+yes/);
+  assert.match(await page.getByLabel('Script', { exact: true }).innerText(), /OPS_PARAM_MOOD/);
+  assert.match(await page.getByRole('table', { name: 'Template', exact: true }).innerText(), /Schedules\s+web-every-2s/);
+  await page.getByRole('table', { name: 'Versions' }).getByRole('link', { name: '1' }).click();
+  await page.waitForURL(`${url}/templates/web-hello?version=1`);
+  await page.getByRole('table', { name: 'Template', exact: true }).getByText('1 of 2').waitFor();
+  assert.is(await params.getByRole('row').filter({ hasText: 'mood' }).count(), 0, 'version 1 had no mood');
+  await page.reload();
+  await page.getByRole('table', { name: 'Template', exact: true }).getByText('1 of 2').waitFor();
+
+  await page.getByRole('table', { name: 'Template', exact: true }).getByRole('link', { name: 'web-every-2s' }).click();
+  await page.waitForURL(`${url}/schedules/web-every-2s`);
+  const fields = page.getByRole('table', { name: 'Schedule', exact: true });
+  await fields.getByText('*/2 * * * * * (UTC)').waitFor();
+  assert.match(await fields.innerText(), /Next fire\s+\S.*\((in \d+ s|\d+ s ago)\)/);
+  // Fires every 2 s: reload until the latest fires list a task (each links to its task page).
+  const fires = page.getByRole('table', { name: 'Latest fires' });
+  await pollUntil('a fire with a task', async () => {
+    if (await fires.getByRole('link').count() > 0) return true;
+    await page.reload();
+    await fields.waitFor();
+    return false;
+  }, 30_000, 1000);
+  const paused = await api(url, stack.token, 'POST', '/schedules/web-every-2s/pause', { reason: 'enough' });
+  assert.is(paused.status, 200, JSON.stringify(paused.body));
+  await page.reload();
+  await fields.getByText('none: paused (enough)').waitFor();
+  await fires.getByRole('link').first().click();
+  await page.waitForURL(/\/tasks\/[0-9a-f-]+$/);
+  await output(page).filter({ hasText: 'hello world, calm' }).waitFor({ timeout: 30_000 });
+});
+
+test('a release, rollout, template or schedule that is not there, or a malformed rollout id: the page says so with the code', async () => {
+  const { page } = admin;
+  admin.allowNetworkErrors = true; // the browser logs the 404s and the 400
+  for (const [path, text] of [
+    ['/releases/9.9.9', /Could not load release 9\.9\.9: .*\(1004\)/],
+    ['/rollouts/00000000-0000-4000-8000-000000000000', /Could not load rollout 00000000-0000-4000-8000-000000000000: .*\(1004\)/],
+    ['/rollouts/..%2F..%2Fetc', /Could not load rollout \.\.\/\.\.\/etc: .*\(1001\)/],
+    ['/templates/no-such-template', /Could not load template no-such-template: .*\(1004\)/],
+    ['/schedules/no-such-schedule', /Could not load schedule no-such-schedule: .*\(1004\)/],
+  ] as const) {
+    await page.goto(`${url}${path}`);
+    await page.getByText(text).waitFor();
+    assert.is(await page.getByRole('button', { name: /Pause|Resume|Roll back/ }).count(), 0, path);
+  }
+  admin.allowNetworkErrors = false;
+});
+
 test('every page: a screenshot, no serious or critical accessibility violation, also dark and phone-sized', async () => {
   const { page } = admin;
   const pages: [string, string][] = [
     ['overview', '/'], ['nodes', '/nodes'], ['node-24h', '/nodes/web-node?range=24h'], ['tasks', '/tasks'], ['task-5mb', `/tasks/${lastTaskId}`],
-    ['templates', '/templates'], ['schedules', '/schedules'], ['events', '/events'], ['audit', '/audit'],
+    ['templates', '/templates'], ['template', '/templates/web-hello'], ['schedules', '/schedules'], ['schedule', '/schedules/web-every-2s'],
+    ['releases', '/releases'], ['release', `/releases/${RELEASE}`], ['rollouts', '/rollouts'], ['rollout-done', `/rollouts/${rolloutId}`],
+    ['events', '/events'], ['audit', '/audit'],
   ];
   for (const [name, path] of pages) {
     await page.goto(`${url}${path}`);
@@ -308,9 +448,11 @@ test('every page: a screenshot, no serious or critical accessibility violation, 
     await other.page.goto(`${url}/signin`);
     await signIn(other.page, stack.admin);
     await other.page.waitForURL(`${url}/`);
-    for (const [name, path] of [['overview', '/'], ['nodes', '/nodes'], ['task', `/tasks/${lastTaskId}`]]) {
+    for (const [name, path] of [['overview', '/'], ['nodes', '/nodes'], ['task', `/tasks/${lastTaskId}`], ['rollout', `/rollouts/${rolloutId}`]]) {
       await other.page.goto(`${url}${path}`);
       await other.page.locator('main h1').waitFor();
+      await other.page.waitForFunction(() => document.querySelectorAll('[role=progressbar][aria-label^="Loading"]').length === 0);
+      if (path.startsWith('/rollouts/')) await other.page.getByRole('table', { name: 'Hosts' }).waitFor();
       if (path.startsWith('/tasks/')) await output(other.page).filter({ hasText: 'last-line-of-output' }).waitFor({ timeout: 60_000 });
       if (path === '/nodes') await other.page.getByRole('row').filter({ hasText: /\d %/ }).first().waitFor();
       await shoot(other.page, `${name}-${suffix}`);

@@ -86,6 +86,25 @@ export async function simTokenFile(stack: Pick<LocalStack, 'httpUrl' | 'token'>,
   return { file, caHash: created.body.data.caHash };
 }
 
+/**
+ * Starts `hosts` simulated hosts named PREFIX00001…, enrolled with a token of their own, in
+ * DIR/PREFIX; resolves once the manager has them all online. `args` go to the simulator.
+ */
+export async function startSimFleet(stack: Pick<LocalStack, 'httpUrl' | 'token' | 'grpcAddress'>, dir: string, prefix: string, hosts: number,
+  opts: { procs?: number; args?: string[]; sims?: SimProcess[] } = {}): Promise<{ sim: SimProcess; names: string[] }> {
+  const { file, caHash } = await simTokenFile(stack, hosts, join(dir, `${prefix}token`));
+  const sim = startSim(['--manager', stack.grpcAddress, '--dir', join(dir, prefix), '--prefix', prefix, '--hosts', String(hosts),
+    '--procs', String(opts.procs ?? 1), '--token-file', file, '--ca-hash', caHash, '--report-ms', '200', ...(opts.args ?? [])]);
+  opts.sims?.push(sim);
+  await sim.waitFor('ready', 120_000);
+  const names = Array.from({ length: hosts }, (_, i) => `${prefix}${String(i + 1).padStart(5, '0')}`);
+  await pollUntil(`${prefix}* online`, async () => {
+    const nodes = (await api<{ name: string; status: string }[]>(stack.httpUrl, stack.token, 'GET', '/nodes?limit=1000')).body.data;
+    return names.every((n) => nodes.find((x) => x.name === n)?.status === 'online') ? true : undefined;
+  }, 30_000);
+  return { sim, names };
+}
+
 /** Polls the task until it is no longer running. */
 export function waitForTaskEnd(stack: Pick<LocalStack, 'httpUrl' | 'token'>, taskId: string, timeoutMs = 60_000): Promise<TaskDetail> {
   return pollUntil(`task ${taskId} to finish`, async () => {

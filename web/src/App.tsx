@@ -14,7 +14,13 @@ const Node = lazy(() => import('./pages/Node'));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const Task = lazy(() => import('./pages/Task'));
 const Templates = lazy(() => import('./pages/Templates'));
+const Template = lazy(() => import('./pages/Template'));
 const Schedules = lazy(() => import('./pages/Schedules'));
+const Schedule = lazy(() => import('./pages/Schedule'));
+const Releases = lazy(() => import('./pages/Releases'));
+const Release = lazy(() => import('./pages/Release'));
+const Rollouts = lazy(() => import('./pages/Rollouts'));
+const Rollout = lazy(() => import('./pages/Rollout'));
 const Events = lazy(() => import('./pages/Events'));
 const Audit = lazy(() => import('./pages/Audit'));
 const NotFound = lazy(() => import('./pages/NotFound'));
@@ -39,7 +45,13 @@ export function App() {
       <Route path="/tasks" element={<Page><Tasks /></Page>} />
       <Route path="/tasks/:id" element={<Page><Task /></Page>} />
       <Route path="/templates" element={<Page><Templates /></Page>} />
+      <Route path="/templates/:name" element={<Page><Template /></Page>} />
       <Route path="/schedules" element={<Page><Schedules /></Page>} />
+      <Route path="/schedules/:name" element={<Page><Schedule /></Page>} />
+      <Route path="/releases" element={<Page><Releases /></Page>} />
+      <Route path="/releases/:version" element={<Page><Release /></Page>} />
+      <Route path="/rollouts" element={<Page><Rollouts /></Page>} />
+      <Route path="/rollouts/:id" element={<Page><Rollout /></Page>} />
       <Route path="/events" element={<Page><Events /></Page>} />
       <Route path="/audit" element={<Page><Audit /></Page>} />
       <Route path="*" element={<Page><NotFound /></Page>} />

@@ -1,5 +1,6 @@
 // How releases and rollouts look in a terminal and in tab-separated output.
 import type { ReleaseDetail, ReleaseView, RolloutDetail, RolloutHostView, RolloutView, WaveView } from '../../../proto/rest/releases.js';
+import { rolloutTotals, waveName } from '../../../proto/rollouts.js';
 import { humanBytes } from '../format.js';
 import { dual, renderFields, renderTable, time, type Column, type RenderContext } from '../output.js';
 
@@ -42,7 +43,6 @@ export function progressBar(w: Pick<WaveView, 'hosts' | 'committed' | 'failed' |
   return `[${'#'.repeat(done)}${'x'.repeat(failed)}${'~'.repeat(busy)}${'-'.repeat(width - done - failed - busy)}]`;
 }
 
-const waveName = (w: number, canary: number) => (w === 0 && canary > 0 ? 'canary' : `wave ${w}`);
 
 export const WAVE_COLUMNS = (r: RolloutView): Column<WaveView>[] => [
   { header: 'WAVE', get: (w) => dual(waveName(w.wave, r.canary) + (w.wave === r.currentWave && r.state === 'running' ? ' *' : ''), w.wave) },
@@ -59,16 +59,12 @@ export const ROLLOUT_COLUMNS: Column<RolloutView>[] = [
   { header: 'ID', get: (r) => r.id },
   { header: 'VERSION', get: (r) => r.version },
   { header: 'STATE', get: (r) => r.state },
-  { header: 'PROGRESS', get: (r) => { const t = total(r); return dual(`${progressBar(t)} ${t.committed}/${t.hosts}`, `${t.committed}/${t.hosts}`); } },
-  { header: 'FAILED', get: (r) => total(r).failed },
+  { header: 'PROGRESS', get: (r) => { const t = rolloutTotals(r); return dual(`${progressBar(t)} ${t.committed}/${t.hosts}`, `${t.committed}/${t.hosts}`); } },
+  { header: 'FAILED', get: (r) => rolloutTotals(r).failed },
   { header: 'CREATED', get: (r) => time(r.createdAt) },
   { header: 'BY', get: (r) => r.createdBy },
 ];
 
-function total(r: RolloutView): WaveView {
-  return r.waves.reduce((a, w) => ({ wave: 0, hosts: a.hosts + w.hosts, pending: a.pending + w.pending, inProgress: a.inProgress + w.inProgress, committed: a.committed + w.committed, failed: a.failed + w.failed, reverted: a.reverted + w.reverted }),
-    { wave: 0, hosts: 0, pending: 0, inProgress: 0, committed: 0, failed: 0, reverted: 0 });
-}
 
 const HOST_COLUMNS: Column<RolloutHostView>[] = [
   { header: 'NODE', get: (h) => h.node },

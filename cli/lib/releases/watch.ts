@@ -2,10 +2,10 @@
 // terminal (once a second), or one line per change when piped, until it ends. A rollout that ends
 // halted, or with a failed host, is a failure (exit 1).
 import type { RolloutDetail } from '../../../proto/rest/releases.js';
+import { rolloutEnded } from '../../../proto/rollouts.js';
 import type { ApiClient } from '../api-client.js';
 import { renderRollout } from './render.js';
 
-const ENDED = new Set(['completed', 'halted', 'rolled-back']);
 const POLL_MS = 1000;
 
 export const rolloutSucceeded = (r: RolloutDetail): boolean =>
@@ -31,7 +31,7 @@ export async function watchRollout(api: ApiClient, id: string, out: { write(text
       const key = line.slice(line.indexOf('\t'));
       if (key !== last) { out.write(line + '\n'); last = key; }
     }
-    if (ENDED.has(r.state)) return r;
+    if (rolloutEnded(r.state)) return r;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { UpdateReport__Output } from '../../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
 import { DEFAULT_HEALTH_SECONDS } from '../../../proto/release.js';
+import { ROLLOUT_ACTION_FROM } from '../../../proto/rollouts.js';
 import {
   ACTIVE_ROLLOUT_STATES, type CreateRolloutRequest, type RolloutDetail, type RolloutHostState, type RolloutHostView, type RolloutState, type RolloutView, type WaveView,
 } from '../../../proto/rest/releases.js';
@@ -175,16 +176,16 @@ export class RolloutsService {
   }
 
   pause(id: string): Promise<RolloutDetail> {
-    return this.change(id, ['running'], 'paused', 'pause');
+    return this.change(id, ROLLOUT_ACTION_FROM.pause, 'paused', 'pause');
   }
 
   resume(id: string): Promise<RolloutDetail> {
-    return this.change(id, ['paused'], 'running', 'resume');
+    return this.change(id, ROLLOUT_ACTION_FROM.resume, 'running', 'resume');
   }
 
   /** Every host the rollout touched goes back to the version it ran before (RevertHost). */
   rollback(id: string): Promise<RolloutDetail> {
-    return this.change(id, ['running', 'paused', 'halted', 'completed'], 'rolling-back', 'roll back');
+    return this.change(id, ROLLOUT_ACTION_FROM.rollback, 'rolling-back', 'roll back');
   }
 
   private async change(id: string, from: readonly RolloutState[], to: RolloutState, verb: string): Promise<RolloutDetail> {

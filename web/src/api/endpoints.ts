@@ -1,5 +1,6 @@
 // Every REST path the web UI calls, in one place (under /api/v1 on the same origin).
 import { API_PREFIX } from '../../../proto/api-prefix';
+import type { RolloutAction } from '../../../proto/rollouts';
 
 const seg = (value: string) => encodeURIComponent(value);
 
@@ -19,7 +20,14 @@ export const endpoints = {
   taskEvents: (id: string) => `${API_PREFIX}/tasks/${seg(id)}/events`,
   taskCancel: (id: string) => `${API_PREFIX}/tasks/${seg(id)}/cancel`,
   templates: `${API_PREFIX}/templates`,
+  template: (name: string) => `${API_PREFIX}/templates/${seg(name)}`,
   schedules: `${API_PREFIX}/schedules`,
+  schedule: (name: string) => `${API_PREFIX}/schedules/${seg(name)}`,
+  releases: `${API_PREFIX}/releases`,
+  release: (version: string) => `${API_PREFIX}/releases/${seg(version)}`,
+  rollouts: `${API_PREFIX}/rollouts`,
+  rollout: (id: string) => `${API_PREFIX}/rollouts/${seg(id)}`,
+  rolloutAction: (id: string, verb: RolloutAction) => `${API_PREFIX}/rollouts/${seg(id)}/${verb}`,
   events: `${API_PREFIX}/events`,
   audit: `${API_PREFIX}/audit`,
 } as const;

@@ -24,6 +24,8 @@ export const NAV: { to: string; label: string; permission?: Permission }[] = [
   { to: '/tasks', label: 'Tasks', permission: 'tasks:read' },
   { to: '/templates', label: 'Templates', permission: 'templates:read' },
   { to: '/schedules', label: 'Schedules', permission: 'schedules:read' },
+  { to: '/releases', label: 'Releases', permission: 'releases:read' },
+  { to: '/rollouts', label: 'Rollouts', permission: 'releases:read' },
   { to: '/events', label: 'Events', permission: 'events:read' },
   { to: '/audit', label: 'Audit log', permission: 'audit:read' },
 ];

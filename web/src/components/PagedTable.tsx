@@ -21,6 +21,14 @@ export interface Column<T> {
   align?: 'left' | 'right';
   /** Hidden on a phone-sized screen. */
   wide?: boolean;
+  /** Long text (a message, an error) wraps; cells stay on one line otherwise. */
+  wrap?: boolean;
+}
+
+/** A column's cell style: hidden on a phone when wide, wrapping when wrap. */
+export function cellSx<T>(c: Column<T>) {
+  if (!c.wide && !c.wrap) return undefined;
+  return { ...(c.wide ? { display: { xs: 'none', md: 'table-cell' } } : {}), ...(c.wrap ? { whiteSpace: 'normal', minWidth: 160 } : {}) };
 }
 
 interface Props<T> {
@@ -66,7 +74,7 @@ function Pages<T>({ label, columns, rowKey, fetchPage, empty = 'Nothing here.', 
         <Table size="small" aria-label={label}>
           <TableHead>
             <TableRow>
-              {columns.map((c) => <TableCell key={c.label} align={c.align} sx={c.wide ? { display: { xs: 'none', md: 'table-cell' } } : undefined}>{c.label}</TableCell>)}
+              {columns.map((c) => <TableCell key={c.label} align={c.align} sx={cellSx(c)}>{c.label}</TableCell>)}
             </TableRow>
           </TableHead>
           <TableBody>
@@ -75,7 +83,7 @@ function Pages<T>({ label, columns, rowKey, fetchPage, empty = 'Nothing here.', 
               return (
                 <TableRow key={key} hover={!!onRowClick} selected={selectedKey === key} onClick={onRowClick ? () => onRowClick(row) : undefined}
                   sx={onRowClick ? { cursor: 'pointer' } : undefined}>
-                  {columns.map((c) => <TableCell key={c.label} align={c.align} sx={c.wide ? { display: { xs: 'none', md: 'table-cell' } } : undefined}>{c.render(row)}</TableCell>)}
+                  {columns.map((c) => <TableCell key={c.label} align={c.align} sx={cellSx(c)}>{c.render(row)}</TableCell>)}
                 </TableRow>
               );
             })}

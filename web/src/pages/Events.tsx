@@ -12,7 +12,7 @@ const COLUMNS: Column<EventView>[] = [
   { label: 'Severity', render: (e) => <StatusChip status={e.severity} /> },
   { label: 'Kind', render: (e) => e.kind },
   { label: 'Subject', render: (e) => e.subject },
-  { label: 'Message', render: (e) => e.message },
+  { label: 'Message', render: (e) => e.message, wrap: true },
   { label: 'Raised', render: (e) => formatAgo(e.raisedAt) },
   { label: 'Cleared', render: (e) => (e.clearedAt ? formatTime(e.clearedAt) : 'active'), wide: true },
 ];

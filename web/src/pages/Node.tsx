@@ -5,10 +5,6 @@ import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import CircularProgress from '@mui/material/CircularProgress';
 import Grid from '@mui/material/Grid';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableRow from '@mui/material/TableRow';
 import ToggleButton from '@mui/material/ToggleButton';
 import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
 import Typography from '@mui/material/Typography';
@@ -22,6 +18,7 @@ import { nodesApi } from '../api/nodes';
 import { tasksApi } from '../api/tasks';
 import { useAuth } from '../auth';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { FieldsTable } from '../components/FieldsTable';
 import { Labels } from '../components/Labels';
 import { PageHeader } from '../components/PageHeader';
 import { PagedTable, type Column } from '../components/PagedTable';
@@ -59,15 +56,7 @@ function Facts({ node }: { node: NodeDetail }) {
     ['CPU now', m ? formatPercent(m.cpuPercent) : '—'],
     ['Memory now', m ? `${formatBytes(m.memUsedBytes)} of ${formatBytes(m.memTotalBytes)}` : '—'],
   ];
-  return (
-    <Table size="small" aria-label="Facts">
-      <TableBody>
-        {rows.map(([k, v]) => (
-          <TableRow key={k}><TableCell component="th" scope="row" sx={{ fontWeight: 500, width: '35%' }}>{k}</TableCell><TableCell sx={{ whiteSpace: 'normal' }}>{v}</TableCell></TableRow>
-        ))}
-      </TableBody>
-    </Table>
-  );
+  return <FieldsTable label="Facts" rows={rows} />;
 }
 
 export default function Node() {

@@ -12,7 +12,9 @@ import Typography from '@mui/material/Typography';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { LiveEvent, LiveNode } from '../../../proto/rest/live';
+import { rolloutEnded, rolloutTotals } from '../../../proto/rollouts';
 import { eventsApi } from '../api/events';
+import { releasesApi } from '../api/releases';
 import { nodesApi } from '../api/nodes';
 import { taskTitle } from '../../../proto/task-title';
 import { tasksApi } from '../api/tasks';
@@ -93,6 +95,7 @@ export default function Overview() {
       <Grid container spacing={2} sx={{ mt: 0 }}>
         {can('events:read') && <Grid size={{ xs: 12, md: 6 }}><ActiveEvents /></Grid>}
         {can('tasks:read') && <Grid size={{ xs: 12, md: 6 }}><RunningTasks /></Grid>}
+        {can('releases:read') && <Grid size={{ xs: 12, md: 6 }}><ActiveRollouts /></Grid>}
       </Grid>
     </>
   );
@@ -163,5 +166,19 @@ function RunningTasks() {
     <ListTile title="Running tasks" what="tasks" more={{ to: '/tasks', label: 'All tasks' }}
       load={(signal) => tasksApi.list({ status: 'running' }, 10, undefined, signal)}
       render={(t) => ({ key: t.id, primary: <Link to={`/tasks/${encodeURIComponent(t.id)}`}>{taskTitle(t, 80)}</Link>, secondary: `by ${t.createdBy}, ${formatAgo(t.createdAt)}` })} />
+  );
+}
+
+function ActiveRollouts() {
+  return (
+    <ListTile title="Rollouts under way" what="rollouts" more={{ to: '/rollouts', label: 'All rollouts' }}
+      load={async (signal) => ({ data: (await releasesApi.rollouts(signal)).filter((r) => !rolloutEnded(r.state)) })}
+      render={(r) => {
+        const t = rolloutTotals(r);
+        return {
+          key: r.id, primary: <><StatusChip status={r.state} /> <Link to={`/rollouts/${encodeURIComponent(r.id)}`}>{r.version}</Link></>,
+          secondary: `${t.committed + t.reverted}/${t.hosts} hosts done, ${t.failed} failed; by ${r.createdBy}, ${formatAgo(r.createdAt)}`,
+        };
+      }} />
   );
 }

@@ -1,27 +1,23 @@
+import { Link } from 'react-router';
 import type { ScheduleView } from '../../../proto/rest/schedules';
 import { describeSelector } from '../../../proto/selector';
 import { schedulesApi } from '../api/schedules';
+import { FireResult } from '../components/FireResult';
 import { PageHeader } from '../components/PageHeader';
 import { PagedTable, pagesOf, type Column } from '../components/PagedTable';
 import { StatusChip } from '../components/StatusChip';
-import { Link } from 'react-router';
 import { formatAgo } from '../lib/format';
 
+export const scheduleTemplate = (s: ScheduleView) => `${s.template}${s.templateVersion ? ` v${s.templateVersion}` : ''}`;
+
 const COLUMNS: Column<ScheduleView>[] = [
-  { label: 'Name', render: (s) => s.name },
+  { label: 'Name', render: (s) => <Link to={`/schedules/${encodeURIComponent(s.name)}`}>{s.name}</Link> },
   { label: 'Cron', render: (s) => `${s.cron} (${s.tz})` },
-  { label: 'Template', render: (s) => `${s.template}${s.templateVersion ? ` v${s.templateVersion}` : ''}` },
+  { label: 'Template', render: (s) => scheduleTemplate(s) },
   { label: 'Nodes', render: (s) => describeSelector(s.selector).slice(1, -1), wide: true },
-  { label: 'State', render: (s) => (s.paused ? <StatusChip status="paused" /> : <StatusChip status="active" />) },
+  { label: 'State', render: (s) => <StatusChip status={s.paused ? 'paused' : 'active'} /> },
   { label: 'Next fire', render: (s) => (s.nextFireAt ? formatAgo(s.nextFireAt) : '—') },
-  {
-    label: 'Last result', render: (s) => {
-      const f = s.lastFire;
-      if (!f) return 'never fired';
-      const text = `${f.status ?? f.error ?? 'no task'}, ${formatAgo(f.firedAt)}`;
-      return f.taskId ? <Link to={`/tasks/${encodeURIComponent(f.taskId)}`}>{text}</Link> : text;
-    },
-  },
+  { label: 'Last result', render: (s) => <FireResult fire={s.lastFire} /> },
 ];
 
 export default function Schedules() {

@@ -6,14 +6,6 @@ import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Stack from '@mui/material/Stack';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
-import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
-import TablePagination from '@mui/material/TablePagination';
-import TableRow from '@mui/material/TableRow';
-import Paper from '@mui/material/Paper';
 import Alert from '@mui/material/Alert';
 import Typography from '@mui/material/Typography';
 import { useEffect, useRef, useState } from 'react';
@@ -26,11 +18,13 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { CancelIcon, DownloadIcon } from '../components/icons';
 import { OutputView, SHOWN_TAIL_CHARS } from '../components/OutputView';
 import { PageHeader } from '../components/PageHeader';
+import type { Column } from '../components/PagedTable';
+import { RowsTable } from '../components/RowsTable';
 import { StatusChip } from '../components/StatusChip';
 import { StreamBanner } from '../components/StreamBanner';
 import { plainText } from '../lib/ansi';
 import { formatDuration, formatTime } from '../lib/format';
-import { TaskStreamModel } from '../lib/task-stream';
+import { TaskStreamModel, type RunState } from '../lib/task-stream';
 import { useLoad } from '../lib/use-load';
 import { useStreamState } from '../lib/use-stream-state';
 
@@ -70,7 +64,6 @@ export default function Task() {
   // A new model for each stream: the stream replays the task from its start.
   const [model, setModel] = useState(() => new TaskStreamModel());
   const [, setVersion] = useState(0);
-  const [runsPage, setRunsPage] = useState(0);
   const [actionError, setActionError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const reloadSummary = useRef(summary.reload);
@@ -94,6 +87,17 @@ export default function Task() {
   const selected = params.get('node') ?? runs[0]?.node;
   const selectedRun = selected ? model.runs.get(selected) : undefined;
   const task = summary.data;
+  const runColumns: Column<RunState>[] = [
+    {
+      label: 'Node', render: (r) => (
+        <Button size="small" color="inherit" sx={{ textTransform: 'none', p: 0, minWidth: 0, textDecoration: 'underline' }} aria-pressed={r.node === selected}>{r.node}</Button>
+      ),
+    },
+    { label: 'Status', render: (r) => <StatusChip status={r.status} /> },
+    { label: 'Exit code', render: (r) => r.exitCode ?? '—' },
+    { label: 'Duration', render: (r) => formatDuration(r.durationMs) },
+    { label: 'Error', render: (r) => (r.error ? plainText(r.error) : ''), wrap: true },
+  ];
   const running = task ? task.status === 'running' && !model.done : false;
 
   const cancel = async () => {
@@ -130,32 +134,8 @@ export default function Task() {
       {task && <Header task={task} />}
       {!model.done && <StreamBanner state={stream.state} detail={stream.detail} reconnected={stream.reconnected} />}
       <Typography variant="h6" component="h2" sx={{ mt: 1, mb: 1 }}>Nodes</Typography>
-      <Paper variant="outlined" sx={{ mb: 2 }}>
-        <TableContainer tabIndex={0} role="region" aria-label="Runs by node (scrolls sideways when wide)">
-          <Table size="small" aria-label="Runs by node">
-            <TableHead><TableRow><TableCell>Node</TableCell><TableCell>Status</TableCell><TableCell>Exit code</TableCell><TableCell>Duration</TableCell><TableCell>Error</TableCell></TableRow></TableHead>
-            <TableBody>
-              {runs.slice(runsPage * RUNS_PER_PAGE, (runsPage + 1) * RUNS_PER_PAGE).map((r) => (
-                <TableRow key={r.node} hover selected={r.node === selected} sx={{ cursor: 'pointer' }}
-                  onClick={() => setParams((p) => { p.set('node', r.node); return p; }, { replace: true })}>
-                  <TableCell>
-                    <Button size="small" color="inherit" sx={{ textTransform: 'none', p: 0, minWidth: 0, textDecoration: 'underline' }} aria-pressed={r.node === selected}>{r.node}</Button>
-                  </TableCell>
-                  <TableCell><StatusChip status={r.status} /></TableCell>
-                  <TableCell>{r.exitCode ?? '—'}</TableCell>
-                  <TableCell>{formatDuration(r.durationMs)}</TableCell>
-                  <TableCell sx={{ whiteSpace: 'normal' }}>{r.error ? plainText(r.error) : ''}</TableCell>
-                </TableRow>
-              ))}
-              {runs.length === 0 && <TableRow><TableCell colSpan={5}>No runs yet.</TableCell></TableRow>}
-            </TableBody>
-          </Table>
-        </TableContainer>
-        {runs.length > RUNS_PER_PAGE && (
-          <TablePagination component="div" count={runs.length} page={runsPage} rowsPerPage={RUNS_PER_PAGE} rowsPerPageOptions={[RUNS_PER_PAGE]}
-            onPageChange={(_e, p: number) => setRunsPage(p)} />
-        )}
-      </Paper>
+      <RowsTable label="Runs by node" columns={runColumns} rows={runs} rowKey={(r) => r.node} empty="No runs yet." perPage={RUNS_PER_PAGE}
+        selectedKey={selected} onRowClick={(r) => setParams((p) => { p.set('node', r.node); return p; }, { replace: true })} />
       {selectedRun && (
         <>
           <Typography variant="h6" component="h2" sx={{ mb: 1 }}>Output of {selectedRun.node}</Typography>

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import type { TemplateSummary } from '../../../proto/rest/templates';
 import { templatesApi } from '../api/templates';
 import { PageHeader } from '../components/PageHeader';
@@ -5,7 +6,7 @@ import { PagedTable, pagesOf, type Column } from '../components/PagedTable';
 import { formatAgo } from '../lib/format';
 
 const COLUMNS: Column<TemplateSummary>[] = [
-  { label: 'Name', render: (t) => t.name },
+  { label: 'Name', render: (t) => <Link to={`/templates/${encodeURIComponent(t.name)}`}>{t.name}</Link> },
   { label: 'Version', render: (t) => t.latestVersion, align: 'right' },
   { label: 'Interpreter', render: (t) => t.interpreter, wide: true },
   { label: 'Parameters', render: (t) => t.params.map((p) => p.name).join(', ') || '—', wide: true },
