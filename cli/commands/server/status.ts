@@ -4,7 +4,7 @@ import { renderTable, time, type Column } from '../../lib/output.js';
 
 const COLUMNS: Column<ReplicaView>[] = [
   { header: 'REPLICA', get: (r) => r.id },
-  { header: 'LEADER', get: (r) => (r.leader ? `yes (token ${r.leaderToken ?? '?'})` : 'no') },
+  { header: 'LEADER', get: (r) => (!r.leader ? 'no' : r.leaderToken === null ? 'yes' : `yes (token ${r.leaderToken})`) },
   { header: 'HOSTS', get: (r) => r.hosts },
   { header: 'VERSION', get: (r) => r.version },
   { header: 'GRPC', get: (r) => r.grpc },
