@@ -148,6 +148,19 @@ if (!MYSQL_URL || !REDIS_URL) {
   });
 }
 
+/** Replicas A and B on `env`, signed in, with HOSTS simulated hosts all connected to A (`simArgs` added). */
+async function pairWithHostsOnA(env: NodeJS.ProcessEnv, replicas: Replica[], simDir: string, simArgs: string[]): Promise<{ a: Replica; b: Replica; token: string; sim: SimProcess }> {
+  replicas.push(await startReplica(env));
+  replicas.push(await startReplica(env));
+  const [a, b] = replicas;
+  const token = (await api<{ token: string }>(a.url, undefined, 'POST', '/auth/login', readInitialAdmin(a.dir))).body.data.token;
+  const enroll = (await api<{ token: string; caHash: string }>(a.url, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
+  writeFileSync(join(simDir, 'token'), enroll.token);
+  const sim = startSim(['--manager', a.grpc, '--dir', simDir, '--hosts', String(HOSTS), '--token-file', join(simDir, 'token'), '--ca-hash', enroll.caHash, ...simArgs]);
+  await sim.waitFor('ready', 60_000);
+  return { a, b, token, sim };
+}
+
 if (MYSQL_URL && REDIS_URL) {
   test('a task submitted on replica B reaches hosts connected to replica A, and B stores and streams their results', async () => {
     const { db, env } = await clusterEnv();
@@ -155,15 +168,10 @@ if (MYSQL_URL && REDIS_URL) {
     const simDir = mkdtempSync(join(tmpdir(), 'opsctl-replica-sim-'));
     let sim: SimProcess | undefined;
     try {
-      replicas.push(await startReplica(env));
-      replicas.push(await startReplica(env));
-      const [a, b] = replicas;
-      const token = (await api<{ token: string }>(a.url, undefined, 'POST', '/auth/login', readInitialAdmin(a.dir))).body.data.token;
-      const enroll = (await api<{ token: string; caHash: string }>(a.url, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
-      writeFileSync(join(simDir, 'token'), enroll.token);
       // Every simulated host connects to replica A.
-      sim = startSim(['--manager', a.grpc, '--dir', simDir, '--hosts', String(HOSTS), '--token-file', join(simDir, 'token'), '--ca-hash', enroll.caHash, '--report-ms', '200', '--output-lines', '2']);
-      await sim.waitFor('ready', 60_000);
+      const pair = await pairWithHostsOnA(env, replicas, simDir, ['--report-ms', '200', '--output-lines', '2']);
+      const { a, b, token } = pair;
+      sim = pair.sim;
       const onB = await until('replica A to hold every host', async () => {
         const v = (await api<ClusterView>(b.url, token, 'GET', '/cluster')).body.data;
         return v.replicas.find((r) => r.id !== v.self)?.hosts === HOSTS ? v : undefined;
@@ -244,14 +252,9 @@ if (MYSQL_URL && REDIS_URL) {
     let sim: SimProcess | undefined;
     try {
       await until('the test Redis', async () => { const r = new Redis(env.OPS_REDIS_URL, { lazyConnect: true }); try { await r.connect(); return (await r.ping()) === 'PONG'; } catch { return undefined; } finally { r.disconnect(); } }, 10_000);
-      replicas.push(await startReplica(env));
-      replicas.push(await startReplica(env));
-      const [a, b] = replicas;
-      const token = (await api<{ token: string }>(a.url, undefined, 'POST', '/auth/login', readInitialAdmin(a.dir))).body.data.token;
-      const enroll = (await api<{ token: string; caHash: string }>(a.url, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
-      writeFileSync(join(simDir, 'token'), enroll.token);
-      sim = startSim(['--manager', a.grpc, '--dir', simDir, '--hosts', String(HOSTS), '--token-file', join(simDir, 'token'), '--ca-hash', enroll.caHash, '--report-ms', '500', '--latency', '3000-5000']);
-      await sim.waitFor('ready', 60_000);
+      const pair = await pairWithHostsOnA(env, replicas, simDir, ['--report-ms', '500', '--latency', '3000-5000']);
+      const { b, token } = pair;
+      sim = pair.sim;
       await until('B to see A\'s hosts', async () => ((await api<ClusterView>(b.url, token, 'GET', '/cluster')).body.data.replicas.reduce((n, r) => n + r.hosts, 0) === HOSTS ? true : undefined), 15_000);
 
       // A task from B to A's hosts, whose runs take 3-5 s each; Redis dies 1 s in and comes back empty 2 s later.
