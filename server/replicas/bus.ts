@@ -19,7 +19,7 @@ export const replicaRecordKey = (prefix: string, replicaId: string): string => `
 
 export type InboxMessage =
   /** Send this down the host's stream (the sender owns the task). */
-  | { kind: 'send'; from: string; nodeId: string; message: ManagerMessage }
+  | { kind: 'send'; from: string; nodeId: string; message: ManagerMessage; /** Passed on once already (the host had moved): not again. */ relayed?: boolean }
   /** A host's task event for a run the receiver owns. */
   | { kind: 'event'; from: string; nodeId: string; event: TaskEvent__Output }
   | { kind: 'file-ack'; from: string; nodeId: string; ack: FileAck__Output };

@@ -18,8 +18,9 @@ export function relayFromReplicas(local: HostSessions, services: ManagerServices
           return;
         }
         // The host moved (or this is a dead replica's inbox being drained): on to its holder now, still from the sender.
-        const holder = bus.remoteHolder(m.nodeId);
-        if (holder) bus.send(holder, m);
+        // Once only: two replicas with stale presence must not pass it back and forth.
+        const holder = m.relayed ? undefined : bus.remoteHolder(m.nodeId);
+        if (holder) bus.send(holder, { ...m, relayed: true });
         else log.warn({ nodeId: m.nodeId, from: m.from, runId }, 'a replica sent a message for a host no replica holds now');
         return;
       }
