@@ -14,6 +14,7 @@ import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin
 import { databaseTarget, openOrm, runMigrations, type Orm } from '../../server/db/orm.js';
 import type { HostHello, HostSession, HostSessions } from '../../server/hostlink/contract.js';
 import type { Leader } from '../../server/leadership/leader.js';
+import type { ScheduleAnnouncer } from '../../server/modules/schedules/service.js';
 import { createServices, type ManagerServices } from '../../server/services.js';
 
 export type DbKind = 'sqlite' | 'mysql';
@@ -104,6 +105,8 @@ export interface HarnessOptions {
   webUi?: { dir?: string };
   /** How often the leader drives rollouts (server/modules/releases/rollouts.ts). */
   rollouts?: { tickMs?: number };
+  /** Schedules (server/modules/schedules/service.ts): the replicas' announcer and resync period. */
+  schedules?: { announcer?: ScheduleAnnouncer; resyncMs?: number };
   config?: Record<string, unknown>;
 }
 
@@ -125,7 +128,7 @@ export async function makeHarness(kind: DbKind, opts: HarnessOptions = {}, kept?
   const orm = await openOrm(databaseTarget(config.database.url, config.dataDir), log);
   await runMigrations(orm);
   const sessions = new FakeSessions();
-  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports }, 'web-ui': opts.webUi, rollouts: opts.rollouts } });
+  const services = await createServices({ config, orm, log, sessions, caHash: () => CA_HASH, leader: opts.leader, overrides: { tasks: opts.tasks, metrics: opts.metrics, nodes: opts.nodes, reports: { flushMs: 20, ...opts.reports }, 'web-ui': opts.webUi, rollouts: opts.rollouts, schedules: opts.schedules } });
   const admin = kept?.admin ?? (await services.users.ensureAdmin(config.dataDir))!;
   await services.start();
   const app = await buildApp({ config, orm, log, services });

@@ -1,7 +1,8 @@
 // Schedules on a real manager and database: checked when created, fired by their cron (seconds
 // field, schedules.minIntervalSeconds 1) as the user who created them, once per due time across
-// restarts, catch-up on or off, pause and resume, only while leader, and fires that cannot create
-// their task recording why. SQLite always; MariaDB when configured.
+// restarts, catch-up on or off, pause and resume, only while leader, armed by the leader when
+// created on another replica, and fires that cannot create their task recording why.
+// SQLite always; MariaDB when configured.
 import { EventEmitter } from 'node:events';
 import { scheduledJobs } from 'node-schedule';
 import { suite } from 'uvu';
@@ -13,6 +14,7 @@ import type { TaskDetail } from '../../proto/rest/tasks.js';
 import type { Leader } from '../../server/leadership/leader.js';
 import { ScheduleFire } from '../../server/modules/schedules/schedule-fire.entity.js';
 import { Schedule } from '../../server/modules/schedules/schedule.entity.js';
+import type { ScheduleAnnouncer } from '../../server/modules/schedules/service.js';
 import { Task } from '../../server/modules/tasks/task.entity.js';
 import { TemplateVersion } from '../../server/modules/templates/template-version.entity.js';
 import { Template } from '../../server/modules/templates/template.entity.js';
@@ -270,4 +272,53 @@ for (const kind of DB_KINDS) {
   });
 
   lead.run();
+
+  // ---- replicas: the leader learns of schedules created or resumed on another replica
+  class LoopAnnouncer implements ScheduleAnnouncer {
+    sent: string[] = [];
+    private listeners: ((id: string) => void)[] = [];
+    announce(id: string) { this.sent.push(id); }
+    onAnnounce(listener: (id: string) => void) { this.listeners.push(listener); }
+    deliver(id: string) { for (const l of this.listeners) l(id); }
+  }
+  const replicas = suite<{ h?: Harness }>(`schedules with replicas on ${kind}`);
+  replicas.after.each(async (ctx) => { await ctx.h?.close(); ctx.h = undefined; });
+  // One process plays both sides: it creates the schedule while following (so it announces it), then
+  // holds the lease without a change event, as the leader that never saw the create would.
+  const followerCreates = async (ctx: { h?: Harness }, resyncMs: number, body: object, before?: (h: Harness) => Promise<unknown>) => {
+    const leader = new SwitchLeader();
+    const announcer = new LoopAnnouncer();
+    ctx.h = await makeHarness(kind, { config: { 'schedules.minIntervalSeconds': 1 }, leader, schedules: { announcer, resyncMs } });
+    await setUp(ctx.h);
+    const created = await create(ctx.h, body);
+    const id = (await ctx.h.orm.em.fork().findOneOrFail(Schedule, { name: created.name })).id;
+    assert.equal(announcer.sent, [id], 'announced by the follower');
+    assert.equal(Object.keys(scheduledJobs), [], 'not armed by the follower');
+    await before?.(ctx.h);
+    leader.leader = true;
+    return { h: ctx.h, announcer, id };
+  };
+
+  replicas('created on a follower: the leader arms it on the announcement', async (ctx) => {
+    const { h, announcer, id } = await followerCreates(ctx, 3_600_000, scheduleBody('announced'));
+    announcer.deliver(id);
+    await until('armed on the announcement', () => Object.keys(scheduledJobs).length === 1);
+    await until('a fire', async () => (await fires(h, 'announced')).some((f) => f.taskId));
+  });
+
+  replicas('announcement lost: the leader\'s resync arms it, fires the due time it missed whatever catchUp says, and drops it once deleted', async (ctx) => {
+    // Created before the last New Year, which the leader missed only because it did not know the schedule.
+    const { h } = await followerCreates(ctx, 200, scheduleBody('unannounced', { cron: '0 0 1 1 *' }),
+      (h) => h.orm.em.fork().nativeUpdate(Schedule, { name: 'unannounced' }, { createdAt: new Date(Date.now() - 366 * 86400e3) }));
+    await until('armed by the resync', () => Object.keys(scheduledJobs).length === 1);
+    const [late] = await until('the missed due time fired', async () => { const f = await fires(h, 'unannounced'); return f[0]?.taskId || f[0]?.error ? f : undefined; });
+    assert.is(late.dueAt.getTime(), Date.UTC(new Date().getUTCFullYear(), 0, 1));
+    assert.ok(late.taskId, `the late fire created its task: ${late.error}`);
+    // Deleted on another replica (no announcement for that: its fires would find nothing anyway).
+    await h.orm.em.fork().nativeDelete(ScheduleFire, {});
+    await h.orm.em.fork().nativeDelete(Schedule, { name: 'unannounced' });
+    await until('disarmed by the resync', () => Object.keys(scheduledJobs).length === 0);
+  });
+
+  replicas.run();
 }

@@ -1,21 +1,34 @@
 import { defineModule } from '../../module.js';
+import type { ReplicaBus } from '../../replicas/bus.js';
 import { scheduleRoutes } from './routes.js';
 import { ScheduleFireSchema } from './schedule-fire.entity.js';
 import { ScheduleSchema } from './schedule.entity.js';
-import { SchedulesService } from './service.js';
+import { SchedulesService, type ScheduleAnnouncer } from './service.js';
 
 declare module '../../module.js' {
   interface ManagerServices { schedules: SchedulesService }
+}
+
+const CHANNEL = 'schedules';
+
+function busAnnouncer(bus: ReplicaBus): ScheduleAnnouncer {
+  return {
+    announce: (scheduleId) => bus.publish(CHANNEL, scheduleId),
+    onAnnounce: (listener) => bus.follow(CHANNEL, listener),
+  };
 }
 
 export default defineModule({
   name: 'schedules',
   after: ['templates', 'tasks', 'users'],
   entities: [ScheduleSchema, ScheduleFireSchema],
-  services: ({ orm, log, config, services, leader }) => ({
+  services: ({ orm, log, config, services, leader, replica, overrides }) => ({
     schedules: new SchedulesService(orm, log.child({ module: 'schedules' }), services.templates, services.tasks, services.users, {
       minIntervalSeconds: config.schedules.minIntervalSeconds,
       leader,
+      // With replicas: a schedule created or resumed on a follower is announced to the leader.
+      ...(replica.bus ? { announcer: busAnnouncer(replica.bus) } : {}),
+      ...overrides.schedules,
     }),
   }),
   routes: (api, { services }) => scheduleRoutes(api, services.schedules),

@@ -2,6 +2,9 @@
 // leader each active schedule has a node-schedule job; a due time fires by first inserting its
 // (schedule, dueAt) row — unique, so a due time fires once whichever job, restart or replica gets
 // there — then creating the task. A fire that cannot create its task records why instead.
+// With replicas, a schedule created or resumed on a follower is announced to the leader (pub/sub),
+// and the leader also re-reads the active schedules every few seconds: the catch-up path for an
+// announcement lost on the way, arming what it did not know and firing a due time it missed.
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
@@ -15,6 +18,7 @@ import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
 import type { Leader } from '../../leadership/leader.js';
+import { LeaderTimer } from '../../leadership/leader-timer.js';
 import type { TasksService } from '../tasks/service.js';
 import { Task } from '../tasks/task.entity.js';
 import type { TemplatesService, TemplateUser } from '../templates/service.js';
@@ -23,9 +27,20 @@ import { checkCron, lastDue, nextDue } from './cron.js';
 import { ScheduleFire } from './schedule-fire.entity.js';
 import { Schedule } from './schedule.entity.js';
 
+/** How replicas tell the leader that a schedule was created or resumed elsewhere (at most once). */
+export interface ScheduleAnnouncer {
+  announce(scheduleId: string): void;
+  /** Called on every replica (the announcer's included) for each announcement. */
+  onAnnounce(listener: (scheduleId: string) => void): void;
+}
+
 export interface SchedulesOptions {
   minIntervalSeconds: number;
   leader: Leader;
+  /** Only with replicas; a single manager is always the leader and arms what it creates itself. */
+  announcer?: ScheduleAnnouncer;
+  /** How often the leader re-reads the active schedules (default 5 s); only with an announcer. */
+  resyncMs?: number;
 }
 
 /** How many fires `show` lists. */
@@ -35,13 +50,16 @@ export class SchedulesService implements TemplateUser {
   private readonly jobs = new Map<string, Job>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private running = false;
+  /** Syncs run one at a time: a takeover's and a resync's must not both fire one missed due time's task decision. */
+  private syncing: Promise<void> = Promise.resolve();
+  private readonly resync?: LeaderTimer;
   // Jobs are created from this scope, not from the request that created the schedule: a timer
   // inherits its creator's async context, and a fire must not run in a finished request's
   // transaction or EntityManager.
   private readonly root = new AsyncResource('schedules');
   private readonly onLeaderChange = (leader: boolean) => {
     this.log.info({ leader }, leader ? 'leader now: arming schedules' : 'no longer leader: schedules disarmed');
-    if (leader) this.track(this.armAll());
+    if (leader) this.track(this.sync('takeover'));
     else this.disarmAll();
   };
 
@@ -54,6 +72,12 @@ export class SchedulesService implements TemplateUser {
     private readonly opts: SchedulesOptions,
   ) {
     templates.usedBy(this);
+    if (opts.announcer) {
+      opts.announcer.onAnnounce(() => { if (this.running && opts.leader.isLeader()) this.track(this.sync('announced')); });
+      this.resync = new LeaderTimer(opts.leader, () => this.sync('resync'), {
+        everyMs: opts.resyncMs ?? 5000, onError: (err) => this.log.error({ err }, 're-reading schedules failed'),
+      });
+    }
   }
 
   // ---- REST side
@@ -102,6 +126,7 @@ export class SchedulesService implements TemplateUser {
     // Armed once stored for good: its fires read it on another connection.
     await commitNow();
     this.arm(schedule);
+    this.announce(schedule);
     return this.get(input.name);
   }
 
@@ -125,6 +150,7 @@ export class SchedulesService implements TemplateUser {
       await em.flush();
       await commitNow();
       this.arm(schedule);
+      this.announce(schedule);
     }
     return this.get(name);
   }
@@ -195,32 +221,57 @@ export class SchedulesService implements TemplateUser {
   async start(): Promise<void> {
     this.running = true;
     this.opts.leader.on('change', this.onLeaderChange);
-    if (this.opts.leader.isLeader()) await this.armAll();
+    if (this.opts.leader.isLeader()) await this.sync('start');
+    this.resync?.start();
   }
 
   /** Disarms every job and waits for fires under way. */
   async stop(): Promise<void> {
     this.running = false;
     this.opts.leader.off('change', this.onLeaderChange);
+    await this.resync?.stop();
     this.disarmAll();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Arms every active schedule; one whose last due time passed unfired gets its single late fire (awaited) when it has catchUp. */
-  private async armAll(): Promise<void> {
-    const now = new Date();
-    for (const schedule of await this.orm.em.fork().find(Schedule, { paused: false })) {
-      this.arm(schedule);
-      const missed = lastDue(schedule.cron, schedule.tz, now);
-      const since = Math.max(schedule.createdAt.getTime(), schedule.lastFireAt?.getTime() ?? 0, schedule.resumedAt?.getTime() ?? 0);
-      if (!missed || missed.getTime() <= since) continue;
-      if (schedule.catchUp) {
-        this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while the manager was down: firing once, late (catchUp)');
-        await this.fire(schedule.id, missed);
-      } else {
-        this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while the manager was down: skipped (no catchUp)');
+  /**
+   * Arms every active schedule not armed yet and disarms jobs of schedules gone or paused. A newly
+   * armed one whose latest due time passed unfired since it was created, resumed or last fired:
+   * at start or takeover that time passed while no manager led, and it fires once, late, only with
+   * catchUp; on an announcement or a resync the cluster was up and only this leader did not know
+   * the schedule yet (created or resumed on another replica), so it fires whatever catchUp says.
+   */
+  private sync(why: 'start' | 'takeover' | 'announced' | 'resync'): Promise<void> {
+    const run = this.syncing.then(async () => {
+      if (!this.running || !this.opts.leader.isLeader()) return;
+      const now = new Date();
+      const active = await this.orm.em.fork().find(Schedule, { paused: false });
+      const ids = new Set(active.map((s) => s.id));
+      for (const id of [...this.jobs.keys()]) if (!ids.has(id)) this.disarm(id);
+      for (const schedule of active) {
+        if (this.jobs.has(schedule.id)) continue;
+        this.arm(schedule);
+        const missed = lastDue(schedule.cron, schedule.tz, now);
+        const since = Math.max(schedule.createdAt.getTime(), schedule.lastFireAt?.getTime() ?? 0, schedule.resumedAt?.getTime() ?? 0);
+        if (!missed || missed.getTime() <= since) continue;
+        if (why === 'announced' || why === 'resync') {
+          this.log.info({ schedule: schedule.name, dueAt: missed }, 'armed late (created or resumed on another replica): firing the due time it missed');
+          await this.fire(schedule.id, missed);
+        } else if (schedule.catchUp) {
+          this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while no manager led: firing once, late (catchUp)');
+          await this.fire(schedule.id, missed);
+        } else {
+          this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while no manager led: skipped (no catchUp)');
+        }
       }
-    }
+    });
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Tells the leader, when that is another replica, of a schedule it must arm now. */
+  private announce(schedule: Schedule): void {
+    if (!this.opts.leader.isLeader()) this.opts.announcer?.announce(schedule.id);
   }
 
   private arm(schedule: Schedule): void {
