@@ -3,42 +3,23 @@
 // every run ends (none lost), none is started twice, and the result is whole. Real processes:
 // two `opsctl server`, HAProxy, MariaDB, Redis, the fleet simulator. Needs OPS_TEST_MYSQL_URL,
 // OPS_TEST_REDIS_URL and /usr/sbin/haproxy (.ci/run installs it).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterView } from '../../proto/rest/cluster.js';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
-import { startClusterStack, type ClusterStack } from '../../scripts/cluster-stack.js';
 import { api } from '../../scripts/local-stack.js';
-import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
-import { ensureBuilt } from '../cli/run-opsctl.js';
-import { startSim, type SimProcess } from '../helpers/sim.js';
+import { clusterTestsCan, withSimCluster } from '../helpers/sim-cluster.js';
 import { until } from '../server/harness.js';
 
-const MYSQL_URL = process.env.OPS_TEST_MYSQL_URL ?? '';
-const REDIS_URL = process.env.OPS_TEST_REDIS_URL ?? '';
 const HOSTS = 500;
 
-if (!MYSQL_URL || !REDIS_URL || !existsSync('/usr/sbin/haproxy')) {
+if (!clusterTestsCan()) {
   test('fail-over tests need OPS_TEST_MYSQL_URL, OPS_TEST_REDIS_URL and haproxy (skipped)', () => undefined);
 } else {
   test(`kill -9 of the replica running a fan-out to ${HOSTS} hosts: hosts move, the task is adopted, every run ends once`, async () => {
-    ensureBuilt();
-    const db = await createScratchDatabase(MYSQL_URL, 'opsctl_failover');
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-failover-'));
-    let cluster: ClusterStack | undefined;
-    let sim: SimProcess | undefined;
-    try {
-      cluster = await startClusterStack({ databaseUrl: db.url, redisUrl: REDIS_URL, dir: join(dir, 'cluster'), leaseMs: 2000 });
-      const token = (await api<{ token: string }>(cluster.restUrl, undefined, 'POST', '/auth/login', cluster.admin)).body.data.token;
-      const enroll = (await api<{ token: string; caHash: string }>(cluster.restUrl, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
-      writeFileSync(join(dir, 'token'), enroll.token);
-      // Each run takes 1.5-3 s on its host, so the kill lands while runs are in flight.
-      sim = startSim(['--manager', cluster.grpcAddress, '--dir', join(dir, 'sim'), '--hosts', String(HOSTS), '--procs', '2', '--key-pool', '32',
-        '--token-file', join(dir, 'token'), '--ca-hash', enroll.caHash, '--report-ms', '500', '--latency', '1500-3000']);
-      await sim.waitFor('ready', 120_000);
+    // Each run takes 1.5-3 s on its host, so the kill lands while runs are in flight.
+    const simArgs = ['--procs', '2', '--key-pool', '32', '--report-ms', '500', '--latency', '1500-3000'];
+    await withSimCluster({ name: 'failover', hosts: HOSTS, leaseMs: 2000, simArgs, readyTimeoutMs: 120_000 }, async ({ cluster, token, sim }) => {
       const [a, b] = cluster.replicas;
       const held = await until('both replicas to hold hosts', async () => {
         const v = (await api<ClusterView>(a.restUrl, token, 'GET', '/cluster')).body.data;
@@ -61,7 +42,7 @@ if (!MYSQL_URL || !REDIS_URL || !existsSync('/usr/sbin/haproxy')) {
       }, 30_000);
       const hostsBackMs = Date.now() - killedAt;
       const done = await until('the task to end', async () => {
-        const t = (await api<TaskDetail>(cluster!.restUrl, token, 'GET', `/tasks/${taskId}`)).body.data;
+        const t = (await api<TaskDetail>(cluster.restUrl, token, 'GET', `/tasks/${taskId}`)).body.data;
         return t.status !== 'running' ? t : undefined;
       }, 90_000);
       console.log(`  hosts back on the other replica ${hostsBackMs} ms after kill -9; task ended ${Date.now() - killedAt} ms after: ${JSON.stringify(done.counts)}`);
@@ -72,12 +53,7 @@ if (!MYSQL_URL || !REDIS_URL || !existsSync('/usr/sbin/haproxy')) {
       await new Promise((r) => setTimeout(r, 1500)); // one more progress line after the last run ended
       const progress = sim.lines.at(-1)!;
       assert.is(progress.dispatches, HOSTS, 'no run was started twice');
-    } finally {
-      await sim?.stop();
-      await cluster?.stop();
-      if (process.env.OPS_TEST_KEEP) console.log(`  kept ${dir}`); else rmSync(dir, { recursive: true, force: true });
-      await dropDatabase(MYSQL_URL, db.name);
-    }
+    });
   });
 }
 

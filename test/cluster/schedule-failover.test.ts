@@ -8,23 +8,15 @@
 // The killed replica is started again and must not fire anything twice. Mostly waits on the
 // clock (~5.5 min): scripts/test.mjs runs it alongside the other suites.
 // Needs OPS_TEST_MYSQL_URL, OPS_TEST_REDIS_URL and /usr/sbin/haproxy (.ci/run installs it).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterView } from '../../proto/rest/cluster.js';
 import type { ScheduleDetail, ScheduleFireView } from '../../proto/rest/schedules.js';
 import type { TaskSummary } from '../../proto/rest/tasks.js';
-import { startClusterStack, type ClusterStack } from '../../scripts/cluster-stack.js';
 import { api } from '../../scripts/local-stack.js';
-import { createScratchDatabase, dropDatabase } from '../../server/db/mysql-admin.js';
-import { ensureBuilt } from '../cli/run-opsctl.js';
-import { startSim, type SimProcess } from '../helpers/sim.js';
 import { pollUntil } from '../helpers/poll.js';
+import { clusterTestsCan, withSimCluster } from '../helpers/sim-cluster.js';
 
-const MYSQL_URL = process.env.OPS_TEST_MYSQL_URL ?? '';
-const REDIS_URL = process.env.OPS_TEST_REDIS_URL ?? '';
 const HOSTS = 4;
 const MINUTES = 5;
 const MINUTE = 60_000;
@@ -34,24 +26,12 @@ const KILL_BEFORE_MS = 10_000;
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
-if (!MYSQL_URL || !REDIS_URL || !existsSync('/usr/sbin/haproxy')) {
+if (!clusterTestsCan()) {
   test('schedule fail-over test needs OPS_TEST_MYSQL_URL, OPS_TEST_REDIS_URL and haproxy (skipped)', () => undefined);
 } else {
   test(`a schedule due every minute fires once per minute for ${MINUTES} minutes while the leader is killed -9 once`, async () => {
-    ensureBuilt();
-    const db = await createScratchDatabase(MYSQL_URL, 'opsctl_sched_failover');
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-sched-failover-'));
-    let cluster: ClusterStack | undefined;
-    let sim: SimProcess | undefined;
-    try {
-      cluster = await startClusterStack({ databaseUrl: db.url, redisUrl: REDIS_URL, dir: join(dir, 'cluster'), leaseMs: 2000 });
-      const stack = cluster;
-      const token = (await api<{ token: string }>(stack.restUrl, undefined, 'POST', '/auth/login', stack.admin)).body.data.token;
-      const enroll = (await api<{ token: string; caHash: string }>(stack.restUrl, token, 'POST', '/enrollment-tokens', { uses: HOSTS, ttlSeconds: 600 })).body.data;
-      writeFileSync(join(dir, 'token'), enroll.token);
-      sim = startSim(['--manager', stack.grpcAddress, '--dir', join(dir, 'sim'), '--hosts', String(HOSTS), '--key-pool', '4',
-        '--token-file', join(dir, 'token'), '--ca-hash', enroll.caHash, '--latency', '200-500']);
-      await sim.waitFor('ready', 60_000);
+    const simArgs = ['--key-pool', '4', '--latency', '200-500'];
+    await withSimCluster({ name: 'sched-failover', hosts: HOSTS, leaseMs: 2000, simArgs }, async ({ cluster: stack, token }) => {
       const view = async (url: string) => (await api<ClusterView>(url, token, 'GET', '/cluster')).body.data;
       const leaderIndex = () => pollUntil('one replica to lead', async () => {
         const views = await Promise.all(stack.replicas.map((r) => view(r.restUrl).catch(() => undefined)));
@@ -110,12 +90,7 @@ if (!MYSQL_URL || !REDIS_URL || !existsSync('/usr/sbin/haproxy')) {
         .filter((t) => t.schedule === 'every-minute' && Date.parse(t.createdAt) < last + MINUTE);
       assert.equal(tasks.map((t) => t.id).sort(), fires.map((f) => f.taskId).sort(), 'one task per fire');
       for (const t of tasks) assert.equal(t.counts.succeeded, HOSTS, `task ${t.id} ran on every host: ${JSON.stringify(t.counts)}`);
-    } finally {
-      await sim?.stop();
-      await cluster?.stop();
-      if (process.env.OPS_TEST_KEEP) console.log(`  kept ${dir}`); else rmSync(dir, { recursive: true, force: true });
-      await dropDatabase(MYSQL_URL, db.name);
-    }
+    });
   });
 }
 

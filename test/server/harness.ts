@@ -105,8 +105,8 @@ export interface HarnessOptions {
   webUi?: { dir?: string };
   /** How often the leader drives rollouts (server/modules/releases/rollouts.ts). */
   rollouts?: { tickMs?: number };
-  /** Schedules (server/modules/schedules/service.ts): the replicas' announcer and resync period. */
-  schedules?: { announcer?: ScheduleAnnouncer; resyncMs?: number };
+  /** Schedules (server/modules/schedules/service.ts): what replicas set (announcer, resync, hand-over). */
+  schedules?: { announcer?: ScheduleAnnouncer; resyncMs?: number; handOverMs?: number };
   config?: Record<string, unknown>;
 }
 

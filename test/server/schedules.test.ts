@@ -12,6 +12,7 @@ import type { OAuthClientCreated } from '../../proto/rest/oauth-clients.js';
 import type { ScheduleDetail, ScheduleView } from '../../proto/rest/schedules.js';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
 import type { Leader } from '../../server/leadership/leader.js';
+import { nextDue } from '../../server/modules/schedules/cron.js';
 import { ScheduleFire } from '../../server/modules/schedules/schedule-fire.entity.js';
 import { Schedule } from '../../server/modules/schedules/schedule.entity.js';
 import type { ScheduleAnnouncer } from '../../server/modules/schedules/service.js';
@@ -318,6 +319,20 @@ for (const kind of DB_KINDS) {
     await h.orm.em.fork().nativeDelete(ScheduleFire, {});
     await h.orm.em.fork().nativeDelete(Schedule, { name: 'unannounced' });
     await until('disarmed by the resync', () => Object.keys(scheduledJobs).length === 0);
+  });
+
+  replicas('taking over from a dead leader: the due time missed during the hand-over fires, late, without catchUp', async (ctx) => {
+    const leader = new SwitchLeader();
+    ctx.h = await makeHarness(kind, { config: { 'schedules.minIntervalSeconds': 1 }, leader, schedules: { handOverMs: 60_000 } });
+    await setUp(ctx.h);
+    const created = await create(ctx.h, scheduleBody('handed-over'));
+    // A due time passes while nobody leads (the old leader died), then this one takes over.
+    const firstDue = nextDue(EVERY_2S, 'UTC', new Date(created.createdAt))!.getTime();
+    await until('a due time to pass unled', () => Date.now() > firstDue + 100);
+    const tookOverAt = Date.now();
+    leader.set(true);
+    const late = await until('the missed due time fired', async () => (await fires(ctx.h!, 'handed-over')).find((f) => f.dueAt.getTime() < tookOverAt && f.taskId));
+    assert.ok(late.dueAt.getTime() >= firstDue, 'a due time after the schedule was created');
   });
 
   replicas.run();

@@ -26,8 +26,9 @@ export default defineModule({
     schedules: new SchedulesService(orm, log.child({ module: 'schedules' }), services.templates, services.tasks, services.users, {
       minIntervalSeconds: config.schedules.minIntervalSeconds,
       leader,
-      // With replicas: a schedule created or resumed on a follower is announced to the leader.
-      ...(replica.bus ? { announcer: busAnnouncer(replica.bus) } : {}),
+      // With replicas: a schedule created or resumed on a follower is announced to the leader, and a
+      // leader that dies leaves a gap of up to its lease plus one renewal beat before the next leads.
+      ...(replica.bus ? { announcer: busAnnouncer(replica.bus), handOverMs: Math.ceil(config.redis.leaseMs * 4 / 3) + 1000 } : {}),
       ...overrides.schedules,
     }),
   }),

@@ -41,6 +41,12 @@ export interface SchedulesOptions {
   announcer?: ScheduleAnnouncer;
   /** How often the leader re-reads the active schedules (default 5 s); only with an announcer. */
   resyncMs?: number;
+  /**
+   * How long a hand-over between leaders may take (replicas: about the lease). A due time missed by
+   * at most this when this process takes over fell in the gap left by a leader that died, not in
+   * downtime: it fires, late, whatever catchUp says. Default 0 (a single manager never hands over).
+   */
+  handOverMs?: number;
 }
 
 /** How many fires `show` lists. */
@@ -50,7 +56,7 @@ export class SchedulesService implements TemplateUser {
   private readonly jobs = new Map<string, Job>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private running = false;
-  /** Syncs run one at a time: a takeover's and a resync's must not both fire one missed due time's task decision. */
+  /** Syncs run one at a time: a takeover's and a resync's must not both decide about one missed due time. */
   private syncing: Promise<void> = Promise.resolve();
   private readonly resync?: LeaderTimer;
   // Jobs are created from this scope, not from the request that created the schedule: a timer
@@ -238,7 +244,7 @@ export class SchedulesService implements TemplateUser {
    * Arms every active schedule not armed yet and disarms jobs of schedules gone or paused. A newly
    * armed one whose latest due time passed unfired since it was created, resumed or last fired:
    * at start or takeover that time passed while no manager led, and it fires once, late, only with
-   * catchUp; on an announcement or a resync the cluster was up and only this leader did not know
+   * catchUp (or, at a takeover, when it passed during the hand-over: handOverMs); on an announcement or a resync the cluster was up and only this leader did not know
    * the schedule yet (created or resumed on another replica), so it fires whatever catchUp says.
    */
   private sync(why: 'start' | 'takeover' | 'announced' | 'resync'): Promise<void> {
@@ -256,6 +262,9 @@ export class SchedulesService implements TemplateUser {
         if (!missed || missed.getTime() <= since) continue;
         if (why === 'announced' || why === 'resync') {
           this.log.info({ schedule: schedule.name, dueAt: missed }, 'armed late (created or resumed on another replica): firing the due time it missed');
+          await this.fire(schedule.id, missed);
+        } else if (why === 'takeover' && now.getTime() - missed.getTime() <= (this.opts.handOverMs ?? 0)) {
+          this.log.info({ schedule: schedule.name, dueAt: missed }, 'due during the hand-over from the previous leader: firing it, late');
           await this.fire(schedule.id, missed);
         } else if (schedule.catchUp) {
           this.log.info({ schedule: schedule.name, dueAt: missed }, 'due while no manager led: firing once, late (catchUp)');
