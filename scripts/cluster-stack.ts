@@ -4,7 +4,7 @@
 // `npm run cluster` (scripts/cluster.ts) and the replica fault tests, so both run the same path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from '../test/helpers/ports.js';
 import { binPath, readInitialAdmin } from './local-stack.js';
@@ -61,8 +61,9 @@ defaults
   timeout connect 2s
   timeout client 1h
   timeout server 1h
-  option redispatch
-  retries 2
+  # A connection refused by a dead replica is retried on another at once (not on the same one first).
+  option redispatch 1
+  retries 3
 frontend rest
   bind 127.0.0.1:${restPort}
   default_backend rest
@@ -79,6 +80,8 @@ ${servers('grpc')}
 }
 
 export async function startClusterStack(opts: ClusterStackOptions): Promise<ClusterStack> {
+  // Checked before any replica starts, so a missing balancer leaves no replica running.
+  if (!existsSync(HAPROXY)) throw new Error(`${HAPROXY} is missing: install Debian's haproxy package (apt-get install haproxy)`);
   const count = opts.replicas ?? 2;
   const ports = await freePorts(2 * count + 2);
   const restPort = opts.restPort || ports[2 * count];

@@ -64,7 +64,7 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
 
     // Replicas share their secrets through the database (before anything reads them from the data directory).
     if (config.redis.url) await adoptSharedSecrets(orm, config, log);
-    const replication = await openReplication(config, log);
+    const replication = await openReplication(config, orm, log);
     cleanup.push(() => replication.stop());
     await replication.start();
 

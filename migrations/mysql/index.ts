@@ -16,6 +16,7 @@ import { Migration20261126081047_task_runs_no_status_index } from './Migration20
 import { Migration20261126104751_releases } from './Migration20261126104751_releases.js';
 import { Migration20261126111017_shared_secrets } from './Migration20261126111017_shared_secrets.js';
 import { Migration20261126112649_task_owner } from './Migration20261126112649_task_owner.js';
+import { Migration20261126140914_leader_epochs } from './Migration20261126140914_leader_epochs.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -34,4 +35,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126104751_releases', class: Migration20261126104751_releases },
   { name: 'Migration20261126111017_shared_secrets', class: Migration20261126111017_shared_secrets },
   { name: 'Migration20261126112649_task_owner', class: Migration20261126112649_task_owner },
+  { name: 'Migration20261126140914_leader_epochs', class: Migration20261126140914_leader_epochs },
 ];

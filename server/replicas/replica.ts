@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/log.js';
 import type { ManagerConfig } from '../config.js';
+import type { Orm } from '../db/orm.js';
 import { opsVersion } from '../../lib/version.js';
 import { InProcessLeader, type Leader } from '../leadership/leader.js';
 import type { ReplicaBus } from './bus.js';
@@ -28,7 +29,7 @@ export interface Replication {
 }
 
 /** A single manager (no redis.url), or one replica of many electing a leader through Redis. */
-export async function openReplication(config: ManagerConfig, log: Logger): Promise<Replication> {
+export async function openReplication(config: ManagerConfig, orm: Orm, log: Logger): Promise<Replication> {
   const id = newReplicaId();
   if (!config.redis.url) {
     return { replica: { id }, leader: new InProcessLeader(), start: async () => undefined, stop: async () => undefined };
@@ -36,6 +37,7 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
   const { Redis } = await import('ioredis');
   const { RedisLeader } = await import('../leadership/redis-leader.js');
   const { ReplicaBus } = await import('./bus.js');
+  const { LeaderEpochs } = await import('./leader-epochs.js');
   // While Redis is away, commands wait for it (offline queue, no retry limit): a host's event on its
   // way to another replica is sent when Redis is back, not dropped. The leader does not wait on
   // that: its lease's clock says when it must stop acting (redis-leader.ts).
@@ -43,7 +45,8 @@ export async function openReplication(config: ManagerConfig, log: Logger): Promi
   client.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
   await client.connect();
   await refuseOtherVersions(client, config.redis.prefix);
-  const leader = new RedisLeader({ redis: client, replicaId: id, prefix: config.redis.prefix, leaseMs: config.redis.leaseMs, log: log.child({ subsystem: 'leader' }) });
+  const leader = new RedisLeader({ redis: client, replicaId: id, prefix: config.redis.prefix, leaseMs: config.redis.leaseMs,
+    fence: new LeaderEpochs(orm), log: log.child({ subsystem: 'leader' }) });
   // The bus needs connections of its own: a subscribed one and a blocking reader take no other commands.
   const bus = new ReplicaBus(client, client.duplicate(), client.duplicate(), id, config.redis.prefix, log.child({ subsystem: 'replica-bus' }));
   log.info({ replicaId: id, redis: config.redis.url.replace(/\/\/[^@]*@/, '//***@') }, 'replica mode: electing a leader through Redis');

@@ -1,22 +1,33 @@
 // Replicas behind HAProxy with simulated hosts, and one replica killed (-9) in the middle of a
 // fan-out: its hosts reconnect through the balancer to the other replica, which adopts the task;
-// every run ends (none lost), none is started twice, and the result is whole. Real processes:
+// every run ends (none lost), none is started twice, and the result is whole. `opsctl tasks logs
+// --follow` runs through the balancer meanwhile, one follower on each replica: each keeps following
+// (the one on the killed replica resumes on the other) or exits with a clear message, and `opsctl
+// tasks show` through the balancer has the whole result. Real processes:
 // two `opsctl server`, HAProxy, MariaDB, Redis, the fleet simulator. Needs OPS_TEST_MYSQL_URL,
 // OPS_TEST_REDIS_URL and /usr/sbin/haproxy (.ci/run installs it).
+import { execFileSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterView } from '../../proto/rest/cluster.js';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
 import { api } from '../../scripts/local-stack.js';
+import { ConfigHome, opsctl, type Result } from '../cli/run-opsctl.js';
 import { clusterTestsCan, withSimCluster } from '../helpers/sim-cluster.js';
 import { until } from '../server/harness.js';
 
 const HOSTS = 500;
 
+/** Connections established to a local port: how many of the balancer's connections a replica holds. */
+function establishedTo(port: number): number {
+  return execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+}
+
 if (!clusterTestsCan()) {
   test('fail-over tests need OPS_TEST_MYSQL_URL, OPS_TEST_REDIS_URL and haproxy (skipped)', () => undefined);
 } else {
   test(`kill -9 of the replica running a fan-out to ${HOSTS} hosts: hosts move, the task is adopted, every run ends once`, async () => {
+    const home = new ConfigHome();
     // Each run takes 1.5-3 s on its host, so the kill lands while runs are in flight.
     const simArgs = ['--procs', '2', '--key-pool', '32', '--report-ms', '500', '--latency', '1500-3000'];
     await withSimCluster({ name: 'failover', hosts: HOSTS, leaseMs: 2000, simArgs, readyTimeoutMs: 120_000 }, async ({ cluster, token, sim }) => {
@@ -28,11 +39,25 @@ if (!clusterTestsCan()) {
       }, 30_000);
       console.log(`  hosts per replica through the balancer: ${held.join(' / ')}`);
 
+      const login = await opsctl(home, ['login', '--server', cluster.restUrl, '--username', cluster.admin.username, '--password', cluster.admin.password]);
+      assert.is(login.code, 0, login.stderr);
+
       // Accepted by replica b, which then dies with the task in flight.
       const created = await api<TaskDetail>(b.restUrl, token, 'POST', '/tasks', { selector: { all: true }, script: 'true', timeoutSeconds: 120 });
       assert.is(created.status, 201, created.body.message);
       const taskId = created.body.data.id;
-      await new Promise((r) => setTimeout(r, 500));
+
+      // Followers through the balancer, started one at a time until one streams from each replica
+      // (round robin: usually two). OPSCTL_DEBUG makes a follower say when it resumes the stream.
+      const followers: Promise<Result>[] = [];
+      const onB = () => establishedTo(b.restPort);
+      const onA = () => establishedTo(a.restPort);
+      const [baseA, baseB] = [onA(), onB()];
+      while (followers.length < 6 && (onA() <= baseA || onB() <= baseB)) {
+        followers.push(opsctl(home, ['tasks', 'logs', taskId, '--follow'], { env: { OPSCTL_DEBUG: '1' }, timeoutMs: 150_000 }));
+        await until('the follower to stream', () => (onA() + onB() > baseA + baseB + followers.length - 1 ? true : undefined), 10_000);
+      }
+      assert.ok(onB() > baseB && onA() > baseA, `a follower streams from each replica (${followers.length} started)`);
       const killedAt = Date.now();
       b.proc.kill('SIGKILL');
 
@@ -53,7 +78,20 @@ if (!clusterTestsCan()) {
       await new Promise((r) => setTimeout(r, 1500)); // one more progress line after the last run ended
       const progress = sim.lines.at(-1)!;
       assert.is(progress.dispatches, HOSTS, 'no run was started twice');
-    });
+
+      // Each follower kept following to the end, or said clearly that it lost the stream.
+      const ends = await Promise.all(followers);
+      for (const [i, f] of ends.entries()) {
+        console.log(`  follower ${i + 1}: exit ${f.code}${/resuming the event stream/.test(f.stderr) ? ', resumed on the other replica' : ''}`);
+        if (f.code !== 0) assert.match(f.stderr, new RegExp(`lost the event stream of task ${taskId}.*opsctl tasks show ${taskId}`), `follower ${i + 1}: ${f.stderr}`);
+      }
+      assert.ok(ends.some((f) => f.code !== 0 || /resuming the event stream/.test(f.stderr)), 'the follower on the killed replica noticed');
+      const shown = await opsctl(home, ['tasks', 'show', taskId, '--json']);
+      assert.is(shown.code, 0, shown.stderr);
+      const whole = JSON.parse(shown.stdout) as TaskDetail;
+      assert.is(whole.runs.length, HOSTS);
+      assert.ok(whole.runs.every((r) => r.status === 'succeeded'), 'tasks show through the balancer has the whole result');
+    }).finally(() => home.remove());
   });
 }
 

@@ -116,7 +116,12 @@ if (!MYSQL_URL || !REDIS_URL) {
       assert.is(both[0].mode, 'redis');
       assert.not.equal(both[0].self, both[1].self, 'each request says which replica answered');
       const leaderId = both[0].replicas.find((x) => x.leader)!.id;
-      const oldToken = both[0].replicas.find((x) => x.leader)!.leaderToken!;
+      const leaderIndex = both.findIndex((v) => v.self === leaderId);
+      // The leader tells its own fencing token (its epoch) once it has raised it.
+      const oldToken = await until('the leader\'s token', async () => {
+        const v = await view(replicas[leaderIndex]);
+        return v.replicas.find((x) => x.id === v.self)?.leaderToken ?? undefined;
+      }, 5000);
 
       // The CLI, unchanged, against either replica.
       const logged = await opsctl(home, ['login', '--server', replicas[1].url, '--username', 'admin', '--password', readInitialAdmin(replicas[0].dir).password]);
@@ -127,13 +132,14 @@ if (!MYSQL_URL || !REDIS_URL) {
       assert.equal(fromCli.replicas.map((r) => r.id).sort(), both[0].replicas.map((r) => r.id).sort());
 
       // Kill -9 the leader: no lease handed back, it has to run out.
-      const leaderIndex = both.findIndex((v) => v.self === leaderId);
       const survivor = replicas[1 - leaderIndex];
       const killedAt = Date.now();
       replicas[leaderIndex].proc.kill('SIGKILL');
+      // Leading once it holds the lease (Redis) and has raised the epoch (the database): its token is known.
       const after = await until('the survivor to lead', async () => {
         const v = await view(survivor);
-        return v.replicas.find((x) => x.id === v.self)?.leader ? v : undefined;
+        const self = v.replicas.find((x) => x.id === v.self);
+        return self?.leader && self.leaderToken !== null ? v : undefined;
       }, 10_000);
       const takeoverMs = Date.now() - killedAt;
       assert.is(after.replicas.filter((x) => x.leader).length, 1, 'one leader listed, though the dead one\'s record has not expired yet');

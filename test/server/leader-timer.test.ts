@@ -9,6 +9,7 @@ import { until } from './harness.js';
 class SwitchLeader extends EventEmitter implements Leader {
   leading = false;
   isLeader(): boolean { return this.leading; }
+  async flushAsLeader(): Promise<void> { throw new Error('LeaderTimer never writes'); }
 }
 
 test('work runs while leading, not while following, and a slow run is never doubled', async () => {

@@ -5,13 +5,14 @@
 // SQLite always; MariaDB when configured.
 import { EventEmitter } from 'node:events';
 import { scheduledJobs } from 'node-schedule';
+import type { EntityManager } from '@mikro-orm/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuditEntryView } from '../../proto/rest/audit.js';
 import type { OAuthClientCreated } from '../../proto/rest/oauth-clients.js';
 import type { ScheduleDetail, ScheduleView } from '../../proto/rest/schedules.js';
 import type { TaskDetail } from '../../proto/rest/tasks.js';
-import type { Leader } from '../../server/leadership/leader.js';
+import { NotLeaderError, type Leader } from '../../server/leadership/leader.js';
 import { nextDue } from '../../server/modules/schedules/cron.js';
 import { ScheduleFire } from '../../server/modules/schedules/schedule-fire.entity.js';
 import { Schedule } from '../../server/modules/schedules/schedule.entity.js';
@@ -246,6 +247,10 @@ for (const kind of DB_KINDS) {
   class SwitchLeader extends EventEmitter implements Leader {
     leader = false;
     isLeader() { return this.leader; }
+    async flushAsLeader(em: EntityManager) {
+      if (!this.leader) throw new NotLeaderError('not leading');
+      await em.flush();
+    }
     set(value: boolean) { this.leader = value; this.emit('change', value); }
   }
   const lead = suite<{ h: Harness; leader: SwitchLeader }>(`schedules leadership on ${kind}`);

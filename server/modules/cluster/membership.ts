@@ -15,7 +15,7 @@ const RECORD_TTL_MS = 10_000;
 
 export interface ReplicaSelf {
   id: string;
-  leader: Leader & { fencingToken?(): number | undefined; holder?(): Promise<{ replicaId: string; token: number } | null> };
+  leader: Leader & { fencingToken?(): number | undefined; holder?(): Promise<{ replicaId: string; serial: number } | null> };
   /** Host streams held now. */
   hosts(): number;
   /** host:port hostd dials (known once the gateway listens). */
@@ -91,7 +91,8 @@ export class ClusterMembership {
     const holder = await this.self.leader.holder?.();
     for (const r of replicas.values()) {
       r.leader = holder?.replicaId === r.id;
-      r.leaderToken = r.leader ? holder!.token : null;
+      // The fencing token is the leader's own to tell (its epoch, in its record): null for a moment after a take-over.
+      r.leaderToken = r.leader ? r.leaderToken ?? null : null;
     }
     return { mode: 'redis', self: this.self.id, replicas: [...replicas.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
   }

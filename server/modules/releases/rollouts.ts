@@ -24,7 +24,7 @@ import type { Orm } from '../../db/orm.js';
 import type { HostSessions } from '../../hostlink/contract.js';
 import type { AuditRecord } from '../../http/request-audit.js';
 import { LeaderTimer } from '../../leadership/leader-timer.js';
-import type { Leader } from '../../leadership/leader.js';
+import { NotLeaderError, type Leader } from '../../leadership/leader.js';
 import type { AuditService } from '../audit/service.js';
 import { ROLLOUT_HALTED } from '../events/rules.js';
 import type { EventsService } from '../events/service.js';
@@ -284,7 +284,15 @@ export class RolloutsService {
       const hosts = await em.find(RolloutHost, { rollout: r });
       if (r.state === 'running') await this.advance(em, r, hosts);
       else this.advanceRollback(r, hosts);
-      await em.flush();
+      // Fenced: a leader that paused past its lease writes nothing over its successor's steps.
+      try {
+        await this.leader.flushAsLeader(em);
+      } catch (err) {
+        this.afterFlush = [];
+        if (!(err instanceof NotLeaderError)) throw err;
+        this.log.warn({ rollout: r.id, err: err.message }, 'rollout step not written: another replica leads now');
+        return;
+      }
       const after = this.afterFlush;
       this.afterFlush = [];
       for (const work of after) await work();

@@ -17,7 +17,7 @@ import { requirePermission, type Principal } from '../../access/principal.js';
 import { contextEm, isUniqueViolation } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
 import { commitNow, setAuditTarget } from '../../db/request-transaction.js';
-import type { Leader } from '../../leadership/leader.js';
+import { NotLeaderError, type Leader } from '../../leadership/leader.js';
 import { LeaderTimer } from '../../leadership/leader-timer.js';
 import type { TasksService } from '../tasks/service.js';
 import { Task } from '../tasks/task.entity.js';
@@ -195,8 +195,13 @@ export class SchedulesService implements TemplateUser {
     if (!schedule || schedule.paused) return null;
     const fire = em.create(ScheduleFire, { id: randomUUID(), schedule, dueAt, firedAt: new Date(), taskId: null, error: null });
     try {
-      await em.flush();
+      // Fenced: a leader that paused past its lease does not fire (its successor does).
+      await this.opts.leader.flushAsLeader(em);
     } catch (err) {
+      if (err instanceof NotLeaderError) {
+        this.log.warn({ schedule: schedule.name, dueAt, err: err.message }, 'not fired: another replica leads now and fires it');
+        return null;
+      }
       if (!isUniqueViolation(err)) throw err;
       this.log.info({ schedule: schedule.name, dueAt }, 'due time already fired; skipped');
       return null;
