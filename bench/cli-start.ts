@@ -64,7 +64,7 @@ try {
   sim = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, 'sim'), '--hosts', String(SIMULATED), '--key-pool', '4',
     '--token-file', file, '--ca-hash', caHash, '--log-level', 'warn']);
   await sim.waitFor('ready');
-  opsctl('login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password);
+  opsctl('login', '--server', stack.httpUrl, '--username', stack.admin.username, `--password=${stack.admin.password}`);
   const listed = spawnSync(process.execPath, [binPath('opsctl'), 'nodes', 'ls'], { env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
   const rows = listed.stdout.trim().split('\n').length;
   if (rows !== SIMULATED + 1) throw new Error(`opsctl nodes ls listed ${rows} nodes, not ${SIMULATED + 1}:\n${listed.stdout}${listed.stderr}`);
