@@ -126,7 +126,7 @@ try {
   const code = await new Promise((resolve, reject) => {
     // No Node or V8 flags beyond the defaults: V8 refuses a cache made under other flags.
     const child = spawn(process.execPath, ['--input-type=module', '-e', warmUp], {
-      env: { ...process.env, XDG_CONFIG_HOME: configHome, OPSCTL_TOKEN: 'warm-up', OPSCTL_SERVER: '', NO_COLOR: '1', OPSCTL_NO_BUNDLE: '' },
+      env: { ...process.env, NODE_OPTIONS: '', XDG_CONFIG_HOME: configHome, OPSCTL_TOKEN: 'warm-up', OPSCTL_SERVER: '', NO_COLOR: '1', OPSCTL_NO_BUNDLE: '' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.on('error', reject);
