@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleIsCurrent } from '../cli/bundled.js';
 import { packageRoot } from '../lib/version.js';
 import { binPath, startLocalStack, type LocalStack } from '../scripts/local-stack.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -21,6 +22,8 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' 
 const RUNS = Number(values.runs);
 // Without the manifest oclif imports every command file to find the one it runs: another program.
 if (!existsSync(join(packageRoot(), 'oclif.manifest.json'))) throw new Error('oclif.manifest.json is missing: run `npm run build` (or node scripts/gen-manifest.mjs) first');
+// Without a current bundle bin/opsctl.js runs dist/cli (cli/bundled.ts): not what users run.
+if (!bundleIsCurrent()) throw new Error('dist/cli-bundle is missing or older than dist/cli: run `npm run build` (or node scripts/bundle-cli.mjs) first');
 const NODE = 'bench-node';
 const SIMULATED = 24;
 /** No single command may hold the bench longer than this. */
@@ -61,7 +64,7 @@ try {
   sim = startSim(['--manager', stack.grpcAddress, '--dir', join(dataDir, 'sim'), '--hosts', String(SIMULATED), '--key-pool', '4',
     '--token-file', file, '--ca-hash', caHash, '--log-level', 'warn']);
   await sim.waitFor('ready');
-  opsctl('login', '--server', stack.httpUrl, '--username', stack.admin.username, '--password', stack.admin.password);
+  opsctl('login', '--server', stack.httpUrl, '--username', stack.admin.username, `--password=${stack.admin.password}`);
   const listed = spawnSync(process.execPath, [binPath('opsctl'), 'nodes', 'ls'], { env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
   const rows = listed.stdout.trim().split('\n').length;
   if (rows !== SIMULATED + 1) throw new Error(`opsctl nodes ls listed ${rows} nodes, not ${SIMULATED + 1}:\n${listed.stdout}${listed.stderr}`);

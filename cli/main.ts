@@ -1,6 +1,9 @@
 // opsctl's entry point (bin/opsctl.js): runs oclif and turns whatever escapes a command (an unknown
 // command, a broken install) into the same one-line `Error: ...` and exit code as command errors.
-import { flush, run } from '@oclif/core';
+import { flush, run, type Interfaces } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/version.js';
 import { describeError, isExitError } from './lib/base-command.js';
 
 /**
@@ -20,9 +23,10 @@ function hoistInventory(argv: string[]): string[] {
   return argv;
 }
 
-export async function main(argv: string[] = process.argv.slice(2)): Promise<never> {
+/** `options`: where oclif finds the package (a file in it, or the root and package.json); by default this file's. */
+export async function main(argv: string[] = process.argv.slice(2), options: string | Interfaces.LoadOptions = import.meta.url): Promise<never> {
   try {
-    await run(hoistInventory(argv), import.meta.url);
+    await run(hoistInventory(argv), options);
     await flush();
     // Exit now rather than wait for idle keep-alive sockets: the work is done.
     process.exit(process.exitCode ?? 0);
@@ -34,4 +38,19 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<neve
     if (process.env.OPSCTL_DEBUG) process.stderr.write(`${e?.stack}\n`);
     process.exit(exitCode);
   }
+}
+
+/** Where the bundle's commands.cjs is (scripts/bundle-cli.mjs writes both). */
+export const BUNDLE_COMMANDS_TARGET = './dist/cli-bundle/commands.cjs';
+
+/**
+ * main() as the bundled CLI (cli/bundled.ts) runs it: the same package.json and manifest, except
+ * that oclif takes the command classes from the bundle's COMMANDS (its "explicit" discovery
+ * strategy) instead of importing dist/cli/commands/<id>.js, which would load a second oclif.
+ */
+export function bundledMain(argv: string[]): Promise<never> {
+  const root = packageRoot();
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON;
+  pjson.oclif = { ...pjson.oclif, commands: { strategy: 'explicit', target: BUNDLE_COMMANDS_TARGET, identifier: 'COMMANDS' } };
+  return main(argv, { root, pjson });
 }

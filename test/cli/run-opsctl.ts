@@ -5,14 +5,19 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/version.js';
+import { bundleIsCurrent } from '../../cli/bundled.js';
 
 export const root = packageRoot();
 export const opsctlBin = join(root, 'bin', 'opsctl.js');
 
-/** Fails fast when dist/ is missing, and refreshes the command manifest from the built commands. */
+/**
+ * Fails fast when dist/ is missing, refreshes the command manifest from the built commands, and
+ * rebuilds the bundled CLI bin/opsctl.js runs when `tsc` ran after it (else it would run dist/cli).
+ */
 export function ensureBuilt(): void {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   execFileSync(process.execPath, [join(root, 'scripts', 'gen-manifest.mjs')], { cwd: root, stdio: 'ignore' });
+  if (!bundleIsCurrent()) execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'ignore' });
 }
 
 export interface Result { code: number | null; stdout: string; stderr: string }
