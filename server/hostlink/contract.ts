@@ -128,4 +128,9 @@ export interface HostLinkGatewayOptions {
   certificateDays: number;
   backend: HostLinkBackend;
   log: import('../../lib/log.js').Logger;
+  /**
+   * Welcome hosts with accepts_task_events (several task events per message); default true. false
+   * welcomes as a manager from before it did, for tests of hostd against an older manager.
+   */
+  acceptsTaskEvents?: boolean;
 }
