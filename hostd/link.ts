@@ -269,6 +269,8 @@ export class ManagerLink implements Subsystem {
         // The manager ends every other unfinished run of this node as lost.
         knownRuns: this.opts.spool.knownRuns(), reportsRuns: true, labels: this.opts.labels ?? {},
         lastUpdate: this.opts.lastUpdate?.() ?? null,
+        // Acks may come with a dispatch (applied below) instead of each in an EventAck.
+        takesDispatchAcks: true,
       },
     });
   }
@@ -319,7 +321,10 @@ export class ManagerLink implements Subsystem {
         return;
       }
       case 'dispatch':
-        if (msg.dispatch) this.opts.onDispatch(msg.dispatch);
+        if (!msg.dispatch) return;
+        // Its acks as if an EventAck had come just before it.
+        if (msg.dispatch.acks?.length) this.opts.spool.ack(msg.dispatch.acks);
+        this.opts.onDispatch(msg.dispatch);
         return;
       case 'cancel':
         if (msg.cancel) this.opts.onCancel(msg.cancel.runId);

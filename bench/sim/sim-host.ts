@@ -228,7 +228,7 @@ export class SimHost implements RunHost, UpdatingHost {
         cpus: 2, memoryBytes: 8 * GiB, ips: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],
       },
       hostdVersion: this.hostdVersion, agentVersion: this.hostdVersion, agentStatus: 'healthy', capabilities: CAPABILITIES,
-      knownRuns: this.runs.known(), reportsRuns: true, labels: { simulated: 'true' },
+      knownRuns: this.runs.known(), reportsRuns: true, labels: { simulated: 'true' }, takesDispatchAcks: true,
       ...(this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
     };
   }
@@ -304,7 +304,9 @@ export class SimHost implements RunHost, UpdatingHost {
         if (msg.revertHost) this.updater.onRevertHost(msg.revertHost);
         return;
       case 'dispatch':
-        if (msg.dispatch) this.runs.dispatch(msg.dispatch);
+        if (!msg.dispatch) return;
+        if (msg.dispatch.acks?.length) this.runs.ack(msg.dispatch.acks); // as hostd: an EventAck just before it
+        this.runs.dispatch(msg.dispatch);
         return;
       case 'cancel':
         if (msg.cancel) this.runs.cancel(msg.cancel.runId);

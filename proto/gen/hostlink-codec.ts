@@ -751,6 +751,7 @@ export const opsctl = $root.opsctl = (() => {
                 Hello.prototype.reportsRuns = false;
                 Hello.prototype.labels = $util.emptyObject;
                 Hello.prototype.lastUpdate = null;
+                Hello.prototype.takesDispatchAcks = false;
 
                 Hello.encode = function encode(message, writer, q) {
                     if (!writer)
@@ -779,6 +780,8 @@ export const opsctl = $root.opsctl = (() => {
                             writer.uint32(66).fork().uint32(10).string(keys[i]).uint32(18).string(message.labels[keys[i]]).ldelim();
                     if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
                         $root.opsctl.hostlink.v1.UpdateReport.encode(message.lastUpdate, writer.uint32(74).fork(), q + 1).ldelim();
+                    if (message.takesDispatchAcks != null && Object.hasOwnProperty.call(message, "takesDispatchAcks"))
+                        writer.uint32(80).bool(message.takesDispatchAcks);
                     return writer;
                 };
 
@@ -870,6 +873,10 @@ export const opsctl = $root.opsctl = (() => {
                                 message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
+                        case 10: {
+                                message.takesDispatchAcks = reader.bool();
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -933,6 +940,8 @@ export const opsctl = $root.opsctl = (() => {
                             throw TypeError(".opsctl.hostlink.v1.Hello.lastUpdate: object expected");
                         message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.fromObject(object.lastUpdate, long + 1);
                     }
+                    if (object.takesDispatchAcks != null)
+                        message.takesDispatchAcks = Boolean(object.takesDispatchAcks);
                     return message;
                 };
 
@@ -956,6 +965,7 @@ export const opsctl = $root.opsctl = (() => {
                         object.capabilities = null;
                         object.reportsRuns = false;
                         object.lastUpdate = null;
+                        object.takesDispatchAcks = false;
                     }
                     if (message.facts != null && Object.hasOwnProperty.call(message, "facts"))
                         object.facts = $root.opsctl.hostlink.v1.Facts.toObject(message.facts, options, q + 1);
@@ -985,6 +995,8 @@ export const opsctl = $root.opsctl = (() => {
                     }
                     if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
                         object.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.toObject(message.lastUpdate, options, q + 1);
+                    if (message.takesDispatchAcks != null && Object.hasOwnProperty.call(message, "takesDispatchAcks"))
+                        object.takesDispatchAcks = message.takesDispatchAcks;
                     return object;
                 };
 
@@ -3696,6 +3708,7 @@ export const opsctl = $root.opsctl = (() => {
             v1.Dispatch = (function() {
 
                 function Dispatch(properties) {
+                    this.acks = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3705,6 +3718,7 @@ export const opsctl = $root.opsctl = (() => {
                 Dispatch.prototype.runId = "";
                 Dispatch.prototype.taskId = "";
                 Dispatch.prototype.timeoutMs = 0;
+                Dispatch.prototype.acks = $util.emptyArray;
                 Dispatch.prototype.script = null;
                 Dispatch.prototype.file = null;
                 Dispatch.prototype.service = null;
@@ -3730,6 +3744,9 @@ export const opsctl = $root.opsctl = (() => {
                         writer.uint32(18).string(message.taskId);
                     if (message.timeoutMs != null && Object.hasOwnProperty.call(message, "timeoutMs"))
                         writer.uint32(40).int32(message.timeoutMs);
+                    if (message.acks != null && message.acks.length)
+                        for (let i = 0; i < message.acks.length; ++i)
+                            $root.opsctl.hostlink.v1.RunSeq.encode(message.acks[i], writer.uint32(50).fork(), q + 1).ldelim();
                     if (message.script != null && Object.hasOwnProperty.call(message, "script"))
                         $root.opsctl.hostlink.v1.ScriptTask.encode(message.script, writer.uint32(82).fork(), q + 1).ldelim();
                     if (message.file != null && Object.hasOwnProperty.call(message, "file"))
@@ -3774,6 +3791,12 @@ export const opsctl = $root.opsctl = (() => {
                             }
                         case 5: {
                                 message.timeoutMs = reader.int32();
+                                break;
+                            }
+                        case 6: {
+                                if (!(message.acks && message.acks.length))
+                                    message.acks = [];
+                                message.acks.push($root.opsctl.hostlink.v1.RunSeq.decode(reader, reader.uint32(), undefined, long + 1));
                                 break;
                             }
                         case 10: {
@@ -3821,6 +3844,16 @@ export const opsctl = $root.opsctl = (() => {
                         message.taskId = String(object.taskId);
                     if (object.timeoutMs != null)
                         message.timeoutMs = object.timeoutMs | 0;
+                    if (object.acks) {
+                        if (!Array.isArray(object.acks))
+                            throw TypeError(".opsctl.hostlink.v1.Dispatch.acks: array expected");
+                        message.acks = [];
+                        for (let i = 0; i < object.acks.length; ++i) {
+                            if (!$util.isObject(object.acks[i]))
+                                throw TypeError(".opsctl.hostlink.v1.Dispatch.acks: object expected");
+                            message.acks[i] = $root.opsctl.hostlink.v1.RunSeq.fromObject(object.acks[i], long + 1);
+                        }
+                    }
                     if (object.script != null) {
                         if (!$util.isObject(object.script))
                             throw TypeError(".opsctl.hostlink.v1.Dispatch.script: object expected");
@@ -3852,6 +3885,8 @@ export const opsctl = $root.opsctl = (() => {
                     if (q > $util.recursionLimit)
                         throw Error("max depth exceeded");
                     let object = {};
+                    if (options.arrays || options.defaults)
+                        object.acks = [];
                     if (options.defaults) {
                         object.runId = "";
                         object.taskId = "";
@@ -3863,6 +3898,11 @@ export const opsctl = $root.opsctl = (() => {
                         object.taskId = message.taskId;
                     if (message.timeoutMs != null && Object.hasOwnProperty.call(message, "timeoutMs"))
                         object.timeoutMs = message.timeoutMs;
+                    if (message.acks && message.acks.length) {
+                        object.acks = [];
+                        for (let j = 0; j < message.acks.length; ++j)
+                            object.acks[j] = $root.opsctl.hostlink.v1.RunSeq.toObject(message.acks[j], options, q + 1);
+                    }
                     if (message.script != null && Object.hasOwnProperty.call(message, "script")) {
                         object.script = $root.opsctl.hostlink.v1.ScriptTask.toObject(message.script, options, q + 1);
                         if (options.oneofs)

@@ -49,6 +49,8 @@ export interface HostHello {
   labels?: Record<string, string>;
   /** The last update report the host made (perhaps while the link was down); null when none. */
   lastUpdate?: UpdateReport__Output | null;
+  /** The host applies acknowledgements sent with a dispatch (Hello.takes_dispatch_acks). */
+  takesDispatchAcks?: boolean;
 }
 
 /** A stored release bundle a host may download (FetchRelease). */
@@ -63,6 +65,8 @@ export interface HostSession {
   readonly nodeId: string;
   readonly nodeName: string;
   readonly address: string;
+  /** The host applies Dispatch.acks, so its acknowledgements may wait for its next dispatch. */
+  readonly takesDispatchAcks?: boolean;
   /** Queues a message on the stream; false when the stream is gone. */
   send(message: ManagerMessage): boolean;
 }

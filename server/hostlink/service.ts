@@ -191,7 +191,7 @@ export class HostLinkService {
         log.info({ nodeId: identity.nodeId, reason }, 'ending host stream');
         call.end();
       },
-    });
+    }, hello.takesDispatchAcks === true);
     // Messages are handled strictly in order per stream (a task's output before its exit).
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
@@ -309,7 +309,7 @@ export class HostLinkService {
           facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
           hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
           capabilities: h.capabilities ?? null, knownRuns: h.reportsRuns ? h.knownRuns ?? [] : null, labels: { ...(h.labels ?? {}) },
-          lastUpdate: h.lastUpdate?.rolloutId ? h.lastUpdate : null,
+          lastUpdate: h.lastUpdate?.rolloutId ? h.lastUpdate : null, takesDispatchAcks: h.takesDispatchAcks === true,
         });
       };
       const onEnd = () => done('the stream ended before hello');

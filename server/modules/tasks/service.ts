@@ -46,7 +46,7 @@ import { TimeoutSweep } from './timeouts.js';
 import { runEntityView, taskSummaryView, toRunDto, toTaskDetail, type RunView } from './views.js';
 import { assignWaves, checkRollout, isRolling } from './waves.js';
 
-export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs'> {
+export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs' | 'ackHoldMs'> {
   outputLimitBytes: number;
   /** Output bytes per run kept whole in the event log (tasks.maxStoredOutputBytes). */
   maxStoredOutputBytes: number;
