@@ -167,7 +167,7 @@ test('a valid stream: hello → backend, welcome back, messages routed in order,
 
   assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } } }));
   const d = await s.next('dispatch', (m) => m.kind === 'dispatch');
-  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } }, kind: 'script' });
+  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } }, kind: 'script', acks: [] });
   assert.ok(gw.gateway.sessions.cancel(id.nodeId, 'r2'));
   const c = await s.next('cancel', (m) => m.kind === 'cancel');
   assert.is(c.cancel?.runId, 'r2');
