@@ -52,6 +52,8 @@ export type WorkItem = (
   | { kind: 'lost'; runIds: string[]; reason: string }
   | { kind: 'cancel' }
   | { kind: 'flush' }
+  /** Changes nothing: its `applied` says the work queued before it is applied (engine.applied). */
+  | { kind: 'mark' }
 ) & {
   /** Called once the item's batch is written and published (or failed). */
   applied?: () => void;

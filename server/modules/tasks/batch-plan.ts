@@ -146,6 +146,8 @@ export function planBatch(task: ActiveTask, items: WorkItem[], limits: PlanLimit
       case 'flush':
         flush = true;
         break;
+      case 'mark':
+        break;
     }
   }
 

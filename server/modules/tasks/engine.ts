@@ -103,6 +103,17 @@ export class TaskEngine {
     })();
   }
 
+  /**
+   * Resolves once the work queued on the task so far is applied (stored and published); work
+   * queued after it may still wait. A fan-out's hosts answer without pause, so its queue is not
+   * idle until the task ends: waiting for that held a 10,000-host POST /tasks for seconds, and its
+   * follower then read the whole stream back from the log instead of getting it live.
+   */
+  applied(task: ActiveTask): Promise<void> {
+    if (!task.draining && task.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.enqueue(task, { kind: 'mark', applied: resolve }));
+  }
+
   /** Resolves when the task has no queued work. */
   async whenIdle(task: ActiveTask | string | undefined): Promise<void> {
     const t = typeof task === 'string' ? this.active.get(task) : task;
