@@ -1,8 +1,9 @@
 // hostd's end of the host link: one Connect stream with mutual TLS. hello (facts, versions, agent
 // status, the runs this host still knows) first; after the manager's welcome, every task event the
 // manager has not acknowledged (from the event spool, in order), then heartbeats and metrics on its
-// intervals (metrics faster while the manager says someone watches live) and task events as they come. Every task event is spooled on disk until an EventAck
-// covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
+// intervals (metrics faster while the manager says someone watches live) and task events as they come
+// (gathered a few ms into one message when the manager accepts it, event-batch.ts). Every task event is
+// spooled on disk until an EventAck covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
 // is retried with exponential backoff and full jitter.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/log.js';
@@ -18,6 +19,7 @@ import type { UpdateHost__Output } from '../proto/gen/opsctl/hostlink/v1/UpdateH
 import type { UpdateReport } from '../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
 import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
 import { Backoff } from './backoff.js';
+import { EventBatcher } from './event-batch.js';
 import type { EventSpool } from './event-spool.js';
 import { createHostLinkClient } from './grpc-client.js';
 import type { NodeIdentity } from './identity.js';
@@ -84,8 +86,13 @@ export class ManagerLink implements Subsystem {
   /** Replaced when the certificate is renewed. */
   private identity: NodeIdentity;
   private readonly queuedReports: UpdateReport[] = [];
+  /** Task events of the live stream, several per message when the manager accepts it (event-batch.ts). */
+  private readonly events: EventBatcher;
+  /** The current stream's welcome said it takes HostMessage.task_events. */
+  private acceptsTaskEvents = false;
 
   constructor(private readonly opts: LinkOptions) {
+    this.events = new EventBatcher((event) => opts.spool.sent(event));
     this.backoff = new Backoff(opts.reconnectMinSeconds * 1000, opts.reconnectMaxSeconds * 1000);
     this.identity = opts.identity;
     this.metrics = new MetricsSchedule(() => void this.sendMetrics(), opts.log);
@@ -123,6 +130,7 @@ export class ManagerLink implements Subsystem {
     this.call = undefined;
     this.welcomed = false;
     this.live = false;
+    this.events.clear();
     this.stopTimers();
     clearTimeout(this.reconnectTimer);
     if (oldCall) {
@@ -142,6 +150,9 @@ export class ManagerLink implements Subsystem {
     clearTimeout(this.reconnectTimer);
     this.stopTimers();
     const call = this.call;
+    // What is gathered goes out before the stream is closed (it is spooled either way).
+    this.events.flush();
+    this.events.clear();
     this.call = undefined;
     this.welcomed = false;
     this.live = false;
@@ -160,10 +171,7 @@ export class ManagerLink implements Subsystem {
   /** Spools a task event, and sends it now when the stream is up (else the re-send after the next welcome does). */
   sendTaskEvent(event: TaskEvent): void {
     this.opts.spool.append(event);
-    if (this.live && this.call) {
-      this.call.write({ taskEvent: event });
-      this.opts.spool.sent(event);
-    }
+    if (this.live && this.call) this.events.add(event);
   }
 
   /**
@@ -173,6 +181,8 @@ export class ManagerLink implements Subsystem {
   sendTaskData(event: TaskEvent): Promise<void> {
     const call = this.call;
     if (!this.welcomed || !call) return Promise.reject(new Error('the manager connection dropped mid-transfer'));
+    // The run's events gathered so far (its start) go first.
+    this.events.flush();
     if (call.write({ taskEvent: event })) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => { call.off('drain', done); call.off('status', lost); resolve(); };
@@ -234,6 +244,8 @@ export class ManagerLink implements Subsystem {
     this.call = call;
     this.welcomed = false;
     this.live = false;
+    this.events.clear();
+    this.acceptsTaskEvents = false;
     this.capabilitiesSent = '';
     this.connectedAt = 0;
     call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
@@ -257,6 +269,8 @@ export class ManagerLink implements Subsystem {
         // The manager ends every other unfinished run of this node as lost.
         knownRuns: this.opts.spool.knownRuns(), reportsRuns: true, labels: this.opts.labels ?? {},
         lastUpdate: this.opts.lastUpdate?.() ?? null,
+        // Acks may come with a dispatch (applied below) instead of each in an EventAck.
+        takesDispatchAcks: true,
       },
     });
   }
@@ -279,6 +293,7 @@ export class ManagerLink implements Subsystem {
     });
     if (!caughtUp || this.call !== call) return;
     this.live = true;
+    this.events.use(call, this.acceptsTaskEvents);
     if (count > 0) this.opts.log.info({ events: count }, 're-sent the task events the manager had not acknowledged');
   }
 
@@ -288,6 +303,7 @@ export class ManagerLink implements Subsystem {
       case 'welcome': {
         const w = msg.welcome!;
         this.welcomed = true;
+        this.acceptsTaskEvents = w.acceptsTaskEvents === true;
         this.connectedAt = Date.now();
         const heartbeatSeconds = w.heartbeatSeconds > 0 ? w.heartbeatSeconds : this.opts.heartbeatSeconds;
         const metricsSeconds = w.metricsSeconds > 0 ? w.metricsSeconds : this.opts.metricsSeconds;
@@ -305,7 +321,10 @@ export class ManagerLink implements Subsystem {
         return;
       }
       case 'dispatch':
-        if (msg.dispatch) this.opts.onDispatch(msg.dispatch);
+        if (!msg.dispatch) return;
+        // Its acks as if an EventAck had come just before it.
+        if (msg.dispatch.acks?.length) this.opts.spool.ack(msg.dispatch.acks);
+        this.opts.onDispatch(msg.dispatch);
         return;
       case 'cancel':
         if (msg.cancel) this.opts.onCancel(msg.cancel.runId);
@@ -369,6 +388,7 @@ export class ManagerLink implements Subsystem {
     this.call = undefined;
     this.welcomed = false;
     this.live = false;
+    this.events.clear();
     this.opts.onStreamLost?.();
     this.stopTimers();
     if (this.stopped) return;

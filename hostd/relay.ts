@@ -21,7 +21,10 @@ import { readLines } from '../lib/ndjson.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { AGENT_API, lostRunMessage, TASK_KINDS, type AgentExecEvent, type AgentExecRequest } from '../proto/agent-api.js';
 import { HOSTD_KEY_ID } from '../proto/agent-keys-file.js';
-import type { Dispatch__Output, TaskEvent } from '../proto/hostlink.js';
+import type { Dispatch__Output as DispatchMessage, TaskEvent } from '../proto/hostlink.js';
+
+/** A dispatch as the relay takes it: its acks (Dispatch.acks) are the link's, applied before it gets here. */
+type Dispatch__Output = Omit<DispatchMessage, 'acks'>;
 import type { FileAck } from '../proto/gen/opsctl/hostlink/v1/FileAck.js';
 import type { FileChunk__Output } from '../proto/gen/opsctl/hostlink/v1/FileChunk.js';
 import { signRequest } from '../proto/signing.js';

@@ -11,6 +11,7 @@ import { MetricsSchedule } from '../../hostd/metrics-schedule.js';
 import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../../proto/hostlink.js';
 import type { Hello } from '../../proto/gen/opsctl/hostlink/v1/Hello.js';
 import { csrFor } from '../../hostd/csr.js';
+import { EventBatcher } from '../../hostd/event-batch.js';
 import { createKeyAsync } from './csr.js';
 import { readHostFile, writeHostFile, type HostFile } from './identities.js';
 import type { SimOptions } from './options.js';
@@ -67,6 +68,8 @@ export class SimHost implements RunHost, UpdatingHost {
   private call?: Stream;
   private welcomed = false;
   private live = false;
+  /** hostd's batching of task events (hostd/event-batch.ts), so the manager gets what hostd would send. */
+  private readonly events = new EventBatcher();
   private everWelcomed = false;
   private connectedAt = 0;
   private stopped = false;
@@ -153,17 +156,20 @@ export class SimHost implements RunHost, UpdatingHost {
   // ---- RunHost
 
   send(event: TaskEvent): void {
-    if (this.live && this.call) this.call.write({ taskEvent: event });
+    if (this.live && this.call) this.events.add(event);
   }
 
   sendRaw(message: HostMessage): void {
-    if (this.live && this.call) this.call.write(message);
+    if (!this.live || !this.call) return;
+    this.events.flush(); // after the events it was sent beside
+    this.call.write(message);
   }
 
   cut(): void {
     const call = this.call;
     if (!call) return;
     this.live = false; // what follows is kept and re-sent after the reconnect
+    this.events.clear();
     call.cancel();
   }
 
@@ -222,7 +228,7 @@ export class SimHost implements RunHost, UpdatingHost {
         cpus: 2, memoryBytes: 8 * GiB, ips: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],
       },
       hostdVersion: this.hostdVersion, agentVersion: this.hostdVersion, agentStatus: 'healthy', capabilities: CAPABILITIES,
-      knownRuns: this.runs.known(), reportsRuns: true, labels: { simulated: 'true' },
+      knownRuns: this.runs.known(), reportsRuns: true, labels: { simulated: 'true' }, takesDispatchAcks: true,
       ...(this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
     };
   }
@@ -281,6 +287,7 @@ export class SimHost implements RunHost, UpdatingHost {
         this.nodeId = w.nodeId || this.nodeId;
         this.runs.resend((event) => call.write({ taskEvent: event }));
         this.live = true;
+        this.events.use(call, w.acceptsTaskEvents === true);
         this.startTimers(w.heartbeatSeconds > 0 ? w.heartbeatSeconds : 30, w.metricsSeconds > 0 ? w.metricsSeconds : 60);
         this.sendHeartbeat();
         this.sendMetrics();
@@ -297,7 +304,9 @@ export class SimHost implements RunHost, UpdatingHost {
         if (msg.revertHost) this.updater.onRevertHost(msg.revertHost);
         return;
       case 'dispatch':
-        if (msg.dispatch) this.runs.dispatch(msg.dispatch);
+        if (!msg.dispatch) return;
+        if (msg.dispatch.acks?.length) this.runs.ack(msg.dispatch.acks); // as hostd: an EventAck just before it
+        this.runs.dispatch(msg.dispatch);
         return;
       case 'cancel':
         if (msg.cancel) this.runs.cancel(msg.cancel.runId);
@@ -364,6 +373,7 @@ export class SimHost implements RunHost, UpdatingHost {
     this.call = undefined;
     this.welcomed = false;
     this.live = false;
+    this.events.clear();
     this.releaseSlot();
     this.stopTimers();
   }

@@ -533,11 +533,12 @@ export const opsctl = $root.opsctl = (() => {
                 HostMessage.prototype.taskEvent = null;
                 HostMessage.prototype.fileAck = null;
                 HostMessage.prototype.updateReport = null;
+                HostMessage.prototype.taskEvents = null;
 
                 let $oneOfFields;
 
                 Object.defineProperty(HostMessage.prototype, "kind", {
-                    get: $util.oneOfGetter($oneOfFields = ["hello", "heartbeat", "metrics", "taskEvent", "fileAck", "updateReport"]),
+                    get: $util.oneOfGetter($oneOfFields = ["hello", "heartbeat", "metrics", "taskEvent", "fileAck", "updateReport", "taskEvents"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -560,6 +561,8 @@ export const opsctl = $root.opsctl = (() => {
                         $root.opsctl.hostlink.v1.FileAck.encode(message.fileAck, writer.uint32(42).fork(), q + 1).ldelim();
                     if (message.updateReport != null && Object.hasOwnProperty.call(message, "updateReport"))
                         $root.opsctl.hostlink.v1.UpdateReport.encode(message.updateReport, writer.uint32(50).fork(), q + 1).ldelim();
+                    if (message.taskEvents != null && Object.hasOwnProperty.call(message, "taskEvents"))
+                        $root.opsctl.hostlink.v1.TaskEvents.encode(message.taskEvents, writer.uint32(58).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -608,6 +611,10 @@ export const opsctl = $root.opsctl = (() => {
                             }
                         case 6: {
                                 message.updateReport = $root.opsctl.hostlink.v1.UpdateReport.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 7: {
+                                message.taskEvents = $root.opsctl.hostlink.v1.TaskEvents.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
                         default:
@@ -663,6 +670,11 @@ export const opsctl = $root.opsctl = (() => {
                             throw TypeError(".opsctl.hostlink.v1.HostMessage.updateReport: object expected");
                         message.updateReport = $root.opsctl.hostlink.v1.UpdateReport.fromObject(object.updateReport, long + 1);
                     }
+                    if (object.taskEvents != null) {
+                        if (!$util.isObject(object.taskEvents))
+                            throw TypeError(".opsctl.hostlink.v1.HostMessage.taskEvents: object expected");
+                        message.taskEvents = $root.opsctl.hostlink.v1.TaskEvents.fromObject(object.taskEvents, long + 1);
+                    }
                     return message;
                 };
 
@@ -704,6 +716,11 @@ export const opsctl = $root.opsctl = (() => {
                         if (options.oneofs)
                             object.kind = "updateReport";
                     }
+                    if (message.taskEvents != null && Object.hasOwnProperty.call(message, "taskEvents")) {
+                        object.taskEvents = $root.opsctl.hostlink.v1.TaskEvents.toObject(message.taskEvents, options, q + 1);
+                        if (options.oneofs)
+                            object.kind = "taskEvents";
+                    }
                     return object;
                 };
 
@@ -734,6 +751,7 @@ export const opsctl = $root.opsctl = (() => {
                 Hello.prototype.reportsRuns = false;
                 Hello.prototype.labels = $util.emptyObject;
                 Hello.prototype.lastUpdate = null;
+                Hello.prototype.takesDispatchAcks = false;
 
                 Hello.encode = function encode(message, writer, q) {
                     if (!writer)
@@ -762,6 +780,8 @@ export const opsctl = $root.opsctl = (() => {
                             writer.uint32(66).fork().uint32(10).string(keys[i]).uint32(18).string(message.labels[keys[i]]).ldelim();
                     if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
                         $root.opsctl.hostlink.v1.UpdateReport.encode(message.lastUpdate, writer.uint32(74).fork(), q + 1).ldelim();
+                    if (message.takesDispatchAcks != null && Object.hasOwnProperty.call(message, "takesDispatchAcks"))
+                        writer.uint32(80).bool(message.takesDispatchAcks);
                     return writer;
                 };
 
@@ -853,6 +873,10 @@ export const opsctl = $root.opsctl = (() => {
                                 message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
+                        case 10: {
+                                message.takesDispatchAcks = reader.bool();
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -916,6 +940,8 @@ export const opsctl = $root.opsctl = (() => {
                             throw TypeError(".opsctl.hostlink.v1.Hello.lastUpdate: object expected");
                         message.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.fromObject(object.lastUpdate, long + 1);
                     }
+                    if (object.takesDispatchAcks != null)
+                        message.takesDispatchAcks = Boolean(object.takesDispatchAcks);
                     return message;
                 };
 
@@ -939,6 +965,7 @@ export const opsctl = $root.opsctl = (() => {
                         object.capabilities = null;
                         object.reportsRuns = false;
                         object.lastUpdate = null;
+                        object.takesDispatchAcks = false;
                     }
                     if (message.facts != null && Object.hasOwnProperty.call(message, "facts"))
                         object.facts = $root.opsctl.hostlink.v1.Facts.toObject(message.facts, options, q + 1);
@@ -968,6 +995,8 @@ export const opsctl = $root.opsctl = (() => {
                     }
                     if (message.lastUpdate != null && Object.hasOwnProperty.call(message, "lastUpdate"))
                         object.lastUpdate = $root.opsctl.hostlink.v1.UpdateReport.toObject(message.lastUpdate, options, q + 1);
+                    if (message.takesDispatchAcks != null && Object.hasOwnProperty.call(message, "takesDispatchAcks"))
+                        object.takesDispatchAcks = message.takesDispatchAcks;
                     return object;
                 };
 
@@ -2200,6 +2229,121 @@ export const opsctl = $root.opsctl = (() => {
                 return TaskEvent;
             })();
 
+            v1.TaskEvents = (function() {
+
+                function TaskEvents(properties) {
+                    this.events = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                TaskEvents.prototype.events = $util.emptyArray;
+
+                TaskEvents.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.events != null && message.events.length)
+                        for (let i = 0; i < message.events.length; ++i)
+                            $root.opsctl.hostlink.v1.TaskEvent.encode(message.events[i], writer.uint32(10).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                TaskEvents.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.opsctl.hostlink.v1.TaskEvents();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                if (!(message.events && message.events.length))
+                                    message.events = [];
+                                message.events.push($root.opsctl.hostlink.v1.TaskEvent.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                TaskEvents.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.opsctl.hostlink.v1.TaskEvents)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".opsctl.hostlink.v1.TaskEvents: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.opsctl.hostlink.v1.TaskEvents();
+                    if (object.events) {
+                        if (!Array.isArray(object.events))
+                            throw TypeError(".opsctl.hostlink.v1.TaskEvents.events: array expected");
+                        message.events = [];
+                        for (let i = 0; i < object.events.length; ++i) {
+                            if (!$util.isObject(object.events[i]))
+                                throw TypeError(".opsctl.hostlink.v1.TaskEvents.events: object expected");
+                            message.events[i] = $root.opsctl.hostlink.v1.TaskEvent.fromObject(object.events[i], long + 1);
+                        }
+                    }
+                    return message;
+                };
+
+                TaskEvents.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.arrays || options.defaults)
+                        object.events = [];
+                    if (message.events && message.events.length) {
+                        object.events = [];
+                        for (let j = 0; j < message.events.length; ++j)
+                            object.events[j] = $root.opsctl.hostlink.v1.TaskEvent.toObject(message.events[j], options, q + 1);
+                    }
+                    return object;
+                };
+
+                TaskEvents.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                return TaskEvents;
+            })();
+
             v1.TaskStarted = (function() {
 
                 function TaskStarted(properties) {
@@ -3425,6 +3569,7 @@ export const opsctl = $root.opsctl = (() => {
                 Welcome.prototype.nodeName = "";
                 Welcome.prototype.heartbeatSeconds = 0;
                 Welcome.prototype.metricsSeconds = 0;
+                Welcome.prototype.acceptsTaskEvents = false;
 
                 Welcome.encode = function encode(message, writer, q) {
                     if (!writer)
@@ -3441,6 +3586,8 @@ export const opsctl = $root.opsctl = (() => {
                         writer.uint32(24).int32(message.heartbeatSeconds);
                     if (message.metricsSeconds != null && Object.hasOwnProperty.call(message, "metricsSeconds"))
                         writer.uint32(32).int32(message.metricsSeconds);
+                    if (message.acceptsTaskEvents != null && Object.hasOwnProperty.call(message, "acceptsTaskEvents"))
+                        writer.uint32(40).bool(message.acceptsTaskEvents);
                     return writer;
                 };
 
@@ -3483,6 +3630,10 @@ export const opsctl = $root.opsctl = (() => {
                                 message.metricsSeconds = reader.int32();
                                 break;
                             }
+                        case 5: {
+                                message.acceptsTaskEvents = reader.bool();
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -3514,6 +3665,8 @@ export const opsctl = $root.opsctl = (() => {
                         message.heartbeatSeconds = object.heartbeatSeconds | 0;
                     if (object.metricsSeconds != null)
                         message.metricsSeconds = object.metricsSeconds | 0;
+                    if (object.acceptsTaskEvents != null)
+                        message.acceptsTaskEvents = Boolean(object.acceptsTaskEvents);
                     return message;
                 };
 
@@ -3530,6 +3683,7 @@ export const opsctl = $root.opsctl = (() => {
                         object.nodeName = "";
                         object.heartbeatSeconds = 0;
                         object.metricsSeconds = 0;
+                        object.acceptsTaskEvents = false;
                     }
                     if (message.nodeId != null && Object.hasOwnProperty.call(message, "nodeId"))
                         object.nodeId = message.nodeId;
@@ -3539,6 +3693,8 @@ export const opsctl = $root.opsctl = (() => {
                         object.heartbeatSeconds = message.heartbeatSeconds;
                     if (message.metricsSeconds != null && Object.hasOwnProperty.call(message, "metricsSeconds"))
                         object.metricsSeconds = message.metricsSeconds;
+                    if (message.acceptsTaskEvents != null && Object.hasOwnProperty.call(message, "acceptsTaskEvents"))
+                        object.acceptsTaskEvents = message.acceptsTaskEvents;
                     return object;
                 };
 
@@ -3552,6 +3708,7 @@ export const opsctl = $root.opsctl = (() => {
             v1.Dispatch = (function() {
 
                 function Dispatch(properties) {
+                    this.acks = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3561,6 +3718,7 @@ export const opsctl = $root.opsctl = (() => {
                 Dispatch.prototype.runId = "";
                 Dispatch.prototype.taskId = "";
                 Dispatch.prototype.timeoutMs = 0;
+                Dispatch.prototype.acks = $util.emptyArray;
                 Dispatch.prototype.script = null;
                 Dispatch.prototype.file = null;
                 Dispatch.prototype.service = null;
@@ -3586,6 +3744,9 @@ export const opsctl = $root.opsctl = (() => {
                         writer.uint32(18).string(message.taskId);
                     if (message.timeoutMs != null && Object.hasOwnProperty.call(message, "timeoutMs"))
                         writer.uint32(40).int32(message.timeoutMs);
+                    if (message.acks != null && message.acks.length)
+                        for (let i = 0; i < message.acks.length; ++i)
+                            $root.opsctl.hostlink.v1.RunSeq.encode(message.acks[i], writer.uint32(50).fork(), q + 1).ldelim();
                     if (message.script != null && Object.hasOwnProperty.call(message, "script"))
                         $root.opsctl.hostlink.v1.ScriptTask.encode(message.script, writer.uint32(82).fork(), q + 1).ldelim();
                     if (message.file != null && Object.hasOwnProperty.call(message, "file"))
@@ -3630,6 +3791,12 @@ export const opsctl = $root.opsctl = (() => {
                             }
                         case 5: {
                                 message.timeoutMs = reader.int32();
+                                break;
+                            }
+                        case 6: {
+                                if (!(message.acks && message.acks.length))
+                                    message.acks = [];
+                                message.acks.push($root.opsctl.hostlink.v1.RunSeq.decode(reader, reader.uint32(), undefined, long + 1));
                                 break;
                             }
                         case 10: {
@@ -3677,6 +3844,16 @@ export const opsctl = $root.opsctl = (() => {
                         message.taskId = String(object.taskId);
                     if (object.timeoutMs != null)
                         message.timeoutMs = object.timeoutMs | 0;
+                    if (object.acks) {
+                        if (!Array.isArray(object.acks))
+                            throw TypeError(".opsctl.hostlink.v1.Dispatch.acks: array expected");
+                        message.acks = [];
+                        for (let i = 0; i < object.acks.length; ++i) {
+                            if (!$util.isObject(object.acks[i]))
+                                throw TypeError(".opsctl.hostlink.v1.Dispatch.acks: object expected");
+                            message.acks[i] = $root.opsctl.hostlink.v1.RunSeq.fromObject(object.acks[i], long + 1);
+                        }
+                    }
                     if (object.script != null) {
                         if (!$util.isObject(object.script))
                             throw TypeError(".opsctl.hostlink.v1.Dispatch.script: object expected");
@@ -3708,6 +3885,8 @@ export const opsctl = $root.opsctl = (() => {
                     if (q > $util.recursionLimit)
                         throw Error("max depth exceeded");
                     let object = {};
+                    if (options.arrays || options.defaults)
+                        object.acks = [];
                     if (options.defaults) {
                         object.runId = "";
                         object.taskId = "";
@@ -3719,6 +3898,11 @@ export const opsctl = $root.opsctl = (() => {
                         object.taskId = message.taskId;
                     if (message.timeoutMs != null && Object.hasOwnProperty.call(message, "timeoutMs"))
                         object.timeoutMs = message.timeoutMs;
+                    if (message.acks && message.acks.length) {
+                        object.acks = [];
+                        for (let j = 0; j < message.acks.length; ++j)
+                            object.acks[j] = $root.opsctl.hostlink.v1.RunSeq.toObject(message.acks[j], options, q + 1);
+                    }
                     if (message.script != null && Object.hasOwnProperty.call(message, "script")) {
                         object.script = $root.opsctl.hostlink.v1.ScriptTask.toObject(message.script, options, q + 1);
                         if (options.oneofs)

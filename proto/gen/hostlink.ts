@@ -31,6 +31,7 @@ import type { ScriptTask as _opsctl_hostlink_v1_ScriptTask, ScriptTask__Output a
 import type { ServiceTask as _opsctl_hostlink_v1_ServiceTask, ServiceTask__Output as _opsctl_hostlink_v1_ServiceTask__Output } from './opsctl/hostlink/v1/ServiceTask.js';
 import type { SetSampling as _opsctl_hostlink_v1_SetSampling, SetSampling__Output as _opsctl_hostlink_v1_SetSampling__Output } from './opsctl/hostlink/v1/SetSampling.js';
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from './opsctl/hostlink/v1/TaskEvent.js';
+import type { TaskEvents as _opsctl_hostlink_v1_TaskEvents, TaskEvents__Output as _opsctl_hostlink_v1_TaskEvents__Output } from './opsctl/hostlink/v1/TaskEvents.js';
 import type { TaskExited as _opsctl_hostlink_v1_TaskExited, TaskExited__Output as _opsctl_hostlink_v1_TaskExited__Output } from './opsctl/hostlink/v1/TaskExited.js';
 import type { TaskOutput as _opsctl_hostlink_v1_TaskOutput, TaskOutput__Output as _opsctl_hostlink_v1_TaskOutput__Output } from './opsctl/hostlink/v1/TaskOutput.js';
 import type { TaskStarted as _opsctl_hostlink_v1_TaskStarted, TaskStarted__Output as _opsctl_hostlink_v1_TaskStarted__Output } from './opsctl/hostlink/v1/TaskStarted.js';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
         ServiceTask: MessageTypeDefinition<_opsctl_hostlink_v1_ServiceTask, _opsctl_hostlink_v1_ServiceTask__Output>
         SetSampling: MessageTypeDefinition<_opsctl_hostlink_v1_SetSampling, _opsctl_hostlink_v1_SetSampling__Output>
         TaskEvent: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvent, _opsctl_hostlink_v1_TaskEvent__Output>
+        TaskEvents: MessageTypeDefinition<_opsctl_hostlink_v1_TaskEvents, _opsctl_hostlink_v1_TaskEvents__Output>
         TaskExited: MessageTypeDefinition<_opsctl_hostlink_v1_TaskExited, _opsctl_hostlink_v1_TaskExited__Output>
         TaskOutput: MessageTypeDefinition<_opsctl_hostlink_v1_TaskOutput, _opsctl_hostlink_v1_TaskOutput__Output>
         TaskStarted: MessageTypeDefinition<_opsctl_hostlink_v1_TaskStarted, _opsctl_hostlink_v1_TaskStarted__Output>

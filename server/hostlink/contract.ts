@@ -49,6 +49,8 @@ export interface HostHello {
   labels?: Record<string, string>;
   /** The last update report the host made (perhaps while the link was down); null when none. */
   lastUpdate?: UpdateReport__Output | null;
+  /** The host applies acknowledgements sent with a dispatch (Hello.takes_dispatch_acks). */
+  takesDispatchAcks?: boolean;
 }
 
 /** A stored release bundle a host may download (FetchRelease). */
@@ -63,6 +65,8 @@ export interface HostSession {
   readonly nodeId: string;
   readonly nodeName: string;
   readonly address: string;
+  /** The host applies Dispatch.acks, so its acknowledgements may wait for its next dispatch. */
+  readonly takesDispatchAcks?: boolean;
   /** Queues a message on the stream; false when the stream is gone. */
   send(message: ManagerMessage): boolean;
 }
@@ -128,4 +132,9 @@ export interface HostLinkGatewayOptions {
   certificateDays: number;
   backend: HostLinkBackend;
   log: import('../../lib/log.js').Logger;
+  /**
+   * Welcome hosts with accepts_task_events (several task events per message); default true. false
+   * welcomes as a manager from before it did, for tests of hostd against an older manager.
+   */
+  acceptsTaskEvents?: boolean;
 }

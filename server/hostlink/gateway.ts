@@ -50,6 +50,7 @@ export class HostLinkGateway {
   private listener?: Server;
   private pki?: ManagerPki;
   private boundPort = 0;
+  private service?: HostLinkService;
 
   constructor(private readonly opts: HostLinkGatewayOptions) {
     for (const [key, value] of [['heartbeatSeconds', opts.heartbeatSeconds], ['metricsSeconds', opts.metricsSeconds]] as const) {
@@ -64,6 +65,9 @@ export class HostLinkGateway {
 
   /** The bound port (the real one when `port` was 0); 0 before start(). */
   get port(): number { return this.boundPort; }
+
+  /** How many messages of a kind hosts have sent on their streams since start (after hello). */
+  received(kind: string): number { return this.service?.received.get(kind) ?? 0; }
 
   /** The CA certificate (PEM) hosts must trust; creates the PKI on first use. */
   caPem(): string { return this.loadPki().caCertPem; }
@@ -80,11 +84,12 @@ export class HostLinkGateway {
     if (this.server) throw new Error('host link gateway already started');
     const pki = this.loadPki();
     const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-    new HostLinkService({
+    this.service = new HostLinkService({
       pki, backend: this.opts.backend, sessions: this.registry, log: this.opts.log,
       heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
-      certificateDays: this.opts.certificateDays,
-    }).addToServer(server);
+      certificateDays: this.opts.certificateDays, acceptsTaskEvents: this.opts.acceptsTaskEvents,
+    });
+    this.service.addToServer(server);
     const address = bindAddress(this.opts.host, this.opts.port);
     const credentials = new RequestClientCertCredentials(pki.caCertPem, pki.serverChainPem(), pki.serverKeyPem);
     // Our own listener, handing each connection to gRPC: grpc-js listens with Node's default

@@ -26,6 +26,8 @@ export interface HostLinkServiceOptions {
   log: Logger;
   /** How long a new stream may take to say hello. */
   helloTimeoutMs?: number;
+  /** HostLinkGatewayOptions.acceptsTaskEvents. */
+  acceptsTaskEvents?: boolean;
 }
 
 const NODE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$/;
@@ -45,6 +47,9 @@ function grpcError(code: grpc.status, details: string): Partial<grpc.StatusObjec
 }
 
 export class HostLinkService {
+  /** Messages hosts sent on their streams after the hello, by kind (taskEvent, taskEvents, metrics…). */
+  readonly received = new Map<string, number>();
+
   constructor(private readonly opts: HostLinkServiceOptions) {}
 
   addToServer(server: grpc.Server): void {
@@ -186,7 +191,7 @@ export class HostLinkService {
         log.info({ nodeId: identity.nodeId, reason }, 'ending host stream');
         call.end();
       },
-    });
+    }, hello.takesDispatchAcks === true);
     // Messages are handled strictly in order per stream (a task's output before its exit).
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
@@ -218,6 +223,9 @@ export class HostLinkService {
         welcome: {
           nodeId: session.nodeId, nodeName: session.nodeName,
           heartbeatSeconds: this.opts.heartbeatSeconds, metricsSeconds: this.opts.metricsSeconds,
+          // Several task events per message (a quick run's started, output and exit in one): a third
+          // of the messages to decode and frame per run on a fan-out.
+          acceptsTaskEvents: this.opts.acceptsTaskEvents ?? true,
         },
       });
       backend.onWelcomed?.(session);
@@ -301,7 +309,7 @@ export class HostLinkService {
           facts: h.facts ?? { hostname: '', os: '', platform: '', kernel: '', arch: '', cpuModel: '', cpus: 0, memoryBytes: 0, ips: [] },
           hostdVersion: h.hostdVersion, agentVersion: h.agentVersion, agentStatus: h.agentStatus || 'missing',
           capabilities: h.capabilities ?? null, knownRuns: h.reportsRuns ? h.knownRuns ?? [] : null, labels: { ...(h.labels ?? {}) },
-          lastUpdate: h.lastUpdate?.rolloutId ? h.lastUpdate : null,
+          lastUpdate: h.lastUpdate?.rolloutId ? h.lastUpdate : null, takesDispatchAcks: h.takesDispatchAcks === true,
         });
       };
       const onEnd = () => done('the stream ended before hello');
@@ -313,6 +321,8 @@ export class HostLinkService {
 
   private async onMessage(session: LinkSession, msg: HostMessage__Output): Promise<void> {
     const { backend, log } = this.opts;
+    const kind = msg.kind ?? '';
+    this.received.set(kind, (this.received.get(kind) ?? 0) + 1);
     switch (msg.kind) {
       case 'heartbeat':
         if (msg.heartbeat) await backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion, msg.heartbeat.capabilities);
@@ -322,6 +332,10 @@ export class HostLinkService {
         return;
       case 'taskEvent':
         if (msg.taskEvent) await backend.onTaskEvent(session.nodeId, msg.taskEvent);
+        return;
+      case 'taskEvents':
+        // Each as if it had come alone, in order (a run's output before its exit).
+        for (const event of msg.taskEvents?.events ?? []) await backend.onTaskEvent(session.nodeId, event);
         return;
       case 'fileAck':
         if (msg.fileAck) await backend.onFileAck(session.nodeId, msg.fileAck);

@@ -17,6 +17,7 @@ export class LinkSession implements HostSession {
     readonly nodeName: string,
     readonly address: string,
     private readonly writer: StreamWriter,
+    readonly takesDispatchAcks = false,
   ) {}
 
   get isOpen(): boolean { return !this.closed; }

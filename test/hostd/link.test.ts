@@ -72,6 +72,20 @@ test('a dispatch runs on the real agentd; started, output and exit come back in 
   assert.is(exit.status, 'failed');
 });
 
+test('task events go up gathered (task_events) when the manager accepts it, every one in order', async () => {
+  await gw.backend.waitFor('healthy', (r) => r.type === 'heartbeat' && r.agentStatus === 'healthy');
+  const before = gw.gateway.received('taskEvents');
+  // Lines a moment apart: separate output events from agentd, well within one batch of each other.
+  assert.ok(gw.gateway.sessions.dispatch(nodeId, {
+    runId: 'batched-1', taskId: 'task-b', timeoutMs: 20_000, script: { script: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.002; done', interpreter: 'sh', env: {} },
+  }));
+  await gw.backend.waitFor('exit of batched-1', isTask('batched-1', 'exited'));
+  const events = gw.backend.taskEvents('batched-1');
+  assert.equal(events.map((e) => Number(e.seq)), events.map((_, i) => i + 1), 'every seq once, in order');
+  assert.is(events.filter((e) => e.output).map((e) => e.output!.data).join(''), Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join(''));
+  assert.ok(gw.gateway.received('taskEvents') > before, 'some of them shared a message');
+});
+
 test('several runs at once all finish', async () => {
   const ids = Array.from({ length: 5 }, (_, i) => `many-${i}`);
   for (const runId of ids) {

@@ -123,6 +123,19 @@ test('acknowledged events leave the spool, and the spool file shrinks', async ()
   assert.equal(hello.hello.knownRuns, [], 'acknowledged through their exits: forgotten');
 });
 
+test('acks that come with a dispatch (the hello says hostd takes them) are applied as an EventAck before it would be', async () => {
+  assert.is(hellos().at(-1)!.hello.takesDispatchAcks, true);
+  dispatch('ride-1', 'echo one');
+  await exitOf('ride-1');
+  assert.ok(gw.gateway.sessions.dispatch(nodeId, {
+    runId: 'ride-2', taskId: 't', timeoutMs: 120_000, script: { script: 'echo two', interpreter: 'sh', env: {} }, acks: [{ runId: 'ride-1', seq: maxSeq('ride-1') }],
+  }));
+  await exitOf('ride-2');
+  ack('ride-2', maxSeq('ride-2'));
+  const hello = await dropStream();
+  assert.equal(hello.hello.knownRuns, [], 'ride-1 acknowledged by the dispatch, ride-2 by an EventAck: both forgotten');
+});
+
 test('a dropped manager stream: unacknowledged events are re-sent after the reconnect, in order', async () => {
   dispatch('drop-1', 'for i in $(seq 1 300); do echo "line $i"; sleep 0.005; done');
   await waitUntil('some output', () => stdout(gw.backend.taskEvents('drop-1')).includes('line 50\n'));

@@ -147,7 +147,7 @@ test('a valid stream: hello → backend, welcome back, messages routed in order,
   const s = openStream(track(client(gw.address, { caPem: id.caPem, keyPem: id.keyPem, certPem: id.certPem })));
   s.call.write({ hello: { facts: FACTS, hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus: 'healthy' } });
   const welcome = await s.next('welcome', (m) => m.kind === 'welcome');
-  assert.equal(welcome.welcome, { nodeId: id.nodeId, nodeName: 'good-01', heartbeatSeconds: 1, metricsSeconds: 60 });
+  assert.equal(welcome.welcome, { nodeId: id.nodeId, nodeName: 'good-01', heartbeatSeconds: 1, metricsSeconds: 60, acceptsTaskEvents: true });
   const connected = await gw.backend.waitFor('connected', (r) => r.type === 'connected' && r.nodeId === id.nodeId);
   assert.equal(connected.type === 'connected' && connected.hello.facts, FACTS);
   assert.is(connected.type === 'connected' && connected.session.address, '127.0.0.1');
@@ -167,7 +167,7 @@ test('a valid stream: hello → backend, welcome back, messages routed in order,
 
   assert.ok(gw.gateway.sessions.dispatch(id.nodeId, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } } }));
   const d = await s.next('dispatch', (m) => m.kind === 'dispatch');
-  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } }, kind: 'script' });
+  assert.equal(d.dispatch, { runId: 'r2', taskId: 't2', timeoutMs: 1000, script: { script: 'echo hi', interpreter: 'sh', env: { A: 'b' } }, kind: 'script', acks: [] });
   assert.ok(gw.gateway.sessions.cancel(id.nodeId, 'r2'));
   const c = await s.next('cancel', (m) => m.kind === 'cancel');
   assert.is(c.cancel?.runId, 'r2');
@@ -178,6 +178,28 @@ test('a valid stream: hello → backend, welcome back, messages routed in order,
   assert.is(status.code, grpc.status.OK);
   await gw.backend.waitFor('disconnected', (r) => r.type === 'disconnected' && r.nodeId === id.nodeId);
   assert.is(gw.gateway.sessions.get(id.nodeId), undefined);
+});
+
+test('task_events: several events in one message reach the backend one by one, in order, between the singles around them', async () => {
+  const id = await enrolledIdentity('batch-01');
+  const s = openStream(track(client(gw.address, { caPem: id.caPem, keyPem: id.keyPem, certPem: id.certPem })));
+  s.call.write({ hello: { facts: FACTS, hostdVersion: '0.1.0', agentVersion: '0.1.0', agentStatus: 'healthy' } });
+  await s.next('welcome', (m) => m.kind === 'welcome');
+  const before = gw.gateway.received('taskEvents');
+  s.call.write({ taskEvent: { runId: 'b1', seq: 1, started: { atMs: 1, pid: 42 } } });
+  s.call.write({ taskEvents: { events: [
+    { runId: 'b1', seq: 2, output: { stream: 'stdout', data: 'one\n', atMs: 2 } },
+    { runId: 'b2', seq: 1, started: { atMs: 2, pid: 43 } },
+    { runId: 'b1', seq: 3, output: { stream: 'stdout', data: 'two\n', atMs: 3 } },
+  ] } });
+  s.call.write({ taskEvents: { events: [] } });
+  s.call.write({ taskEvent: { runId: 'b1', seq: 4, exited: { atMs: 4, exitCode: 0, signal: '', durationMs: 3, status: 'succeeded', error: '' } } });
+  await gw.backend.waitFor('exit of b1', (r) => r.type === 'task' && r.event.runId === 'b1' && r.event.kind === 'exited');
+  const order = gw.backend.records.flatMap((r) => (r.type === 'task' && r.nodeId === id.nodeId ? [`${r.event.runId}/${r.event.seq}/${r.event.kind}`] : []));
+  assert.equal(order, ['b1/1/started', 'b1/2/output', 'b2/1/started', 'b1/3/output', 'b1/4/exited']);
+  assert.is(gw.gateway.received('taskEvents') - before, 2);
+  s.call.end();
+  await s.status;
 });
 
 test('a second stream for the same node replaces the first, which is ended', async () => {

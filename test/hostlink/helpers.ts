@@ -19,7 +19,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(over: { heartbeatSeconds?: number; metricsSeconds?: number; certificateDays?: number } = {}): Promise<TestGateway> {
+export async function startGateway(over: { heartbeatSeconds?: number; metricsSeconds?: number; certificateDays?: number; acceptsTaskEvents?: boolean } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'ops-hostlink-'));
   const backend = new MemoryBackend();
   const logs: string[] = [];
@@ -27,7 +27,7 @@ export async function startGateway(over: { heartbeatSeconds?: number; metricsSec
   const gateway = new HostLinkGateway({
     host: '127.0.0.1', port: 0, advertiseHost: '', pkiDir: join(dir, 'pki'),
     heartbeatSeconds: over.heartbeatSeconds ?? 1, metricsSeconds: over.metricsSeconds ?? 60, certificateDays: over.certificateDays ?? 30,
-    backend, log: createLogger({ component: 'test-gateway', level: 'debug', destination }),
+    backend, log: createLogger({ component: 'test-gateway', level: 'debug', destination }), acceptsTaskEvents: over.acceptsTaskEvents,
   });
   await gateway.start();
   return {

@@ -27,6 +27,8 @@ export class FakeSession implements HostSession {
   open = true;
   /** Why the manager ended this stream, once it did. */
   closedBecause?: string;
+  /** Plays a hostd that takes acks with its dispatches (Hello.takes_dispatch_acks). */
+  takesDispatchAcks = false;
   constructor(readonly nodeId: string, readonly nodeName: string, readonly address = '127.0.0.1:50000') {}
   send(message: ManagerMessage): boolean {
     if (!this.open) return false;
@@ -93,7 +95,7 @@ export function hello(name: string, agentStatus = 'healthy'): HostHello {
 }
 
 export interface HarnessOptions {
-  tasks?: { timeoutGraceMs?: number; outputFlushMs?: number; ackDelayMs?: number };
+  tasks?: { timeoutGraceMs?: number; outputFlushMs?: number; ackDelayMs?: number; ackHoldMs?: number };
   /** Who leads; default: always this manager. */
   leader?: Leader;
   metrics?: { deleteBatch?: number; pruneEveryMs?: number };

@@ -38,7 +38,7 @@ async function readStream(url: string, token: string, headers: Record<string, st
 for (const kind of DB_KINDS) {
   const test = suite<{ h: Harness; url: string }>(`orchestration on ${kind}`);
   test.before(async (ctx) => {
-    ctx.h = await makeHarness(kind, { tasks: { timeoutGraceMs: 100, ackDelayMs: 0 }, config: { 'tasks.outputLimitBytes': 64 } });
+    ctx.h = await makeHarness(kind, { tasks: { timeoutGraceMs: 100, ackDelayMs: 0, ackHoldMs: 2000 }, config: { 'tasks.outputLimitBytes': 64 } });
     ctx.url = await ctx.h.app.listen({ host: '127.0.0.1', port: 0 });
   });
   test.after(async (ctx) => { await ctx.h?.close(); });
@@ -156,6 +156,27 @@ for (const kind of DB_KINDS) {
     host.s.sent.length = 0;
     await send(output(runId, 'late\n', 6));
     assert.equal(host.s.sent.flatMap((m) => m.eventAck?.runs ?? []).map((r) => [r.runId, Number(r.seq)]), [[runId, Number.MAX_SAFE_INTEGER]]);
+  });
+
+  test('a host that takes acks with dispatches: they ride on its next dispatch, or go alone once held long enough', async ({ h }) => {
+    const [host] = await fleet(h, 'held', 1);
+    host.s.takesDispatchAcks = true;
+    const eventAcks = () => host.s.sent.flatMap((m) => m.eventAck?.runs ?? []).map((r) => [r.runId, Number(r.seq)]);
+    const first = await create(h, { selector: { labels: 'group=held' }, script: 'true' });
+    const run1 = host.s.dispatches[0].runId!;
+    await h.services.hostLink.onTaskEvent(host.id, started(run1, 1));
+    await h.services.hostLink.onTaskEvent(host.id, exited(run1, 0, 2));
+    await h.services.tasks.whenIdle(first.id);
+    assert.is((await getTask(h, first.id)).status, 'succeeded');
+    assert.equal(eventAcks(), [], 'held for a dispatch');
+    const second = await create(h, { selector: { labels: 'group=held' }, script: 'true' });
+    assert.equal(host.s.dispatches[1].acks, [{ runId: run1, seq: 2 }], 'the first run\'s acks with the second dispatch');
+    const run2 = host.s.dispatches[1].runId!;
+    await h.services.hostLink.onTaskEvent(host.id, exited(run2, 0, 1));
+    await h.services.tasks.whenIdle(second.id);
+    // No dispatch follows: after the hold they go as an EventAck, and each ack is sent once.
+    await until('the second run\'s ack on its own', () => eventAcks().length > 0);
+    assert.equal(eventAcks(), [[run2, 1]]);
   });
 
   test('a reconnecting host that no longer knows a run: it ends lost at once', async ({ h }) => {

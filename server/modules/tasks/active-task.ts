@@ -52,6 +52,8 @@ export type WorkItem = (
   | { kind: 'lost'; runIds: string[]; reason: string }
   | { kind: 'cancel' }
   | { kind: 'flush' }
+  /** Changes nothing: its `applied` says the work queued before it is applied (engine.applied). */
+  | { kind: 'mark' }
 ) & {
   /** Called once the item's batch is written and published (or failed). */
   applied?: () => void;
@@ -79,6 +81,13 @@ export class ActiveTask {
   stopReason: string | null = null;
   /** The seq the next stream event gets (events are numbered per task, from 1). */
   nextSeq = 1;
+  /** The highest wave of a run (runs never change waves). */
+  lastWave = 0;
+  /**
+   * Runs in a final status, kept as batches commit: whether a 10,000-run task is done is then
+   * not a walk over every run after each of its hundreds of batches.
+   */
+  terminal = 0;
 
   constructor(readonly info: TaskInfo) {
     this.bus.setMaxListeners(0);
@@ -89,15 +98,11 @@ export class ActiveTask {
     return this.info.timeoutSeconds * 1000;
   }
 
-  get lastWave(): number {
-    let last = 0;
-    for (const r of this.runs.values()) last = Math.max(last, r.wave);
-    return last;
-  }
-
   addRun(run: RunState): void {
     this.runs.set(run.id, run);
     if (run.nodeId) this.runByNode.set(run.nodeId, run.id);
+    this.lastWave = Math.max(this.lastWave, run.wave);
+    if (isTerminal(run.status)) this.terminal++;
   }
 
   counts() {

@@ -38,6 +38,8 @@ export interface BatchPlan {
   stopReason: string | null;
   /** Runs whose output is part of `changes`. */
   outputWritten: Set<string>;
+  /** How many more runs are in a final status once the plan is committed. */
+  terminalDelta: number;
   finished: boolean;
   finalStatus: TaskStatus;
   finishedAt: Date | null;
@@ -144,12 +146,14 @@ export function planBatch(task: ActiveTask, items: WorkItem[], limits: PlanLimit
       case 'flush':
         flush = true;
         break;
+      case 'mark':
+        break;
     }
   }
 
-  // Output goes to the database when a run ends and on the periodic flush.
+  // Output goes to the database when a run ends (a run this batch changed) and on the periodic flush.
   const outputWritten = new Set<string>();
-  for (const id of task.runs.keys()) {
+  for (const id of flush ? task.runs.keys() : work.keys()) {
     const current = work.get(id) ?? task.runs.get(id)!;
     if (!current.outputDirty) continue;
     if (!(flush || (changes.has(id) && isTerminal(current.status)))) continue;
@@ -157,9 +161,10 @@ export function planBatch(task: ActiveTask, items: WorkItem[], limits: PlanLimit
     outputWritten.add(id);
   }
 
-  // Past the failure budget, the nodes of waves not started yet are not started at all.
+  // Past the failure budget, the nodes of waves not started yet are not started at all (only a
+  // rolling task has a budget: the count is not made for the others, batch after batch).
   const current = (id: string) => work.get(id) ?? task.runs.get(id)!;
-  const failed = [...task.runs.keys()].filter((id) => countsAsFailure(current(id).status)).length;
+  const failed = task.info.rollout ? [...task.runs.keys()].filter((id) => countsAsFailure(current(id).status)).length : 0;
   if (failed > task.budget && task.info.rollout) {
     const left = [...task.runs.keys()].filter((id) => current(id).status === 'pending' && current(id).wave > task.wave);
     if (left.length > 0) {
@@ -169,13 +174,15 @@ export function planBatch(task: ActiveTask, items: WorkItem[], limits: PlanLimit
     }
   }
 
-  const statuses = [...task.runs.keys()].map((id) => current(id).status);
-  const finished = task.status === 'running' && statuses.every(isTerminal);
+  let terminalDelta = 0;
+  for (const [id, run] of work) terminalDelta += Number(isTerminal(run.status)) - Number(isTerminal(task.runs.get(id)!.status));
+  const finished = task.status === 'running' && task.terminal + terminalDelta === task.runs.size;
+  const statuses = finished ? [...task.runs.keys()].map((id) => current(id).status) : [];
   const finalStatus = finished ? finalTaskStatus(cancelRequested, statuses) : task.status;
   if (finished) events.push({ type: 'done', taskId: task.info.id, status: finalStatus, counts: countRuns(statuses), stopReason });
   events.forEach((e, i) => { e.seq = task.nextSeq + i; });
   return {
-    work, changes, events, cancels, acks, cancelRequested, stopReason, outputWritten, finished, finalStatus,
+    work, changes, events, cancels, acks, cancelRequested, stopReason, outputWritten, terminalDelta, finished, finalStatus,
     finishedAt: finished ? new Date() : task.finishedAt,
   };
 }
@@ -193,6 +200,7 @@ export function commitBatch(task: ActiveTask, plan: BatchPlan): void {
     task.runs.set(id, run);
   }
   for (const id of plan.outputWritten) if (!plan.work.has(id)) task.runs.get(id)!.outputDirty = false;
+  task.terminal += plan.terminalDelta;
   task.cancelRequested = plan.cancelRequested;
   task.stopReason = plan.stopReason;
   task.nextSeq += plan.events.length;

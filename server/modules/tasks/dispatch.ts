@@ -78,6 +78,8 @@ export class Dispatcher {
   private send(task: ActiveTask, run: RunState, session: HostSession | undefined): boolean {
     if (!session || !run.nodeId) return false;
     const message: Dispatch = { runId: run.id, taskId: task.info.id, timeoutMs: task.timeoutMs, ...dispatchKind(task.info) };
+    // The host's acks held for a dispatch (acks.ts) ride on this one.
+    if (session.takesDispatchAcks) message.acks = this.engine.acks.take(run.nodeId);
     if (!session.send({ dispatch: message })) return false;
     task.sent.add(run.id);
     // An upload's content follows its dispatch down the same stream.

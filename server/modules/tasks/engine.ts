@@ -33,10 +33,13 @@ export interface EngineLimits extends PlanLimits {
   batchDelayMs?: number;
   /** How long acknowledgements to a host are gathered (ms); 0 sends each batch's at once. */
   ackDelayMs?: number;
+  /** How long those of a host that takes them with a dispatch may wait for one (ms; acks.ts). */
+  ackHoldMs?: number;
 }
 
 const DEFAULT_BATCH_DELAY_MS = 15;
 const DEFAULT_ACK_DELAY_MS = 250;
+const DEFAULT_ACK_HOLD_MS = 5000;
 
 export class TaskEngine {
   readonly active = new Map<string, ActiveTask>();
@@ -52,7 +55,7 @@ export class TaskEngine {
     private readonly limits: EngineLimits,
     private readonly hooks: EngineHooks,
   ) {
-    this.acks = new AckBatcher(sessions, limits.ackDelayMs ?? DEFAULT_ACK_DELAY_MS);
+    this.acks = new AckBatcher(sessions, limits.ackDelayMs ?? DEFAULT_ACK_DELAY_MS, limits.ackHoldMs ?? DEFAULT_ACK_HOLD_MS);
   }
 
   /** Holds a running task in memory; `nextSeq` continues its event numbering. */
@@ -98,6 +101,17 @@ export class TaskEngine {
         task.draining = false;
       }
     })();
+  }
+
+  /**
+   * Resolves once the work queued on the task so far is applied (stored and published); work
+   * queued after it may still wait. A fan-out's hosts answer without pause, so its queue is not
+   * idle until the task ends: waiting for that held a 10,000-host POST /tasks for seconds, and its
+   * follower then read the whole stream back from the log instead of getting it live.
+   */
+  applied(task: ActiveTask): Promise<void> {
+    if (!task.draining && task.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.enqueue(task, { kind: 'mark', applied: resolve }));
   }
 
   /** Resolves when the task has no queued work. */

@@ -46,7 +46,7 @@ import { TimeoutSweep } from './timeouts.js';
 import { runEntityView, taskSummaryView, toRunDto, toTaskDetail, type RunView } from './views.js';
 import { assignWaves, checkRollout, isRolling } from './waves.js';
 
-export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs'> {
+export interface TasksServiceOptions extends TransferLimits, Pick<EngineLimits, 'batchDelayMs' | 'ackDelayMs' | 'ackHoldMs'> {
   outputLimitBytes: number;
   /** Output bytes per run kept whole in the event log (tasks.maxStoredOutputBytes). */
   maxStoredOutputBytes: number;
@@ -185,8 +185,9 @@ export class TasksService {
     const active = this.engine.activate(taskInfo(task, this.secrets), runs, 1);
     this.log.info({ taskId: task.id, createdBy, nodes: runs.length, waves: active.lastWave + 1 }, 'task stored; dispatching');
     this.dispatcher.advance(active);
-    // Answer once the first wave's dispatch is recorded, so a GET right after agrees with this response.
-    await this.engine.whenIdle(active);
+    // Answer once the first wave's dispatch is recorded, so a GET right after agrees with this
+    // response; not once the queue is idle, which its hosts' answers put off until the task ends.
+    await this.engine.applied(active);
     const runViews = [...active.runs.values()].sort((a, b) => byCodeUnits(a.node, b.node)).map(stateView);
     return toTaskDetail(Object.assign(task, { status: active.status, finishedAt: active.finishedAt, stopReason: active.stopReason }), runViews);
   }

@@ -15,6 +15,7 @@ export interface Hello {
   'reportsRuns'?: (boolean);
   'labels'?: ({[key: string]: string});
   'lastUpdate'?: (_opsctl_hostlink_v1_UpdateReport | null);
+  'takesDispatchAcks'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -27,4 +28,5 @@ export interface Hello__Output {
   'reportsRuns': (boolean);
   'labels': ({[key: string]: string});
   'lastUpdate': (_opsctl_hostlink_v1_UpdateReport__Output | null);
+  'takesDispatchAcks': (boolean);
 }

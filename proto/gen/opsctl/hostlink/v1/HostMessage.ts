@@ -7,6 +7,7 @@ import type { MetricsSample as _opsctl_hostlink_v1_MetricsSample, MetricsSample_
 import type { TaskEvent as _opsctl_hostlink_v1_TaskEvent, TaskEvent__Output as _opsctl_hostlink_v1_TaskEvent__Output } from '../../../opsctl/hostlink/v1/TaskEvent.js';
 import type { FileAck as _opsctl_hostlink_v1_FileAck, FileAck__Output as _opsctl_hostlink_v1_FileAck__Output } from '../../../opsctl/hostlink/v1/FileAck.js';
 import type { UpdateReport as _opsctl_hostlink_v1_UpdateReport, UpdateReport__Output as _opsctl_hostlink_v1_UpdateReport__Output } from '../../../opsctl/hostlink/v1/UpdateReport.js';
+import type { TaskEvents as _opsctl_hostlink_v1_TaskEvents, TaskEvents__Output as _opsctl_hostlink_v1_TaskEvents__Output } from '../../../opsctl/hostlink/v1/TaskEvents.js';
 
 export interface HostMessage {
   'hello'?: (_opsctl_hostlink_v1_Hello | null);
@@ -15,7 +16,8 @@ export interface HostMessage {
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent | null);
   'fileAck'?: (_opsctl_hostlink_v1_FileAck | null);
   'updateReport'?: (_opsctl_hostlink_v1_UpdateReport | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport";
+  'taskEvents'?: (_opsctl_hostlink_v1_TaskEvents | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport"|"taskEvents";
 }
 
 export interface HostMessage__Output {
@@ -25,5 +27,6 @@ export interface HostMessage__Output {
   'taskEvent'?: (_opsctl_hostlink_v1_TaskEvent__Output | null);
   'fileAck'?: (_opsctl_hostlink_v1_FileAck__Output | null);
   'updateReport'?: (_opsctl_hostlink_v1_UpdateReport__Output | null);
-  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport";
+  'taskEvents'?: (_opsctl_hostlink_v1_TaskEvents__Output | null);
+  'kind'?: "hello"|"heartbeat"|"metrics"|"taskEvent"|"fileAck"|"updateReport"|"taskEvents";
 }

@@ -7,6 +7,7 @@ export interface Welcome {
   'nodeName'?: (string);
   'heartbeatSeconds'?: (number);
   'metricsSeconds'?: (number);
+  'acceptsTaskEvents'?: (boolean);
 }
 
 export interface Welcome__Output {
@@ -14,4 +15,5 @@ export interface Welcome__Output {
   'nodeName': (string);
   'heartbeatSeconds': (number);
   'metricsSeconds': (number);
+  'acceptsTaskEvents': (boolean);
 }
