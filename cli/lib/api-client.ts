@@ -10,6 +10,9 @@ import type { PinnedCa } from './known-cas.js';
 
 // Same value as API_PREFIX in proto/rest/common.ts, which cannot be imported at run time: it loads TypeBox.
 const API_PREFIX = '/api/v1';
+/** Tries of a GET whose connection was cut before any answer (see send). */
+const GET_ATTEMPTS = 3;
+const CUT_CONNECTION = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RequestOptions {
@@ -93,16 +96,24 @@ export class ApiClient {
     if (accept) headers.accept = accept;
     Object.assign(headers, opts.headers);
     const send = await this.sendRequest();
-    try {
-      return await send(`${this.server}${API_PREFIX}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: opts.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError' && opts.signal?.aborted) throw err;
-      throw await this.networkError(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send(`${this.server}${API_PREFIX}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: opts.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError' && opts.signal?.aborted) throw err;
+        // A read whose connection was cut before any answer — behind a balancer, the replica holding
+        // a kept-alive connection died — is asked again on a new connection, which reaches another.
+        if (method === 'GET' && attempt < GET_ATTEMPTS && CUT_CONNECTION.has(errorCode(err) ?? '')) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        throw await this.networkError(err);
+      }
     }
   }
 

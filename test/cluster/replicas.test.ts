@@ -74,6 +74,23 @@ if (!MYSQL_URL || !REDIS_URL) {
       assert.ok(caHashes[0], 'the token from replica A is accepted by B');
       assert.is(caHashes[0], caHashes[1], 'both replicas certify hosts with the same CA');
 
+      // Accounts changed on A apply on B within seconds (auth.cacheSeconds, at most 5): a role
+      // change, then a deletion.
+      const password = 'replica-test-password';
+      assert.ok((await api(replicas[0].url, token, 'POST', '/users', { username: 'ops1', password, role: 'operator' })).status < 300);
+      const opsToken = (await api<{ token: string }>(replicas[1].url, undefined, 'POST', '/auth/login', { username: 'ops1', password })).body.data.token;
+      let probe = 0;
+      const createsTokenOnB = async () => (await api(replicas[1].url, opsToken, 'POST', '/tokens', { name: `probe-${++probe}`, role: 'viewer' })).status;
+      assert.is(await createsTokenOnB(), 201, 'an operator creates a token on B');
+      let changedAt = Date.now();
+      assert.ok((await api(replicas[0].url, token, 'PUT', '/users/ops1/role', { role: 'viewer' })).status < 300);
+      await until('B to apply the role change', async () => ((await createsTokenOnB()) === 403 ? true : undefined), 10_000);
+      const roleMs = Date.now() - changedAt;
+      changedAt = Date.now();
+      assert.ok((await api(replicas[0].url, token, 'DELETE', '/users/ops1')).status < 300);
+      await until('B to refuse the deleted user', async () => ((await api(replicas[1].url, opsToken, 'GET', '/cluster')).status === 401 ? true : undefined), 10_000);
+      console.log(`  on B: a role change made on A applied after ${roleMs} ms, a deletion after ${Date.now() - changedAt} ms`);
+
       // The second trusts the cluster's release key (from the database): a release signed with it is
       // taken, one signed with another key is not.
       const upload = async (key: ReturnType<typeof generateReleaseKey>, version: string) => {
