@@ -57,7 +57,8 @@ export class EventBatcher {
       return true;
     }
     this.pending.push(event);
-    if (this.pending.length >= MAX_BATCH_EVENTS) this.flush();
+    // An exit closes its run's events: waiting longer would only delay the result someone waits on.
+    if (event.exited || this.pending.length >= MAX_BATCH_EVENTS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
     return true;
   }

@@ -1,7 +1,7 @@
 // Bundles the CLI for start-up (cli/bundled.ts loads it): dist/cli-bundle/opsctl.cjs holds every
 // command, our modules, @oclif/core and its dependencies in one CommonJS file, and
-// opsctl.cjs.cache the V8 code cache of a warm-up run (`nodes ls` against a stand-in manager, every
-// command module evaluated), so a command neither resolves ~150 files nor compiles what the warm-up
+// opsctl.cjs.cache the V8 code cache of a warm-up run (`nodes ls` and `tasks run` against a stand-in
+// manager, every command module evaluated), so a command neither resolves ~150 files nor compiles what the warm-up
 // ran. Run after `tsc` and scripts/gen-manifest.mjs (npm run build does); it reads dist/ and the
 // manifest. Usage: node scripts/bundle-cli.mjs
 import { build } from 'esbuild';
@@ -56,6 +56,37 @@ const sortWithoutIcu = {
   },
 };
 
+// oclif loads Node modules at start that a command rarely needs: readline (for a flag read from
+// standard input), perf_hooks (only with OCLIF_PERFORMANCE), child_process (only to name a Windows
+// shell), and, to tell WSL from Linux in its user agent, wsl-utils with child_process and
+// fs/promises again. Each is ~1-2 ms of compiling Node's own code. The bundle requires the first
+// three when first used, and takes os.platform() as the platform (opsctl shows no user agent).
+// A file that no longer reads as expected fails the build, like the sort patch above.
+const LAZY_BUILTINS = {
+  'parser/parse.js': 'const node_readline_1 = require("node:readline");',
+  'performance.js': 'const node_perf_hooks_1 = require("node:perf_hooks");',
+  'util/os.js': 'const node_child_process_1 = require("node:child_process");',
+};
+const OCLIF_PLATFORM = "return (await import('wsl-utils')).isWsl ? 'wsl' : (0, node_os_1.platform)();";
+const oclifLoadsLess = {
+  name: 'oclif-loads-less',
+  setup(b) {
+    b.onLoad({ filter: /@oclif[\\/]core[\\/]lib[\\/](parser[\\/]parse|performance|util[\\/]os)\.js$/ }, (args) => {
+      const file = Object.keys(LAZY_BUILTINS).find((f) => args.path.replaceAll('\\', '/').endsWith(`/lib/${f}`));
+      let text = readFileSync(args.path, 'utf8');
+      const line = LAZY_BUILTINS[file];
+      if (!text.includes(line)) throw new Error(`${args.path} no longer has '${line}': update scripts/bundle-cli.mjs`);
+      const [, name, mod] = /const (\w+) = require\("([^"]+)"\);/.exec(line);
+      text = text.replace(line, `const ${name} = new Proxy({}, { get: (_, key) => require("${mod}")[key] });`);
+      if (file === 'util/os.js') {
+        if (!text.includes(OCLIF_PLATFORM)) throw new Error(`${args.path} no longer has "${OCLIF_PLATFORM}": update scripts/bundle-cli.mjs`);
+        text = text.replace(OCLIF_PLATFORM, 'return (0, node_os_1.platform)();');
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 // Each command module is evaluated when oclif first reads its class from COMMANDS, as oclif
 // would import only that file: the others cost their parse, not their top level.
 const entry = [
@@ -86,7 +117,7 @@ const { outputFiles: [bundled] } = await build({
   minify: true,
   keepNames: true,
   legalComments: 'none',
-  plugins: [sortWithoutIcu],
+  plugins: [sortWithoutIcu, oclifLoadsLess],
   write: false,
   logLevel: 'warning',
 });
@@ -104,36 +135,72 @@ writeFileAtomicSync(join(root, BUNDLE_COMMANDS_TARGET), [
   '',
 ].join('\n'), 0o644);
 
-// The warm-up: a stand-in manager answers every request with an empty list, and the bundle runs
-// `nodes ls` against it after evaluating every command module; the code cache it leaves holds
-// every function compiled on the way (oclif's start, parsing, the HTTP client, the table).
+// The warm-up: a stand-in manager, and the bundle runs `nodes ls` and `tasks run` against it in one
+// process after evaluating every command module; the code cache it leaves holds every function
+// compiled on the way (oclif's start, parsing, the HTTP client, the table, following a task's
+// events and printing them). What it does not run is compiled when first used, as without a cache.
+const WARM_TASK = {
+  id: 'warm-up', status: 'running', kind: 'script', script: 'true', interpreter: 'sh', params: null, timeoutSeconds: 300, env: {},
+  createdBy: 'warm-up', createdAt: new Date().toISOString(), finishedAt: null, rollout: null, queueExpiresAt: null, stopReason: null,
+  template: null, schedule: null, counts: { total: 1, succeeded: 0, failed: 0, pending: 1, skipped: 0, queued: 0 },
+  runs: [{ id: 'run-1', node: 'warm-up', status: 'pending', exitCode: null, error: null, startedAt: null, finishedAt: null, durationMs: null,
+    output: '', outputTruncated: false, errorCode: null, result: null, wave: 0 }],
+};
+const WARM_EVENTS = [
+  ['run', { runId: 'run-1', node: 'warm-up', status: 'dispatched' }],
+  ['started', { runId: 'run-1', node: 'warm-up', at: new Date().toISOString(), pid: 1 }],
+  ['output', { runId: 'run-1', node: 'warm-up', stream: 'stdout', data: 'warm\n' }],
+  ['exit', { runId: 'run-1', node: 'warm-up', status: 'succeeded', exitCode: 0, durationMs: 1, error: null, errorCode: null, result: null }],
+  ['done', { taskId: 'warm-up', status: 'succeeded', counts: { ...WARM_TASK.counts, succeeded: 1, pending: 0 }, stopReason: null }],
+];
+const envelope = (data) => JSON.stringify({ code: 0, message: 'ok', data, timestamp: new Date().toISOString() });
 const standIn = createServer((req, res) => {
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ code: 0, message: 'ok', data: [], timestamp: new Date().toISOString() }));
+  if (req.method === 'POST' && req.url === '/api/v1/tasks') {
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(envelope(WARM_TASK));
+  } else if (req.url?.startsWith('/api/v1/tasks/warm-up/events')) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(WARM_EVENTS.map(([type, data], i) => `id: ${i + 1}\nevent: ${type}\ndata: ${JSON.stringify({ type, ...data, seq: i + 1 })}\n\n`).join(''));
+  } else {
+    res.setHeader('content-type', 'application/json');
+    res.end(envelope([]));
+  }
 });
 await new Promise((resolve) => standIn.listen(0, '127.0.0.1', resolve));
 const configHome = mkdtempSync(join(tmpdir(), 'opsctl-bundle-'));
+const server = `http://127.0.0.1:${standIn.address().port}`;
+// main() ends with process.exit: held here until both commands ran, then the cache is written.
 const warmUp = `
 const { loadCliBundle } = await import(${JSON.stringify(pathToFileURL(join(cliDir, 'bundled.js')).href)});
 const { writeFileAtomicSync } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'lib', 'atomic-write.js')).href)});
 const loaded = loadCliBundle();
 if (!loaded) throw new Error('the bundle did not load');
 for (const id of Object.keys(loaded.bundle.COMMANDS)) if (!loaded.bundle.COMMANDS[id]) throw new Error('no class for ' + id);
-process.on('exit', () => writeFileAtomicSync(loaded.codeCacheFile, loaded.codeCache(), 0o644));
-await loaded.bundle.main(['nodes', 'ls', '--server', ${JSON.stringify(`http://127.0.0.1:${standIn.address().port}`)}]);
+const exit = process.exit;
+let failed = 0;
+process.exit = (code) => { failed ||= code ?? process.exitCode ?? 0; };
+await loaded.bundle.main(['nodes', 'ls', '--server', ${JSON.stringify(server)}]);
+await loaded.bundle.main(['tasks', 'run', 'warm-up', '--server', ${JSON.stringify(server)}, '--', 'true']);
+process.exit = exit;
+if (failed) exit(failed);
+writeFileAtomicSync(loaded.codeCacheFile, loaded.codeCache(), 0o644);
+exit(0);
 `;
+let warmUpErrors = '';
 try {
   const code = await new Promise((resolve, reject) => {
     // No Node or V8 flags beyond the defaults: V8 refuses a cache made under other flags.
     const child = spawn(process.execPath, ['--input-type=module', '-e', warmUp], {
       env: { ...process.env, NODE_OPTIONS: '', XDG_CONFIG_HOME: configHome, OPSCTL_TOKEN: 'warm-up', OPSCTL_SERVER: '', NO_COLOR: '1', OPSCTL_NO_BUNDLE: '' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the commands say on standard error ("task warm-up accepted ...") only matters if it failed.
+    child.stderr.on('data', (d) => { warmUpErrors += d; });
     child.on('error', reject);
     child.on('close', resolve);
   });
   if (code !== 0 || !existsSync(cacheFile)) {
-    console.error(`the warm-up run failed (exit ${code})`);
+    console.error(`${warmUpErrors}the warm-up run failed (exit ${code})`);
     process.exit(1);
   }
 } finally {

@@ -2,10 +2,16 @@
 // open handles or crash cannot hide another's results, then prints the closing line CI reads:
 // "N passed, N failed". Usage: node scripts/test.mjs [substring-filter ...]
 //
-// Suites run one after the other, except those in CONCURRENT: suites that spend minutes waiting on
-// the clock (a cron's due minutes) with little CPU, which would otherwise add their whole length to
-// CI's time. They start first and run alongside the sequential ones; their output is kept and
-// printed whole between two sequential suites (never inside one), and their results count the same.
+// Suites run in OPS_TEST_LANES lanes at once (default 2; 1 runs them one after the other with
+// their output as it comes). Most suites wait on processes, sockets and timers more than they
+// compute, so two lanes on two cores take about half as long. Each lane takes the longest suite
+// left (EXPECTED_SECONDS, else a default), so the long ones do not end up last in one lane. Suites
+// share nothing that would make them collide: each picks free ports, its own temp folders, its own
+// scratch MySQL database and its own Redis key prefix. A suite's output is printed whole when it
+// ends, never mixed with another's.
+//
+// Suites in CONCURRENT spend minutes waiting on the clock (a cron's due minutes) with little CPU:
+// they start first, outside the lanes, with their own time limit, and count the same.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -26,9 +32,20 @@ function find(dir) {
 }
 
 const files = find('test').sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const LANES = Math.max(1, Number(process.env.OPS_TEST_LANES ?? 2));
+/**
+ * How long the longest suites took in a CI run (s), so the lanes start them first; the rest count as
+ * DEFAULT_SECONDS. Only the order depends on these: update them when the closing list shows others.
+ */
+const EXPECTED_SECONDS = new Map([
+  ['test/hostd/update.test.ts', 157], ['test/e2e/web.test.ts', 145], ['test/cluster/replicas.test.ts', 80],
+  ['test/server/schedules.test.ts', 73], ['test/e2e/release-rollout.test.ts', 66], ['test/cluster/failover.test.ts', 60],
+]);
+const DEFAULT_SECONDS = 15;
 let passed = 0;
 let failed = 0;
 const failures = [];
+const durations = [];
 
 /** Runs one suite; its output goes to `write` as it comes (both streams when `captureStderr`). */
 function runSuite(file, timeoutMs, write, captureStderr) {
@@ -56,33 +73,39 @@ function count({ file, code, out, seconds }) {
   passed += ok;
   failed += bad;
   if (bad > 0) failures.push(file);
+  durations.push({ file, seconds });
   return `# ${file}: ${ok} passed, ${bad} failed (${seconds.toFixed(1)} s)`;
 }
 
-// The concurrent ones first, output kept; each is printed at the first gap between sequential suites
-// after it ends (or as it comes when no sequential suite was chosen: nothing to interleave with).
-const sequential = files.filter((f) => !CONCURRENT.has(f));
-const finished = [];
+// The concurrent ones first, output kept and printed whole once each ends (between two suites).
+const expected = (f) => EXPECTED_SECONDS.get(f) ?? DEFAULT_SECONDS;
+const queue = files.filter((f) => !CONCURRENT.has(f)).sort((a, b) => expected(b) - expected(a));
+const streaming = LANES === 1 || queue.length <= 1;
 const concurrent = files.filter((f) => CONCURRENT.has(f)).map((file) => {
   let kept = '';
-  const write = sequential.length ? (d) => { kept += d; } : (d) => process.stdout.write(d);
-  return runSuite(file, CONCURRENT.get(file), write, sequential.length > 0).then((result) => { finished.push({ result, kept }); });
+  const keep = queue.length ? (d) => { kept += d; } : (d) => process.stdout.write(d);
+  return runSuite(file, CONCURRENT.get(file), keep, queue.length > 0).then((result) => report(result, kept, ' (ran alongside the others)'));
 });
-const flush = () => {
-  for (const { result, kept } of finished.splice(0)) {
-    if (kept) process.stdout.write(`## ${result.file} (ran alongside the others)\n${kept}${kept.endsWith('\n') ? '' : '\n'}`);
-    console.log(count(result));
-  }
-};
 
-for (const file of sequential) {
-  const result = await runSuite(file, SUITE_TIMEOUT_MS, (d) => process.stdout.write(d), false);
+/** Prints a suite's kept output (if any) and its result line, all at once. */
+function report(result, kept, note = '') {
+  if (kept) process.stdout.write(`## ${result.file}${note}\n${kept}${kept.endsWith('\n') ? '' : '\n'}`);
   console.log(count(result));
-  flush();
 }
-await Promise.all(concurrent);
-flush();
 
+async function lane() {
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    let kept = '';
+    const write = streaming ? (d) => process.stdout.write(d) : (d) => { kept += d; };
+    report(await runSuite(file, SUITE_TIMEOUT_MS, write, !streaming), kept);
+  }
+}
+await Promise.all([...Array.from({ length: Math.min(LANES, Math.max(1, queue.length)) }, lane), ...concurrent]);
+
+if (durations.length > 1) {
+  const longest = durations.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+  console.log(`\nlongest suites: ${longest.map((d) => `${d.file.replace(/^test\//, '').replace(/\.test\.ts$/, '')} ${Math.round(d.seconds)} s`).join(', ')}`);
+}
 if (failures.length) console.log(`\nfailed suites:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);

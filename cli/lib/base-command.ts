@@ -49,6 +49,17 @@ export abstract class BaseCommand extends Command {
     return Boolean(process.stdout.isTTY);
   }
 
+  /**
+   * oclif reads an argument left off the command line from standard input when that is not a
+   * terminal: `echo web | opsctl nodes ls` listed the nodes matching "web", a loop reading a pipe
+   * lost its input to the first opsctl in it, and every command on an open pipe waited 10 ms for
+   * it. No opsctl argument comes from standard input.
+   */
+  override async init(): Promise<void> {
+    for (const arg of Object.values((this.constructor as typeof Command).args ?? {})) arg.ignoreStdin = true;
+    await super.init();
+  }
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
     // ExitError is how this.exit() unwinds; let it through untouched.
     if (isExitError(err)) throw err;

@@ -34,6 +34,13 @@ test('nodes ls piped: tab-separated rows, RFC 3339 times, no header', async () =
   assert.is(plain.stdout, r.stdout, '`nodes` and `nodes ls` are the same command');
 });
 
+test('an argument left off is not read from standard input: a pipe stays the caller\'s', async () => {
+  const all = await run(['nodes', 'ls']);
+  const piped = await run(['nodes', 'ls'], { stdin: 'no-such-node\n' });
+  assert.is(piped.code, 0, piped.stderr);
+  assert.is(piped.stdout, all.stdout, 'every node listed, as with no input');
+});
+
 test('nodes ls --json: the API objects, and -o json is the same', async () => {
   const r = await run(['nodes', 'ls', '--json']);
   assert.is(r.code, 0, r.stderr);

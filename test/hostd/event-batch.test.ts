@@ -48,6 +48,18 @@ test('a batch is written by itself once due, and at once when it is full', async
   full.clear();
 });
 
+test('an exit is written at once with what its run sent before it: nobody waits the batch delay for a result', () => {
+  const b = new EventBatcher(undefined, 60_000);
+  const s = stream();
+  b.use(s, true);
+  b.add({ runId: 'r1', seq: 1, started: { pid: 7 } });
+  b.add(ev(2));
+  assert.equal(s.messages, [], 'started and output wait for the rest of the run');
+  b.add({ runId: 'r1', seq: 3, exited: { exitCode: 0 } });
+  assert.equal(kinds(s.messages), ['batch:1,2,3']);
+  b.clear();
+});
+
 test('an older manager (no accepts_task_events): every event is written at once on its own', () => {
   const sent: number[] = [];
   const b = new EventBatcher((e) => sent.push(Number(e.seq)), 60_000);

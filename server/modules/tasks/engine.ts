@@ -38,6 +38,11 @@ export interface EngineLimits extends PlanLimits {
 }
 
 const DEFAULT_BATCH_DELAY_MS = 15;
+/**
+ * A task on this many nodes or fewer is written as its events come: it has nothing to gather, and
+ * someone usually waits on it (`tasks run NODE` would otherwise pay the delay at accept and at exit).
+ */
+const GATHER_FROM_RUNS = 5;
 const DEFAULT_ACK_DELAY_MS = 250;
 const DEFAULT_ACK_HOLD_MS = 5000;
 
@@ -83,7 +88,7 @@ export class TaskEngine {
     task.queue.push(item);
     if (task.draining) return;
     task.draining = true;
-    const delayMs = this.limits.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS;
+    const delayMs = task.runs.size < GATHER_FROM_RUNS ? 0 : this.limits.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS;
     task.idle = (async () => {
       try {
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
