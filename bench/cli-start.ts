@@ -5,11 +5,14 @@
 // `opsctl --version`, `opsctl nodes ls`, `opsctl tasks run NODE -- true` and `ssh localhost true`
 // (when sshd answers without a password; otherwise the figure is printed as unavailable and the
 // task is compared with the floor).
-// Usage: node dist/bench/cli-start.js [--runs 21]
+// With --baseline DIR (the root of another built checkout, e.g. a worktree of the previous commit
+// after `npm run build`), its opsctl runs the same two commands in the same rounds against the same
+// system, so a change to the CLI is measured side by side with what it changes.
+// Usage: node dist/bench/cli-start.js [--runs 21] [--baseline DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleIsCurrent } from '../cli/bundled.js';
 import { packageRoot } from '../lib/version.js';
@@ -18,7 +21,9 @@ import { freePorts } from '../test/helpers/ports.js';
 import { simTokenFile, startSim, type SimProcess } from '../test/helpers/sim.js';
 import { median } from './proc.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' }, baseline: { type: 'string' } } });
+const BASELINE = values.baseline === undefined ? undefined : resolve(values.baseline);
+if (BASELINE && !existsSync(join(BASELINE, 'bin', 'opsctl.js'))) throw new Error(`--baseline ${BASELINE}: no bin/opsctl.js there`);
 const RUNS = Number(values.runs);
 // Without the manifest oclif imports every command file to find the one it runs: another program.
 if (!existsSync(join(packageRoot(), 'oclif.manifest.json'))) throw new Error('oclif.manifest.json is missing: run `npm run build` (or node scripts/gen-manifest.mjs) first');
@@ -43,6 +48,7 @@ function timed(file: string, args: string[]): number {
 }
 
 const opsctl = (...args: string[]) => timed(process.execPath, [binPath('opsctl'), ...args]);
+const baseline = (...args: string[]) => timed(process.execPath, [join(BASELINE!, 'bin', 'opsctl.js'), ...args]);
 const SSH_ARGS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', 'StrictHostKeyChecking=no', 'localhost', 'true'];
 
 /** Why `ssh localhost true` cannot be measured here, or undefined when it can. */
@@ -71,7 +77,7 @@ try {
 
   const noSsh = sshUnavailable();
   if (noSsh) console.error(`ssh localhost true cannot run here (${noSsh}): its figure is unavailable`);
-  const times = { floor: [] as number[], version: [] as number[], ls: [] as number[], run: [] as number[], ssh: [] as number[] };
+  const times = { floor: [] as number[], version: [] as number[], ls: [] as number[], run: [] as number[], ssh: [] as number[], baseLs: [] as number[], baseRun: [] as number[] };
   console.error(`${RUNS} rounds ...`);
   for (let i = 0; i < RUNS; i++) {
     times.floor.push(timed(process.execPath, ['-e', '0']));
@@ -79,6 +85,10 @@ try {
     times.ls.push(opsctl('nodes', 'ls'));
     times.run.push(opsctl('tasks', 'run', NODE, '--', 'true'));
     if (!noSsh) times.ssh.push(timed('ssh', SSH_ARGS));
+    if (BASELINE) {
+      times.baseLs.push(baseline('nodes', 'ls'));
+      times.baseRun.push(baseline('tasks', 'run', NODE, '--', 'true'));
+    }
   }
 
   const ms = (v: number[]) => `${median(v).toFixed(0).padStart(5)} ms`;
@@ -95,6 +105,11 @@ try {
   line('ssh localhost true', ssh === undefined ? 'unavailable' : ms(times.ssh), ssh === undefined ? `(${noSsh})` : '—');
   line('tasks run / ssh', ssh === undefined ? 'unavailable' : `${(run / ssh).toFixed(2)}`, '< 0.50');
   line('tasks run − floor', `${(run - floor).toFixed(0).padStart(5)} ms`, '(what opsctl and the system add to Node)');
+  if (BASELINE) {
+    console.log(`\nbaseline: ${BASELINE}, same rounds`);
+    line('baseline nodes ls', ms(times.baseLs), `ours / baseline ${(median(times.ls) / median(times.baseLs)).toFixed(2)}`);
+    line('baseline tasks run', ms(times.baseRun), `ours / baseline ${(run / median(times.baseRun)).toFixed(2)}`);
+  }
 } finally {
   await sim?.stop().catch(() => undefined);
   await stack?.stop();
