@@ -169,7 +169,7 @@ async function startManager(label: Side['label'], root: string): Promise<Side> {
     while (grpcPort === httpPort) grpcPort = await freePort();
     const fd = openSync(logFile, 'a');
     // Own process group: a Ctrl-C in the terminal reaches only this script, which then stops them.
-    const child = spawn(process.execPath, [join(root, 'bin', 'opsctl.js'), 'server'], {
+    const child = spawn(process.execPath, [join(root, 'bin', 'opsctl.cjs'), 'server'], {
       cwd: root,
       detached: true,
       stdio: ['ignore', fd, fd],

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleIsCurrent } from '../cli/bundled.js';
+import { bundleIsCurrent } from '../cli/bundled.cjs';
 import { packageRoot } from '../lib/version.js';
 import { binPath, startLocalStack, type LocalStack } from '../scripts/local-stack.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -23,11 +23,13 @@ import { median } from './proc.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' }, baseline: { type: 'string' } } });
 const BASELINE = values.baseline === undefined ? undefined : resolve(values.baseline);
-if (BASELINE && !existsSync(join(BASELINE, 'bin', 'opsctl.js'))) throw new Error(`--baseline ${BASELINE}: no bin/opsctl.js there`);
+/** The baseline's CLI entry: bin/opsctl.cjs, or bin/opsctl.js in builds before it became CommonJS. */
+const baselineBin = BASELINE && ['opsctl.cjs', 'opsctl.js'].map((f) => join(BASELINE, 'bin', f)).find((f) => existsSync(f));
+if (BASELINE && !baselineBin) throw new Error(`--baseline ${BASELINE}: no bin/opsctl.cjs or bin/opsctl.js there`);
 const RUNS = Number(values.runs);
 // Without the manifest oclif imports every command file to find the one it runs: another program.
 if (!existsSync(join(packageRoot(), 'oclif.manifest.json'))) throw new Error('oclif.manifest.json is missing: run `npm run build` (or node scripts/gen-manifest.mjs) first');
-// Without a current bundle bin/opsctl.js runs dist/cli (cli/bundled.ts): not what users run.
+// Without a current bundle bin/opsctl.cjs runs dist/cli (cli/bundled.ts): not what users run.
 if (!bundleIsCurrent()) throw new Error('dist/cli-bundle is missing or older than dist/cli: run `npm run build` (or node scripts/bundle-cli.mjs) first');
 const NODE = 'bench-node';
 const SIMULATED = 24;
@@ -48,7 +50,7 @@ function timed(file: string, args: string[]): number {
 }
 
 const opsctl = (...args: string[]) => timed(process.execPath, [binPath('opsctl'), ...args]);
-const baseline = (...args: string[]) => timed(process.execPath, [join(BASELINE!, 'bin', 'opsctl.js'), ...args]);
+const baseline = (...args: string[]) => timed(process.execPath, [baselineBin!, ...args]);
 const SSH_ARGS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', 'StrictHostKeyChecking=no', 'localhost', 'true'];
 
 /** Why `ssh localhost true` cannot be measured here, or undefined when it can. */

@@ -1,4 +1,4 @@
-// opsctl's entry point (bin/opsctl.js): runs oclif and turns whatever escapes a command (an unknown
+// opsctl's entry point (bin/opsctl.cjs): runs oclif and turns whatever escapes a command (an unknown
 // command, a broken install) into the same one-line `Error: ...` and exit code as command errors.
 import { flush, run, type Interfaces } from '@oclif/core';
 import { readFileSync } from 'node:fs';

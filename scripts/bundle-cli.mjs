@@ -22,7 +22,7 @@ if (!existsSync(join(cliDir, 'main.js')) || !existsSync(manifestFile)) {
   console.error('dist/cli or oclif.manifest.json is missing: run `npm run build` (tsc, then scripts/gen-manifest.mjs) first');
   process.exit(1);
 }
-const { BUNDLE_FILE, codeCacheFile } = await import(pathToFileURL(join(cliDir, 'bundled.js')).href);
+const { BUNDLE_FILE, codeCacheFile } = await import(pathToFileURL(join(cliDir, 'bundled.cjs')).href);
 const { BUNDLE_COMMANDS_TARGET } = await import(pathToFileURL(join(cliDir, 'main.js')).href);
 const { writeFileAtomicSync } = await import(pathToFileURL(join(root, 'dist', 'lib', 'atomic-write.js')).href);
 
@@ -171,7 +171,7 @@ const configHome = mkdtempSync(join(tmpdir(), 'opsctl-bundle-'));
 const server = `http://127.0.0.1:${standIn.address().port}`;
 // main() ends with process.exit: held here until both commands ran, then the cache is written.
 const warmUp = `
-const { loadCliBundle } = await import(${JSON.stringify(pathToFileURL(join(cliDir, 'bundled.js')).href)});
+const { loadCliBundle } = await import(${JSON.stringify(pathToFileURL(join(cliDir, 'bundled.cjs')).href)});
 const { writeFileAtomicSync } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'lib', 'atomic-write.js')).href)});
 const loaded = loadCliBundle();
 if (!loaded) throw new Error('the bundle did not load');

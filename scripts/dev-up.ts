@@ -1,7 +1,8 @@
 // `npm start`: a working opsctl system on this machine on the embedded defaults — the manager on
 // SQLite in ./data/manager, a hostd enrolled to it, and the agentd it starts — so you see your own
 // machine as a node. Ctrl-C stops all of it. Logs go to ./data/logs/.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../lib/version.js';
 import { startLocalStack } from './local-stack.js';
 
 const dataDir = resolve(process.env.OPS_DEV_DATA_DIR ?? 'data');
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
     grpcPort: port('OPS_DEV_GRPC_PORT', 8441),
     agentPort: port('OPS_DEV_AGENT_PORT', 8442),
   });
-  const bin = resolve('bin');
+  // The package's bin/, wherever this was started from (the data folder is the caller's).
+  const bin = join(packageRoot(), 'bin');
   console.log(`
 opsctl is up.
 

@@ -51,7 +51,7 @@ export interface LocalStack {
 const root = packageRoot();
 
 export function binPath(name: 'opsctl' | 'hostd' | 'agentd'): string {
-  return join(root, 'bin', `${name}.js`);
+  return join(root, 'bin', name === 'opsctl' ? 'opsctl.cjs' : `${name}.js`);
 }
 
 export interface BinRun { code: number | null; stdout: string; stderr: string }

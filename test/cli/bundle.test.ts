@@ -1,4 +1,4 @@
-// The bundled CLI (scripts/bundle-cli.mjs, cli/bundled.ts): what bin/opsctl.js runs when the build
+// The bundled CLI (scripts/bundle-cli.mjs, cli/bundled.ts): what bin/opsctl.cjs runs when the build
 // made it. It must hold every command of the manifest, load with its code cache, and answer as the
 // unbundled dist/cli does; `top` and `server` (ES-only modules at run time) never run from it.
 import { test } from 'uvu';
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { bundleCanRun, bundleIsCurrent } from '../../cli/bundled.js';
+import { bundleCanRun, bundleIsCurrent } from '../../cli/bundled.cjs';
 import { ConfigHome, ensureBuilt, opsctl, root } from './run-opsctl.js';
 
 const home = new ConfigHome();
@@ -33,7 +33,7 @@ test('the built bundle is current, holds a class for every command of the manife
   assert.ok(bundleIsCurrent());
   const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
   // In a process of its own, with no flags: V8 takes a code cache only under the flags it was made with.
-  const script = `const { loadCliBundle } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'cli', 'bundled.js')).href)});
+  const script = `const { loadCliBundle } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'cli', 'bundled.cjs')).href)});
 const loaded = loadCliBundle();
 console.log(JSON.stringify({ cache: loaded.cacheAccepted, ids: Object.keys(loaded.bundle.COMMANDS).filter((id) => typeof loaded.bundle.COMMANDS[id] === 'function') }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });

@@ -39,7 +39,7 @@ test.after(async () => {
 test('the tarball carries the built code, man pages and run-time files, and no tests, benchmarks or sources', async () => {
   const { stdout } = await run('tar', ['-tzf', tarball], { timeout: 30_000 });
   const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  for (const f of ['package.json', 'README.md', 'bin/opsctl.js', 'bin/hostd.js', 'bin/agentd.js', 'dist/cli/main.js', 'dist/server/main.js',
+  for (const f of ['package.json', 'README.md', 'bin/opsctl.cjs', 'bin/hostd.js', 'bin/agentd.js', 'dist/cli/main.js', 'dist/server/main.js',
     'oclif.manifest.json', 'man/opsctl.1', 'man/hostd.8', 'man/agentd.8', 'proto/hostlink/v1/hostlink.proto', 'scripts/install.sh',
     'configs/manager.yaml', 'dist/cli/commands/completion.js']) {
     assert.ok(files.includes(f), `${f} is missing`);

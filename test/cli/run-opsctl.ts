@@ -1,18 +1,18 @@
-// Runs the real, built opsctl (bin/opsctl.js → dist/) as a child process, with its own config home,
+// Runs the real, built opsctl (bin/opsctl.cjs → dist/) as a child process, with its own config home,
 // optionally under a pseudo-terminal (util-linux `script`) to see what a person at a terminal sees.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/version.js';
-import { bundleIsCurrent } from '../../cli/bundled.js';
+import { bundleIsCurrent } from '../../cli/bundled.cjs';
 
 export const root = packageRoot();
-export const opsctlBin = join(root, 'bin', 'opsctl.js');
+export const opsctlBin = join(root, 'bin', 'opsctl.cjs');
 
 /**
  * Fails fast when dist/ is missing, refreshes the command manifest from the built commands, and
- * rebuilds the bundled CLI bin/opsctl.js runs when `tsc` ran after it (else it would run dist/cli).
+ * rebuilds the bundled CLI bin/opsctl.cjs runs when `tsc` ran after it (else it would run dist/cli).
  */
 export function ensureBuilt(): void {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');

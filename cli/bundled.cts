@@ -3,15 +3,27 @@
 // cache the build wrote beside it. Most of a command's start-up was Node resolving, reading and
 // compiling oclif's ~110 files and our ~40 modules; one file read, with its functions already
 // compiled, is about half of that (docs/architecture.md, "How opsctl starts fast").
-// bin/opsctl.js uses it when it exists and is newer than the tsc output; otherwise (a bundle older
+// bin/opsctl.cjs uses it when it exists and is newer than the tsc output; otherwise (a bundle older
 // than the last `tsc`, OPSCTL_NO_BUNDLE set, or `top` and `server`, below) dist/cli/main.js as before.
-import { readFileSync, statSync } from 'node:fs';
+// CommonJS, like bin/opsctl.cjs: an ES module entry and its imports cost Node's ES module loader
+// ~20 ms of CPU before the first line of a command runs.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { packageRoot } from '../lib/version.js';
 
-const root = packageRoot();
+/** The package root, from cli/ (sources under tsx) or dist/cli/ (lib/version.ts's packageRoot is an ES module). */
+export function cliPackageRoot(from: string = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('opsctl package root not found');
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = cliPackageRoot();
 export const BUNDLE_FILE = join(root, 'dist', 'cli-bundle', 'opsctl.cjs');
 /**
  * The bundle's first line names its build: `// opsctl bundle <sha256 prefix>`. Its code cache is
@@ -45,7 +57,7 @@ export interface LoadedBundle {
 }
 
 /**
- * Whether `argv` (as bin/opsctl.js gets it) may run from the bundle: not `top` (Ink) nor `server`
+ * Whether `argv` (as bin/opsctl.cjs gets it) may run from the bundle: not `top` (Ink) nor `server`
  * (the manager, dist/server/main.js), which load ES-only modules at run time, and a CommonJS file
  * cannot import those in Node 20. `server status` and the other commands can.
  */
