@@ -287,9 +287,10 @@ class Call {
   /** Ends the call now with `status`, and tells the server (RST_STREAM CANCEL). */
   abort(status: StatusObject): void {
     if (this.ended) return;
+    // Before finish(), which would close the stream with NO_ERROR.
     const stream = this.stream;
+    if (stream && !stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
     this.finish(status);
-    if (stream && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
   private finish(status: StatusObject): void {
@@ -324,27 +325,31 @@ function emitStatusAfterMessages(stream: Readable, status: StatusObject): void {
   process.nextTick(() => { emit(); stream.push(null); });
 }
 
+/** A call whose replies are decoded into `stream`; the server is held back while its reader is behind. */
+function readingCall<Res>(stream: Readable, channel: GrpcChannel, method: MethodCodec<never, Res>, options: CallOptions): Call {
+  const call: Call = new Call(channel, method.path, options, {
+    onMessage: (bytes) => {
+      let message: Res;
+      try {
+        message = method.deserialize(bytes);
+      } catch (err) {
+        call.abort({ code: Status.INTERNAL, details: `Failed to parse server response: ${(err as Error).message}` });
+        return;
+      }
+      if (!stream.push(message)) call.pause();
+    },
+    onStatus: (status) => emitStatusAfterMessages(stream, status),
+  });
+  return call;
+}
+
 /** A bidirectional call: writes are messages, reads are the replies; 'status' once, at the end. */
 export class ClientDuplexStream<Req, Res> extends Duplex {
   private readonly call: Call;
 
   constructor(channel: GrpcChannel, private readonly method: MethodCodec<Req, Res>, options: CallOptions) {
     super({ objectMode: true });
-    this.call = new Call(channel, method.path, options, {
-      onMessage: (bytes) => this.receive(bytes),
-      onStatus: (status) => emitStatusAfterMessages(this, status),
-    });
-  }
-
-  private receive(bytes: Buffer): void {
-    let message: Res;
-    try {
-      message = this.method.deserialize(bytes);
-    } catch (err) {
-      this.call.abort({ code: Status.INTERNAL, details: `Failed to parse server response: ${(err as Error).message}` });
-      return;
-    }
-    if (!this.push(message)) this.call.pause();
+    this.call = readingCall(this, channel, method, options);
   }
 
   override _read(): void {
@@ -379,25 +384,11 @@ export class ClientDuplexStream<Req, Res> extends Duplex {
 export class ClientReadableStream<Res> extends Readable {
   private readonly call: Call;
 
-  constructor(channel: GrpcChannel, private readonly method: MethodCodec<unknown, Res>, request: Buffer, options: CallOptions) {
+  constructor(channel: GrpcChannel, method: MethodCodec<never, Res>, request: Buffer, options: CallOptions) {
     super({ objectMode: true });
-    this.call = new Call(channel, method.path, options, {
-      onMessage: (bytes) => this.receive(bytes),
-      onStatus: (status) => emitStatusAfterMessages(this, status),
-    });
+    this.call = readingCall(this, channel, method, options);
     this.call.write(request, () => undefined);
     this.call.halfClose();
-  }
-
-  private receive(bytes: Buffer): void {
-    let message: Res;
-    try {
-      message = this.method.deserialize(bytes);
-    } catch (err) {
-      this.call.abort({ code: Status.INTERNAL, details: `Failed to parse server response: ${(err as Error).message}` });
-      return;
-    }
-    if (!this.push(message)) this.call.pause();
   }
 
   override _read(): void {
@@ -483,7 +474,7 @@ export class GrpcChannel {
   }
 
   serverStream<Req, Res>(method: MethodCodec<Req, Res>, request: Req, options: CallOptions = {}): ClientReadableStream<Res> {
-    return new ClientReadableStream(this, method as MethodCodec<unknown, Res>, method.serialize(request), options);
+    return new ClientReadableStream(this, method, method.serialize(request), options);
   }
 
   bidiStream<Req, Res>(method: MethodCodec<Req, Res>, options: CallOptions = {}): ClientDuplexStream<Req, Res> {

@@ -86,6 +86,17 @@ async function enrolled(name: string): Promise<LinkTls> {
   return { caPem: res.caPem, keyPem, certPem: res.certificatePem };
 }
 
+/** A Connect handler that sends one message and keeps the stream open. */
+const answerOnce: HostLinkHandlers['Connect'] = (call) => { call.on('error', () => undefined); call.write({ eventAck: { runs: [] } } satisfies ManagerMessage); };
+
+/** A Connect stream that has had its first message, and its coming status. */
+async function answeredStream(c: HostLinkClient): Promise<{ call: LinkStream; ended: Promise<StatusObject> }> {
+  const call = c.Connect();
+  const ended = statusOf(call);
+  await new Promise((resolve) => call.once('data', resolve));
+  return { call, ended };
+}
+
 /** Waits for `what` to hold, up to `ms`. */
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -277,33 +288,31 @@ test('the server ends the stream with a status: before any message (trailers onl
 
 test('cancel: CANCELLED at once, the server sees it, later writes are dropped; the session goes on serving calls', async () => {
   let serverCancelled = false;
+  let serverSawEnd = false;
   scripted.handlers.Connect = (call) => {
     call.on('cancelled', () => { serverCancelled = true; });
-    call.on('error', () => undefined);
-    call.write({ eventAck: { runs: [] } } satisfies ManagerMessage);
+    call.on('end', () => { serverSawEnd = true; });
+    answerOnce(call);
   };
   scripted.handlers.Renew = (_call, cb) => cb(null, { certificatePem: 'renewed' });
   const c = track(createHostLinkClient(scripted.address, scripted.tls));
-  const call = c.Connect();
-  const s = statusOf(call);
-  await new Promise((resolve) => call.once('data', resolve));
+  const { call, ended } = await answeredStream(c);
   call.cancel();
-  assert.equal(await s, { code: status.CANCELLED, details: 'Cancelled on client' });
+  assert.equal(await ended, { code: status.CANCELLED, details: 'Cancelled on client' });
   call.write({ heartbeat: {} });
   await until('the server to see the cancel', () => serverCancelled);
+  assert.not.ok(serverSawEnd, 'a cancel, not a half-close');
   const res = await new Promise<string | undefined>((resolve, reject) => c.Renew({ csrPem: 'x' }, { deadline: Date.now() + 5000 }, (err, r) => (err ? reject(err) : resolve(r?.certificatePem))));
   assert.is(res, 'renewed');
 });
 
 test('the server goes away: open calls end UNAVAILABLE; the next call opens a new session', async () => {
-  scripted.handlers.Connect = (call) => { call.on('error', () => undefined); call.write({ eventAck: { runs: [] } } satisfies ManagerMessage); };
+  scripted.handlers.Connect = answerOnce;
   scripted.handlers.Renew = (_call, cb) => cb(null, { certificatePem: 'again' });
   const c = track(createHostLinkClient(scripted.address, scripted.tls));
-  const call = c.Connect();
-  const s = statusOf(call);
-  await new Promise((resolve) => call.once('data', resolve));
+  const { ended } = await answeredStream(c);
   scripted.stop();
-  const st = await s;
+  const st = await ended;
   assert.is(st.code, status.UNAVAILABLE, `${status[st.code]}: ${st.details}`);
   await scripted.start();
   const res = await new Promise<string | undefined>((resolve, reject) => c.Renew({ csrPem: 'x' }, { deadline: Date.now() + 5000 }, (err, r) => (err ? reject(err) : resolve(r?.certificatePem))));
@@ -311,7 +320,7 @@ test('the server goes away: open calls end UNAVAILABLE; the next call opens a ne
 });
 
 test('keepalive: a peer that stops answering ends the session (UNAVAILABLE, said why) within ping interval + timeout', async () => {
-  scripted.handlers.Connect = (call) => { call.on('error', () => undefined); call.write({ eventAck: { runs: [] } } satisfies ManagerMessage); };
+  scripted.handlers.Connect = answerOnce;
   // A TCP relay to the server that can be frozen: bytes stop flowing both ways, the sockets stay open.
   const sockets: Socket[] = [];
   let frozen = false;
@@ -329,9 +338,7 @@ test('keepalive: a peer that stops answering ends the session (UNAVAILABLE, said
   try {
     const port = (relay.address() as { port: number }).port;
     const c = track(createHostLinkClient(`127.0.0.1:${port}`, scripted.tls, { keepaliveMs: 300, keepaliveTimeoutMs: 300 }));
-    const call = c.Connect();
-    const s = statusOf(call);
-    await new Promise((resolve) => call.once('data', resolve));
+    const { ended: s } = await answeredStream(c);
     await new Promise((r) => setTimeout(r, 700)); // pings answered meanwhile: the call stays up
     let ended = false;
     void s.then(() => { ended = true; });
