@@ -224,6 +224,8 @@ class Call {
       const trailersOnly = statusFromMetadata(headers);
       if (trailersOnly) { this.status ??= trailersOnly; return; }
       if (httpStatus !== 200) {
+        // Not gRPC (a proxy's error page): its body is no message.
+        grpcResponse = false;
         this.status ??= { code: httpStatusToGrpc(httpStatus), details: `Received HTTP status code ${httpStatus}` };
         return;
       }

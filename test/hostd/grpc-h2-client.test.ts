@@ -4,6 +4,7 @@
 // script (deadlines, oversized messages, statuses, cancellation, a server that goes away).
 import * as grpcJs from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -317,6 +318,29 @@ test('the server goes away: open calls end UNAVAILABLE; the next call opens a ne
   await scripted.start();
   const res = await new Promise<string | undefined>((resolve, reject) => c.Renew({ csrPem: 'x' }, { deadline: Date.now() + 5000 }, (err, r) => (err ? reject(err) : resolve(r?.certificatePem))));
   assert.is(res, 'again');
+});
+
+test('what grpc-js would not send: an HTTP error from a proxy, a compressed message', async () => {
+  // A plain HTTP/2 server with the manager's certificate stands in for a proxy or a peer we cannot read.
+  const server: Http2SecureServer = createSecureServer({ key: scripted.pki.serverKeyPem, cert: scripted.pki.serverChainPem() }, (req, res) => {
+    if (req.url.endsWith('/Renew')) { res.writeHead(503, { 'content-type': 'text/plain' }); res.end('overloaded'); return; }
+    res.writeHead(200, { 'content-type': 'application/grpc' });
+    const compressed = Buffer.from([1, 0, 0, 0, 2, 0x1f, 0x8b]);
+    res.addTrailers({ 'grpc-status': '0' });
+    res.end(compressed);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const c = track(createHostLinkClient(`127.0.0.1:${(server.address() as { port: number }).port}`, scripted.tls));
+    const err = await renewError(c);
+    assert.is(err.code, status.UNAVAILABLE);
+    assert.is(err.details, 'Received HTTP status code 503');
+    const enrolled = await new Promise<ServiceError | null>((resolve) => c.Enroll({ token: 't', nodeName: 'n', csrPem: '' }, { deadline: Date.now() + 5000 }, (e) => resolve(e)));
+    assert.is(enrolled?.code, status.INTERNAL);
+    assert.match(enrolled!.details, /compressed/);
+  } finally {
+    server.close();
+  }
 });
 
 test('keepalive: a peer that stops answering ends the session (UNAVAILABLE, said why) within ping interval + timeout', async () => {
