@@ -2,8 +2,7 @@
 // reports its counters to the parent over IPC every --report-ms. Exits after 'stop' (every stream
 // closed), when the parent goes away, or by itself when none of its hosts could enroll.
 import { createLogger, type Logger } from '../../lib/log.js';
-import { createHostLinkClient } from '../../hostd/grpc-client.js';
-import type { HostLinkClient } from '../../hostd/grpc-client.js';
+import { createHostLinkClient, type HostLinkClient } from '../../hostd/grpc-client.js';
 import { createKeyAsync } from './csr.js';
 import { loadKeyPool, readHostFile, writeHostFile } from './identities.js';
 import { hostName, type SimOptions } from './options.js';
@@ -123,7 +122,6 @@ async function run(init: WorkerInit): Promise<void> {
     });
   }
 }
-
 
 process.once('message', (m: WorkerInit) => {
   if (m?.type !== 'start') return;
