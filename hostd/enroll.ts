@@ -3,13 +3,13 @@
 // re-installed host), the manager holds the request for an operator: hostd logs its key's
 // fingerprint once ("waiting for approval") and asks again with the same key, backing off up to
 // 30 s, until `opsctl nodes approve NAME` lets it collect its certificate (or deny drops it).
-import * as grpc from '@grpc/grpc-js';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { parseHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/log.js';
 import type { EnrollResponse__Output } from '../proto/hostlink.js';
 import type { HostdConfig } from './config.js';
 import { createHostLinkClient } from './grpc-client.js';
+import { status, type ServiceError } from './grpc-h2-client.js';
 import { keyFingerprint } from '../proto/key-fingerprint.js';
 import { Backoff } from './backoff.js';
 import { csrFor } from './csr.js';
@@ -54,16 +54,16 @@ function callEnroll(address: string, caPem: string, request: { token: string; no
   });
 }
 
-function explain(err: grpc.ServiceError, address: string, wasHeld: boolean): EnrollError {
+function explain(err: ServiceError, address: string, wasHeld: boolean): EnrollError {
   switch (err.code) {
-    case grpc.status.PERMISSION_DENIED:
-    case grpc.status.UNAUTHENTICATED:
-    case grpc.status.INVALID_ARGUMENT:
-    case grpc.status.ALREADY_EXISTS:
+    case status.PERMISSION_DENIED:
+    case status.UNAUTHENTICATED:
+    case status.INVALID_ARGUMENT:
+    case status.ALREADY_EXISTS:
       // A denied request is forgotten by the manager: the retry is then a new request with a used token.
       return new EnrollError(`enrollment refused${wasHeld ? ' after waiting for approval (was the request denied?)' : ''}: ${err.details}`);
-    case grpc.status.UNAVAILABLE:
-    case grpc.status.DEADLINE_EXCEEDED:
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
       return new EnrollError(`cannot reach the manager at ${address}: ${err.details}`);
     default:
       return new EnrollError(`enrollment failed: ${err.details || err.message}`);
@@ -101,9 +101,9 @@ export async function ensureIdentity(cfg: HostdConfig, log: Logger): Promise<Nod
     try {
       res = await callEnroll(cfg.manager.address, caPem, { token: cfg.enroll.token, nodeName: cfg.node.name, csrPem });
     } catch (err) {
-      const e = err as grpc.ServiceError;
+      const e = err as ServiceError;
       // Once held, the request lives on the manager: a manager restart must not make us give up.
-      if (held && (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED)) {
+      if (held && (e.code === status.UNAVAILABLE || e.code === status.DEADLINE_EXCEEDED)) {
         await sleep(backoff.next());
         continue;
       }

@@ -5,7 +5,6 @@
 // (gathered a few ms into one message when the manager accepts it, event-batch.ts). Every task event is
 // spooled on disk until an EventAck covers it (event-spool.ts). Dispatch, cancel and acks come down the same stream. A lost stream
 // is retried with exponential backoff and full jitter.
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
 import { opsVersion } from '../lib/version.js';
@@ -17,11 +16,12 @@ import type { FetchReleaseRequest } from '../proto/gen/opsctl/hostlink/v1/FetchR
 import type { RevertHost__Output } from '../proto/gen/opsctl/hostlink/v1/RevertHost.js';
 import type { UpdateHost__Output } from '../proto/gen/opsctl/hostlink/v1/UpdateHost.js';
 import type { UpdateReport } from '../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
-import type { Dispatch__Output, Facts, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
+import type { Dispatch__Output, Facts, ManagerMessage__Output, MetricsSample, TaskEvent } from '../proto/hostlink.js';
 import { Backoff } from './backoff.js';
 import { EventBatcher } from './event-batch.js';
 import type { EventSpool } from './event-spool.js';
-import { createHostLinkClient } from './grpc-client.js';
+import { createHostLinkClient, type HostLinkClient, type LinkStream } from './grpc-client.js';
+import { status as grpcStatus, type StatusObject } from './grpc-h2-client.js';
 import type { NodeIdentity } from './identity.js';
 import { MetricsSchedule } from './metrics-schedule.js';
 
@@ -65,7 +65,7 @@ const STABLE_MS = 30_000;
 /** How long one wait for the channel to connect lasts before it is logged and begun again. */
 const READY_WAIT_MS = 10_000;
 
-type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
+type Stream = LinkStream;
 
 export class ManagerLink implements Subsystem {
   readonly name = 'manager link';
@@ -250,7 +250,7 @@ export class ManagerLink implements Subsystem {
     this.connectedAt = 0;
     call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
     call.on('error', () => { /* reported through 'status' */ });
-    call.on('status', (status: grpc.StatusObject) => this.onStreamEnd(call, status));
+    call.on('status', (status: StatusObject) => this.onStreamEnd(call, status));
     void this.sendHello(call);
   }
 
@@ -383,7 +383,7 @@ export class ManagerLink implements Subsystem {
     this.metrics.stop();
   }
 
-  private onStreamEnd(call: Stream, status: grpc.StatusObject): void {
+  private onStreamEnd(call: Stream, status: StatusObject): void {
     if (this.call !== call) return;
     this.call = undefined;
     this.welcomed = false;
@@ -393,7 +393,7 @@ export class ManagerLink implements Subsystem {
     this.stopTimers();
     if (this.stopped) return;
     let delay: number;
-    if (status.code === grpc.status.UNAUTHENTICATED || status.code === grpc.status.PERMISSION_DENIED) {
+    if (status.code === grpcStatus.UNAUTHENTICATED || status.code === grpcStatus.PERMISSION_DENIED) {
       delay = this.backoff.max();
       this.opts.log.error({ code: status.code, details: status.details, retryInMs: delay },
         `the manager refused this host's certificate (revoked, deleted or re-enrolled?): ${status.details}`);
@@ -401,7 +401,7 @@ export class ManagerLink implements Subsystem {
       if (this.connectedAt > 0 && Date.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
       delay = this.backoff.next();
       const what = this.connectedAt > 0 ? 'lost the stream to the manager' : 'cannot connect to the manager';
-      this.opts.log.warn({ address: this.opts.address, code: grpc.status[status.code] ?? status.code, details: status.details, retryInMs: delay }, what);
+      this.opts.log.warn({ address: this.opts.address, code: grpcStatus[status.code] ?? status.code, details: status.details, retryInMs: delay }, what);
     }
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);

@@ -23,20 +23,6 @@ import { RESTART_EXIT_CODE, Updater } from './updater/updater.js';
 import { agentCompatibleRange, isAgentCompatible } from '../proto/agent-compat.js';
 import { spawnSync } from 'node:child_process';
 
-/**
- * grpc-js always puts the target host in the TLS SNI field, so dialling a manager by IP address
- * makes Node warn (DEP0123) on every start. The connection is verified against the IP SAN anyway;
- * drop that one warning so an operator's terminal shows only what matters.
- */
-function silenceSniIpWarning(): void {
-  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
-    if (code === 'DEP0123') return;
-    emitWarning(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
 /** What `COMMAND --version` says its version is ("agentd 1.4.0"); undefined when it does not say. */
 function askVersion(command: string[]): string | undefined {
   const r = spawnSync(command[0], [...command.slice(1), '--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -48,7 +34,6 @@ function flush(log: Logger): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  silenceSniIpWarning();
   let cfg: HostdConfig;
   let log: Logger;
   try {

@@ -5,7 +5,6 @@
 // Checked at start, then at the renewal time, and at least hourly (a clock jump, a suspended VM).
 // A failed renewal is retried every tenth of what is left (1 s to 1 min); an expired certificate
 // cannot renew: the host enrolls again and an operator approves it.
-import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from '../lib/log.js';
 import type { Subsystem } from '../lib/run-group.js';
@@ -14,6 +13,7 @@ import type { RenewResponse__Output } from '../proto/hostlink.js';
 import { csrFor } from './csr.js';
 import { createKey } from './enroll.js';
 import { createHostLinkClient } from './grpc-client.js';
+import { status } from './grpc-h2-client.js';
 import { pairMatches, saveRenewedPair, type NodeIdentity } from './identity.js';
 
 /** Renew when less than this part of the lifetime is left. */
@@ -116,9 +116,9 @@ export class CertificateRenewer implements Subsystem {
 function callRenew(address: string, identity: NodeIdentity, csrPem: string): Promise<RenewResponse__Output> {
   const client = createHostLinkClient(address, { caPem: identity.caPem, keyPem: identity.keyPem, certPem: identity.certPem });
   return new Promise((resolve, reject) => {
-    client.Renew({ csrPem }, { deadline: Date.now() + RENEW_DEADLINE_MS }, (err: grpc.ServiceError | null, res?: RenewResponse__Output) => {
+    client.Renew({ csrPem }, { deadline: Date.now() + RENEW_DEADLINE_MS }, (err, res) => {
       client.close();
-      if (err) reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+      if (err) reject(new Error(`${status[err.code] ?? err.code}: ${err.details || err.message}`));
       else resolve(res!);
     });
   });

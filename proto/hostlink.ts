@@ -1,15 +1,15 @@
-// The host link's gRPC service over the messages' static encoders and decoders (proto/gen/hostlink-codec.ts,
+// The host link's methods over the messages' static encoders and decoders (proto/gen/hostlink-codec.ts,
 // generated from hostlink.proto by pbjs in the build): no .proto is parsed and no code generated at
 // start. Values cross the wire exactly as proto-loader would hand them over with PROTO_LOADER_OPTIONS
 // (fromObject on the way out, toObject with these options on the way in), the options the generated
-// types in proto/gen were made with, so the two always agree.
+// types in proto/gen were made with, so the two always agree. Both ends use these methods: the
+// manager through grpc-js (hostlink-service.ts), hostd through its own HTTP/2 client
+// (hostd/grpc-client.ts); this module loads no gRPC library, so hostd's bundle carries none.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import codecRoot, { SERVICE_METHODS } from './gen/hostlink-codec.js';
-import type { ProtoGrpcType } from './gen/hostlink.js';
 
 export type { HostMessage, HostMessage__Output } from './gen/opsctl/hostlink/v1/HostMessage.js';
 export type { ManagerMessage, ManagerMessage__Output } from './gen/opsctl/hostlink/v1/ManagerMessage.js';
@@ -21,7 +21,7 @@ export type { EnrollRequest__Output } from './gen/opsctl/hostlink/v1/EnrollReque
 export type { EnrollResponse__Output } from './gen/opsctl/hostlink/v1/EnrollResponse.js';
 export type { RenewRequest__Output } from './gen/opsctl/hostlink/v1/RenewRequest.js';
 export type { RenewResponse, RenewResponse__Output } from './gen/opsctl/hostlink/v1/RenewResponse.js';
-export type { HostLinkClient, HostLinkHandlers } from './gen/opsctl/hostlink/v1/HostLink.js';
+export type { HostLinkHandlers } from './gen/opsctl/hostlink/v1/HostLink.js';
 
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true,
@@ -66,30 +66,33 @@ function deserializer(codec: MessageCodec): (bytes: Buffer) => object {
   return (bytes) => codec.toObject(codec.decode(bytes), PROTO_LOADER_OPTIONS);
 }
 
-/** The service as grpc-js wants it: what proto-loader's loadSync would give for HostLink. */
-export function hostLinkServiceDefinition(): grpc.ServiceDefinition {
-  const service: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const m of SERVICE_METHODS) {
-    const request = messageCodec(m.requestType);
-    const response = messageCodec(m.responseType);
-    service[m.name] = {
-      path: `/${m.service}/${m.name}`,
-      requestStream: m.requestStream, responseStream: m.responseStream,
-      requestSerialize: serializer(request), requestDeserialize: deserializer(request),
-      responseSerialize: serializer(response), responseDeserialize: deserializer(response),
-      // proto-loader's camel-cased alias: clients get both `Enroll` and `enroll`.
-      originalName: m.name[0].toLowerCase() + m.name.slice(1),
-    };
-  }
-  return service;
+/** One method of the service: its HTTP/2 path, whether each side streams, and its messages' codecs. */
+export interface HostLinkMethod {
+  name: string;
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  serializeRequest: (value: object) => Buffer;
+  deserializeRequest: (bytes: Buffer) => object;
+  serializeResponse: (value: object) => Buffer;
+  deserializeResponse: (bytes: Buffer) => object;
 }
 
-let cached: ProtoGrpcType['opsctl']['hostlink']['v1'] | undefined;
+let methods: Record<string, HostLinkMethod> | undefined;
 
-export function loadHostLink(): ProtoGrpcType['opsctl']['hostlink']['v1'] {
-  if (!cached) {
-    const HostLink = grpc.makeGenericClientConstructor(hostLinkServiceDefinition(), 'HostLink');
-    cached = { HostLink } as unknown as ProtoGrpcType['opsctl']['hostlink']['v1'];
+/** The HostLink methods by name (Enroll, Connect, Renew, FetchRelease). */
+export function hostLinkMethods(): Record<string, HostLinkMethod> {
+  if (!methods) {
+    methods = {};
+    for (const m of SERVICE_METHODS) {
+      const request = messageCodec(m.requestType);
+      const response = messageCodec(m.responseType);
+      methods[m.name] = {
+        name: m.name, path: `/${m.service}/${m.name}`, requestStream: m.requestStream, responseStream: m.responseStream,
+        serializeRequest: serializer(request), deserializeRequest: deserializer(request),
+        serializeResponse: serializer(response), deserializeResponse: deserializer(response),
+      };
+    }
   }
-  return cached;
+  return methods;
 }

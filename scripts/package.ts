@@ -13,15 +13,15 @@ import { packageRoot } from '../lib/version.js';
 
 /**
  * Left out of the bundles, loaded only on paths the daemons never take. proto-loader (with protobufjs'
- * parser) is what grpc-js loads to serve channelz or ORCA, which hostd does not: the host link's
- * messages are static code (proto/hostlink.ts). systeminformation: hostd reads Linux's facts from
+ * parser): the host link's messages are static code (proto/hostlink.ts), and no daemon loads grpc-js
+ * (hostd has its own HTTP/2 client, hostd/grpc-h2-client.ts); only types are imported from it. systeminformation: hostd reads Linux's facts from
  * /proc (hostd/facts.ts) and loads it only elsewhere, so a bundle for Linux need not carry it (a bundle
  * is for one platform: its name says which).
  */
 const NOT_BUNDLED = ['@grpc/proto-loader', ...(process.platform === 'linux' ? ['systeminformation'] : [])];
 
 /**
- * Bundled CommonJS dependencies (grpc-js, pino, systeminformation, …) call require() for Node's own
+ * Bundled CommonJS dependencies (pino, systeminformation, …) call require() for Node's own
  * modules, which an ESM file lacks; this gives them one.
  */
 const ESM_REQUIRE_BANNER = [

@@ -2,13 +2,13 @@
 // the token and its own key, then keeps one Connect stream open with its own client certificate
 // (hostd's createHostLinkClient: TLS 1.3, mutual TLS), says hello, heartbeats and sends metrics,
 // answers dispatches through its RunBook, and reconnects with hostd's backoff when the stream ends.
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../lib/log.js';
 import { opsVersion } from '../../lib/version.js';
 import { Backoff } from '../../hostd/backoff.js';
-import { createHostLinkClient } from '../../hostd/grpc-client.js';
+import { createHostLinkClient, type HostLinkClient, type LinkStream } from '../../hostd/grpc-client.js';
+import { status as grpcStatus, type ServiceError, type StatusObject } from '../../hostd/grpc-h2-client.js';
 import { MetricsSchedule } from '../../hostd/metrics-schedule.js';
-import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../../proto/hostlink.js';
+import type { EnrollResponse__Output, HostMessage, ManagerMessage__Output, MetricsSample, TaskEvent } from '../../proto/hostlink.js';
 import type { Hello } from '../../proto/gen/opsctl/hostlink/v1/Hello.js';
 import { csrFor } from '../../hostd/csr.js';
 import { EventBatcher } from '../../hostd/event-batch.js';
@@ -40,10 +40,10 @@ export interface WorkerContext {
   welcomed(host: SimHost): void;
 }
 
-type Stream = grpc.ClientDuplexStream<HostMessage, ManagerMessage__Output>;
+type Stream = LinkStream;
 
 /** hostd's (enroll.ts): refusals that retrying cannot change. */
-const REFUSALS = new Set([grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.INVALID_ARGUMENT, grpc.status.ALREADY_EXISTS]);
+const REFUSALS = new Set([grpcStatus.PERMISSION_DENIED, grpcStatus.UNAUTHENTICATED, grpcStatus.INVALID_ARGUMENT, grpcStatus.ALREADY_EXISTS]);
 /** Longer than hostd's 20 s: a storm queues on the manager, and a retry after a deadline finds the name taken. */
 const ENROLL_DEADLINE_MS = 60_000;
 /** hostd/link.ts: how long one wait for the channel lasts before it is begun again. */
@@ -52,12 +52,6 @@ const READY_WAIT_MS = 10_000;
 const STABLE_MS = 30_000;
 const CAPABILITIES = { taskKinds: ['script', 'file', 'service', 'plugin'], interpreters: ['sh', 'bash'], serviceManager: 'none', plugins: [] };
 const GiB = 1024 ** 3;
-/**
- * grpc-js keeps one process-wide pool of subchannels and compares a new channel's options with
- * every subchannel in it: with thousands of channels (none shareable: each has its own
- * certificate) that is quadratic, ~0.5 s of CPU per 1,000 hosts and growing. A local pool per channel skips it.
- */
-const OWN_SUBCHANNEL = { 'grpc.use_local_subchannel_pool': 1 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -131,7 +125,7 @@ export class SimHost implements RunHost, UpdatingHost {
       if (!file) return;
     }
     this.nodeId = file.nodeId!;
-    this.client = createHostLinkClient(this.opts.manager, { caPem: this.ctx.caPem, keyPem: file.keyPem, certPem: file.certPem }, OWN_SUBCHANNEL);
+    this.client = createHostLinkClient(this.opts.manager, { caPem: this.ctx.caPem, keyPem: file.keyPem, certPem: file.certPem });
     await this.connect();
   }
 
@@ -192,10 +186,10 @@ export class SimHost implements RunHost, UpdatingHost {
           ctx.enrollClient().Enroll({ token: ctx.token!, nodeName: this.name, csrPem }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, r) => (err ? reject(err) : resolve(r!)));
         });
       } catch (err) {
-        const e = err as grpc.ServiceError;
+        const e = err as ServiceError;
         if (REFUSALS.has(e.code)) return this.refuse(`enrollment refused: ${e.details}`);
         counters.errors++;
-        ctx.log.warn({ host: this.name, code: grpc.status[e.code] ?? e.code, details: e.details }, 'enrollment failed; retrying');
+        ctx.log.warn({ host: this.name, code: grpcStatus[e.code] ?? e.code, details: e.details }, 'enrollment failed; retrying');
         await sleep(this.backoff.next());
         continue;
       } finally {
@@ -260,7 +254,7 @@ export class SimHost implements RunHost, UpdatingHost {
     this.connectedAt = 0;
     call.on('data', (msg: ManagerMessage__Output) => this.onMessage(call, msg));
     call.on('error', () => { /* reported through 'status' */ });
-    call.on('status', (status: grpc.StatusObject) => this.onStreamEnd(call, status));
+    call.on('status', (status: StatusObject) => this.onStreamEnd(call, status));
     call.write({ hello: this.hello() });
   }
 
@@ -378,14 +372,14 @@ export class SimHost implements RunHost, UpdatingHost {
     this.stopTimers();
   }
 
-  private onStreamEnd(call: Stream, status: grpc.StatusObject): void {
+  private onStreamEnd(call: Stream, status: StatusObject): void {
     if (this.call !== call) return;
     const wasWelcomed = this.connectedAt > 0;
     this.endStream();
     if (this.stopped) return;
     this.counters.reconnects++;
     let delay: number;
-    if (status.code === grpc.status.UNAUTHENTICATED || status.code === grpc.status.PERMISSION_DENIED) {
+    if (status.code === grpcStatus.UNAUTHENTICATED || status.code === grpcStatus.PERMISSION_DENIED) {
       delay = this.backoff.max();
       this.counters.errors++;
       this.ctx.log.error({ host: this.name, details: status.details, retryInMs: delay }, 'the manager refused this host\'s certificate');
@@ -397,7 +391,7 @@ export class SimHost implements RunHost, UpdatingHost {
       if (wasWelcomed && Date.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
       delay = this.backoff.next();
       if (!wasWelcomed) this.counters.errors++;
-      this.ctx.log.debug({ host: this.name, code: grpc.status[status.code] ?? status.code, details: status.details, retryInMs: delay }, wasWelcomed ? 'lost the stream' : 'cannot connect');
+      this.ctx.log.debug({ host: this.name, code: grpcStatus[status.code] ?? status.code, details: status.details, retryInMs: delay }, wasWelcomed ? 'lost the stream' : 'cannot connect');
     }
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
@@ -423,7 +417,7 @@ export class SimHost implements RunHost, UpdatingHost {
         if (m.kind === 'dispatch') this.ctx.log.warn({ host: this.name, stream: i, runId: m.dispatch?.runId }, 'a flood stream got a dispatch');
       });
       s.on('error', () => { /* ended by the manager or by us */ });
-      s.on('status', (st: grpc.StatusObject) => {
+      s.on('status', (st: StatusObject) => {
         this.counters.floodEnded++;
         this.ctx.log.debug({ i, code: st.code }, 'flood stream ended');
         if (--open === 0) clearTimeout(done);

@@ -6,9 +6,9 @@
 // download and checks, then report rolled-back (the new version did not stay healthy). RevertHost
 // goes back to the version asked for (kept on disk by a real hostd, so nothing is downloaded).
 import { createHash } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
 import { ErrorCode, OpsError } from '../../proto/errors.js';
-import type { HostLinkClient } from '../../proto/hostlink.js';
+import type { HostLinkClient } from '../../hostd/grpc-client.js';
+import type { ServiceError } from '../../hostd/grpc-h2-client.js';
 import type { ReleaseChunk__Output } from '../../proto/gen/opsctl/hostlink/v1/ReleaseChunk.js';
 import type { RevertHost__Output } from '../../proto/gen/opsctl/hostlink/v1/RevertHost.js';
 import type { UpdateHost__Output } from '../../proto/gen/opsctl/hostlink/v1/UpdateHost.js';
@@ -143,7 +143,7 @@ export class SimUpdater {
         if (failed) return;
         try { onData(chunk.data); } catch (err) { failed = true; call.cancel(); reject(err); }
       });
-      call.on('error', (err: grpc.ServiceError) => { if (!failed) reject(new Error(`FetchRelease: ${err.details || err.message}`)); });
+      call.on('error', (err: ServiceError) => { if (!failed) reject(new Error(`FetchRelease: ${err.details || err.message}`)); });
       call.on('end', () => { if (!failed) resolve(); });
     });
   }

@@ -2,8 +2,7 @@
 // reports its counters to the parent over IPC every --report-ms. Exits after 'stop' (every stream
 // closed), when the parent goes away, or by itself when none of its hosts could enroll.
 import { createLogger, type Logger } from '../../lib/log.js';
-import { createHostLinkClient } from '../../hostd/grpc-client.js';
-import type { HostLinkClient } from '../../proto/hostlink.js';
+import { createHostLinkClient, type HostLinkClient } from '../../hostd/grpc-client.js';
 import { createKeyAsync } from './csr.js';
 import { loadKeyPool, readHostFile, writeHostFile } from './identities.js';
 import { hostName, type SimOptions } from './options.js';
@@ -123,9 +122,6 @@ async function run(init: WorkerInit): Promise<void> {
     });
   }
 }
-
-// grpc-js sets an IP address as TLS servername (DEP0123): once per worker, noise in the sim's stderr.
-process.noDeprecation = true;
 
 process.once('message', (m: WorkerInit) => {
   if (m?.type !== 'start') return;

@@ -9,7 +9,7 @@ import { ErrorCode, OpsError } from '../../proto/errors.js';
 import type { ReleaseManifest } from '../../proto/release.js';
 
 export interface FetchReleaseRequest { version: string; platform: string; arch: string; offset: number }
-/** A stream of ReleaseChunk messages ({data}) with grpc-js's cancel(). */
+/** A stream of ReleaseChunk messages ({data}) with the gRPC call's cancel(). */
 export type ReleaseStream = Readable & { cancel(): void };
 export type ReleaseSource = (req: FetchReleaseRequest) => ReleaseStream;
 

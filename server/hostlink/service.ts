@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage, RenewRequest__Output, RenewResponse } from '../../proto/hostlink.js';
 import type { EnrollResponse } from '../../proto/gen/opsctl/hostlink/v1/EnrollResponse.js';
-import { loadHostLink } from '../../proto/hostlink.js';
+import { loadHostLink } from '../../proto/hostlink-service.js';
 import type { Logger } from '../../lib/log.js';
 import { checkClientCertificate } from './client-cert.js';
 import { EnrollmentRefused, type HostHello, type HostLinkBackend, type ReleaseBundle } from './contract.js';

@@ -3,7 +3,7 @@
 // expiry, and the old certificate is refused once the new one is in use.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from '../../hostd/grpc-h2-client.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

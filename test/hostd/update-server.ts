@@ -11,7 +11,8 @@ import type { ReleaseChunk } from '../../proto/gen/opsctl/hostlink/v1/ReleaseChu
 import type { RevertHost } from '../../proto/gen/opsctl/hostlink/v1/RevertHost.js';
 import type { UpdateHost } from '../../proto/gen/opsctl/hostlink/v1/UpdateHost.js';
 import type { UpdateReport__Output } from '../../proto/gen/opsctl/hostlink/v1/UpdateReport.js';
-import { loadHostLink, type HostLinkHandlers, type HostMessage__Output, type ManagerMessage } from '../../proto/hostlink.js';
+import type { HostLinkHandlers, HostMessage__Output, ManagerMessage } from '../../proto/hostlink.js';
+import { loadHostLink } from '../../proto/hostlink-service.js';
 import { checkClientCertificate } from '../../server/hostlink/client-cert.js';
 import { RequestClientCertCredentials } from '../../server/hostlink/credentials.js';
 import { ManagerPki } from '../../server/hostlink/pki.js';

@@ -3,10 +3,10 @@
 // from an offset, and a host that does not read holds the manager back (back-pressure).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from '../../hostd/grpc-h2-client.js';
 import { createHash } from 'node:crypto';
 import { createKeyAndCsr } from '../../hostd/enroll.js';
-import type { HostLinkClient } from '../../proto/hostlink.js';
+import type { HostLinkClient } from '../../hostd/grpc-client.js';
 import type { ReleaseChunk__Output } from '../../proto/gen/opsctl/hostlink/v1/ReleaseChunk.js';
 import { client, enroll, startGateway, type TestGateway } from './helpers.js';
 

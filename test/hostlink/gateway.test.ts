@@ -1,14 +1,14 @@
 // The manager's gRPC host gateway over real TLS on loopback, with the backend seam in memory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from '../../hostd/grpc-h2-client.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { ManagerPki } from '../../server/hostlink/pki.js';
 import { nodeIdFromSubjectAltName } from '../../server/hostlink/client-cert.js';
 import { createKeyAndCsr } from '../../hostd/enroll.js';
-import type { HostLinkClient } from '../../proto/hostlink.js';
+import type { HostLinkClient } from '../../hostd/grpc-client.js';
 import { client, enroll, FACTS, openStream, startGateway, type TestGateway } from './helpers.js';
 
 let gw: TestGateway;

@@ -1,13 +1,13 @@
 // Helpers for host-link tests: an in-process gateway on an ephemeral loopback port, and clients.
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from '../../hostd/grpc-h2-client.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/log.js';
-import type { EnrollResponse__Output, HostLinkClient, HostMessage, ManagerMessage__Output, RenewResponse__Output } from '../../proto/hostlink.js';
+import type { EnrollResponse__Output, HostMessage, ManagerMessage__Output, RenewResponse__Output } from '../../proto/hostlink.js';
 import { HostLinkGateway } from '../../server/hostlink/gateway.js';
-import { createHostLinkClient, type LinkTls } from '../../hostd/grpc-client.js';
+import { createHostLinkClient, type HostLinkClient, type LinkTls } from '../../hostd/grpc-client.js';
 import { MemoryBackend } from './memory-backend.js';
 
 export interface TestGateway {

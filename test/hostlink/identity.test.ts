@@ -4,13 +4,13 @@
 // good only until the new one is presented.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from '../../hostd/grpc-h2-client.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { csrFor } from '../../hostd/csr.js';
 import { createKeyAndCsr } from '../../hostd/enroll.js';
 import { keyFingerprint } from '../../proto/key-fingerprint.js';
 import { fingerprintOfPem } from '../../server/hostlink/x509.js';
-import type { HostLinkClient } from '../../proto/hostlink.js';
+import type { HostLinkClient } from '../../hostd/grpc-client.js';
 import { client, enroll, FACTS, openStream, renew, startGateway, type TestGateway } from './helpers.js';
 
 let gw: TestGateway;

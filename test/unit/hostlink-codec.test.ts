@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as protoLoader from '@grpc/proto-loader';
 import type { MethodDefinition } from '@grpc/proto-loader';
-import { hostLinkServiceDefinition, hostlinkProtoPath, PROTO_LOADER_OPTIONS } from '../../proto/hostlink.js';
+import { hostlinkProtoPath, PROTO_LOADER_OPTIONS } from '../../proto/hostlink.js';
+import { hostLinkServiceDefinition } from '../../proto/hostlink-service.js';
 
 type Method = Pick<MethodDefinition<object, object>, 'path' | 'requestStream' | 'responseStream' | 'originalName'
   | 'requestSerialize' | 'requestDeserialize' | 'responseSerialize' | 'responseDeserialize'>;
