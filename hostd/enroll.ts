@@ -21,7 +21,12 @@ export class EnrollError extends Error {
   constructor(message: string) { super(message); this.name = 'EnrollError'; }
 }
 
-const ENROLL_DEADLINE_MS = 20_000;
+/**
+ * One Enroll's deadline. Long: in an enrollment storm requests queue on the manager, and a request
+ * given up on may still have been granted there, so the retry (same name, same key) finds the name
+ * taken and waits for an operator.
+ */
+const ENROLL_DEADLINE_MS = 60_000;
 
 /** Waiting for approval: retries back off from 1 s to this. */
 const HELD_RETRY_MAX_MS = 30_000;

@@ -44,7 +44,7 @@ type Stream = LinkStream;
 
 /** hostd's (enroll.ts): refusals that retrying cannot change. */
 const REFUSALS = new Set([grpcStatus.PERMISSION_DENIED, grpcStatus.UNAUTHENTICATED, grpcStatus.INVALID_ARGUMENT, grpcStatus.ALREADY_EXISTS]);
-/** Longer than hostd's 20 s: a storm queues on the manager, and a retry after a deadline finds the name taken. */
+/** As hostd's (enroll.ts): a storm queues on the manager, and a retry after a deadline finds the name taken. */
 const ENROLL_DEADLINE_MS = 60_000;
 /** hostd/link.ts: how long one wait for the channel lasts before it is begun again. */
 const READY_WAIT_MS = 10_000;
