@@ -81,11 +81,17 @@ function count({ file, code, out, seconds }) {
 const expected = (f) => EXPECTED_SECONDS.get(f) ?? DEFAULT_SECONDS;
 const queue = files.filter((f) => !CONCURRENT.has(f)).sort((a, b) => expected(b) - expected(a));
 const streaming = LANES === 1 || queue.length <= 1;
+// While a lane streams its suite's output, one that ended alongside waits for that suite to end.
+const held = [];
 const concurrent = files.filter((f) => CONCURRENT.has(f)).map((file) => {
   let kept = '';
   const keep = queue.length ? (d) => { kept += d; } : (d) => process.stdout.write(d);
-  return runSuite(file, CONCURRENT.get(file), keep, queue.length > 0).then((result) => report(result, kept, ' (ran alongside the others)'));
+  return runSuite(file, CONCURRENT.get(file), keep, queue.length > 0).then((result) => {
+    if (streaming && queue.length + running > 0) held.push([result, kept]);
+    else report(result, kept, ' (ran alongside the others)');
+  });
 });
+const reportHeld = () => { for (const [result, kept] of held.splice(0)) report(result, kept, ' (ran alongside the others)'); };
 
 /** Prints a suite's kept output (if any) and its result line, all at once. */
 function report(result, kept, note = '') {
@@ -93,14 +99,20 @@ function report(result, kept, note = '') {
   console.log(count(result));
 }
 
+let running = 0;
 async function lane() {
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     let kept = '';
     const write = streaming ? (d) => process.stdout.write(d) : (d) => { kept += d; };
-    report(await runSuite(file, SUITE_TIMEOUT_MS, write, !streaming), kept);
+    running++;
+    const result = await runSuite(file, SUITE_TIMEOUT_MS, write, !streaming);
+    running--;
+    report(result, kept);
+    reportHeld();
   }
 }
 await Promise.all([...Array.from({ length: Math.min(LANES, Math.max(1, queue.length)) }, lane), ...concurrent]);
+reportHeld();
 
 if (durations.length > 1) {
   const longest = durations.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
