@@ -29,7 +29,7 @@ if (BASELINE && !baselineBin) throw new Error(`--baseline ${BASELINE}: no bin/op
 const RUNS = Number(values.runs);
 // Without the manifest oclif imports every command file to find the one it runs: another program.
 if (!existsSync(join(packageRoot(), 'oclif.manifest.json'))) throw new Error('oclif.manifest.json is missing: run `npm run build` (or node scripts/gen-manifest.mjs) first');
-// Without a current bundle bin/opsctl.cjs runs dist/cli (cli/bundled.ts): not what users run.
+// Without a current bundle bin/opsctl.cjs runs dist/cli (cli/bundled.cts): not what users run.
 if (!bundleIsCurrent()) throw new Error('dist/cli-bundle is missing or older than dist/cli: run `npm run build` (or node scripts/bundle-cli.mjs) first');
 const NODE = 'bench-node';
 const SIMULATED = 24;

@@ -44,7 +44,7 @@ export async function main(argv: string[] = process.argv.slice(2), options: stri
 export const BUNDLE_COMMANDS_TARGET = './dist/cli-bundle/commands.cjs';
 
 /**
- * main() as the bundled CLI (cli/bundled.ts) runs it: the same package.json and manifest, except
+ * main() as the bundled CLI (cli/bundled.cts) runs it: the same package.json and manifest, except
  * that oclif takes the command classes from the bundle's COMMANDS (its "explicit" discovery
  * strategy) instead of importing dist/cli/commands/<id>.js, which would load a second oclif.
  */

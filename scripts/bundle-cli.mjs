@@ -1,8 +1,8 @@
-// Bundles the CLI for start-up (cli/bundled.ts loads it): dist/cli-bundle/opsctl.cjs holds every
+// Bundles the CLI for start-up (cli/bundled.cts loads it): dist/cli-bundle/opsctl.cjs holds every
 // command, our modules, @oclif/core and its dependencies in one CommonJS file, and
-// opsctl.cjs.cache the V8 code cache of a warm-up run (`nodes ls` and `tasks run` against a stand-in
-// manager, every command module evaluated), so a command neither resolves ~150 files nor compiles what the warm-up
-// ran. Run after `tsc` and scripts/gen-manifest.mjs (npm run build does); it reads dist/ and the
+// opsctl.cjs.cache the V8 code cache of a warm-up run (`nodes ls` and `tasks run` against a
+// stand-in manager, every command module evaluated), so a command neither resolves ~150 files nor
+// compiles what the warm-up ran. Run after `tsc` and scripts/gen-manifest.mjs (npm run build does); it reads dist/ and the
 // manifest. Usage: node scripts/bundle-cli.mjs
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
@@ -102,7 +102,7 @@ const { outputFiles: [bundled] } = await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // A script compiled by vm.Script (cli/bundled.ts) has no dynamic import() in Node 20; every
+  // A script compiled by vm.Script (cli/bundled.cts) has no dynamic import() in Node 20; every
   // import() left (Node's own modules, yaml, tar, oclif's) becomes require(). The ES-only ones
   // (Ink, the manager) are why `top` and `server` run unbundled.
   supported: { 'dynamic-import': false },
@@ -122,7 +122,7 @@ const { outputFiles: [bundled] } = await build({
   logLevel: 'warning',
 });
 // Each file is replaced whole (an opsctl starting meanwhile reads the old one or the new one); the
-// code cache goes by the build's hash (cli/bundled.ts), so an old cache never meets a new bundle.
+// code cache goes by the build's hash (cli/bundled.cts), so an old cache never meets a new bundle.
 const buildId = createHash('sha256').update(bundled.contents).digest('hex').slice(0, 16);
 mkdirSync(outDir, { recursive: true });
 writeFileAtomicSync(BUNDLE_FILE, Buffer.concat([Buffer.from(`// opsctl bundle ${buildId}\n`), bundled.contents]), 0o644);
@@ -130,7 +130,7 @@ const cacheFile = codeCacheFile(buildId);
 for (const f of readdirSync(outDir)) if (f.endsWith('.cache') && join(outDir, f) !== cacheFile) rmSync(join(outDir, f), { force: true });
 // oclif's explicit command target: the COMMANDS of the bundle this process runs.
 writeFileAtomicSync(join(root, BUNDLE_COMMANDS_TARGET), [
-  '// oclif\'s command target for the bundled CLI (scripts/bundle-cli.mjs, cli/bundled.ts): the classes of the loaded bundle.',
+  '// oclif\'s command target for the bundled CLI (scripts/bundle-cli.mjs, cli/bundled.cts): the classes of the loaded bundle.',
   "module.exports = globalThis[Symbol.for('opsctl.cli-bundle')] ?? require('./opsctl.cjs');",
   '',
 ].join('\n'), 0o644);

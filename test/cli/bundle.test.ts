@@ -1,4 +1,4 @@
-// The bundled CLI (scripts/bundle-cli.mjs, cli/bundled.ts): what bin/opsctl.cjs runs when the build
+// The bundled CLI (scripts/bundle-cli.mjs, cli/bundled.cts): what bin/opsctl.cjs runs when the build
 // made it. It must hold every command of the manifest, load with its code cache, and answer as the
 // unbundled dist/cli does; `top` and `server` (ES-only modules at run time) never run from it.
 import { test } from 'uvu';

@@ -39,7 +39,7 @@ export interface EngineLimits extends PlanLimits {
 
 const DEFAULT_BATCH_DELAY_MS = 15;
 /**
- * A task on this many nodes or fewer is written as its events come: it has nothing to gather, and
+ * A task on fewer nodes than this is written as its events come: it has nothing to gather, and
  * someone usually waits on it (`tasks run NODE` would otherwise pay the delay at accept and at exit).
  */
 const GATHER_FROM_RUNS = 5;
