@@ -7,8 +7,10 @@
 // compute, so two lanes on two cores take about half as long. Each lane takes the longest suite
 // left (EXPECTED_SECONDS, else a default), so the long ones do not end up last in one lane. Suites
 // share nothing that would make them collide: each picks free ports, its own temp folders, its own
-// scratch MySQL database and its own Redis key prefix. A suite's output is printed whole when it
-// ends, never mixed with another's.
+// scratch MySQL database and its own Redis key prefix; each lane draws its ports from its own slice
+// (OPS_TEST_PORT_RANGE, read by test/helpers/ports.ts). A suite's output is printed whole when it
+// ends, never mixed with another's; a failed suite's last lines are printed again at the end, so
+// the tail of a CI log says why.
 //
 // Suites in CONCURRENT spend minutes waiting on the clock (a cron's due minutes) with little CPU:
 // they start first, outside the lanes, with their own time limit, and count the same.
@@ -47,23 +49,33 @@ let failed = 0;
 const failures = [];
 const durations = [];
 
-/** Runs one suite; its output goes to `write` as it comes (both streams when `captureStderr`). */
-function runSuite(file, timeoutMs, write, captureStderr) {
+/** The ports a lane's suites draw from (slot LANES is the concurrent suites'): disjoint slices of 10000–32767. */
+function portRange(slot) {
+  const size = Math.floor((32_767 - 10_000 + 1) / (LANES + 1));
+  return `${10_000 + slot * size}-${10_000 + (slot + 1) * size - 1}`;
+}
+
+/**
+ * Runs one suite; its output goes to `write` as it comes (both streams when `captureStderr`).
+ * `out` is its standard output (where the totals are), `both` what it printed on both streams.
+ */
+function runSuite(file, timeoutMs, write, captureStderr, slot) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', '.', relative('.', file).replace(/[.]/g, '\\.') + '$'], {
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', captureStderr ? 'pipe' : 'inherit'],
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', OPS_TEST_PORT_RANGE: portRange(slot) },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; write(d); });
-    child.stderr?.on('data', (d) => write(d));
-    const timer = setTimeout(() => { out += `\nsuite timed out after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ file, code, out, seconds: (Date.now() - started) / 1000 }); });
+    let both = '';
+    child.stdout.on('data', (d) => { out += d; both += d; write(d); });
+    child.stderr.on('data', (d) => { both += d; if (captureStderr) write(d); else process.stderr.write(d); });
+    const timer = setTimeout(() => { out += `\nsuite timed out after ${timeoutMs} ms\n`; both += `\nsuite timed out after ${timeoutMs} ms\n`; child.kill('SIGKILL'); }, timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ file, code, out, both, seconds: (Date.now() - started) / 1000 }); });
   });
 }
 
-function count({ file, code, out, seconds }) {
+function count({ file, code, out, both, seconds }) {
   const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const skipped = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -72,7 +84,7 @@ function count({ file, code, out, seconds }) {
   if (code !== 0 && bad === 0) bad = 1;
   passed += ok;
   failed += bad;
-  if (bad > 0) failures.push(file);
+  if (bad > 0) failures.push({ file, both });
   durations.push({ file, seconds });
   return `# ${file}: ${ok} passed, ${bad} failed (${seconds.toFixed(1)} s)`;
 }
@@ -86,7 +98,7 @@ const held = [];
 const concurrent = files.filter((f) => CONCURRENT.has(f)).map((file) => {
   let kept = '';
   const keep = queue.length ? (d) => { kept += d; } : (d) => process.stdout.write(d);
-  return runSuite(file, CONCURRENT.get(file), keep, queue.length > 0).then((result) => {
+  return runSuite(file, CONCURRENT.get(file), keep, queue.length > 0, LANES).then((result) => {
     if (streaming && queue.length + running > 0) held.push([result, kept]);
     else report(result, kept, ' (ran alongside the others)');
   });
@@ -100,24 +112,31 @@ function report(result, kept, note = '') {
 }
 
 let running = 0;
-async function lane() {
+async function lane(slot) {
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     let kept = '';
     const write = streaming ? (d) => process.stdout.write(d) : (d) => { kept += d; };
     running++;
-    const result = await runSuite(file, SUITE_TIMEOUT_MS, write, !streaming);
+    const result = await runSuite(file, SUITE_TIMEOUT_MS, write, !streaming, slot);
     running--;
     report(result, kept);
     reportHeld();
   }
 }
-await Promise.all([...Array.from({ length: Math.min(LANES, Math.max(1, queue.length)) }, lane), ...concurrent]);
+await Promise.all([...Array.from({ length: Math.min(LANES, Math.max(1, queue.length)) }, (_, slot) => lane(slot)), ...concurrent]);
 reportHeld();
 
 if (durations.length > 1) {
   const longest = durations.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
   console.log(`\nlongest suites: ${longest.map((d) => `${d.file.replace(/^test\//, '').replace(/\.test\.ts$/, '')} ${Math.round(d.seconds)} s`).join(', ')}`);
 }
-if (failures.length) console.log(`\nfailed suites:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+/** Lines kept from the end of a failed suite's output when it is printed again. */
+const FAILED_TAIL_LINES = 200;
+for (const { file, both } of failures) {
+  const lines = both.trimEnd().split('\n');
+  const cut = lines.length > FAILED_TAIL_LINES ? `(its last ${FAILED_TAIL_LINES} of ${lines.length} lines)` : '';
+  console.log(`\n## failed: ${file} ${cut}\n${lines.slice(-FAILED_TAIL_LINES).join('\n')}`);
+}
+if (failures.length) console.log(`\nfailed suites:\n${failures.map((f) => `  ${f.file}`).join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
