@@ -21,7 +21,8 @@ export const TaskEventSchema = new EntitySchema<TaskEventRow>({
   class: TaskEventRow,
   tableName: 'task_events',
   properties: {
-    task: { kind: 'm:1', entity: () => Task, primary: true, deleteRule: 'cascade' },
+    // No index of its own: the primary key (task, seq) starts with it.
+    task: { kind: 'm:1', entity: () => Task, primary: true, deleteRule: 'cascade', index: false },
     seq: { type: 'integer', primary: true },
     runId: { type: 'string', length: 36, nullable: true },
     type: { type: 'string', length: 16 },
