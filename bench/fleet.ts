@@ -16,7 +16,7 @@
 //
 // Usage: npm run build && node dist/bench/fleet.js [--hosts 20000] [--enroll 5000] [--procs 2]
 //          [--db mysql://root@127.0.0.1:3306/test (a scratch database is made beside it)] [--scenarios enroll,hold,rest,fanout,reconnect]
-//          [--profile-dir DIR] [--hold-seconds 60] [--state DIR]
+//          [--profile-dir DIR [--profile-kind cpu|alloc]] [--hold-seconds 60] [--state DIR]
 // Bounded: every wait has a deadline; the manager and simulators are stopped at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,8 @@ const { values } = parseArgs({ options: {
   'fanout-runs': { type: 'string', default: '5' },
   'key-pool': { type: 'string', default: '256' },
   'profile-dir': { type: 'string' },
+  /** cpu, or alloc: sampled allocations (where the garbage comes from) instead of CPU time. */
+  'profile-kind': { type: 'string', default: 'cpu' },
   /** Keep the manager's data and the simulated identities here, and reuse them on the next run (hosts reconnect instead of enrolling). */
   state: { type: 'string' },
 } });
@@ -83,8 +85,8 @@ function startManager(dir: string, ports: number[], run: number): ChildProcess {
       ...process.env, OPS_LOG_LEVEL: 'warn', OPS_DATA_DIR: join(dir, 'manager'), OPS_DATABASE_URL: databaseUrl,
       OPS_HTTP_HOST: '127.0.0.1', OPS_HTTP_PORT: String(ports[0]), OPS_GRPC_HOST: '127.0.0.1', OPS_GRPC_PORT: String(ports[1]),
       OPS_GRPC_ADVERTISE: `127.0.0.1:${ports[1]}`,
-      // SIGUSR2 starts and stops a CPU profile (lib/profile-on-signal.ts): one per profiled scenario.
-      ...(values['profile-dir'] ? { OPS_PROFILE_DIR: values['profile-dir'] } : {}),
+      // SIGUSR2 starts and stops a profile (lib/profile-on-signal.ts): one per profiled scenario.
+      ...(values['profile-dir'] ? { OPS_PROFILE_DIR: values['profile-dir'], OPS_PROFILE_KIND: values['profile-kind'] } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { buildApp } from './app.js';
 import { PRIVATE_UMASK, secureDataDir } from './data-dir.js';
 import { loadManagerConfig, type ManagerConfig } from './config.js';
+import { SqliteCheckpoints } from './db/sqlite-checkpoints.js';
 import { databaseTarget, openOrm, runMigrations, type Orm } from './db/orm.js';
 import { HostLinkGateway } from './hostlink/gateway.js';
 import { listenerUrl, loadHttpsMaterial } from './http/https.js';
@@ -61,6 +62,10 @@ export async function runManager(opts: RunManagerOptions = {}): Promise<RunningM
   try {
     const applied = await runMigrations(orm);
     log.info({ database: target.kind, migrations: applied.length }, applied.length ? 'database migrated' : 'database schema is current');
+    if (target.kind === 'sqlite') {
+      const checkpoints = await SqliteCheckpoints.start(orm, target.dbName, log);
+      if (checkpoints) cleanup.push(() => checkpoints.stop());
+    }
 
     // Replicas share their secrets through the database (before anything reads them from the data directory).
     if (config.redis.url) await adoptSharedSecrets(orm, config, log);
