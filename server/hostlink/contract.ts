@@ -94,10 +94,13 @@ export interface HostLinkBackend {
   onConnected(session: HostSession, hello: HostHello): Promise<void>;
   /** The welcome (which sets the host's intervals) is on its way: what must follow it goes now. */
   onWelcomed?(session: HostSession): void;
+  // The stream's messages: each handled before the next. A handler that finishes at once returns
+  // nothing, and the next message is handled without a promise in between (10,000 hosts answering
+  // a fan-out are tens of thousands of messages a second); one that must wait returns a promise.
   /** `capabilities`: what agentd can run, when it changed since the host last said. */
-  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void>;
-  onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void>;
-  onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void>;
+  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): void | Promise<void>;
+  onMetrics(nodeId: string, sample: MetricsSample__Output): void | Promise<void>;
+  onTaskEvent(nodeId: string, event: TaskEvent__Output): void | Promise<void>;
   /** The host passed an upload's content up to ack.offset on to agentd (or refused more). */
   onFileAck(nodeId: string, ack: FileAck__Output): Promise<void>;
   /** Where an update stands on the host (UpdateReport; also the hello's last_update, before onConnected). */

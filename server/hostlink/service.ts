@@ -4,7 +4,7 @@
 // backend's (contract.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
-import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage, RenewRequest__Output, RenewResponse } from '../../proto/hostlink.js';
+import type { EnrollRequest__Output, HostLinkHandlers, HostMessage__Output, ManagerMessage, RenewRequest__Output, RenewResponse, TaskEvent__Output } from '../../proto/hostlink.js';
 import type { EnrollResponse } from '../../proto/gen/opsctl/hostlink/v1/EnrollResponse.js';
 import { loadHostLink } from '../../proto/hostlink-service.js';
 import type { Logger } from '../../lib/log.js';
@@ -192,14 +192,35 @@ export class HostLinkService {
         call.end();
       },
     }, hello.takesDispatchAcks === true);
-    // Messages are handled strictly in order per stream (a task's output before its exit).
-    let queue: Promise<void> = Promise.resolve();
-    let queued = 0;
-    const enqueue = (work: () => Promise<void>) => {
-      queued++;
-      if (queued > MAX_QUEUED_MESSAGES) call.pause();
-      queue = queue.then(work).catch((err) => log.error({ err, nodeId: session.nodeId }, 'handling a host message failed'))
-        .finally(() => { queued--; if (queued <= MAX_QUEUED_MESSAGES / 2 && call.isPaused()) call.resume(); });
+    // Messages are handled strictly in order per stream (a task's output before its exit). One
+    // whose handler finishes at once (most do) is handled as it arrives, without a promise; while
+    // one waits, those after it queue behind it, and past MAX_QUEUED_MESSAGES the stream pauses.
+    let queue: Promise<void> | undefined;
+    let waiting = 0;
+    const failed = (err: unknown) => log.error({ err, nodeId: session.nodeId }, 'handling a host message failed');
+    const settled = () => {
+      waiting--;
+      if (waiting === 0) queue = undefined;
+      if (waiting <= MAX_QUEUED_MESSAGES / 2 && call.isPaused()) call.resume();
+    };
+    const enqueue = (work: () => void | Promise<void>) => {
+      if (queue) {
+        waiting++;
+        if (waiting > MAX_QUEUED_MESSAGES) call.pause();
+        queue = queue.then(work).catch(failed).finally(settled);
+        return;
+      }
+      let result: void | Promise<void>;
+      try {
+        result = work();
+      } catch (err) {
+        failed(err);
+        return;
+      }
+      if (isPromise(result)) {
+        waiting++;
+        queue = result.catch(failed).finally(settled);
+      }
     };
     const finish = (why: string) => {
       if (ended) return;
@@ -319,35 +340,47 @@ export class HostLinkService {
     });
   }
 
-  private async onMessage(session: LinkSession, msg: HostMessage__Output): Promise<void> {
-    const { backend, log } = this.opts;
+  /** Handles one message from the host; a promise when it must be waited for before the next. */
+  private onMessage(session: LinkSession, msg: HostMessage__Output): void | Promise<void> {
+    const { backend } = this.opts;
     const kind = msg.kind ?? '';
     this.received.set(kind, (this.received.get(kind) ?? 0) + 1);
     switch (msg.kind) {
       case 'heartbeat':
-        if (msg.heartbeat) await backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion, msg.heartbeat.capabilities);
+        if (msg.heartbeat) return backend.onHeartbeat(session.nodeId, msg.heartbeat.agentStatus, msg.heartbeat.agentVersion, msg.heartbeat.capabilities);
         return;
       case 'metrics':
-        if (msg.metrics) await backend.onMetrics(session.nodeId, msg.metrics);
+        if (msg.metrics) return backend.onMetrics(session.nodeId, msg.metrics);
         return;
       case 'taskEvent':
-        if (msg.taskEvent) await backend.onTaskEvent(session.nodeId, msg.taskEvent);
+        if (msg.taskEvent) return backend.onTaskEvent(session.nodeId, msg.taskEvent);
         return;
       case 'taskEvents':
         // Each as if it had come alone, in order (a run's output before its exit).
-        for (const event of msg.taskEvents?.events ?? []) await backend.onTaskEvent(session.nodeId, event);
-        return;
+        return this.taskEventsInOrder(session.nodeId, msg.taskEvents?.events ?? [], 0);
       case 'fileAck':
-        if (msg.fileAck) await backend.onFileAck(session.nodeId, msg.fileAck);
+        if (msg.fileAck) return backend.onFileAck(session.nodeId, msg.fileAck);
         return;
       case 'updateReport':
-        if (msg.updateReport) await backend.onUpdateReport?.(session.nodeId, msg.updateReport);
+        if (msg.updateReport) return backend.onUpdateReport?.(session.nodeId, msg.updateReport);
         return;
       case 'hello':
-        log.warn({ nodeId: session.nodeId }, 'ignoring a second hello on the same stream');
+        this.opts.log.warn({ nodeId: session.nodeId }, 'ignoring a second hello on the same stream');
         return;
       default:
-        log.warn({ nodeId: session.nodeId }, 'ignoring an empty message from a host');
+        this.opts.log.warn({ nodeId: session.nodeId }, 'ignoring an empty message from a host');
     }
   }
+
+  /** events[from…] one after the other, waiting only for a handler that returns a promise. */
+  private taskEventsInOrder(nodeId: string, events: TaskEvent__Output[], from: number): void | Promise<void> {
+    for (let i = from; i < events.length; i++) {
+      const result = this.opts.backend.onTaskEvent(nodeId, events[i]);
+      if (isPromise(result)) return result.then(() => this.taskEventsInOrder(nodeId, events, i + 1));
+    }
+  }
+}
+
+function isPromise(value: unknown): value is Promise<void> {
+  return value instanceof Promise;
 }

@@ -25,7 +25,8 @@ export function relayFromReplicas(local: HostSessions, services: ManagerServices
         return;
       }
       case 'event':
-        void services.hostLink.onTaskEvent(m.nodeId, m.event).catch((err: unknown) => log.warn({ err, nodeId: m.nodeId }, 'a forwarded task event failed'));
+        void Promise.resolve().then(() => services.hostLink.onTaskEvent(m.nodeId, m.event))
+          .catch((err: unknown) => log.warn({ err, nodeId: m.nodeId }, 'a forwarded task event failed'));
         return;
       case 'file-ack':
         void services.hostLink.onFileAck(m.nodeId, m.ack).catch((err: unknown) => log.warn({ err, nodeId: m.nodeId }, 'a forwarded file ack failed'));

@@ -130,19 +130,25 @@ export class NodeHostLinkBackend implements HostLinkBackend {
 
   // Heartbeats and samples are written behind (nodes/report-writer.ts): the stream's next message
   // (a task's output) must not wait up to a second for them. Resolves once handed over.
-  async onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): Promise<void> {
+  onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string, capabilities?: AgentCapabilities__Output | null): void | Promise<void> {
     // A failed batch is logged once by the writer, not once per host.
     this.nodes.markHeartbeat(nodeId, agentStatus, agentVersion).catch(() => undefined);
-    if (capabilities) await this.nodes.recordCapabilities(nodeId, capabilities);
+    if (capabilities) return this.nodes.recordCapabilities(nodeId, capabilities);
   }
 
-  async onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> {
+  onMetrics(nodeId: string, sample: MetricsSample__Output): void {
     this.nodes.recordMetrics(nodeId, sample).catch(() => undefined);
+  }
+
+  /** A run no other replica is known to own (always, without replicas) goes to the tasks service at once. */
+  onTaskEvent(nodeId: string, event: TaskEvent__Output): void | Promise<void> {
+    if (!this.bus?.runOwner(event.runId)) return this.tasks.onTaskEvent(nodeId, event);
+    return this.routeTaskEvent(nodeId, event);
   }
 
   // A run whose task another replica owns (it came through this replica's inbox): back there,
   // while that replica lives; after it died, the tasks service finds the task's new owner or adopts it.
-  async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
+  private async routeTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
     const owner = await this.liveRunOwner(event.runId);
     if (owner) { this.bus!.send(owner, { kind: 'event', from: this.bus!.replicaId, nodeId, event }); return; }
     return this.tasks.onTaskEvent(nodeId, event);

@@ -29,7 +29,7 @@ import type { NodesService } from '../nodes/service.js';
 import type { TemplatesService } from '../templates/service.js';
 import { FileTransfers, type TransferLimits } from './file-transfers.js';
 import type { FileAck__Output } from '../../../proto/gen/opsctl/hostlink/v1/FileAck.js';
-import { stateView } from './active-task.js';
+import { stateView, type ActiveTask } from './active-task.js';
 import { ALL_EVENTS } from './batch-plan.js';
 import { executeAll } from '../../db/batch-sql.js';
 import { runInserts } from './batch-sql.js';
@@ -393,14 +393,21 @@ export class TasksService {
     return this.dispatcher.onConnected(session);
   }
 
-  async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> {
-    let task = this.engine.runIndex.get(event.runId);
-    if (!task && this.adoption) {
-      // Replicas: the run's task may be another's, or left by a replica that died.
-      const outcome = await this.adoption.unknownRun(nodeId, event);
-      if (outcome === 'forwarded') return;
-      task = this.engine.runIndex.get(event.runId);
-    }
+  /** Queues a host's event on its task; returns a promise only when it must wait (adoption, a download's end). */
+  onTaskEvent(nodeId: string, event: TaskEvent__Output): void | Promise<void> {
+    const task = this.engine.runIndex.get(event.runId);
+    // Replicas: the run's task may be another's, or left by a replica that died.
+    if (!task && this.adoption) return this.adoptThenApply(nodeId, event);
+    return this.applyTaskEvent(task, nodeId, event);
+  }
+
+  private async adoptThenApply(nodeId: string, event: TaskEvent__Output): Promise<void> {
+    const outcome = await this.adoption!.unknownRun(nodeId, event);
+    if (outcome === 'forwarded') return;
+    return this.applyTaskEvent(this.engine.runIndex.get(event.runId), nodeId, event);
+  }
+
+  private applyTaskEvent(task: ActiveTask | undefined, nodeId: string, event: TaskEvent__Output): void | Promise<void> {
     const owner = task?.runs.get(event.runId)?.nodeId;
     if (!task || owner !== nodeId) {
       // The task ended (or never was): acknowledge everything of the run, so the host stops re-sending it.
@@ -412,10 +419,14 @@ export class TasksService {
     }
     // The host stream waits while a download's piece is written, and its exit comes after them all.
     if (event.fileData) return this.transfers.onData(event.runId, event.fileData.offset, event.fileData.data);
-    if (event.exited) {
-      if (task.info.kind === 'file' && task.info.params?.op === 'download') await this.finishDownload(event);
-      this.transfers.runEnded(event.runId);
+    if (event.exited && task.info.kind === 'file' && task.info.params?.op === 'download') {
+      return this.finishDownload(event).then(() => this.queueHostEvent(task, nodeId, event));
     }
+    this.queueHostEvent(task, nodeId, event);
+  }
+
+  private queueHostEvent(task: ActiveTask, nodeId: string, event: TaskEvent__Output): void {
+    if (event.exited) this.transfers.runEnded(event.runId);
     this.engine.enqueue(task, { kind: 'host-event', nodeId, event });
   }
 
