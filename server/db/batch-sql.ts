@@ -35,14 +35,21 @@ export function columnOf(em: EntityManager, entity: string, prop: string): strin
   return em.getPlatform().quoteIdentifier(field);
 }
 
+/** Whether `entity.prop` is a JSON column, by "entity.prop" (the metadata lookup cost more than the conversion). */
+const jsonColumns = new Map<string, boolean>();
+
 /** A value as MikroORM would store it in `entity.prop`: dates through the platform, JSON as text, booleans as 0/1. */
 export function toDatabase(em: EntityManager, entity: string, prop: string, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return em.getPlatform().processDateProperty(value);
   if (typeof value === 'boolean') return value ? 1 : 0;
-  const meta = em.getMetadata().get(entity).properties[prop as never] as { customType?: unknown } | undefined;
-  if (meta?.customType instanceof JsonType) return JSON.stringify(value);
-  return value;
+  const key = `${entity}.${prop}`;
+  let json = jsonColumns.get(key);
+  if (json === undefined) {
+    const meta = em.getMetadata().get(entity).properties[prop as never] as { customType?: unknown } | undefined;
+    jsonColumns.set(key, json = meta?.customType instanceof JsonType);
+  }
+  return json ? JSON.stringify(value) : value;
 }
 
 /**
@@ -77,21 +84,31 @@ export function batchUpdate(em: EntityManager, entity: string, changes: Readonly
 /**
  * SQLite: rows given the same values (a wave's runs all `dispatched` at one instant) share one
  * `… where id in (…)` per ROWS_PER_UPDATE rows; the others run the single-row statement each.
+ * Rows are grouped by their values only when the first two have the same: runs ending carry
+ * their own times and never share, and keying each of them cost a JSON text per row.
  */
 function sqliteUpdates(em: EntityManager, entity: string, props: string[], rows: [string, Record<string, unknown>][]): RowStatement[] {
   const sets = props.map((p) => `${columnOf(em, entity, p)} = ?`).join(', ');
   const head = `update ${tableOf(em, entity)} set ${sets} where ${columnOf(em, entity, 'id')}`;
-  const byValues = new Map<string, { values: unknown[]; ids: string[] }>();
-  for (const [rowId, c] of rows) {
-    const values = props.map((p) => c[p]);
-    const key = JSON.stringify(values);
-    const group = byValues.get(key);
-    if (group) group.ids.push(rowId);
-    else byValues.set(key, { values, ids: [rowId] });
+  const valuesOf = (c: Record<string, unknown>) => props.map((p) => c[p]);
+  const sharing = rows.length >= SHARED_UPDATE_MIN_ROWS && props.every((p) => rows[0][1][p] === rows[1][1][p]);
+  const groups: { values: unknown[]; ids: string[] }[] = [];
+  if (sharing) {
+    const byValues = new Map<string, { values: unknown[]; ids: string[] }>();
+    for (const [rowId, c] of rows) {
+      const values = valuesOf(c);
+      const key = JSON.stringify(values);
+      const group = byValues.get(key);
+      if (group) group.ids.push(rowId);
+      else byValues.set(key, { values, ids: [rowId] });
+    }
+    groups.push(...byValues.values());
+  } else {
+    for (const [rowId, c] of rows) groups.push({ values: valuesOf(c), ids: [rowId] });
   }
   const single: unknown[][] = [];
   const statements: RowStatement[] = [];
-  for (const { values, ids } of byValues.values()) {
+  for (const { values, ids } of groups) {
     if (ids.length < SHARED_UPDATE_MIN_ROWS) {
       for (const id of ids) single.push([...values, id]);
       continue;

@@ -32,6 +32,17 @@ for (const kind of DB_KINDS) {
     rows.slice(25).forEach((n) => assert.is.not(n.agentVersion, 'shared'));
   });
 
+  test('a batch that starts with rows of their own values: every row stored, shared ones too', async ({ h, ids }) => {
+    const em = h.orm.em.fork();
+    const changes = new Map<string, Record<string, unknown>>();
+    ids.slice(0, 3).forEach((id, i) => changes.set(id, { agentVersion: `first-${i}` }));
+    for (const id of ids.slice(3, 20)) changes.set(id, { agentVersion: 'later-shared' });
+    await em.transactional((tx) => executeAll(tx, batchUpdate(tx, Node.name, changes)));
+    const rows = await h.orm.em.fork().find(Node, { id: { $in: ids.slice(0, 20) } }, { orderBy: { name: 'asc' } });
+    rows.slice(0, 3).forEach((n, i) => assert.is(n.agentVersion, `first-${i}`));
+    rows.slice(3).forEach((n) => assert.is(n.agentVersion, 'later-shared'));
+  });
+
   test('hosts connecting at once: every one stored online with its own facts', async ({ h, ids }) => {
     await Promise.all(ids.map((id, i) => h.services.hostLink.onConnected(
       new FakeSession(id, `batch-${String(i).padStart(2, '0')}`, `10.1.0.${i}`), { ...hello(`batch-${i}`), hostdVersion: `9.9.${i}` },

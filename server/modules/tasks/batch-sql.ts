@@ -16,7 +16,9 @@ import { TaskRun } from './task-run.entity.js';
 export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunChanges>): Batch[] {
   const converted = new Map<string, Record<string, unknown>>();
   for (const [runId, c] of changes) {
-    converted.set(runId, Object.fromEntries(Object.entries(c).map(([prop, value]) => [prop, toDatabase(em, TaskRun.name, prop, value)])));
+    const row: Record<string, unknown> = {};
+    for (const prop in c) row[prop] = toDatabase(em, TaskRun.name, prop, c[prop as keyof RunChanges]);
+    converted.set(runId, row);
   }
   return batchUpdate(em, TaskRun.name, converted);
 }
