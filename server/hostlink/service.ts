@@ -219,7 +219,7 @@ export class HostLinkService {
       }
       if (isPromise(result)) {
         waiting++;
-        queue = result.catch(failed).finally(settled);
+        queue = Promise.resolve(result).catch(failed).finally(settled);
       }
     };
     const finish = (why: string) => {
@@ -376,11 +376,12 @@ export class HostLinkService {
   private taskEventsInOrder(nodeId: string, events: TaskEvent__Output[], from: number): void | Promise<void> {
     for (let i = from; i < events.length; i++) {
       const result = this.opts.backend.onTaskEvent(nodeId, events[i]);
-      if (isPromise(result)) return result.then(() => this.taskEventsInOrder(nodeId, events, i + 1));
+      if (isPromise(result)) return Promise.resolve(result).then(() => this.taskEventsInOrder(nodeId, events, i + 1));
     }
   }
 }
 
-function isPromise(value: unknown): value is Promise<void> {
-  return value instanceof Promise;
+/** Any thenable counts: a handler's promise need not be a native one for its message to be waited for. */
+function isPromise(value: unknown): value is PromiseLike<void> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
