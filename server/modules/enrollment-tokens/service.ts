@@ -1,8 +1,9 @@
 // Enrollment tokens: made by operators, shown once, stored as a sha256 hash, consumed by hosts
 // trading them for a client certificate.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Logger } from '../../../lib/log.js';
+import { randomToken } from '../../../lib/random-token.js';
 import type { CreateEnrollmentTokenRequest, EnrollmentTokenCreated } from '../../../proto/rest/enrollment-tokens.js';
 import { contextEm } from '../../db/context.js';
 import type { Orm } from '../../db/orm.js';
@@ -30,7 +31,7 @@ export class EnrollmentTokensService {
 
   async create(input: CreateEnrollmentTokenRequest, createdBy: string): Promise<EnrollmentTokenCreated> {
     const em = contextEm(this.orm);
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken(32);
     const uses = input.uses ?? DEFAULT_TOKEN_USES;
     const expiresAt = new Date(Date.now() + (input.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000);
     const row = em.create(EnrollmentToken, {

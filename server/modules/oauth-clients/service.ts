@@ -1,6 +1,7 @@
 // OAuth2 clients (RFC 6749 §4.4): machine accounts with a role, trading their id and secret for a
 // short-lived bearer token at POST /oauth/token. Deleting a client ends its tokens.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomToken } from '../../../lib/random-token.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { CreateOAuthClientRequest, OAuthClientCreated, OAuthClientView } from '../../../proto/rest/oauth-clients.js';
 import type { AccessChanges } from '../../access/changes.js';
@@ -28,7 +29,7 @@ export class OAuthClientsService {
     requireGrantable(by, await this.roles.requireRole(input.role), scopeGroups);
     await this.scopes.requireExisting(input.scopeGroups ?? []);
     const em = contextEm(this.orm);
-    const clientSecret = randomBytes(32).toString('base64url');
+    const clientSecret = randomToken(32);
     const row = em.create(OAuthClient, {
       id: randomUUID(), name: input.name, secretHash: sha256Hex(clientSecret), role: input.role, scopeGroups,
       createdBy: by.name, createdAt: new Date(), lastUsedAt: null,

@@ -1,6 +1,7 @@
 // Password hashes with Node's scrypt and a random salt, stored as `scrypt$N$r$p$salt$hash`
 // (base64url) so the cost can be raised later without invalidating existing hashes.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomToken } from '../../../lib/random-token.js';
 
 const N = 16384;
 const R = 8;
@@ -31,5 +32,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** A random password for generated accounts: 144 bits, URL- and shell-safe. */
 export function randomPassword(): string {
-  return randomBytes(18).toString('base64url');
+  return randomToken(18);
 }
