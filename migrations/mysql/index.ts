@@ -18,6 +18,7 @@ import { Migration20261126111017_shared_secrets } from './Migration2026112611101
 import { Migration20261126112649_task_owner } from './Migration20261126112649_task_owner.js';
 import { Migration20261126140914_leader_epochs } from './Migration20261126140914_leader_epochs.js';
 import { Migration20261126203937_task_fk_indexes } from './Migration20261126203937_task_fk_indexes.js';
+import { Migration20261126232022_task_event_blocks } from './Migration20261126232022_task_event_blocks.js';
 
 export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125043921_initial', class: Migration20261125043921_initial },
@@ -38,4 +39,5 @@ export const MYSQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126112649_task_owner', class: Migration20261126112649_task_owner },
   { name: 'Migration20261126140914_leader_epochs', class: Migration20261126140914_leader_epochs },
   { name: 'Migration20261126203937_task_fk_indexes', class: Migration20261126203937_task_fk_indexes },
+  { name: 'Migration20261126232022_task_event_blocks', class: Migration20261126232022_task_event_blocks },
 ];

@@ -2,8 +2,9 @@
 // `event: <type>` and `data: <json>` per event. The resource is checked before the response starts, so a missing one
 // still gets the normal JSON error envelope instead of an empty stream.
 //
-// A client that reads slower than events arrive must not grow the manager's memory: once more
-// than `maxBufferedBytes` wait in the socket's buffer the stream is ended with a `resume` event
+// A client that reads slower than events arrive must not grow the manager's memory: when new
+// events come while more than `maxBufferedBytes` still wait in the socket's buffer (or one tick's
+// events pile up 16 times that), the stream is ended with a `resume` event
 // naming the last id sent, and the client reconnects with `Last-Event-ID` (browsers' EventSource
 // does so by itself). A client that does not even take the end is cut after END_GRACE_MS.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,6 +12,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 const KEEP_ALIVE_MS = 15_000;
 const END_GRACE_MS = 30_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** What one tick's events may add to the buffer, in bounds: a fan-out's batch is written whole. */
+const BURST_FACTOR = 16;
 
 /** The open streams of each HTTP server, ended when its app closes. */
 const openStreams = new WeakMap<object, Set<() => void>>();
@@ -37,10 +40,11 @@ export interface EventSource<E> {
   /** Throws (a 404, a 403) before the response starts. */
   check(): Promise<void>;
   /**
-   * Starts sending: `onEvent` for each event, `pause()` to wait while the client is behind (call
-   * it between pages of a long replay). Returns the function that stops following.
+   * Starts sending: `onEvent` for each event (with its JSON text when the source has it made
+   * already, and no `dataOf`), `pause()` to wait while the client is behind (call it between
+   * pages of a long replay). Returns the function that stops following.
    */
-  subscribe(onEvent: (event: E) => void, pause: () => Promise<void>): Promise<() => void>;
+  subscribe(onEvent: (event: E, text?: string) => void, pause: () => Promise<void>): Promise<() => void>;
   /** The event that ends the stream; none for a live stream that ends only on its own terms. */
   isLast?(event: E): boolean;
   /** What goes on the `data:` line; the whole event unless given. */
@@ -75,26 +79,38 @@ export async function streamEvents<E extends { type: string; seq?: number }>(req
     res.emit('drain'); // wakes a paused replay, which then sees `ended`
   };
   let corked = false;
-  const write = (event: E) => {
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
+  const write = (event: E, text?: string) => {
     if (ended) return;
     // A batch publishes its events in one tick: send them in one write, not one syscall each.
+    // The client is weighed as a tick's first event comes, by what earlier ticks left unsent: a
+    // batch of 10,000 hosts' events is megabytes at once, and not a sign of a slow client. One
+    // tick may add up to BURST_FACTOR times the bound.
     if (!corked) {
+      if (res.writableLength > limit) return tooSlow();
       corked = true;
       res.cork();
-      process.nextTick(() => { corked = false; res.uncork(); });
+      process.nextTick(uncork);
     }
-    const data = source.dataOf ? source.dataOf(event) : event;
-    res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const data = source.dataOf ? JSON.stringify(source.dataOf(event)) : text ?? JSON.stringify(event);
+    res.write(`${event.seq !== undefined ? `id: ${event.seq}\n` : ''}event: ${event.type}\ndata: ${data}\n\n`);
     if (event.seq !== undefined) lastId = event.seq;
-    if (source.isLast?.(event)) return end();
-    if (res.writableLength > limit) {
-      req.log.info({ url: req.url, buffered: res.writableLength, lastId }, 'event stream client too slow; ending it so it resumes');
-      res.write(`event: resume\ndata: ${JSON.stringify({ after: lastId ?? 0 })}\n\n`);
-      end();
-      setTimeout(() => res.destroy(), END_GRACE_MS).unref();
-    }
+    if (source.isLast?.(event)) end();
+    else if (res.writableLength > limit * BURST_FACTOR) tooSlow();
   };
-  const pause = () => (ended || res.writableLength <= limit / 2
+  const tooSlow = () => {
+    req.log.info({ url: req.url, buffered: res.writableLength, lastId }, 'event stream client too slow; ending it so it resumes');
+    res.write(`event: resume\ndata: ${JSON.stringify({ after: lastId ?? 0 })}\n\n`);
+    end();
+    setTimeout(() => res.destroy(), END_GRACE_MS).unref();
+  };
+  // A replay writes page after page within one tick when the client keeps up: what it wrote
+  // goes out before the buffer is weighed, or the buffer only grows until the stream is cut.
+  const pause = () => (uncork(), ended || res.writableLength <= limit / 2
     ? Promise.resolve()
     : new Promise<void>((resolve) => {
       const go = () => { res.off('drain', go); res.off('close', go); resolve(); };

@@ -1,7 +1,7 @@
 // The task engine's orchestration, on a real database with hosts played by FakeSessions: waves
 // and the failure budget, offline and queued runs, per-run event seq with acknowledgements, lost
 // runs after a reconnect, the whole output, list filters, rerun, and SSE resume and back-pressure.
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'undici';
@@ -33,6 +33,17 @@ async function readStream(url: string, token: string, headers: Record<string, st
     }
   }
   return events;
+}
+
+/** A raw socket asking for a task's event stream; `text` gathers what it reads while it flows. */
+async function rawStream(url: string, token: string, taskId: string): Promise<{ socket: Socket; text: string }> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.setEncoding('utf8');
+  socket.write(`GET /api/v1/tasks/${taskId}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\n\r\n`);
+  const stream = { socket, text: '' };
+  socket.on('data', (d: string) => { stream.text += d; });
+  return stream;
 }
 
 for (const kind of DB_KINDS) {
@@ -279,25 +290,29 @@ for (const kind of DB_KINDS) {
     const [host] = await fleet(h, 'slow', 1);
     const task = await create(h, { selector: { labels: 'group=slow' }, script: 'yes' });
     const runId = host.s.dispatches[0].runId!;
-    const { port } = new URL(url);
-    // A raw socket that sends the request and then never reads.
-    const socket = connect(Number(port), '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`GET /api/v1/tasks/${task.id}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${h.token}\r\n\r\n`);
-    socket.pause();
+    // Reads until the stream has begun (the follower is subscribed), then stops reading.
+    const stream = await rawStream(url, h.token, task.id);
+    await until('the stream to begin', () => stream.text.includes('event: run'), 10_000);
+    stream.socket.pause();
     // 24 MB of output: more than the kernel's socket buffers and the manager's 1 MiB bound together.
+    // Stored and published 100 lines (400 KB) at a time, as a host's output comes in over time
+    // (each batch in a turn of the event loop of its own, as from a socket): the stream is weighed
+    // as each batch comes (one batch may be written whole, up to 16 MiB).
     const line = 'y'.repeat(4000) + '\n';
     const count = 6000;
-    for (let i = 1; i <= count; i++) await h.services.hostLink.onTaskEvent(host.id, output(runId, line, i));
+    for (let i = 1; i <= count; i++) {
+      await h.services.hostLink.onTaskEvent(host.id, output(runId, line, i));
+      if (i % 100 > 0) continue;
+      await h.services.tasks.whenIdle(task.id);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await h.services.tasks.whenIdle(task.id);
     // Now read everything the manager had buffered: it ends with a resume event, then the end.
-    socket.resume();
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => { text += d; });
+    stream.socket.resume();
     // The response ends with the last chunk of its chunked body (the connection itself is kept alive).
-    const ended = await until('the end of the response', () => text.endsWith('\r\n0\r\n\r\n'), 20_000).catch(() => false);
-    socket.destroy();
+    const ended = await until('the end of the response', () => stream.text.endsWith('\r\n0\r\n\r\n'), 20_000).catch(() => false);
+    stream.socket.destroy();
+    const { text } = stream;
     await h.services.hostLink.onTaskEvent(host.id, exited(runId, 0, count + 1));
     assert.ok(ended, `the manager ended the stream (got ${text.length} bytes: ${text.slice(0, 300)})`);
     const resume = /event: resume\ndata: (.+)\n/.exec(text);
@@ -305,6 +320,25 @@ for (const kind of DB_KINDS) {
     const after = JSON.parse(resume![1]).after as number;
     assert.ok(after > 0 && after < count, `resume point ${after}`);
     assert.ok(text.length < (count * line.length) / 2, `received ${text.length} bytes of ${count * line.length}`);
+  });
+
+  test('SSE: a batch bigger than the bound goes whole to a client that reads (a fan-out\'s answers are megabytes at once)', async ({ h, url }) => {
+    const [host] = await fleet(h, 'burst', 1);
+    const task = await create(h, { selector: { labels: 'group=burst' }, script: 'yes' });
+    const runId = host.s.dispatches[0].runId!;
+    const stream = await rawStream(url, h.token, task.id);
+    await until('the stream to begin', () => stream.text.includes('event: run'), 10_000);
+    // 400 lines of 4 KB queued at once: the first goes alone, the other 399 (1.6 MB) in one batch.
+    const line = 'z'.repeat(4000) + '\n';
+    for (let i = 1; i <= 400; i++) await h.services.hostLink.onTaskEvent(host.id, output(runId, line, i));
+    await h.services.hostLink.onTaskEvent(host.id, exited(runId, 0, 401));
+    const ended = await until('the end of the response', () => stream.text.endsWith('\r\n0\r\n\r\n'), 20_000).catch(() => false);
+    stream.socket.destroy();
+    const { text } = stream;
+    assert.ok(ended, 'the stream ended');
+    assert.not.match(text, /event: resume/);
+    assert.is(text.match(/event: output/g)?.length, 400);
+    assert.match(text, /event: done/);
   });
 
   test.run();

@@ -68,7 +68,8 @@ export class ActiveTask {
   readonly runByNode = new Map<string, string>();
   /** Runs a dispatch was sent for, recorded the moment it is sent so no run is sent twice. */
   readonly sent = new Set<string>();
-  readonly bus = new EventEmitter();
+  /** Each stored batch's events, with each one's JSON text (what the SSE stream sends). */
+  readonly bus = new EventEmitter<{ events: [TaskStreamEvent[], string[]] }>();
   queue: WorkItem[] = [];
   draining = false;
   idle: Promise<void> = Promise.resolve();

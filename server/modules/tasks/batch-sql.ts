@@ -1,14 +1,14 @@
 // The statements a batch writes on the engine's hot path, built here rather than through the unit
-// of work: every changed run of the batch in one `UPDATE … CASE id WHEN …`, its events in
-// multi-row INSERTs. The unit of work computes a change set per entity, which cost more than the
+// of work: every changed run of the batch in a few UPDATEs (db/batch-sql.ts), its events as blocks
+// of JSON (one row per batch, event-log.ts). The unit of work computes a change set per entity, which cost more than the
 // database itself at hundreds of runs a second. Values are converted the way MikroORM stores them
 // (dates through the platform, JSON as text, booleans as 0/1), so entities read them back unchanged.
 // A new task's runs are inserted the same way.
 import type { EntityManager } from '@mikro-orm/core';
-import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import { batchUpdate, multiInsert, toDatabase, type Batch } from '../../db/batch-sql.js';
 import type { RunChanges } from './batch-plan.js';
-import { TaskEventRow } from './task-event.entity.js';
+import type { EventBlock } from './event-log.js';
+import { TaskEventBlock } from './task-event-block.entity.js';
 import { TaskRun } from './task-run.entity.js';
 
 
@@ -23,12 +23,9 @@ export function runUpdate(em: EntityManager, changes: ReadonlyMap<string, RunCha
   return batchUpdate(em, TaskRun.name, converted);
 }
 
-/** The events as multi-row INSERTs. */
-export function eventInserts(em: EntityManager, taskId: string, events: readonly TaskStreamEvent[]): Batch[] {
-  return multiInsert(em, TaskEventRow.name, ['task', 'seq', 'runId', 'type', 'body'], events.map((event) => {
-    const { type, seq, ...body } = event;
-    return [taskId, seq, 'runId' in event ? event.runId : null, type, JSON.stringify(body)];
-  }));
+/** The batch's event blocks as INSERTs. */
+export function blockInserts(em: EntityManager, taskId: string, blocks: readonly EventBlock[]): Batch[] {
+  return multiInsert(em, TaskEventBlock.name, ['task', 'lastSeq', 'firstSeq', 'events'], blocks.map((b) => [taskId, b.lastSeq, b.firstSeq, b.text]));
 }
 
 /** A new task's runs (the columns that have no default), as multi-row INSERTs. */

@@ -9,7 +9,7 @@ import type { HostSessions } from '../../hostlink/contract.js';
 import { ActiveTask, type TaskInfo, type WorkItem } from './active-task.js';
 import { commitBatch, planBatch, type PlanLimits } from './batch-plan.js';
 import { AckBatcher } from './acks.js';
-import { writePlan } from './event-log.js';
+import { toBlocks, writePlan } from './event-log.js';
 import { OutputTail } from './output-tail.js';
 import type { TaskRun } from './task-run.entity.js';
 import { failureBudget } from './waves.js';
@@ -139,10 +139,11 @@ export class TaskEngine {
    */
   private async applyBatch(task: ActiveTask, items: WorkItem[]): Promise<void> {
     const plan = planBatch(task, items, this.limits, (msg, fields) => this.log.warn(fields, msg));
+    const { blocks, texts } = toBlocks(plan.events);
     if (plan.changes.size > 0 || plan.events.length > 0 || plan.finished) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await writePlan(this.orm, task.info.id, plan);
+          await writePlan(this.orm, task.info.id, plan, blocks);
           break;
         } catch (err) {
           // Not applied, published or acknowledged. A passing fault (a lock timeout, a lost
@@ -154,7 +155,7 @@ export class TaskEngine {
       }
     }
     commitBatch(task, plan);
-    for (const e of plan.events) task.bus.emit('event', e);
+    if (plan.events.length > 0) task.bus.emit('events', plan.events, texts);
     for (const c of plan.cancels) this.sessions.cancel(c.nodeId, c.runId);
     for (const [nodeId, runs] of plan.acks) this.acks.add(nodeId, runs);
     if (plan.finished) this.close(task);

@@ -5,43 +5,54 @@ import type { TaskStreamEvent } from '../../../proto/rest/tasks.js';
 import type { Orm } from '../../db/orm.js';
 import { runReplay } from './active-task.js';
 import type { TaskEngine } from './engine.js';
-import { readEvents } from './event-log.js';
+import { readBlocks } from './event-log.js';
 import { splitBySpans } from './output-tail.js';
 import { TaskRun } from './task-run.entity.js';
 import { Task } from './task.entity.js';
 import { runEntityView, toTaskSummary } from './views.js';
 
-const PAGE = 500;
+/** Replayed events between waits for a slow client (the stream's buffer stays far below its limit). */
+const PAUSE_EVERY = 500;
 
 export async function followTask(
   orm: Orm, engine: TaskEngine, id: string, after: number,
-  onEvent: (event: TaskStreamEvent) => void, pause: () => Promise<void>,
+  onEvent: (event: TaskStreamEvent, text?: string) => void, pause: () => Promise<void>,
 ): Promise<() => void> {
   const live = engine.active.get(id) ?? await activeSoon(orm, engine, id);
-  const held: TaskStreamEvent[] = [];
+  const held: [TaskStreamEvent[], string[]][] = [];
   let cursor = after;
   let replaying = true;
   let stopped = false;
-  const onLive = (e: TaskStreamEvent) => {
-    if (replaying) held.push(e);
-    else if ((e.seq ?? 0) > cursor) { cursor = e.seq ?? cursor; onEvent(e); }
+  const onLive = (events: TaskStreamEvent[], texts: string[]) => {
+    if (replaying) {
+      held.push([events, texts]);
+      return;
+    }
+    for (let i = 0; i < events.length; i++) {
+      const seq = events[i].seq ?? 0;
+      if (seq <= cursor) continue;
+      cursor = seq;
+      onEvent(events[i], texts[i]);
+    }
   };
-  live?.bus.on('event', onLive);
-  const stop = () => { stopped = true; live?.bus.off('event', onLive); };
+  live?.bus.on('events', onLive);
+  const stop = () => { stopped = true; live?.bus.off('events', onLive); };
 
   const em = orm.em.fork();
   let replayed = 0;
   for (;;) {
-    const page = await readEvents(em, id, { after: cursor, limit: PAGE });
-    for (const e of page) onEvent(e);
-    replayed += page.length;
-    if (page.length > 0) cursor = page[page.length - 1].seq!;
-    if (page.length < PAGE || stopped) break;
-    await pause();
+    const { events, more } = await readBlocks(em, id, cursor);
+    for (const e of events) {
+      onEvent(e);
+      cursor = e.seq!;
+      if (++replayed % PAUSE_EVERY === 0) await pause();
+      if (stopped) break;
+    }
+    if (!more || stopped) break;
   }
   if (!live && replayed === 0 && after === 0) await replayFromRows(orm, id, onEvent);
   replaying = false;
-  for (const e of held.splice(0)) onLive(e);
+  for (const [events, texts] of held.splice(0)) onLive(events, texts);
   // Running, but not here: another replica runs it. Its events reach the database as they are
   // stored there, so this follower reads them from the log until the task's `done`.
   if (!live && (await isRunning(orm, id))) void tailLog(orm, id, () => cursor, (e) => { cursor = e.seq ?? cursor; onEvent(e); }, () => stopped);
@@ -59,8 +70,8 @@ async function tailLog(orm: Orm, id: string, cursor: () => number, onEvent: (e: 
     await new Promise((resolve) => setTimeout(resolve, TAIL_EVERY_MS));
     if (stopped()) return;
     try {
-      const page = await readEvents(orm.em.fork(), id, { after: cursor(), limit: PAGE });
-      for (const e of page) {
+      const { events } = await readBlocks(orm.em.fork(), id, cursor());
+      for (const e of events) {
         onEvent(e);
         if (e.type === 'done') return;
       }

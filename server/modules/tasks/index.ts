@@ -3,7 +3,7 @@ import { SecretBox } from '../../secret-box.js';
 import { taskRoutes } from './routes.js';
 import { TasksService, type TasksServiceOptions } from './service.js';
 import { TaskRunSchema } from './task-run.entity.js';
-import { TaskEventSchema } from './task-event.entity.js';
+import { TaskEventBlockSchema } from './task-event-block.entity.js';
 import { TaskSchema } from './task.entity.js';
 import type { ReplicaBus } from '../../replicas/bus.js';
 import type { TaskReplicas } from './adoption.js';
@@ -22,7 +22,7 @@ declare module '../../module.js' {
 export default defineModule({
   name: 'tasks',
   after: ['nodes', 'files', 'templates'],
-  entities: [TaskSchema, TaskRunSchema, TaskEventSchema],
+  entities: [TaskSchema, TaskRunSchema, TaskEventBlockSchema],
   services: ({ orm, log, config, sessions, services, overrides, replica }) => ({
     tasks: new TasksService(orm, log.child({ module: 'tasks' }), services.nodes, sessions, SecretBox.load(config.secrets.key, config.dataDir), services.files, services.templates, {
       outputLimitBytes: config.tasks.outputLimitBytes,

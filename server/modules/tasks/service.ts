@@ -378,7 +378,7 @@ export class TasksService {
   }
 
   /** The task's events after `after`, then live ones until `done` (see follow.ts). */
-  follow(id: string, after: number, onEvent: (event: TaskStreamEvent) => void, pause: () => Promise<void> = async () => {}): Promise<() => void> {
+  follow(id: string, after: number, onEvent: (event: TaskStreamEvent, text?: string) => void, pause: () => Promise<void> = async () => {}): Promise<() => void> {
     return followTask(this.orm, this.engine, id, after, onEvent, pause);
   }
 
