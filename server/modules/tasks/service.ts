@@ -3,7 +3,7 @@
 // their own files: waves and the failure budget (waves.ts), sending runs (dispatch.ts), timeouts
 // and expiry (timeouts.ts), recovery after a restart or reconnect (recovery.ts), following a task
 // (follow.ts), the stored event log (event-log.ts), file contents (file-transfers.ts).
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../../lib/time-ordered-id.js';
 import type { Logger } from '../../../lib/log.js';
 import { ErrorCode, OpsError } from '../../../proto/errors.js';
 import type { TaskEvent__Output } from '../../../proto/hostlink.js';
@@ -161,7 +161,7 @@ export class TasksService {
 
     const em = contextEm(this.orm);
     const task = em.create(Task, {
-      id: randomUUID(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
+      id: timeOrderedId(), kind: spec.kind, script: spec.script, interpreter: spec.interpreter, params: spec.params,
       timeoutSeconds: input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds, env: input.env ?? {}, secretEnv,
       selector: input.selector, status: 'running', createdBy, createdAt, finishedAt: null, owner: this.opts.replicas?.id ?? null,
       rollout, queueExpiresAt, stopReason: null,
@@ -173,7 +173,7 @@ export class TasksService {
     // Plain rows, not managed entities: a task on thousands of nodes would otherwise cost the unit
     // of work a change set per run.
     const runs = targets.map((node, i) => Object.assign(new TaskRun(), {
-      id: randomUUID(), task, node: { id: node.id } as Node, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
+      id: timeOrderedId(), task, node: { id: node.id } as Node, nodeName: node.name, status: 'pending', output: '', outputStreams: [], outputTruncated: false,
       errorCode: null, result: null, wave: waves[i], lastSeq: 0,
     } satisfies Partial<TaskRun>));
     // One transaction (the request's): the task, all its runs and the audit row, before anything is sent.
