@@ -239,7 +239,15 @@ export class HostLinkService {
 
     sessions.add(session);
     enqueue(async () => {
-      await backend.onConnected(session, hello);
+      try {
+        await backend.onConnected(session, hello);
+      } catch (err) {
+        // Not recorded as connected: the stream ends, and the host connects again (with its
+        // backoff) instead of holding a stream that is never welcomed.
+        log.error({ err, nodeId: session.nodeId }, 'recording a host\'s connection failed; ending its stream');
+        call.emit('error', grpcError(grpc.status.UNAVAILABLE, 'the manager could not record this host\'s connection; connect again'));
+        return;
+      }
       session.send({
         welcome: {
           nodeId: session.nodeId, nodeName: session.nodeName,

@@ -223,6 +223,26 @@ test('a second stream for the same node replaces the first, which is ended', asy
   await second.status;
 });
 
+test('a connection the backend fails to record ends the stream (UNAVAILABLE) and leaves no session; the next one is welcomed', async () => {
+  const id = await enrolledIdentity('unrecorded-01');
+  const creds = { caPem: id.caPem, keyPem: id.keyPem, certPem: id.certPem };
+  gw.backend.failConnects = 1;
+  const s = openStream(track(client(gw.address, creds)));
+  s.call.write({ hello: { facts: FACTS, hostdVersion: '1', agentVersion: '1', agentStatus: 'healthy' } });
+  const status = await s.status;
+  assert.is(status.code, grpc.status.UNAVAILABLE);
+  assert.match(status.details, /could not record this host's connection/);
+  await gw.backend.waitFor('disconnected', (r) => r.type === 'disconnected' && r.nodeId === id.nodeId);
+  assert.is(gw.gateway.sessions.get(id.nodeId), undefined);
+
+  const again = openStream(track(client(gw.address, creds)));
+  again.call.write({ hello: { facts: FACTS, hostdVersion: '1', agentVersion: '1', agentStatus: 'healthy' } });
+  await again.next('welcome', (m) => m.kind === 'welcome');
+  assert.is(gw.gateway.sessions.get(id.nodeId)?.nodeName, 'unrecorded-01');
+  again.call.end();
+  await again.status;
+});
+
 test('sessions.disconnect ends the node\'s stream and the backend hears of it', async () => {
   const id = await enrolledIdentity('revoked-live-01');
   const s = openStream(track(client(gw.address, { caPem: id.caPem, keyPem: id.keyPem, certPem: id.certPem })));

@@ -103,7 +103,16 @@ export class MemoryBackend extends EventEmitter implements HostLinkBackend {
     this.emit('record', r);
   }
 
-  async onConnected(session: HostSession, hello: HostHello): Promise<void> { this.record({ type: 'connected', nodeId: session.nodeId, hello, session }); }
+  /** The next connections fail to be recorded (a database away), this many of them. */
+  failConnects = 0;
+
+  async onConnected(session: HostSession, hello: HostHello): Promise<void> {
+    if (this.failConnects > 0) {
+      this.failConnects--;
+      throw new Error('the database is away');
+    }
+    this.record({ type: 'connected', nodeId: session.nodeId, hello, session });
+  }
   async onHeartbeat(nodeId: string, agentStatus: string, agentVersion: string): Promise<void> { this.record({ type: 'heartbeat', nodeId, agentStatus, agentVersion }); }
   async onMetrics(nodeId: string, sample: MetricsSample__Output): Promise<void> { this.record({ type: 'metrics', nodeId, sample }); }
   async onTaskEvent(nodeId: string, event: TaskEvent__Output): Promise<void> { this.record({ type: 'task', nodeId, event }); }
