@@ -1,9 +1,9 @@
 // The statements a batch writes on the engine's hot path, built here rather than through the unit
 // of work: every changed run of the batch in a few UPDATEs (db/batch-sql.ts), its events as blocks
-// of JSON (one row per batch, event-log.ts). The unit of work computes a change set per entity, which cost more than the
-// database itself at hundreds of runs a second. Values are converted the way MikroORM stores them
-// (dates through the platform, JSON as text, booleans as 0/1), so entities read them back unchanged.
-// A new task's runs are inserted the same way.
+// of JSON (one row per batch, event-log.ts). The unit of work computes a change set per entity,
+// which cost more than the database itself at hundreds of runs a second. Values are converted the
+// way MikroORM stores them (dates through the platform, JSON as text, booleans as 0/1), so entities
+// read them back unchanged. A new task's runs are inserted the same way.
 import type { EntityManager } from '@mikro-orm/core';
 import { batchUpdate, multiInsert, toDatabase, type Batch } from '../../db/batch-sql.js';
 import type { RunChanges } from './batch-plan.js';
