@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { api, binPath, readInitialAdmin } from '../scripts/local-stack.js';
+import { api, binPath, MANAGER_NODE_FLAGS, readInitialAdmin } from '../scripts/local-stack.js';
 import { createScratchDatabase, dropDatabase } from '../server/db/mysql-admin.js';
 import { freePorts } from '../test/helpers/ports.js';
 import { cpuTicks, median, pct, procStatus, treeCpuTicks } from './proc.js';
@@ -77,7 +77,9 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 interface Manager { proc: ChildProcess; httpUrl: string; grpc: string; token: string; pid: number }
 
 function startManager(dir: string, ports: number[], run: number): ChildProcess {
-  const nodeArgs: string[] = [];
+  // OPS_BENCH_MANAGER_NODE_ARGS: node options for the manager instead of MANAGER_NODE_FLAGS (to compare
+  // GC settings; ' ' for node's defaults).
+  const nodeArgs = process.env.OPS_BENCH_MANAGER_NODE_ARGS?.split(' ').filter(Boolean) ?? [...MANAGER_NODE_FLAGS];
   const out = join(dir, `manager-${run}.log`);
   writeFileSync(out, '');
   const proc = spawn(process.execPath, [...nodeArgs, binPath('opsctl'), 'server'], {
@@ -88,9 +90,12 @@ function startManager(dir: string, ports: number[], run: number): ChildProcess {
       // SIGUSR2 starts and stops a profile (lib/profile-on-signal.ts): one per profiled scenario.
       ...(values['profile-dir'] ? { OPS_PROFILE_DIR: values['profile-dir'], OPS_PROFILE_KIND: values['profile-kind'] } : {}),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stderr!.on('data', (d) => { try { writeFileSync(out, d, { flag: 'a' }); } catch { /* the dir is gone at the end */ } });
+  // The manager logs to stdout (warn and up here) and crashes to stderr: both kept, to read after.
+  const keep = (d: Buffer) => { try { writeFileSync(out, d, { flag: 'a' }); } catch { /* the dir is gone at the end */ } };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
   return proc;
 }
 

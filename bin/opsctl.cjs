@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// --max-semi-space-size=64 (MiB): the manager (`opsctl server`) makes much short-lived garbage in a
+// fan-out; V8's default young generation (16 MiB semi-spaces) promoted it to the old generation,
+// and marking a manager's old generation of a gigabyte (10,000 hosts) took a quarter of a
+// 10,000-host fan-out's CPU. A cap, not a reservation: a short command never grows that far.
+// Who starts the manager with `node` itself passes MANAGER_NODE_FLAGS (scripts/local-stack.ts).
 // The opsctl CLI. Built code lives in dist/ (npm run build); commands load lazily from the
 // oclif.manifest.json written by scripts/gen-manifest.mjs. CommonJS on purpose, like what it loads
 // first (dist/cli/bundled.cjs): an ES module entry and its imports cost Node's ES module loader

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from '../test/helpers/ports.js';
-import { binPath, readInitialAdmin } from './local-stack.js';
+import { binPath, MANAGER_NODE_FLAGS, readInitialAdmin } from './local-stack.js';
 
 export interface ClusterStackOptions {
   /** mysql://… of an existing, empty or opsctl database. */
@@ -101,7 +101,7 @@ export async function startClusterStack(opts: ClusterStackOptions): Promise<Clus
     const { restPort: rp, grpcPort: gp, dir } = layout[index];
     // The replica's JSON log (standard output) goes to <dir>/replica-<i>.log.
     const log = openSync(join(opts.dir, `replica-${index}.log`), 'a');
-    const proc = spawn(process.execPath, [binPath('opsctl'), 'server'], {
+    const proc = spawn(process.execPath, [...MANAGER_NODE_FLAGS, binPath('opsctl'), 'server'], {
       env: { ...env, OPS_DATA_DIR: dir, OPS_HTTP_PORT: String(rp), OPS_GRPC_PORT: String(gp) }, stdio: ['ignore', log, 'pipe'],
     });
     closeSync(log);

@@ -69,6 +69,12 @@ export function runBin(name: 'opsctl' | 'hostd' | 'agentd', args: string[], env:
   });
 }
 
+/**
+ * Node flags for the manager, as bin/opsctl.cjs's first line gives them when it is run itself (see
+ * there why); for starting it with `node bin/opsctl.cjs server`.
+ */
+export const MANAGER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, nodeArgs: string[] = []): ChildProcess {
   const fd = openSync(logFile, 'a', 0o600);
   fchmodSync(fd, 0o600);
@@ -150,7 +156,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     OPS_GRPC_HOST: '127.0.0.1',
     OPS_GRPC_PORT: String(opts.grpcPort),
     OPS_GRPC_ADVERTISE: grpcAddress,
-  }, managerLog, opts.managerNodeArgs);
+  }, managerLog, [...MANAGER_NODE_FLAGS, ...(opts.managerNodeArgs ?? [])]);
   let manager = startManager();
   const stopAll: ChildProcess[] = [manager];
   const stop = async () => { for (const p of [...stopAll].reverse()) await stopProcess(p); };

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { MANAGER_NODE_FLAGS } from '../../scripts/local-stack.js';
 import { pollUntil } from '../helpers/poll.js';
 import { ensureBuilt, root } from './run-opsctl.js';
 
@@ -50,7 +51,9 @@ test('the tarball carries the built code, man pages and run-time files, and no t
 });
 
 test('npm install -g puts opsctl, hostd and agentd on the prefix\'s PATH and the man pages in share/man', async () => {
-  await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'error', tarball],
+  // better-sqlite3 (the manager's SQLite binding) builds its native part at install: npm runs
+  // a dependency's install script only when it is allowed.
+  await run('npm', ['install', '--global', '--allow-scripts=better-sqlite3', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'error', tarball],
     { cwd: work, timeout: INSTALL_TIMEOUT_MS });
   assert.equal(readdirSync(join(prefix, 'bin')).sort(), ['agentd', 'hostd', 'opsctl']);
   assert.equal(readdirSync(join(prefix, 'share', 'man', 'man1')), ['opsctl.1']);
@@ -84,6 +87,9 @@ test('opsctl server starts from the installed package on a temp data directory a
     assert.is(server!.exitCode, null, `opsctl server stopped: ${stderr}`);
     return /listening: REST (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
   }, 60_000);
+  // The installed command's first line gives node the manager's flags (bin/opsctl.cjs).
+  const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+  for (const flag of MANAGER_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
   const [, password] = /password: (\S+)/.exec(readFileSync(join(dataDir, 'initial-admin.txt'), 'utf8'))!;
   const login = await opsctl(['login', '--server', url, '--username', 'admin', '--password', password]);
   assert.match(login.stderr, /admin/);
