@@ -12,6 +12,7 @@ import { batchUpdate, executeAll, ROWS_PER_UPDATE, toDatabase } from '../../db/b
 import { Gather, type GatherOptions } from '../../db/gather.js';
 import type { Orm } from '../../db/orm.js';
 import { plainRows, queryRows } from '../../db/raw-rows.js';
+import { retryDeadlocks } from '../../db/retry-deadlock.js';
 import type { HostHello, IssuedCertificate } from '../../hostlink/contract.js';
 import { Node } from './node.entity.js';
 
@@ -74,7 +75,7 @@ export class HostArrivals {
   }
 
   private async certify(issued: { nodeId: string; cert: IssuedCertificate }[]): Promise<(void | Error)[]> {
-    return this.orm.em.fork().transactional(async (tx) => {
+    return retryDeadlocks(() => this.orm.em.fork().transactional(async (tx) => {
       const stored = new Map((await plainRows<Node>(tx, Node, { id: { $in: issued.map((i) => i.nodeId) } }, ['id', 'pendingKeyFingerprint'])).map((r) => [r.id, r]));
       const changes = new Map<string, Record<string, unknown>>();
       const results = issued.map(({ nodeId, cert }) => {
@@ -88,13 +89,13 @@ export class HostArrivals {
       });
       await executeAll(tx, batchUpdate(tx, Node.name, changes));
       return results;
-    });
+    }));
   }
 
   private async connect(arrivals: Arrival[]): Promise<void[]> {
     const ids = [...new Set(arrivals.map((a) => a.nodeId))];
     await this.rules.forgetReports(ids);
-    await this.orm.em.fork().transactional(async (tx) => {
+    await retryDeadlocks(() => this.orm.em.fork().transactional(async (tx) => {
       const stored = new Map((await plainRows<Node>(tx, Node, { id: { $in: ids } }, ['id', 'facts', 'hostLabels'])).map((r) => [r.id, r]));
       const changes = new Map<string, Record<string, unknown>>();
       const relabel = new Map<string, Record<string, string>>();
@@ -116,7 +117,7 @@ export class HostArrivals {
         await tx.flush();
         await this.rules.relabelled(tx, node);
       }
-    });
+    }));
     return arrivals.map(() => undefined);
   }
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../../../lib/log.js';
 import type { Metrics } from '../../../proto/rest/nodes.js';
 import { batchUpdate, executeAll, multiInsert, ROWS_PER_UPDATE, toDatabase } from '../../db/batch-sql.js';
 import type { Orm } from '../../db/orm.js';
+import { retryDeadlocks } from '../../db/retry-deadlock.js';
 import { MetricSample } from './metric-sample.entity.js';
 import { Node } from './node.entity.js';
 
@@ -140,7 +141,7 @@ export class HostReportWriter {
   }
 
   private async writeOnce(nodes: Map<string, ReportedColumns>, samples: StoredSample[]): Promise<void> {
-    await this.orm.em.fork().transactional(async (tx) => {
+    await retryDeadlocks(() => this.orm.em.fork().transactional(async (tx) => {
       const rows = [...nodes].map(([id, columns]) => [id, Object.fromEntries(
         Object.entries(columns).map(([prop, value]) => [prop, toDatabase(tx, Node.name, prop, value)]),
       )] as const);
@@ -151,6 +152,6 @@ export class HostReportWriter {
         nodeId, toDatabase(tx, MetricSample.name, 'at', at), m.cpuPercent, m.memUsedBytes, m.memTotalBytes,
         m.load1, m.load5, m.load15, m.netRxBytes, m.netTxBytes, JSON.stringify(m.disks),
       ])));
-    });
+    }));
   }
 }
