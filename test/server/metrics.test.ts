@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MetricsHistory } from '../../proto/rest/metrics.js';
 import { figuresOf, MetricRollup } from '../../server/modules/metrics/metric-rollup.entity.js';
+import { RollupWriter } from '../../server/modules/metrics/rollups.js';
 import type { MetricName } from '../../server/modules/metrics/values.js';
 import { MetricSample } from '../../server/modules/nodes/metric-sample.entity.js';
 import { DB_KINDS, makeHarness, type Harness } from './harness.js';
@@ -131,6 +132,27 @@ for (const kind of DB_KINDS) {
     assert.ok(await em().count(MetricRollup, { node: id, stepSeconds: 60 }) > 0);
     // The recent samples of m-1 are untouched.
     assert.is(await em().count(MetricSample, { node: { name: 'm-1' } }), 3);
+  });
+
+  test('a batch whose transaction is run again (a deadlock\'s victim) gets the rates it got the first time', async ({ h }) => {
+    const id = await h.enroll('m-retry');
+    const rollups = new RollupWriter();
+    const t = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
+    const stored = (atMs: number, netRxBytes: number) => {
+      const { atMs: _, ...m } = sample(atMs, 5, netRxBytes);
+      return { nodeId: id, metrics: { ...m, at: new Date(atMs).toISOString() }, at: new Date(atMs) };
+    };
+    await h.orm.em.fork().transactional((tx) => rollups.record(tx, [stored(t, 1000)]));
+    const next = [stored(t + MIN, 4000)];
+    const lost = await h.orm.em.fork().transactional(async (tx) => {
+      await rollups.record(tx, next);
+      throw new Error('deadlock victim');
+    }).catch((err: Error) => err.message);
+    assert.is(lost, 'deadlock victim');
+    await h.orm.em.fork().transactional((tx) => rollups.record(tx, next));
+    // 3,000 B in 60 s, once: the rolled-back attempt left nothing.
+    assert.equal(await rollup(h, id, 60, 'netRx', t + MIN), { min: 50, max: 50, sum: 50, count: 1 });
+    assert.is((await rollup(h, id, 60, 'cpu', t + MIN))?.count, 1);
   });
 
   test.run();

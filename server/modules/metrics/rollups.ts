@@ -17,6 +17,8 @@ import { METRIC_NAMES, RATE_METRICS, valuesOf, type MetricName, type SampleValue
 export const ROLLUP_STEPS = [60, 3600] as const;
 
 type Counters = Pick<SampleValues, 'at' | 'netRxBytes' | 'netTxBytes'>;
+/** A node's newest sample, and the one before it (for that sample's batch run again). */
+type Newest = Counters & { prior?: Counters };
 
 interface Bucket {
   nodeId: string; step: number; at: Date; count: number; rateCount: number;
@@ -30,7 +32,7 @@ export function bucketStart(at: Date, stepSeconds: number): Date {
 
 export class RollupWriter {
   /** Each node's newest sample seen: what the next one's rates are computed against. */
-  private readonly newest = new Map<string, Counters>();
+  private readonly newest = new Map<string, Newest>();
 
   async record(tx: EntityManager, samples: readonly StoredSample[]): Promise<void> {
     if (samples.length === 0) return;
@@ -38,10 +40,16 @@ export class RollupWriter {
     const buckets = new Map<string, Bucket>();
     for (const { nodeId, metrics, at } of samples) {
       const sample: SampleValues = { ...metrics, at };
-      const prev = this.newest.get(nodeId);
+      const newest = this.newest.get(nodeId);
+      // The newest sample itself: its batch's transaction is run again (it lost a deadlock, or a
+      // node was deleted meanwhile), so its rates are against the sample before it, as the first time.
+      const prev = newest && newest.at.getTime() === at.getTime() ? newest.prior : newest;
       const inOrder = !prev || prev.at.getTime() < at.getTime();
       const values = valuesOf(sample, inOrder ? prev : undefined);
-      if (inOrder) this.newest.set(nodeId, { at, netRxBytes: metrics.netRxBytes, netTxBytes: metrics.netTxBytes });
+      if (inOrder) {
+        const prior = prev && { at: prev.at, netRxBytes: prev.netRxBytes, netTxBytes: prev.netTxBytes };
+        this.newest.set(nodeId, { at, netRxBytes: metrics.netRxBytes, netTxBytes: metrics.netTxBytes, prior });
+      }
       for (const step of ROLLUP_STEPS) {
         const start = bucketStart(at, step);
         const key = `${nodeId}|${step}|${start.getTime()}`;
