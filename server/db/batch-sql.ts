@@ -76,6 +76,9 @@ export function batchUpdate(em: EntityManager, entity: string, changes: Readonly
       statements.push(...sqliteUpdates(em, entity, props, rows));
       continue;
     }
+    // By id: two transactions updating overlapping rows then lock them in the same order, and do not
+    // deadlock (InnoDB locks each row as the join reaches it; db/retry-deadlock.ts for the rest).
+    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (let i = 0; i < rows.length; i += ROWS_PER_UPDATE) statements.push(joinUpdate(em, entity, props, rows.slice(i, i + ROWS_PER_UPDATE)));
   }
   return statements;

@@ -32,6 +32,12 @@ export class Gather<I, O> {
     });
   }
 
+  /** Handles what is gathered now, without waiting out the delay; resolves when every batch so far is done. */
+  async drain(): Promise<void> {
+    this.start();
+    await this.running;
+  }
+
   private start(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -260,6 +260,24 @@ for (const kind of DB_KINDS) {
     assert.is((await h.api<{ status: string }>('GET', '/nodes/life-1')).body.data.status, 'offline');
   });
 
+  test('streams cut at once: every node goes offline, and one that came straight back stays online', async ({ h }) => {
+    const names = Array.from({ length: 20 }, (_, i) => `blip-${i}`);
+    const sessions: FakeSession[] = [];
+    for (const name of names) {
+      const session = new FakeSession(await h.enroll(name), name, '127.0.0.1:40000');
+      await h.services.hostLink.onConnected(session, hello(name));
+      sessions.push(session);
+    }
+    // Leaving and arriving are recorded in the order they happened, in batches (nodes/host-arrivals.ts).
+    const back = new FakeSession(sessions[0].nodeId, names[0], '127.0.0.1:40001');
+    await Promise.all([...sessions.map((s) => h.services.hostLink.onDisconnected(s)), h.services.hostLink.onConnected(back, hello(names[0]))]);
+    const status = async (name: string) => (await h.api<{ status: string }>('GET', `/nodes/${name}`)).body.data.status;
+    assert.is(await status(names[0]), 'online');
+    for (const name of names.slice(1)) assert.is(await status(name), 'offline', name);
+    await h.services.hostLink.onDisconnected(back);
+    assert.is(await status(names[0]), 'offline');
+  });
+
   test('the sweep marks nodes offline when they have been silent longer than offlineAfterSeconds', async ({ h }) => {
     const id = await h.enroll('quiet-1');
     await h.connect(id, 'quiet-1');

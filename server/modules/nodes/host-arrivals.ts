@@ -5,7 +5,10 @@
 // behind it). Look-ups of a batch are one SELECT; the connects of a batch are one transaction:
 // one read of what they keep (facts, host labels), the node rows in batched UPDATEs, and the
 // rare host whose labels changed through the ORM, to refresh its groups. Certificates issued at
-// enrollment are recorded the same way.
+// enrollment are recorded the same way. Hosts leaving go through the same gather as hosts
+// arriving, in the order they happened: 10,000 streams cut at once (a network blip, a load
+// balancer restart) were 10,000 single UPDATEs, and a host that leaves and comes back must end as
+// its last event says, which two queues could not promise.
 import type { EntityManager } from '@mikro-orm/core';
 import type { Facts } from '../../../proto/rest/nodes.js';
 import { batchUpdate, executeAll, ROWS_PER_UPDATE, toDatabase } from '../../db/batch-sql.js';
@@ -21,6 +24,9 @@ export type NodeIdentity = Pick<Node, 'id' | 'name' | 'certFingerprint' | 'previ
 
 export interface Arrival { nodeId: string; hello: HostHello; address: string }
 
+/** A host that arrived (its hello) or left (its stream ended). */
+type Presence = { arrived: Arrival } | { left: string };
+
 export interface ArrivalRules {
   /** The node columns a connect sets, given the facts stored (for what the hello leaves out). */
   columns(arrival: Arrival, stored: Facts | null): Partial<Node>;
@@ -31,6 +37,8 @@ export interface ArrivalRules {
   relabelled(tx: EntityManager, node: Node): Promise<void>;
   /** Called before a batch is written: pending write-behind reports of these nodes are dropped. */
   forgetReports(nodeIds: readonly string[]): Promise<void>;
+  /** Called after a batch is committed with the nodes it marked offline. */
+  wentOffline(nodeIds: readonly string[]): void;
 }
 
 /** 20 ms: a storm's hosts arrive over seconds; fewer, larger batches mean fewer commits. */
@@ -38,12 +46,12 @@ export const ARRIVAL_GATHER: GatherOptions = { delayMs: 20, max: ROWS_PER_UPDATE
 
 export class HostArrivals {
   private readonly lookups: Gather<string, NodeIdentity | undefined>;
-  private readonly connects: Gather<Arrival, void>;
+  private readonly presence: Gather<Presence, void>;
   private readonly certificates: Gather<{ nodeId: string; cert: IssuedCertificate }, void>;
 
   constructor(private readonly orm: Orm, private readonly rules: ArrivalRules, opts: GatherOptions = ARRIVAL_GATHER) {
     this.lookups = new Gather((ids) => this.lookUp(ids), opts);
-    this.connects = new Gather((arrivals) => this.connect(arrivals), opts);
+    this.presence = new Gather((changes) => this.record(changes), opts);
     this.certificates = new Gather((issued) => this.certify(issued), opts);
   }
 
@@ -59,7 +67,17 @@ export class HostArrivals {
 
   /** Stores the host's hello: status, versions, address, facts, labels. Resolves once committed. */
   arrived(arrival: Arrival): Promise<void> {
-    return this.connects.call(arrival);
+    return this.presence.call({ arrived: arrival });
+  }
+
+  /** Marks the node offline (its stream ended). Resolves once committed. */
+  left(nodeId: string): Promise<void> {
+    return this.presence.call({ left: nodeId });
+  }
+
+  /** Records the hosts arriving and leaving gathered so far (the manager stopping, before the database closes). */
+  drain(): Promise<void> {
+    return this.presence.drain();
   }
 
   private async lookUp(ids: string[]): Promise<(NodeIdentity | undefined)[]> {
@@ -92,17 +110,28 @@ export class HostArrivals {
     }));
   }
 
-  private async connect(arrivals: Arrival[]): Promise<void[]> {
-    const ids = [...new Set(arrivals.map((a) => a.nodeId))];
+  private async record(batch: Presence[]): Promise<void[]> {
+    const ids = [...new Set(batch.map((p) => ('left' in p ? p.left : p.arrived.nodeId)))];
     await this.rules.forgetReports(ids);
-    await retryDeadlocks(() => this.orm.em.fork().transactional(async (tx) => {
+    const offline = await retryDeadlocks(() => this.orm.em.fork().transactional(async (tx) => {
       const stored = new Map((await plainRows<Node>(tx, Node, { id: { $in: ids } }, ['id', 'facts', 'hostLabels'])).map((r) => [r.id, r]));
       const changes = new Map<string, Record<string, unknown>>();
       const relabel = new Map<string, Record<string, string>>();
-      // In arrival order: a node that arrived twice in the batch (a reconnect flood) ends as its last hello says.
-      for (const arrival of arrivals) {
+      const left = new Set<string>();
+      // In order: a node that arrived twice in the batch (a reconnect flood), or left and came
+      // back, ends as its last event says.
+      for (const p of batch) {
+        if ('left' in p) {
+          if (!stored.has(p.left)) continue;
+          changes.set(p.left, { status: 'offline' });
+          relabel.delete(p.left);
+          left.add(p.left);
+          continue;
+        }
+        const arrival = p.arrived;
         const row = stored.get(arrival.nodeId);
         if (!row) continue;
+        left.delete(arrival.nodeId);
         const columns = this.rules.columns(arrival, row.facts);
         changes.set(arrival.nodeId, Object.fromEntries(Object.entries(columns).map(([prop, value]) => [prop, toDatabase(tx, Node.name, prop, value)])));
         const declared = this.rules.declaredLabels(arrival);
@@ -117,7 +146,9 @@ export class HostArrivals {
         await tx.flush();
         await this.rules.relabelled(tx, node);
       }
+      return [...left];
     }));
-    return arrivals.map(() => undefined);
+    if (offline.length) this.rules.wentOffline(offline);
+    return batch.map(() => undefined);
   }
 }

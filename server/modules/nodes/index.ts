@@ -38,6 +38,6 @@ export default defineModule({
   stop: async (services) => {
     services.liveSampling.stop();
     services.nodes.stopOfflineSweeper();
-    await services.nodes.reports.close();
+    await services.nodes.flushWrites();
   },
 });

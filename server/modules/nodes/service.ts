@@ -69,6 +69,7 @@ export class NodesService {
       sameLabels,
       relabelled: (tx, node) => this.refreshMembership(tx, node),
       forgetReports: async (ids) => { for (const id of ids) await this.reports.forget(id); },
+      wentOffline: (ids) => { for (const nodeId of ids) this.live.publish({ kind: 'status', nodeId, status: 'offline' }); },
     });
   }
 
@@ -421,10 +422,15 @@ export class NodesService {
     await stored;
   }
 
-  async markOffline(nodeId: string): Promise<void> {
-    await this.reports.forget(nodeId);
-    const updated = await this.orm.em.fork().nativeUpdate(Node, { id: nodeId }, { status: 'offline' });
-    if (updated > 0) this.live.publish({ kind: 'status', nodeId, status: 'offline' });
+  /** Records the hosts arriving and leaving gathered so far, and the reports written behind (the manager stopping). */
+  async flushWrites(): Promise<void> {
+    await this.arrivals.drain();
+    await this.reports.close();
+  }
+
+  /** The host's stream ended (gathered with other hosts arriving and leaving: host-arrivals.ts). */
+  markOffline(nodeId: string): Promise<void> {
+    return this.arrivals.left(nodeId);
   }
 
   /** Marks offline every node not heard from within offlineAfterSeconds; returns how many. */
