@@ -1,4 +1,4 @@
-// Opens the manager's database: SQLite (better-sqlite3) under dataDir by default, MySQL/MariaDB when
+// Opens the manager's database: SQLite (libsql) under dataDir by default, MySQL/MariaDB when
 // database.url is a mysql:// URL. The same entities and code run on both; each driver has its own
 // migrations (migrations/sqlite, migrations/mysql), applied at start — never schema:update.
 import { mkdirSync } from 'node:fs';
@@ -64,13 +64,17 @@ export async function ormOptions(target: DatabaseTarget, log?: Logger): Promise<
       // A new SQLite connection starts with the defaults: set the per-connection pragmas on every
       // one the pool opens (synchronous is per connection: FULL would fsync every commit).
       pool: {
-        afterCreate: (conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { exec(sql: string): void; __created?: number }, done: (err: Error | null, conn: unknown) => void) => {
           try {
             conn.exec('pragma synchronous = normal');
             conn.exec('pragma busy_timeout = 5000');
             // The default page cache is 2 MiB; a manager with 10,000 hosts has a database of
             // hundreds of MiB, and a fan-out touched pages faster than that cache kept them.
             conn.exec(`pragma cache_size = -${SQLITE_CACHE_KIB}`);
+            // The libsql dialect retires a connection 10 s after \`__created\` (meant for remote
+            // databases). A local file needs no retiring, and each new connection started with a
+            // cold page cache and had to prepare every hot-path statement again: keep it.
+            conn.__created = Number.POSITIVE_INFINITY;
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
@@ -97,7 +101,7 @@ export async function openOrm(target: DatabaseTarget, log?: Logger, migrations?:
   try {
     if (target.kind === 'sqlite') {
       mkdirSync(dirname(target.dbName), { recursive: true });
-      const { MikroORM } = await import('@mikro-orm/better-sqlite');
+      const { MikroORM } = await import('@mikro-orm/libsql');
       const orm = await MikroORM.init({ ...options, extensions: [Migrator] } as Parameters<typeof MikroORM.init>[0]);
       // WAL: readers do not wait for the writer, and a commit costs one append instead of a
       // journal rewrite; NORMAL sync (set on every connection, above) is still crash-safe for the

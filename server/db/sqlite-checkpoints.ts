@@ -20,7 +20,7 @@ const INTERVAL_MS = 1000;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.binding);
+const Database = require(workerData.libsql);
 const db = new Database(workerData.path);
 // NORMAL, as the manager's connection: a checkpoint syncs the WAL before it and the file after it.
 db.exec('pragma synchronous = normal');
@@ -61,7 +61,7 @@ export class SqliteCheckpoints {
    * it runs. A worker that cannot start is logged, and the connection goes on checkpointing (undefined).
    */
   static async start(orm: Orm, path: string, log: Logger, intervalMs = INTERVAL_MS): Promise<SqliteCheckpoints | undefined> {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, binding: createRequire(import.meta.url).resolve('better-sqlite3') } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, libsql: createRequire(import.meta.url).resolve('libsql') } });
     const ready = once(worker, 'message');
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the SQLite checkpoint worker did not start')), START_TIMEOUT_MS).unref());
     try {
