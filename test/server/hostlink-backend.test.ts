@@ -276,6 +276,11 @@ for (const kind of DB_KINDS) {
     for (const name of names.slice(1)) assert.is(await status(name), 'offline', name);
     await h.services.hostLink.onDisconnected(back);
     assert.is(await status(names[0]), 'offline');
+    // A hello and the stream's end in one batch: what the hello said is kept, and the node is offline.
+    const brief = new FakeSession(sessions[1].nodeId, names[1], '127.0.0.1:40002');
+    await Promise.all([h.services.hostLink.onConnected(brief, { ...hello(names[1]), agentVersion: '9.9.9' }), h.services.hostLink.onDisconnected(brief)]);
+    const node = (await h.api<{ status: string; agentVersion: string }>('GET', `/nodes/${names[1]}`)).body.data;
+    assert.equal([node.status, node.agentVersion], ['offline', '9.9.9']);
   });
 
   test('the sweep marks nodes offline when they have been silent longer than offlineAfterSeconds', async ({ h }) => {

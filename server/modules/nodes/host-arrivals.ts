@@ -123,8 +123,8 @@ export class HostArrivals {
       for (const p of batch) {
         if ('left' in p) {
           if (!stored.has(p.left)) continue;
-          changes.set(p.left, { status: 'offline' });
-          relabel.delete(p.left);
+          // A hello earlier in the batch is still recorded (its facts, its labels); only the status changes.
+          changes.set(p.left, { ...changes.get(p.left), status: 'offline' });
           left.add(p.left);
           continue;
         }
